@@ -1,0 +1,97 @@
+//! Typed failures of the core. Each carries a stable `code()` so the shell can send `{code, message}`
+//! over IPC and the UI can translate it; the `Display` text is for logs and the CLI.
+
+use serde::Serialize;
+
+/// Which input a validation failure is about; the UI translates the field name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    CustomerName,
+    CustomerContact,
+    Model,
+    BoardSerial,
+    GpuUuid,
+    BoardPartNumber,
+    SymptomObserved,
+    SymptomWhen,
+    SymptomHow,
+    SymptomFrequency,
+    SymptomChanges,
+    Condition,
+    ConditionNote,
+    QuoteAmount,
+    QuoteCurrency,
+    BenchLocation,
+    Technician,
+    Status,
+    Reason,
+    ShopName,
+    ShopAddress,
+    Language,
+    SearchText,
+}
+
+/// What is wrong with the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Problem {
+    Empty,
+    TooLong { max: u64 },
+    ControlCharacters,
+    DisallowedCharacters,
+    BadFormat,
+    Negative,
+    TooLarge { max: u64 },
+    TooManyDecimals,
+    Unknown,
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("invalid {field:?}: {problem:?}")]
+    Invalid { field: Field, problem: Problem },
+
+    #[error("job {0} not found")]
+    JobNotFound(i64),
+
+    #[error("a job in status {from} cannot move to {to}")]
+    IllegalTransition { from: String, to: String },
+
+    #[error("the database was written by a newer Revive (schema {found}, this build knows up to {supported})")]
+    StoreTooNew { found: i64, supported: i64 },
+
+    #[error("the shipped rules file {file} is invalid: {reason}")]
+    RulesInvalid { file: &'static str, reason: String },
+
+    #[error("storage failed: {0}")]
+    Storage(#[from] rusqlite::Error),
+
+    #[error("storage migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+
+    #[error("cannot use the data directory: {0}")]
+    DataDir(#[from] std::io::Error),
+}
+
+impl CoreError {
+    pub fn invalid(field: Field, problem: Problem) -> Self {
+        CoreError::Invalid { field, problem }
+    }
+
+    /// Stable machine-readable code; the UI message catalog has a text for each.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Invalid { .. } => "invalid_input",
+            CoreError::JobNotFound(_) => "job_not_found",
+            CoreError::IllegalTransition { .. } => "illegal_transition",
+            CoreError::StoreTooNew { .. } => "store_too_new",
+            CoreError::RulesInvalid { .. } => "rules_invalid",
+            CoreError::Storage(_) | CoreError::Migration(_) => "storage_failed",
+            CoreError::DataDir(_) => "data_dir_unusable",
+        }
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

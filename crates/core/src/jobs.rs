@@ -1,0 +1,327 @@
+//! Repair jobs: intake, search, detail with timeline, and status moves, each one transaction
+//! that also appends to the job's event log.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::intake::{Condition, IntakeForm, Symptoms};
+use crate::models::ModelCatalog;
+use crate::money::{Currency, Money};
+use crate::settings::Settings;
+use crate::status::{Status, StatusFlow};
+use crate::store::{timestamp, Store};
+use crate::text::{self, Lines};
+
+pub const MAX_REASON: usize = 1_000;
+pub const MAX_SEARCH: usize = 200;
+/// Longest list returned to the job screen; history-scale browsing has its own paged search.
+pub const LIST_LIMIT: u32 = 500;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSummary {
+    pub id: i64,
+    pub ticket: String,
+    pub status: Status,
+    pub customer_name: String,
+    pub model_id: String,
+    pub board_serial: String,
+    pub bench_location: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: i64,
+    pub ticket: String,
+    pub status: Status,
+    pub held_from: Option<Status>,
+    pub customer_name: String,
+    pub customer_contact: String,
+    pub model_id: String,
+    pub board_serial: String,
+    pub gpu_uuid: Option<String>,
+    pub board_part_number: Option<String>,
+    pub symptoms: Symptoms,
+    pub conditions: Vec<Condition>,
+    pub condition_note: Option<String>,
+    pub quote: Money,
+    pub bench_location: Option<String>,
+    pub received_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Where the job may go from here, and whether that move needs a reason.
+    pub next: Vec<NextStatus>,
+    pub events: Vec<JobEvent>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextStatus {
+    pub status: Status,
+    pub reason_required: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobEvent {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct JobQuery {
+    /// Matches ticket, board serial or customer name anywhere, case-insensitively.
+    pub text: String,
+    /// A status id; empty means any.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StatusChange {
+    pub to: String,
+    pub reason: String,
+}
+
+/// The job service over a store.
+pub struct Jobs<'a> {
+    store: &'a Store,
+    models: &'static ModelCatalog,
+    flow: &'static StatusFlow,
+}
+
+impl<'a> Jobs<'a> {
+    pub fn new(store: &'a Store) -> CoreResult<Jobs<'a>> {
+        Ok(Jobs { store, models: ModelCatalog::shipped()?, flow: StatusFlow::shipped()? })
+    }
+
+    /// Takes a GPU in: validates the form, issues the next ticket number, stores job and event.
+    pub fn intake(&self, form: &IntakeForm, actor: &str) -> CoreResult<Job> {
+        let intake = form.validate(self.models)?;
+        let id = self.store.write(|tx, now| {
+            let actor = Settings::load_in(tx)?.require_technician(actor)?;
+            let at = timestamp(now);
+            let ticket = next_ticket(tx, now)?;
+            let customer_id = customer_id(tx, &intake.customer_name, &intake.customer_contact, &at)?;
+            let conditions = serde_json::to_string(&intake.conditions).unwrap_or_else(|_| "[]".into());
+            tx.execute(
+                "INSERT INTO jobs (ticket, customer_id, status, model_id, board_serial, gpu_uuid, board_part_number,
+                    symptom_observed, symptom_when, symptom_how, symptom_frequency, symptom_changes,
+                    condition_flags, condition_note, quote_minor, quote_currency, bench_location,
+                    received_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19)",
+                params![
+                    ticket,
+                    customer_id,
+                    self.flow.initial().id(),
+                    intake.model_id,
+                    intake.board_serial,
+                    intake.gpu_uuid,
+                    intake.board_part_number,
+                    intake.symptoms.observed,
+                    intake.symptoms.when,
+                    intake.symptoms.how,
+                    intake.symptoms.frequency,
+                    intake.symptoms.changes,
+                    conditions,
+                    intake.condition_note,
+                    intake.quote.minor,
+                    intake.quote.currency.code(),
+                    intake.bench_location,
+                    actor,
+                    at,
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let detail = json!({ "ticket": ticket, "status": self.flow.initial() });
+            append_event(tx, id, &at, &actor, "created", &detail)?;
+            Ok(id)
+        })?;
+        self.get(id)
+    }
+
+    pub fn list(&self, query: &JobQuery) -> CoreResult<Vec<JobSummary>> {
+        let needle = text::optional(&query.text, Field::SearchText, MAX_SEARCH, Lines::Single)?;
+        let status = match query.status.trim() {
+            "" => None,
+            id => Some(Status::parse(id)?),
+        };
+        self.store.read(|tx| {
+            let mut statement = tx.prepare(
+                "SELECT j.id, j.ticket, j.status, c.name, j.model_id, j.board_serial, j.bench_location, j.updated_at
+                 FROM jobs j JOIN customers c ON c.id = j.customer_id
+                 WHERE (?1 IS NULL OR j.ticket LIKE ?1 ESCAPE '\\' OR j.board_serial LIKE ?1 ESCAPE '\\'
+                        OR c.name LIKE ?1 ESCAPE '\\')
+                   AND (?2 IS NULL OR j.status = ?2)
+                 ORDER BY j.id DESC LIMIT ?3",
+            )?;
+            let pattern = needle.as_deref().map(text::like_pattern);
+            let rows = statement.query_map(params![pattern, status.map(Status::id), LIST_LIMIT], |row| {
+                Ok(JobSummary {
+                    id: row.get(0)?,
+                    ticket: row.get(1)?,
+                    status: stored_status(row, 2)?,
+                    customer_name: row.get(3)?,
+                    model_id: row.get(4)?,
+                    board_serial: row.get(5)?,
+                    bench_location: row.get(6)?,
+                    updated_at: row.get(7)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    pub fn get(&self, id: i64) -> CoreResult<Job> {
+        self.store.read(|tx| self.load(tx, id))
+    }
+
+    /// Moves a job to another status if the flow allows it, logging who and why.
+    pub fn change_status(&self, id: i64, change: &StatusChange, actor: &str) -> CoreResult<Job> {
+        let to = Status::parse(change.to.trim())?;
+        let reason = text::optional(&change.reason, Field::Reason, MAX_REASON, Lines::Multi)?;
+        if self.flow.needs_reason(to) && reason.is_none() {
+            return Err(CoreError::invalid(Field::Reason, Problem::Empty));
+        }
+        self.store.write(|tx, now| {
+            let actor = Settings::load_in(tx)?.require_technician(actor)?;
+            let (from, held_from) = current_status(tx, id)?;
+            self.flow.check(from, to, held_from)?;
+            let held_from = if to == Status::OnHold { Some(from) } else { None };
+            let at = timestamp(now);
+            tx.execute(
+                "UPDATE jobs SET status = ?1, held_from = ?2, updated_at = ?3 WHERE id = ?4",
+                params![to.id(), held_from.map(Status::id), at, id],
+            )?;
+            let detail = json!({ "from": from, "to": to, "reason": reason });
+            append_event(tx, id, &at, &actor, "status_changed", &detail)
+        })?;
+        self.get(id)
+    }
+
+    fn load(&self, tx: &Transaction, id: i64) -> CoreResult<Job> {
+        let job = tx
+            .query_row(
+                "SELECT j.id, j.ticket, j.status, j.held_from, c.name, c.contact, j.model_id, j.board_serial,
+                        j.gpu_uuid, j.board_part_number, j.symptom_observed, j.symptom_when, j.symptom_how,
+                        j.symptom_frequency, j.symptom_changes, j.condition_flags, j.condition_note,
+                        j.quote_minor, j.quote_currency, j.bench_location, j.received_by, j.created_at, j.updated_at
+                 FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?1",
+                [id],
+                |row| {
+                    let held_from: Option<String> = row.get(3)?;
+                    let conditions: String = row.get(15)?;
+                    let currency: String = row.get(18)?;
+                    Ok(Job {
+                        id: row.get(0)?,
+                        ticket: row.get(1)?,
+                        status: stored_status(row, 2)?,
+                        held_from: held_from.and_then(|s| Status::parse(&s).ok()),
+                        customer_name: row.get(4)?,
+                        customer_contact: row.get(5)?,
+                        model_id: row.get(6)?,
+                        board_serial: row.get(7)?,
+                        gpu_uuid: row.get(8)?,
+                        board_part_number: row.get(9)?,
+                        symptoms: Symptoms {
+                            observed: row.get(10)?,
+                            when: row.get(11)?,
+                            how: row.get(12)?,
+                            frequency: row.get(13)?,
+                            changes: row.get(14)?,
+                        },
+                        conditions: serde_json::from_str(&conditions).unwrap_or_default(),
+                        condition_note: row.get(16)?,
+                        quote: Money {
+                            minor: row.get(17)?,
+                            currency: Currency::parse(&currency).unwrap_or(Currency::Cny),
+                        },
+                        bench_location: row.get(19)?,
+                        received_by: row.get(20)?,
+                        created_at: row.get(21)?,
+                        updated_at: row.get(22)?,
+                        next: Vec::new(),
+                        events: Vec::new(),
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(CoreError::JobNotFound(id))?;
+        let next = self
+            .flow
+            .allowed(job.status, job.held_from)
+            .into_iter()
+            .map(|status| NextStatus { status, reason_required: self.flow.needs_reason(status) })
+            .collect();
+        Ok(Job { next, events: events(tx, id)?, ..job })
+    }
+}
+
+/// `RV-<year>-<6 digits>`, counting from 1 each year; the counter only ever grows.
+fn next_ticket(tx: &Transaction, now: OffsetDateTime) -> CoreResult<String> {
+    let year = now.year();
+    let number: i64 = tx.query_row(
+        "INSERT INTO ticket_counters (year, last) VALUES (?1, 1)
+         ON CONFLICT (year) DO UPDATE SET last = last + 1
+         RETURNING last",
+        [year],
+        |row| row.get(0),
+    )?;
+    Ok(format!("RV-{year}-{number:06}"))
+}
+
+fn customer_id(tx: &Transaction, name: &str, contact: &str, at: &str) -> CoreResult<i64> {
+    tx.execute("INSERT OR IGNORE INTO customers (name, contact, created_at) VALUES (?1, ?2, ?3)", (name, contact, at))?;
+    Ok(tx.query_row("SELECT id FROM customers WHERE name = ?1 AND contact = ?2", (name, contact), |row| row.get(0))?)
+}
+
+fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, Option<Status>)> {
+    let (status, held_from): (String, Option<String>) = tx
+        .query_row("SELECT status, held_from FROM jobs WHERE id = ?1", [id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .ok_or(CoreError::JobNotFound(id))?;
+    Ok((Status::parse(&status)?, held_from.map(|s| Status::parse(&s)).transpose()?))
+}
+
+fn append_event(
+    tx: &Transaction,
+    job_id: i64,
+    at: &str,
+    actor: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> CoreResult<()> {
+    tx.execute(
+        "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![job_id, at, actor, kind, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
+    let mut statement =
+        tx.prepare("SELECT at, actor, kind, detail FROM job_events WHERE job_id = ?1 ORDER BY id")?;
+    let rows = statement.query_map([job_id], |row| {
+        let detail: String = row.get(3)?;
+        Ok(JobEvent {
+            at: row.get(0)?,
+            actor: row.get(1)?,
+            kind: row.get(2)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn stored_status(row: &Row, index: usize) -> rusqlite::Result<Status> {
+    let id: String = row.get(index)?;
+    Status::parse(&id).map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
+}

@@ -1,0 +1,14 @@
+//! Revive's core: the domain, the store and validation. It never depends on Tauri, so the CLI and
+//! every test run without a display.
+
+pub mod error;
+pub mod intake;
+pub mod jobs;
+pub mod models;
+pub mod money;
+pub mod settings;
+pub mod status;
+pub mod store;
+mod text;
+
+pub use error::{CoreError, CoreResult, Field, Problem};

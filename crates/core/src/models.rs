@@ -1,0 +1,129 @@
+//! The catalogue of GPU models a job can be taken in as, loaded from `rules/gpu-models.json`.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+
+const FILE: &str = "rules/gpu-models.json";
+const SHIPPED: &str = include_str!("../../../rules/gpu-models.json");
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuModel {
+    /// Stable id stored on jobs; never renamed once shipped.
+    pub id: String,
+    pub name: String,
+    pub architecture: String,
+    pub form_factor: String,
+    pub memory_gib: Option<u32>,
+    /// PCI device ids (`0x2330`) that identify the real SKU on the bus.
+    pub pci_device_ids: Vec<String>,
+    pub cooling: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelsFile {
+    schema_version: u32,
+    models: Vec<GpuModel>,
+}
+
+#[derive(Debug)]
+pub struct ModelCatalog {
+    models: Vec<GpuModel>,
+}
+
+impl ModelCatalog {
+    /// The catalogue shipped inside this build, validated once.
+    pub fn shipped() -> CoreResult<&'static ModelCatalog> {
+        static CATALOG: OnceLock<Result<ModelCatalog, String>> = OnceLock::new();
+        CATALOG
+            .get_or_init(|| ModelCatalog::from_json(SHIPPED).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+    }
+
+    pub fn from_json(text: &str) -> CoreResult<ModelCatalog> {
+        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
+        let file: ModelsFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if file.schema_version != SCHEMA_VERSION {
+            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
+        }
+        if file.models.is_empty() {
+            return Err(invalid("no models".into()));
+        }
+        let mut ids = HashSet::new();
+        let mut device_ids = HashSet::new();
+        for model in &file.models {
+            if model.id.is_empty() || model.name.trim().is_empty() {
+                return Err(invalid("a model has an empty id or name".into()));
+            }
+            if !ids.insert(model.id.as_str()) {
+                return Err(invalid(format!("model id {} appears twice", model.id)));
+            }
+            for device_id in &model.pci_device_ids {
+                let well_formed = device_id.len() == 6
+                    && device_id.starts_with("0x")
+                    && device_id[2..].chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+                if !well_formed {
+                    return Err(invalid(format!("{}: PCI device id {device_id} is not 0x + 4 lowercase hex", model.id)));
+                }
+                if !device_ids.insert(device_id.as_str()) {
+                    return Err(invalid(format!("PCI device id {device_id} belongs to two models")));
+                }
+            }
+        }
+        Ok(ModelCatalog { models: file.models })
+    }
+
+    pub fn all(&self) -> &[GpuModel] {
+        &self.models
+    }
+
+    /// The model with this id, or an `unknown model` input error.
+    pub fn get(&self, id: &str) -> CoreResult<&GpuModel> {
+        if id.trim().is_empty() {
+            return Err(CoreError::invalid(Field::Model, Problem::Empty));
+        }
+        self.models.iter().find(|m| m.id == id).ok_or(CoreError::invalid(Field::Model, Problem::Unknown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_catalog_is_valid_and_covers_the_shop_floor() {
+        let catalog = ModelCatalog::shipped().unwrap();
+        for id in ["h100-sxm5-80gb", "h100-nvl-94gb", "h20-96gb", "a100-sxm4-80gb", "rtx-4090", "other"] {
+            assert!(catalog.get(id).is_ok(), "{id} missing");
+        }
+        assert_eq!(catalog.get("h100-sxm5-80gb").unwrap().pci_device_ids, ["0x2330"]);
+    }
+
+    #[test]
+    fn unknown_model_is_an_input_error() {
+        let catalog = ModelCatalog::shipped().unwrap();
+        assert!(matches!(
+            catalog.get("h100-pcie-81gb").unwrap_err(),
+            CoreError::Invalid { field: Field::Model, problem: Problem::Unknown }
+        ));
+    }
+
+    #[test]
+    fn malformed_files_are_refused() {
+        let model = r#"{"id":"x","name":"X","architecture":"a","form_factor":"f","memory_gib":1,"pci_device_ids":["0x2330"],"cooling":"c"}"#;
+        let twice = format!(r#"{{"schema_version":1,"models":[{model},{model}]}}"#);
+        assert!(ModelCatalog::from_json(&twice).is_err());
+        assert!(ModelCatalog::from_json(r#"{"schema_version":2,"models":[]}"#).is_err());
+        let extra_field = r#"{"schema_version":1,"models":[],"colour":1}"#;
+        assert!(ModelCatalog::from_json(extra_field).is_err());
+        let bad_id = model.replace("0x2330", "2330");
+        assert!(ModelCatalog::from_json(&format!(r#"{{"schema_version":1,"models":[{bad_id}]}}"#)).is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! Quotes are kept in minor units (fen, cents) so sums and exports never suffer float rounding.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Currency {
+    #[serde(rename = "CNY")]
+    Cny,
+    #[serde(rename = "USD")]
+    Usd,
+}
+
+impl Currency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::Cny => "CNY",
+            Currency::Usd => "USD",
+        }
+    }
+
+    pub fn parse(code: &str) -> CoreResult<Self> {
+        match code.trim() {
+            "CNY" => Ok(Currency::Cny),
+            "USD" => Ok(Currency::Usd),
+            "" => Err(CoreError::invalid(Field::QuoteCurrency, Problem::Empty)),
+            _ => Err(CoreError::invalid(Field::QuoteCurrency, Problem::Unknown)),
+        }
+    }
+}
+
+/// A repair quote above this (in major units) is a typo, not a price: a new H100 costs less.
+pub const MAX_QUOTE_MAJOR: u64 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Parses what a person typed: digits, an optional `.` with up to two decimals, and `,` or
+    /// spaces as thousands separators (`12,000.50`).
+    pub fn parse(amount: &str, currency: &str) -> CoreResult<Money> {
+        let currency = Currency::parse(currency)?;
+        let field = Field::QuoteAmount;
+        let cleaned: String = amount.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+        if cleaned.is_empty() {
+            return Err(CoreError::invalid(field, Problem::Empty));
+        }
+        if cleaned.starts_with('-') {
+            return Err(CoreError::invalid(field, Problem::Negative));
+        }
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) {
+            return Err(CoreError::invalid(field, Problem::BadFormat));
+        }
+        if fraction.len() > 2 {
+            return Err(CoreError::invalid(field, Problem::TooManyDecimals));
+        }
+        let too_large = || CoreError::invalid(field, Problem::TooLarge { max: MAX_QUOTE_MAJOR });
+        let major: u64 = whole.parse().map_err(|_| too_large())?;
+        if major > MAX_QUOTE_MAJOR {
+            return Err(too_large());
+        }
+        let cents: u64 = format!("{fraction:0<2}").parse().unwrap_or(0);
+        let minor = major * 100 + cents;
+        if minor > MAX_QUOTE_MAJOR * 100 {
+            return Err(too_large());
+        }
+        Ok(Money { minor: minor as i64, currency })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(amount: &str) -> Problem {
+        match Money::parse(amount, "CNY").unwrap_err() {
+            CoreError::Invalid { problem, .. } => problem,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_typed_amounts_into_minor_units() {
+        assert_eq!(Money::parse("12000", "CNY").unwrap().minor, 1_200_000);
+        assert_eq!(Money::parse(" 12,000.5 ", "USD").unwrap(), Money { minor: 1_200_050, currency: Currency::Usd });
+        assert_eq!(Money::parse("0.07", "CNY").unwrap().minor, 7);
+        assert_eq!(Money::parse("1000000", "CNY").unwrap().minor, 100_000_000);
+    }
+
+    #[test]
+    fn refuses_bad_amounts() {
+        assert_eq!(problem(""), Problem::Empty);
+        assert_eq!(problem("-5"), Problem::Negative);
+        assert_eq!(problem("abc"), Problem::BadFormat);
+        assert_eq!(problem("1e9"), Problem::BadFormat);
+        assert_eq!(problem(".5"), Problem::BadFormat);
+        assert_eq!(problem("NaN"), Problem::BadFormat);
+        assert_eq!(problem("1.005"), Problem::TooManyDecimals);
+        assert_eq!(problem("1000000.01"), Problem::TooLarge { max: MAX_QUOTE_MAJOR });
+        assert_eq!(problem("99999999999999999999999"), Problem::TooLarge { max: MAX_QUOTE_MAJOR });
+    }
+
+    #[test]
+    fn refuses_unknown_currency() {
+        assert!(matches!(
+            Money::parse("1", "EUR").unwrap_err(),
+            CoreError::Invalid { field: Field::QuoteCurrency, problem: Problem::Unknown }
+        ));
+    }
+}

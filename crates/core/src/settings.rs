@@ -1,0 +1,158 @@
+//! Shop-wide settings kept in the store: shop identity, technicians, language, who is at the bench.
+
+use rusqlite::{OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::store::Store;
+use crate::text::{self, Lines};
+
+pub const MAX_TECHNICIANS: usize = 100;
+const KEY: &str = "shop";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "en")]
+    English,
+    #[serde(rename = "zh-CN")]
+    SimplifiedChinese,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub shop_name: String,
+    pub shop_address: String,
+    pub language: Language,
+    pub technicians: Vec<String>,
+    /// The technician signed in at this bench; every action is logged under this name.
+    pub current_technician: Option<String>,
+}
+
+/// Settings as the form sends them: plain text, validated here.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SettingsForm {
+    pub shop_name: String,
+    pub shop_address: String,
+    pub language: String,
+    pub technicians: Vec<String>,
+    pub current_technician: String,
+}
+
+impl SettingsForm {
+    pub fn validate(&self) -> CoreResult<Settings> {
+        let language = match self.language.as_str() {
+            "en" => Language::English,
+            "zh-CN" => Language::SimplifiedChinese,
+            "" => return Err(CoreError::invalid(Field::Language, Problem::Empty)),
+            _ => return Err(CoreError::invalid(Field::Language, Problem::Unknown)),
+        };
+        if self.technicians.len() > MAX_TECHNICIANS {
+            return Err(CoreError::invalid(Field::Technician, Problem::TooLarge { max: MAX_TECHNICIANS as u64 }));
+        }
+        let mut technicians: Vec<String> = Vec::new();
+        for raw in &self.technicians {
+            let name = text::required(raw, Field::Technician, 100, Lines::Single)?;
+            if technicians.iter().any(|t| t.to_lowercase() == name.to_lowercase()) {
+                return Err(CoreError::invalid(Field::Technician, Problem::Duplicate));
+            }
+            technicians.push(name);
+        }
+        let current_technician = text::optional(&self.current_technician, Field::Technician, 100, Lines::Single)?;
+        if let Some(current) = &current_technician {
+            if !technicians.contains(current) {
+                return Err(CoreError::invalid(Field::Technician, Problem::Unknown));
+            }
+        }
+        Ok(Settings {
+            shop_name: text::optional(&self.shop_name, Field::ShopName, 200, Lines::Single)?.unwrap_or_default(),
+            shop_address: text::optional(&self.shop_address, Field::ShopAddress, 1_000, Lines::Multi)?
+                .unwrap_or_default(),
+            language,
+            technicians,
+            current_technician,
+        })
+    }
+}
+
+impl Settings {
+    pub fn load(store: &Store) -> CoreResult<Settings> {
+        store.read(|tx| Settings::load_in(tx))
+    }
+
+    pub(crate) fn load_in(tx: &Transaction) -> CoreResult<Settings> {
+        let stored: Option<String> =
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |row| row.get(0)).optional()?;
+        // A value this build cannot read (hand-edited, say) falls back to defaults rather than locking the shop out.
+        Ok(stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+    }
+
+    pub fn save(store: &Store, form: &SettingsForm) -> CoreResult<Settings> {
+        let settings = form.validate()?;
+        let json = serde_json::to_string(&settings).expect("settings always serialize");
+        store.write(|tx, _| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (KEY, &json),
+            )?;
+            Ok(())
+        })?;
+        Ok(settings)
+    }
+
+    /// The name an action is logged under: it must be one of the shop's technicians.
+    pub(crate) fn require_technician(&self, actor: &str) -> CoreResult<String> {
+        let actor = text::required(actor, Field::Technician, 100, Lines::Single)?;
+        if !self.technicians.contains(&actor) {
+            return Err(CoreError::invalid(Field::Technician, Problem::Unknown));
+        }
+        Ok(actor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> SettingsForm {
+        SettingsForm {
+            shop_name: "Shenzhen GPU Revival".into(),
+            shop_address: "Huaqiangbei, Futian\nShenzhen".into(),
+            language: "zh-CN".into(),
+            technicians: vec!["Li Wei".into(), "Zhang Min".into()],
+            current_technician: "Li Wei".into(),
+        }
+    }
+
+    #[test]
+    fn settings_round_trip_through_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        assert_eq!(Settings::load(&store).unwrap(), Settings::default());
+        let saved = Settings::save(&store, &form()).unwrap();
+        assert_eq!(saved.language, Language::SimplifiedChinese);
+        drop(store);
+        let reopened = Store::open_in_dir(dir.path()).unwrap();
+        assert_eq!(Settings::load(&reopened).unwrap(), saved);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_and_nothing_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        let saved = Settings::save(&store, &form()).unwrap();
+        let mut bad = form();
+        bad.language = "fr".into();
+        assert!(Settings::save(&store, &bad).is_err());
+        let mut duplicate = form();
+        duplicate.technicians.push("li wei".into());
+        assert!(Settings::save(&store, &duplicate).is_err());
+        let mut stranger = form();
+        stranger.current_technician = "Nobody".into();
+        assert!(Settings::save(&store, &stranger).is_err());
+        assert_eq!(Settings::load(&store).unwrap(), saved);
+    }
+}

@@ -1,0 +1,231 @@
+//! Job statuses and the allowed moves between them, loaded from `rules/status-flow.json`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+
+const FILE: &str = "rules/status-flow.json";
+const SHIPPED: &str = include_str!("../../../rules/status-flow.json");
+const SCHEMA_VERSION: u32 = 1;
+/// In the flow file, "go back to the status the job was held from".
+const RESUME: &str = "$resume";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Intake,
+    Diagnosing,
+    AwaitingApproval,
+    WaitingForParts,
+    Repairing,
+    BurnIn,
+    Qc,
+    Ready,
+    Returned,
+    OnHold,
+    Scrapped,
+    Rma,
+}
+
+impl Status {
+    pub const ALL: [Status; 12] = [
+        Status::Intake,
+        Status::Diagnosing,
+        Status::AwaitingApproval,
+        Status::WaitingForParts,
+        Status::Repairing,
+        Status::BurnIn,
+        Status::Qc,
+        Status::Ready,
+        Status::Returned,
+        Status::OnHold,
+        Status::Scrapped,
+        Status::Rma,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Intake => "intake",
+            Status::Diagnosing => "diagnosing",
+            Status::AwaitingApproval => "awaiting_approval",
+            Status::WaitingForParts => "waiting_for_parts",
+            Status::Repairing => "repairing",
+            Status::BurnIn => "burn_in",
+            Status::Qc => "qc",
+            Status::Ready => "ready",
+            Status::Returned => "returned",
+            Status::OnHold => "on_hold",
+            Status::Scrapped => "scrapped",
+            Status::Rma => "rma",
+        }
+    }
+
+    /// Parses a status id coming from a person or the store.
+    pub fn parse(id: &str) -> CoreResult<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.id() == id)
+            .ok_or(CoreError::invalid(Field::Status, if id.is_empty() { Problem::Empty } else { Problem::Unknown }))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowFile {
+    schema_version: u32,
+    initial: String,
+    statuses: Vec<StatusEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusEntry {
+    id: String,
+    next: Vec<String>,
+    #[serde(default)]
+    reason_required: bool,
+}
+
+/// Where a job may go next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    To(Status),
+    /// Back to the status the job was put on hold from.
+    Resume,
+}
+
+#[derive(Debug)]
+pub struct StatusFlow {
+    initial: Status,
+    next: HashMap<Status, Vec<Target>>,
+    reason_required: HashSet<Status>,
+}
+
+impl StatusFlow {
+    pub fn shipped() -> CoreResult<&'static StatusFlow> {
+        static FLOW: OnceLock<Result<StatusFlow, String>> = OnceLock::new();
+        FLOW.get_or_init(|| StatusFlow::from_json(SHIPPED).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+    }
+
+    pub fn from_json(text: &str) -> CoreResult<StatusFlow> {
+        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
+        let status = |id: &str| Status::parse(id).map_err(|_| invalid(format!("unknown status {id:?}")));
+        let file: FlowFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if file.schema_version != SCHEMA_VERSION {
+            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
+        }
+        let mut next = HashMap::new();
+        let mut reason_required = HashSet::new();
+        for entry in &file.statuses {
+            let from = status(&entry.id)?;
+            let targets = entry
+                .next
+                .iter()
+                .map(|id| if id == RESUME { Ok(Target::Resume) } else { status(id).map(Target::To) })
+                .collect::<CoreResult<Vec<_>>>()?;
+            if next.insert(from, targets).is_some() {
+                return Err(invalid(format!("status {} listed twice", entry.id)));
+            }
+            if entry.reason_required {
+                reason_required.insert(from);
+            }
+        }
+        if let Some(missing) = Status::ALL.iter().find(|s| !next.contains_key(s)) {
+            return Err(invalid(format!("status {} has no entry", missing.id())));
+        }
+        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required })
+    }
+
+    pub fn initial(&self) -> Status {
+        self.initial
+    }
+
+    /// The statuses a job in `from` may move to; `held_from` resolves a resume from on-hold.
+    pub fn allowed(&self, from: Status, held_from: Option<Status>) -> Vec<Status> {
+        self.next[&from]
+            .iter()
+            .filter_map(|target| match target {
+                Target::To(status) => Some(*status),
+                Target::Resume => held_from,
+            })
+            .collect()
+    }
+
+    pub fn check(&self, from: Status, to: Status, held_from: Option<Status>) -> CoreResult<()> {
+        if self.allowed(from, held_from).contains(&to) {
+            Ok(())
+        } else {
+            Err(CoreError::IllegalTransition { from: from.id().into(), to: to.id().into() })
+        }
+    }
+
+    /// Moving into these (hold, scrap, RMA) must say why.
+    pub fn needs_reason(&self, to: Status) -> bool {
+        self.reason_required.contains(&to)
+    }
+
+    pub fn is_terminal(&self, status: Status) -> bool {
+        self.next[&status].is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_flow_follows_the_shop_ticket_practice() {
+        let flow = StatusFlow::shipped().unwrap();
+        assert_eq!(flow.initial(), Status::Intake);
+        let happy_path = [
+            Status::Intake,
+            Status::Diagnosing,
+            Status::AwaitingApproval,
+            Status::WaitingForParts,
+            Status::Repairing,
+            Status::BurnIn,
+            Status::Qc,
+            Status::Ready,
+            Status::Returned,
+        ];
+        for pair in happy_path.windows(2) {
+            flow.check(pair[0], pair[1], None).unwrap();
+        }
+        for terminal in [Status::Returned, Status::Scrapped, Status::Rma] {
+            assert!(flow.is_terminal(terminal));
+        }
+        assert!(flow.needs_reason(Status::OnHold) && flow.needs_reason(Status::Scrapped));
+        assert!(!flow.needs_reason(Status::Diagnosing));
+    }
+
+    #[test]
+    fn jumps_are_illegal() {
+        let flow = StatusFlow::shipped().unwrap();
+        assert!(matches!(
+            flow.check(Status::Intake, Status::Ready, None).unwrap_err(),
+            CoreError::IllegalTransition { .. }
+        ));
+        assert!(flow.check(Status::Returned, Status::Repairing, None).is_err());
+    }
+
+    #[test]
+    fn on_hold_resumes_only_where_it_was_held() {
+        let flow = StatusFlow::shipped().unwrap();
+        flow.check(Status::BurnIn, Status::OnHold, None).unwrap();
+        flow.check(Status::OnHold, Status::BurnIn, Some(Status::BurnIn)).unwrap();
+        assert!(flow.check(Status::OnHold, Status::Qc, Some(Status::BurnIn)).is_err());
+    }
+
+    #[test]
+    fn every_status_must_be_described() {
+        let partial = r#"{"schema_version":1,"initial":"intake","statuses":[{"id":"intake","next":[]}]}"#;
+        assert!(StatusFlow::from_json(partial).is_err());
+        let unknown = r#"{"schema_version":1,"initial":"intake","statuses":[{"id":"fixed","next":[]}]}"#;
+        assert!(StatusFlow::from_json(unknown).is_err());
+    }
+}

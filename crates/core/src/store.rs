@@ -1,0 +1,160 @@
+//! The embedded SQLite store: opening, connection settings, forward-only migrations and the
+//! one-transaction-per-user-action helper every service uses.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, Transaction};
+use rusqlite_migration::{Migrations, M};
+use time::OffsetDateTime;
+
+use crate::error::{CoreError, CoreResult};
+
+/// File name of the store inside the data directory.
+pub const DATABASE_FILE: &str = "revive.sqlite3";
+
+/// Every schema change ever shipped, oldest first. Only ever append.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/001_jobs.sql"))];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Source of "now"; tests replace it to cross a year boundary.
+pub type Clock = fn() -> OffsetDateTime;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    clock: Clock,
+}
+
+impl Store {
+    /// Opens (creating if needed) `DATABASE_FILE` inside `dir`.
+    pub fn open_in_dir(dir: &Path) -> CoreResult<Store> {
+        std::fs::create_dir_all(dir)?;
+        Store::open(&dir.join(DATABASE_FILE), OffsetDateTime::now_utc)
+    }
+
+    /// Opens the database at `path`, refusing one written by a newer Revive, and migrates it forward.
+    pub fn open(path: &Path, clock: Clock) -> CoreResult<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        refuse_newer_schema(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Store { conn: Mutex::new(conn), clock })
+    }
+
+    /// Runs one user action in one transaction: all of it is written, or none.
+    pub fn write<T>(&self, action: impl FnOnce(&Transaction, OffsetDateTime) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let result = action(&tx, (self.clock)())?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    /// Runs a read inside one transaction so it sees a single consistent state.
+    pub fn read<T>(&self, query: impl FnOnce(&Transaction) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction()?;
+        query(&tx)
+    }
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+fn refuse_newer_schema(conn: &Connection) -> CoreResult<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(CoreError::StoreTooNew { found, supported: SCHEMA_VERSION });
+    }
+    Ok(())
+}
+
+/// RFC 3339 UTC with milliseconds: sorts as text and reads the same everywhere.
+pub fn timestamp(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(&format).unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pragma(store: &Store, name: &str) -> String {
+        store.read(|tx| Ok(tx.pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0))?))
+            .map(|value| format!("{value:?}"))
+            .unwrap()
+    }
+
+    #[test]
+    fn new_database_is_created_at_the_latest_schema_with_safe_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        assert_eq!(pragma(&store, "user_version"), format!("Integer({SCHEMA_VERSION})"));
+        assert_eq!(pragma(&store, "journal_mode"), "Text(\"wal\")");
+        assert_eq!(pragma(&store, "foreign_keys"), "Integer(1)");
+        assert_eq!(pragma(&store, "busy_timeout"), "Integer(5000)");
+    }
+
+    #[test]
+    fn every_earlier_schema_migrates_forward() {
+        for version in 0..SCHEMA_VERSION as usize {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(DATABASE_FILE);
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, version).unwrap();
+            drop(conn);
+            let store = Store::open(&path, OffsetDateTime::now_utc).unwrap();
+            assert_eq!(pragma(&store, "user_version"), format!("Integer({SCHEMA_VERSION})"), "from {version}");
+        }
+    }
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn a_database_from_a_newer_revive_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DATABASE_FILE);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;").unwrap();
+        drop(conn);
+        let before = std::fs::read(&path).unwrap();
+        match Store::open(&path, OffsetDateTime::now_utc) {
+            Err(CoreError::StoreTooNew { found: 99, supported }) => assert_eq!(supported, SCHEMA_VERSION),
+            other => panic!("expected StoreTooNew, got {:?}", other.err()),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DATABASE_FILE);
+        std::fs::write(&path, b"this is a spreadsheet, not a database, and it is long enough").unwrap();
+        assert!(matches!(Store::open(&path, OffsetDateTime::now_utc), Err(CoreError::Storage(_))));
+    }
+
+    #[test]
+    fn a_failed_action_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        let result: CoreResult<()> = store.write(|tx, _| {
+            tx.execute("INSERT INTO settings (key, value) VALUES ('a', 'b')", [])?;
+            Err(CoreError::JobNotFound(1))
+        });
+        assert!(result.is_err());
+        let count: i64 = store.read(|tx| Ok(tx.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(count, 0);
+    }
+}

@@ -1,0 +1,175 @@
+//! The job service against a real store on disk: intake, tickets, search, status flow, timeline.
+
+use revive_core::intake::IntakeForm;
+use revive_core::jobs::{JobQuery, Jobs, StatusChange};
+use revive_core::settings::{Settings, SettingsForm};
+use revive_core::status::Status;
+use revive_core::store::{Store, DATABASE_FILE};
+use revive_core::{CoreError, Field, Problem};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const TECH: &str = "Li Wei";
+
+fn store_at(dir: &std::path::Path, clock: fn() -> OffsetDateTime) -> Store {
+    let store = Store::open(&dir.join(DATABASE_FILE), clock).unwrap();
+    let settings = SettingsForm {
+        language: "en".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    store
+}
+
+fn form(serial: &str, customer: &str) -> IntakeForm {
+    IntakeForm {
+        customer_name: customer.into(),
+        model_id: "h100-sxm5-80gb".into(),
+        board_serial: serial.into(),
+        symptom_observed: "Xid 79, fell off the bus".into(),
+        quote_amount: "15000".into(),
+        quote_currency: "CNY".into(),
+        bench_location: "A-01".into(),
+        ..Default::default()
+    }
+}
+
+fn change(to: &str, reason: &str) -> StatusChange {
+    StatusChange { to: to.into(), reason: reason.into() }
+}
+
+fn job_count(store: &Store) -> (i64, i64) {
+    store
+        .read(|tx| {
+            let jobs = tx.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))?;
+            let events = tx.query_row("SELECT count(*) FROM job_events", [], |r| r.get(0))?;
+            Ok((jobs, events))
+        })
+        .unwrap()
+}
+
+#[test]
+fn intake_issues_sequential_tickets_per_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), || datetime!(2026-12-31 23:59 UTC));
+    let jobs = Jobs::new(&store).unwrap();
+    assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket, "RV-2026-000001");
+    assert_eq!(jobs.intake(&form("SN2", "Acme"), TECH).unwrap().ticket, "RV-2026-000002");
+    drop(jobs);
+    drop(store);
+
+    let store = store_at(dir.path(), || datetime!(2027-01-01 00:01 UTC));
+    let jobs = Jobs::new(&store).unwrap();
+    assert_eq!(jobs.intake(&form("SN3", "Acme"), TECH).unwrap().ticket, "RV-2027-000001");
+}
+
+#[test]
+fn intake_records_everything_and_logs_who_created_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = Jobs::new(&store).unwrap();
+    let job = jobs.intake(&form("1654922012345", "Deep Compute"), TECH).unwrap();
+    assert_eq!(job.status, Status::Intake);
+    assert_eq!(job.board_serial, "1654922012345");
+    assert_eq!(job.received_by, TECH);
+    assert_eq!(job.quote.minor, 1_500_000);
+    assert_eq!(job.events.len(), 1);
+    assert_eq!(job.events[0].kind, "created");
+    assert_eq!(job.events[0].actor, TECH);
+    assert!(job.next.iter().any(|n| n.status == Status::Diagnosing && !n.reason_required));
+}
+
+#[test]
+fn bad_intake_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = Jobs::new(&store).unwrap();
+    let mut bad = form("   ", "Acme");
+    assert!(matches!(
+        jobs.intake(&bad, TECH).unwrap_err(),
+        CoreError::Invalid { field: Field::BoardSerial, problem: Problem::Empty }
+    ));
+    bad.board_serial = "SN1".into();
+    bad.condition_note = "n".repeat(1 << 20);
+    assert!(jobs.intake(&bad, TECH).is_err());
+    assert!(matches!(
+        jobs.intake(&form("SN1", "Acme"), "Somebody Else").unwrap_err(),
+        CoreError::Invalid { field: Field::Technician, problem: Problem::Unknown }
+    ));
+    assert_eq!(job_count(&store), (0, 0));
+    // A refused intake does not burn a ticket number.
+    assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket[8..], *"000001");
+}
+
+#[test]
+fn search_finds_by_ticket_serial_or_customer_and_filters_by_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), || datetime!(2026-11-28 10:00 UTC));
+    let jobs = Jobs::new(&store).unwrap();
+    let first = jobs.intake(&form("1654922012345", "Deep Compute"), TECH).unwrap();
+    jobs.intake(&form("1654922099999", "Cloud 100%_Ltd"), TECH).unwrap();
+    jobs.change_status(first.id, &change("diagnosing", ""), TECH).unwrap();
+
+    let found = |text: &str, status: &str| {
+        jobs.list(&JobQuery { text: text.into(), status: status.into() })
+            .unwrap()
+            .into_iter()
+            .map(|j| j.board_serial)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found("2012345", ""), ["1654922012345"]);
+    assert_eq!(found("deep", ""), ["1654922012345"]);
+    assert_eq!(found("RV-2026-000002", ""), ["1654922099999"]);
+    assert_eq!(found("100%_", ""), ["1654922099999"]);
+    assert_eq!(found("9%", ""), Vec::<String>::new());
+    assert_eq!(found("", "diagnosing"), ["1654922012345"]);
+    assert_eq!(found("", ""), ["1654922099999", "1654922012345"]);
+    assert!(matches!(
+        jobs.list(&JobQuery { text: String::new(), status: "fixed".into() }).unwrap_err(),
+        CoreError::Invalid { field: Field::Status, problem: Problem::Unknown }
+    ));
+}
+
+#[test]
+fn status_moves_are_checked_and_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = Jobs::new(&store).unwrap();
+    let job = jobs.intake(&form("SN1", "Acme"), TECH).unwrap();
+
+    assert!(matches!(
+        jobs.change_status(job.id, &change("ready", ""), TECH).unwrap_err(),
+        CoreError::IllegalTransition { .. }
+    ));
+    assert_eq!(job_count(&store), (1, 1));
+
+    jobs.change_status(job.id, &change("diagnosing", ""), TECH).unwrap();
+    assert!(matches!(
+        jobs.change_status(job.id, &change("on_hold", "  "), TECH).unwrap_err(),
+        CoreError::Invalid { field: Field::Reason, problem: Problem::Empty }
+    ));
+    let held = jobs.change_status(job.id, &change("on_hold", "Customer unreachable"), "Zhang Min").unwrap();
+    assert_eq!(held.held_from, Some(Status::Diagnosing));
+    assert_eq!(held.next.first().map(|n| n.status), Some(Status::Diagnosing));
+    let resumed = jobs.change_status(job.id, &change("diagnosing", ""), TECH).unwrap();
+
+    let moves: Vec<_> = resumed.events.iter().skip(1).map(|e| (e.actor.as_str(), e.detail["to"].clone())).collect();
+    assert_eq!(
+        moves,
+        [(TECH, "diagnosing".into()), ("Zhang Min", "on_hold".into()), (TECH, "diagnosing".into())]
+    );
+    assert_eq!(resumed.events[2].detail["reason"], "Customer unreachable");
+    assert!(matches!(jobs.change_status(999, &change("diagnosing", ""), TECH), Err(CoreError::JobNotFound(999))));
+}
+
+#[test]
+fn the_event_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), OffsetDateTime::now_utc);
+    Jobs::new(&store).unwrap().intake(&form("SN1", "Acme"), TECH).unwrap();
+    let tamper = |sql: &'static str| store.write(|tx, _| Ok(tx.execute(sql, [])?));
+    assert!(tamper("UPDATE job_events SET actor = 'nobody'").is_err());
+    assert!(tamper("DELETE FROM job_events").is_err());
+    assert_eq!(job_count(&store), (1, 1));
+}
