@@ -1,0 +1,18 @@
+//! Declares the app's own commands so each gets an ACL permission that capabilities must grant.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "list_models",
+    "get_settings",
+    "save_settings",
+    "intake_job",
+    "list_jobs",
+    "get_job",
+    "change_job_status",
+];
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri build configuration is valid");
+}

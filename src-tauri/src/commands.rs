@@ -1,0 +1,86 @@
+//! Tauri commands: each takes the webview's arguments, hands them to the core and maps the result.
+//! No domain logic lives here.
+
+use std::path::PathBuf;
+
+use revive_core::intake::IntakeForm;
+use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
+use revive_core::models::{GpuModel, ModelCatalog};
+use revive_core::settings::{Settings, SettingsForm};
+use revive_core::store::{Store, SCHEMA_VERSION};
+use serde::Serialize;
+use tauri::State;
+
+use crate::ipc_error::IpcError;
+
+/// The store, or why it could not be opened (shown to the technician instead of a crash).
+pub struct AppState {
+    pub data_dir: PathBuf,
+    pub store: Result<Store, IpcError>,
+}
+
+impl AppState {
+    fn store(&self) -> Result<&Store, IpcError> {
+        self.store.as_ref().map_err(Clone::clone)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    version: &'static str,
+    data_dir: String,
+    schema_version: i64,
+    /// Set when the store could not be opened; every other command then fails with it too.
+    store_error: Option<IpcError>,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        data_dir: state.data_dir.display().to_string(),
+        schema_version: SCHEMA_VERSION,
+        store_error: state.store.as_ref().err().cloned(),
+    }
+}
+
+#[tauri::command]
+pub fn list_models() -> Result<Vec<GpuModel>, IpcError> {
+    Ok(ModelCatalog::shipped()?.all().to_vec())
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, IpcError> {
+    Ok(Settings::load(state.store()?)?)
+}
+
+#[tauri::command]
+pub async fn save_settings(state: State<'_, AppState>, settings: SettingsForm) -> Result<Settings, IpcError> {
+    Ok(Settings::save(state.store()?, &settings)?)
+}
+
+#[tauri::command]
+pub async fn intake_job(state: State<'_, AppState>, form: IntakeForm, actor: String) -> Result<Job, IpcError> {
+    Ok(Jobs::new(state.store()?)?.intake(&form, &actor)?)
+}
+
+#[tauri::command]
+pub async fn list_jobs(state: State<'_, AppState>, query: JobQuery) -> Result<Vec<JobSummary>, IpcError> {
+    Ok(Jobs::new(state.store()?)?.list(&query)?)
+}
+
+#[tauri::command]
+pub async fn get_job(state: State<'_, AppState>, id: i64) -> Result<Job, IpcError> {
+    Ok(Jobs::new(state.store()?)?.get(id)?)
+}
+
+#[tauri::command]
+pub async fn change_job_status(
+    state: State<'_, AppState>,
+    id: i64,
+    change: StatusChange,
+    actor: String,
+) -> Result<Job, IpcError> {
+    Ok(Jobs::new(state.store()?)?.change_status(id, &change, &actor)?)
+}

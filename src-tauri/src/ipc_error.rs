@@ -1,0 +1,25 @@
+//! The one shape every command failure takes over IPC: `{code, message}` plus, for bad input, the
+//! field and problem, so the UI can say in the technician's language exactly what to fix.
+
+use revive_core::{CoreError, Field, Problem};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IpcError {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<Field>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+impl From<CoreError> for IpcError {
+    fn from(error: CoreError) -> Self {
+        let (field, problem) = match &error {
+            CoreError::Invalid { field, problem } => (Some(*field), Some(*problem)),
+            _ => (None, None),
+        };
+        IpcError { code: error.code().to_owned(), message: error.to_string(), field, problem }
+    }
+}

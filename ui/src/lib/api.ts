@@ -1,0 +1,145 @@
+// Typed calls to the Rust commands. The shapes mirror revive-core's serde types.
+import { invoke } from '@tauri-apps/api/core';
+import type { Locale } from './i18n.svelte';
+
+export type Status =
+  | 'intake' | 'diagnosing' | 'awaiting_approval' | 'waiting_for_parts' | 'repairing'
+  | 'burn_in' | 'qc' | 'ready' | 'returned' | 'on_hold' | 'scrapped' | 'rma';
+
+export const STATUSES: Status[] = [
+  'intake', 'diagnosing', 'awaiting_approval', 'waiting_for_parts', 'repairing',
+  'burn_in', 'qc', 'ready', 'returned', 'on_hold', 'scrapped', 'rma',
+];
+
+export type Condition =
+  | 'bent_pins' | 'missing_pins' | 'burnt_components' | 'cracked_pcb'
+  | 'missing_screws' | 'missing_seals' | 'warranty_seal_broken';
+
+export const CONDITIONS: Condition[] = [
+  'bent_pins', 'missing_pins', 'burnt_components', 'cracked_pcb',
+  'missing_screws', 'missing_seals', 'warranty_seal_broken',
+];
+
+export type Currency = 'CNY' | 'USD';
+
+export interface AppInfo {
+  version: string;
+  dataDir: string;
+  schemaVersion: number;
+  storeError: IpcError | null;
+}
+
+export interface GpuModel {
+  id: string;
+  name: string;
+  architecture: string;
+  form_factor: string;
+  memory_gib: number | null;
+  pci_device_ids: string[];
+  cooling: string;
+}
+
+export interface Settings {
+  shopName: string;
+  shopAddress: string;
+  language: Locale;
+  technicians: string[];
+  currentTechnician: string | null;
+}
+
+export interface SettingsForm {
+  shopName: string;
+  shopAddress: string;
+  language: string;
+  technicians: string[];
+  currentTechnician: string;
+}
+
+export interface IntakeForm {
+  customerName: string;
+  customerContact: string;
+  modelId: string;
+  boardSerial: string;
+  gpuUuid: string;
+  boardPartNumber: string;
+  symptomObserved: string;
+  symptomWhen: string;
+  symptomHow: string;
+  symptomFrequency: string;
+  symptomChanges: string;
+  conditions: Condition[];
+  conditionNote: string;
+  quoteAmount: string;
+  quoteCurrency: Currency;
+  benchLocation: string;
+}
+
+export interface Money {
+  minor: number;
+  currency: Currency;
+}
+
+export interface JobSummary {
+  id: number;
+  ticket: string;
+  status: Status;
+  customerName: string;
+  modelId: string;
+  boardSerial: string;
+  benchLocation: string | null;
+  updatedAt: string;
+}
+
+export interface JobEvent {
+  at: string;
+  actor: string;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+export interface Job {
+  id: number;
+  ticket: string;
+  status: Status;
+  heldFrom: Status | null;
+  customerName: string;
+  customerContact: string;
+  modelId: string;
+  boardSerial: string;
+  gpuUuid: string | null;
+  boardPartNumber: string | null;
+  symptoms: { observed: string; when: string | null; how: string | null; frequency: string | null; changes: string | null };
+  conditions: Condition[];
+  conditionNote: string | null;
+  quote: Money;
+  benchLocation: string | null;
+  receivedBy: string;
+  createdAt: string;
+  updatedAt: string;
+  next: { status: Status; reasonRequired: boolean }[];
+  events: JobEvent[];
+}
+
+export interface Problem {
+  kind: string;
+  max?: number;
+}
+
+export interface IpcError {
+  code: string;
+  message: string;
+  field?: string;
+  problem?: Problem;
+}
+
+export const api = {
+  appInfo: () => invoke<AppInfo>('app_info'),
+  listModels: () => invoke<GpuModel[]>('list_models'),
+  getSettings: () => invoke<Settings>('get_settings'),
+  saveSettings: (settings: SettingsForm) => invoke<Settings>('save_settings', { settings }),
+  intakeJob: (form: IntakeForm, actor: string) => invoke<Job>('intake_job', { form, actor }),
+  listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
+  getJob: (id: number) => invoke<Job>('get_job', { id }),
+  changeJobStatus: (id: number, to: Status, reason: string, actor: string) =>
+    invoke<Job>('change_job_status', { id, change: { to, reason }, actor }),
+};
