@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { errorField, errorText } from './errors';
+import { translate, type Locale } from './i18n.svelte';
+
+const tIn = (locale: Locale) => (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+  translate(locale, key, params);
+
+describe('errorText', () => {
+  const tooLong = {
+    code: 'invalid_input',
+    message: 'invalid ConditionNote: TooLong',
+    field: 'condition_note',
+    problem: { kind: 'too_long', max: 4000 },
+  };
+
+  it('names the field and the problem in the technician’s language', () => {
+    expect(errorText(tooLong, tIn('en'))).toBe('Condition note: at most 4000 characters');
+    expect(errorText(tooLong, tIn('zh-CN'))).toBe('外观备注：最多 4000 个字符');
+    expect(errorField(tooLong)).toBe('condition_note');
+  });
+
+  it('translates known codes and falls back for unknown ones', () => {
+    expect(errorText({ code: 'illegal_transition', message: 'x' }, tIn('en'))).toContain('cannot move');
+    expect(errorText({ code: 'store_too_new', message: 'x' }, tIn('zh-CN'))).toContain('更新版本');
+    expect(errorText({ code: 'brand_new', message: 'raw text' }, tIn('en'))).toBe('Something went wrong: raw text');
+    expect(errorText('invalid args `form`', tIn('en'))).toBe('Something went wrong: invalid args `form`');
+    expect(errorField('plain string')).toBeNull();
+  });
+});

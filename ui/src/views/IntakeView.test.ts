@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync, mount, unmount } from 'svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import IntakeView from './IntakeView.svelte';
+import type { Settings } from '../lib/api';
+import { setLocale } from '../lib/i18n.svelte';
+
+const settings: Settings = {
+  shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei',
+};
+const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', form_factor: 'sxm', memory_gib: 80, pci_device_ids: ['0x2330'], cooling: 'passive' }];
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function type(id: string, value: string) {
+  const input = byId<HTMLInputElement>(id);
+  input.value = value;
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+describe('IntakeView', () => {
+  let component: ReturnType<typeof mount>;
+  let calls: { cmd: string; args: unknown }[];
+
+  beforeEach(() => {
+    calls = [];
+    setLocale('en');
+    component = mount(IntakeView, {
+      target: document.body,
+      props: { models, settings, onOpen: () => {}, onSettings: () => {} },
+    });
+    flushSync();
+  });
+
+  afterEach(() => {
+    unmount(component);
+    clearMocks();
+    document.body.innerHTML = '';
+  });
+
+  it('takes a scanner’s Enter as the end of the serial and moves to the model', () => {
+    byId<HTMLInputElement>('f-board_serial').focus();
+    type('f-board_serial', ' 1654922012345\r');
+    byId('f-board_serial').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    flushSync();
+    expect(byId<HTMLInputElement>('f-board_serial').value).toBe('1654922012345');
+    expect(document.activeElement?.id).toBe('f-model');
+  });
+
+  it('sends the form with the bench technician and shows the new ticket', async () => {
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      return { id: 7, ticket: 'RV-2026-000007' };
+    });
+    type('f-board_serial', '1654922012345');
+    type('f-customer_name', 'Deep Compute');
+    byId('intake-submit').click();
+    await settle();
+    flushSync();
+    expect(calls).toHaveLength(1);
+    expect(calls[0].cmd).toBe('intake_job');
+    const args = calls[0].args as { form: Record<string, unknown>; actor: string };
+    expect(args.actor).toBe('Li Wei');
+    expect(args.form.boardSerial).toBe('1654922012345');
+    expect(args.form.quoteCurrency).toBe('CNY');
+    expect(byId('intake-created').textContent).toContain('RV-2026-000007');
+    expect(byId<HTMLInputElement>('f-board_serial').value).toBe('');
+  });
+
+  it('shows a refused intake as a translated message and marks the field', async () => {
+    mockIPC(() => {
+      throw { code: 'invalid_input', message: 'x', field: 'board_serial', problem: { kind: 'empty' } };
+    });
+    setLocale('zh-CN');
+    flushSync();
+    byId('intake-submit').click();
+    await settle();
+    flushSync();
+    expect(byId('form-error').textContent).toBe('板卡序列号：必填');
+    expect(byId('f-board_serial').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement?.id).toBe('f-board_serial');
+  });
+});
