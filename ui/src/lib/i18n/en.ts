@@ -10,7 +10,7 @@ export const en = {
   'header.language': 'Language',
 
   'intake.title': 'Take in a GPU',
-  'intake.lead': 'Scan the board serial label first; the scanner’s Enter moves on to the model.',
+  'intake.lead': "Scan the board serial label first; the scanner's Enter moves on to the model.",
   'intake.section.gpu': 'GPU',
   'intake.section.customer': 'Customer',
   'intake.section.symptoms': 'Symptoms — NVIDIA incident questions',
@@ -135,7 +135,7 @@ export const en = {
   'error.job_not_found': 'That job does not exist.',
   'error.illegal_transition': 'The job cannot move to that status from where it is now.',
   'error.store_too_new': 'This data was written by a newer version of Revive. Update Revive to open it.',
-  'error.rules_invalid': 'Revive’s built-in rules are damaged. Reinstall Revive.',
+  'error.rules_invalid': "Revive's built-in rules are damaged. Reinstall Revive.",
   'error.storage_failed': 'The job store could not be read or written.',
   'error.data_dir_unusable': 'The data folder cannot be used.',
   'error.unexpected': 'Something went wrong: {message}',

@@ -1,0 +1,43 @@
+# Revive: `make run` opens the workstation, `make test` runs every test. Both install what is missing.
+
+APP := target/debug/revive-app
+UI_DIST := ui/dist/index.html
+UI_SOURCES := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+
+.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots
+
+run: deps app
+	$(APP)
+
+test: test-deps test-rust test-ui test-e2e
+
+deps:
+	@scripts/deps.sh
+
+test-deps:
+	@scripts/deps.sh --test
+
+$(UI_DIST): $(UI_SOURCES)
+	cd ui && npm run build
+
+app: $(UI_DIST)
+	cargo build -p revive-app
+
+test-rust: $(UI_DIST)
+	cargo test --workspace
+
+test-ui:
+	cd ui && npm run check && npm test
+
+test-e2e: app
+	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=$(CURDIR)/$(APP) \
+		$(XVFB) dbus-run-session -- node --test --test-concurrency=1 tests/e2e/
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules
+
+screenshots: test-deps app
+	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=$(CURDIR)/$(APP) \
+		$(XVFB) dbus-run-session -- node scripts/screenshots.mjs

@@ -1,0 +1,149 @@
+// A small W3C WebDriver client for tauri-driver: enough to drive Revive's real window like a
+// technician does (keyboard, clicks, reading what is on screen). No browser download involved.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const Key = { Tab: '\uE004', Enter: '\uE007', Control: '\uE009', Alt: '\uE00A', Backspace: '\uE003' };
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const PORT = 4444;
+const APP = process.env.REVIVE_APP;
+
+/** Starts tauri-driver with a data directory of its own; every app it launches uses that store. */
+export async function startBench() {
+  if (!APP) throw new Error('REVIVE_APP must point at the built revive-app binary');
+  const dataDir = mkdtempSync(join(tmpdir(), 'revive-e2e-'));
+  const driver = spawn('tauri-driver', ['--port', String(PORT), '--native-port', String(PORT + 1)], {
+    env: { ...process.env, REVIVE_DATA_DIR: dataDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${PORT}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fetch(`${base}/status`);
+      break;
+    } catch (error) {
+      if (attempt > 100) throw new Error(`tauri-driver did not start: ${error}`);
+      await sleep(100);
+    }
+  }
+  return {
+    dataDir,
+    /** Launches the app: a fresh process on the same store, as after a restart. */
+    open: () => Session.open(base),
+    stop: async () => {
+      driver.kill('SIGTERM');
+      await new Promise((resolve) => driver.once('exit', resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export class Session {
+  constructor(base, id) {
+    this.url = `${base}/session/${id}`;
+  }
+
+  static async open(base) {
+    const body = { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } };
+    const response = await request('POST', `${base}/session`, body);
+    const session = new Session(base, response.sessionId);
+    await session.waitFor('header.topbar nav, #startup-error', 30_000);
+    return session;
+  }
+
+  async quit() {
+    await request('DELETE', this.url);
+  }
+
+  command(method, path, body) {
+    return request(method, `${this.url}${path}`, body);
+  }
+
+  async find(css) {
+    const found = await this.command('POST', '/elements', { using: 'css selector', value: css });
+    return found.length > 0 ? found[0][ELEMENT] : null;
+  }
+
+  /** Waits until `css` matches (and, with `text`, until its text contains it); returns the element. */
+  async waitFor(css, timeout = 10_000, text) {
+    const deadline = Date.now() + timeout;
+    let last = '';
+    while (Date.now() < deadline) {
+      const element = await this.find(css);
+      if (element) {
+        if (text === undefined) return element;
+        last = await this.command('GET', `/element/${element}/text`);
+        if (last.includes(text)) return element;
+      }
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${css}${text === undefined ? '' : ` to contain "${text}" (last: "${last}")`}`);
+  }
+
+  async click(css) {
+    await this.command('POST', `/element/${await this.waitFor(css)}/click`, {});
+  }
+
+  /** Types into one element (focusing it first), like a person clicking a field and typing. */
+  async type(css, text) {
+    await this.command('POST', `/element/${await this.waitFor(css)}/value`, { text });
+  }
+
+  async text(css) {
+    return this.command('GET', `/element/${await this.waitFor(css)}/text`);
+  }
+
+  async value(css) {
+    return this.command('GET', `/element/${await this.waitFor(css)}/property/value`);
+  }
+
+  async script(source, ...args) {
+    return this.command('POST', '/execute/sync', { script: source, args });
+  }
+
+  async focusedId() {
+    return this.script('return document.activeElement && document.activeElement.id;');
+  }
+
+  /** Presses keys on whatever has focus, one after another; an array presses them together. */
+  async keys(...strokes) {
+    const actions = [];
+    for (const stroke of strokes) {
+      const chord = Array.isArray(stroke) ? stroke : [...stroke];
+      if (Array.isArray(stroke)) {
+        for (const key of chord) actions.push({ type: 'keyDown', value: key });
+        for (const key of [...chord].reverse()) actions.push({ type: 'keyUp', value: key });
+      } else {
+        for (const key of chord) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
+      }
+    }
+    await this.command('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+    await this.command('DELETE', '/actions');
+  }
+
+  /** Presses Tab until the element with `id` has focus: how a keyboard user reaches a field. */
+  async tabTo(id, limit = 40) {
+    for (let presses = 0; presses < limit; presses++) {
+      if ((await this.focusedId()) === id) return;
+      await this.keys(Key.Tab);
+    }
+    throw new Error(`Tab never reached #${id}`);
+  }
+}
+
+async function request(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const { error, message } = payload.value ?? {};
+    throw new Error(`${method} ${url}: ${response.status} ${error ?? ''} ${message ?? ''}`);
+  }
+  return payload.value;
+}
