@@ -68,6 +68,9 @@ pub enum CoreError {
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
 
+    #[error("stored data could not be encoded or decoded: {0}")]
+    Encoding(#[from] serde_json::Error),
+
     #[error("storage migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
 
@@ -88,7 +91,7 @@ impl CoreError {
             CoreError::IllegalTransition { .. } => "illegal_transition",
             CoreError::StoreTooNew { .. } => "store_too_new",
             CoreError::RulesInvalid { .. } => "rules_invalid",
-            CoreError::Storage(_) | CoreError::Migration(_) => "storage_failed",
+            CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => "storage_failed",
             CoreError::DataDir(_) => "data_dir_unusable",
         }
     }

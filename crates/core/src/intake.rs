@@ -192,7 +192,8 @@ pub(crate) mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(fn(&mut IntakeForm), Field, Problem)> = vec![
+        type Breakage = fn(&mut IntakeForm);
+        let cases: Vec<(Breakage, Field, Problem)> = vec![
             (|f| f.board_serial = "   ".into(), Field::BoardSerial, Problem::Empty),
             (|f| f.board_serial = "165\u{7}49".into(), Field::BoardSerial, Problem::ControlCharacters),
             (|f| f.customer_name = String::new(), Field::CustomerName, Problem::Empty),

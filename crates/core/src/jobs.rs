@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::intake::{Condition, IntakeForm, Symptoms};
 use crate::models::ModelCatalog;
-use crate::money::{Currency, Money};
+use crate::money::Money;
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
 use crate::store::{timestamp, Store};
@@ -111,7 +111,7 @@ impl<'a> Jobs<'a> {
             let at = timestamp(now);
             let ticket = next_ticket(tx, now)?;
             let customer_id = customer_id(tx, &intake.customer_name, &intake.customer_contact, &at)?;
-            let conditions = serde_json::to_string(&intake.conditions).unwrap_or_else(|_| "[]".into());
+            let conditions = serde_json::to_string(&intake.conditions)?;
             tx.execute(
                 "INSERT INTO jobs (ticket, customer_id, status, model_id, board_serial, gpu_uuid, board_part_number,
                     symptom_observed, symptom_when, symptom_how, symptom_frequency, symptom_changes,
@@ -217,14 +217,11 @@ impl<'a> Jobs<'a> {
                  FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?1",
                 [id],
                 |row| {
-                    let held_from: Option<String> = row.get(3)?;
-                    let conditions: String = row.get(15)?;
-                    let currency: String = row.get(18)?;
                     Ok(Job {
                         id: row.get(0)?,
                         ticket: row.get(1)?,
                         status: stored_status(row, 2)?,
-                        held_from: held_from.and_then(|s| Status::parse(&s).ok()),
+                        held_from: json_column::<Option<Status>>(row, 3, Quote::Text)?,
                         customer_name: row.get(4)?,
                         customer_contact: row.get(5)?,
                         model_id: row.get(6)?,
@@ -238,12 +235,9 @@ impl<'a> Jobs<'a> {
                             frequency: row.get(13)?,
                             changes: row.get(14)?,
                         },
-                        conditions: serde_json::from_str(&conditions).unwrap_or_default(),
+                        conditions: json_column(row, 15, Quote::None)?,
                         condition_note: row.get(16)?,
-                        quote: Money {
-                            minor: row.get(17)?,
-                            currency: Currency::parse(&currency).unwrap_or(Currency::Cny),
-                        },
+                        quote: Money { minor: row.get(17)?, currency: json_column(row, 18, Quote::Text)? },
                         bench_location: row.get(19)?,
                         received_by: row.get(20)?,
                         created_at: row.get(21)?,
@@ -322,6 +316,24 @@ fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
 }
 
 fn stored_status(row: &Row, index: usize) -> rusqlite::Result<Status> {
-    let id: String = row.get(index)?;
-    Status::parse(&id).map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
+    json_column(row, index, Quote::Text)
+}
+
+/// How a column holds its serde value: bare text such as `intake`, or JSON such as `["bent_pins"]`.
+enum Quote {
+    Text,
+    None,
+}
+
+/// Reads a column into a serde type; a value this build cannot read is a storage error, never a guess.
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize, quote: Quote) -> rusqlite::Result<T> {
+    let raw: Option<String> = row.get(index)?;
+    let json = match (raw, quote) {
+        (None, _) => "null".to_owned(),
+        (Some(text), Quote::Text) => serde_json::Value::String(text).to_string(),
+        (Some(json), Quote::None) => json,
+    };
+    serde_json::from_str(&json).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error))
+    })
 }

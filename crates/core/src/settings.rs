@@ -79,7 +79,7 @@ impl SettingsForm {
 
 impl Settings {
     pub fn load(store: &Store) -> CoreResult<Settings> {
-        store.read(|tx| Settings::load_in(tx))
+        store.read(Settings::load_in)
     }
 
     pub(crate) fn load_in(tx: &Transaction) -> CoreResult<Settings> {
@@ -91,7 +91,7 @@ impl Settings {
 
     pub fn save(store: &Store, form: &SettingsForm) -> CoreResult<Settings> {
         let settings = form.validate()?;
-        let json = serde_json::to_string(&settings).expect("settings always serialize");
+        let json = serde_json::to_string(&settings)?;
         store.write(|tx, _| {
             tx.execute(
                 "INSERT INTO settings (key, value) VALUES (?1, ?2)

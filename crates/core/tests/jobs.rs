@@ -53,10 +53,11 @@ fn job_count(store: &Store) -> (i64, i64) {
 fn intake_issues_sequential_tickets_per_year() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(dir.path(), || datetime!(2026-12-31 23:59 UTC));
-    let jobs = Jobs::new(&store).unwrap();
-    assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket, "RV-2026-000001");
-    assert_eq!(jobs.intake(&form("SN2", "Acme"), TECH).unwrap().ticket, "RV-2026-000002");
-    drop(jobs);
+    {
+        let jobs = Jobs::new(&store).unwrap();
+        assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket, "RV-2026-000001");
+        assert_eq!(jobs.intake(&form("SN2", "Acme"), TECH).unwrap().ticket, "RV-2026-000002");
+    }
     drop(store);
 
     let store = store_at(dir.path(), || datetime!(2027-01-01 00:01 UTC));
@@ -172,4 +173,17 @@ fn the_event_log_is_append_only() {
     assert!(tamper("UPDATE job_events SET actor = 'nobody'").is_err());
     assert!(tamper("DELETE FROM job_events").is_err());
     assert_eq!(job_count(&store), (1, 1));
+}
+
+#[test]
+fn a_corrupted_row_is_a_storage_error_not_a_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = Jobs::new(&store).unwrap();
+    let job = jobs.intake(&form("SN1", "Acme"), TECH).unwrap();
+    store.write(|tx, _| Ok(tx.execute("UPDATE jobs SET condition_flags = '[\"on_fire\"]'", [])?)).unwrap();
+    assert!(matches!(jobs.get(job.id), Err(CoreError::Storage(_))));
+    store.write(|tx, _| Ok(tx.execute("UPDATE jobs SET condition_flags = '[]', status = 'exploded'", [])?)).unwrap();
+    assert!(matches!(jobs.get(job.id), Err(CoreError::Storage(_))));
+    assert!(jobs.list(&JobQuery::default()).is_err());
 }
