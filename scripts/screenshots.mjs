@@ -11,7 +11,7 @@ const jobs = [
 ];
 
 /** Moves the pointer off the controls (no hover tooltips), then grabs the screen. */
-async function capture(path) {
+async function capture(session, path) {
   await session.command('POST', '/actions', {
     actions: [{ type: 'pointer', id: 'mouse', actions: [{ type: 'pointerMove', x: 1270, y: 790, origin: 'viewport' }] }],
   });
@@ -19,38 +19,38 @@ async function capture(path) {
 }
 
 const bench = await startBench();
-const session = await bench.open();
 try {
-  await addTechnicians(session, 'Li Wei', 'Zhang Min');
-  for (const job of jobs) await takeIn(session, job);
-  await session.click('#nav-jobs');
-  await session.type('#job-search', '077777' + Key.Enter);
-  await session.click('#move-diagnosing');
-  await session.waitFor('.job-head .badge', 5_000, 'Diagnosing');
-  await session.click('#nav-jobs');
-  await session.waitFor('#job-table tbody tr[data-ticket]');
-  await capture('docs/jobs.png');
+  await bench.withApp(async (session) => {
+    await addTechnicians(session, 'Li Wei', 'Zhang Min');
+    for (const job of jobs) await takeIn(session, job);
+    await session.click('#nav-jobs');
+    await session.type('#job-search', '077777' + Key.Enter);
+    await session.click('#move-diagnosing');
+    await session.waitFor('.job-head .badge', 5_000, 'Diagnosing');
+    await session.click('#nav-jobs');
+    await session.waitFor('#job-table tbody tr[data-ticket]');
+    await capture(session, 'docs/jobs.png');
 
-  await session.click('#nav-intake');
-  await session.type('#f-board_serial', '1654922055555' + Key.Enter);
-  await session.click('#f-model option[value="h20-96gb"]');
-  await session.type('#f-gpu_uuid', 'GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d');
-  await session.type('#f-customer_name', 'Deep Compute Ltd');
-  await session.type('#f-symptom_observed', 'Training job aborts after ~40 min, nvidia-smi shows pending row remap');
-  await session.type('#f-symptom_frequency', 'Every run; 1 of 8 GPUs in the node');
-  await session.click('#condition-warranty_seal_broken');
-  await session.type('#f-quote_amount', '12,500');
-  await session.type('#f-bench_location', 'B-04');
-  await session.script('window.scrollTo(0, 0);');
-  await capture('docs/intake.png');
+    await session.click('#nav-intake');
+    await session.type('#f-board_serial', '1654922055555' + Key.Enter);
+    await session.click('#f-model option[value="h20-96gb"]');
+    await session.type('#f-gpu_uuid', 'GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d');
+    await session.type('#f-customer_name', 'Deep Compute Ltd');
+    await session.type('#f-symptom_observed', 'Training job aborts after ~40 min, nvidia-smi shows pending row remap');
+    await session.type('#f-symptom_frequency', 'Every run; 1 of 8 GPUs in the node');
+    await session.click('#condition-warranty_seal_broken');
+    await session.type('#f-quote_amount', '12,500');
+    await session.type('#f-bench_location', 'B-04');
+    await session.script('window.scrollTo(0, 0);');
+    await capture(session, 'docs/intake.png');
 
-  await session.click('#language option[value="zh-CN"]');
-  await session.click('#nav-jobs');
-  await session.type('#job-search', '033333' + Key.Enter);
-  await session.click('#move-diagnosing');
-  await session.waitFor('.job-head .badge', 5_000, '诊断中');
-  await capture('docs/job-zh.png');
+    await session.click('#language option[value="zh-CN"]');
+    await session.click('#nav-jobs');
+    await session.type('#job-search', '033333' + Key.Enter);
+    await session.click('#move-diagnosing');
+    await session.waitFor('.job-head .badge', 5_000, '诊断中');
+    await capture(session, 'docs/job-zh.png');
+  });
 } finally {
-  await session.quit();
   await bench.stop();
 }

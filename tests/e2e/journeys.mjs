@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { Key } from './webdriver.mjs';
 
-/** First start: Revive opens on Settings; enter the technicians and save. The first is at the bench. */
+/** Enters the shop's technicians in Settings and saves; the first is then at the bench. */
 export async function addTechnicians(session, ...names) {
-  await session.waitFor('#s-technicians');
+  await session.click('#nav-settings');
   await session.type('#s-technicians', names.join(Key.Enter));
   await session.click('#settings-save');
   await session.waitFor('#settings-saved');

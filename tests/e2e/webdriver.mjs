@@ -4,9 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const Key = { Tab: '\uE004', Enter: '\uE007', Control: '\uE009', Alt: '\uE00A', Backspace: '\uE003' };
+export const Key = { Null: '\uE000', Tab: '\uE004', Enter: '\uE007', Control: '\uE009', Alt: '\uE00A' };
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const PORT = 4444;
 const APP = process.env.REVIVE_APP;
@@ -31,14 +32,34 @@ export async function startBench() {
   }
   return {
     dataDir,
-    /** Launches the app: a fresh process on the same store, as after a restart. */
-    open: () => Session.open(base),
+    /** Launches the app (a fresh process on the same store, as after a restart), lets `use` drive
+     * it, and quits it whatever happens. */
+    async withApp(use) {
+      const session = await Session.open(base);
+      try {
+        return await use(session);
+      } finally {
+        await session.quit();
+      }
+    },
     stop: async () => {
       driver.kill('SIGTERM');
       await new Promise((resolve) => driver.once('exit', resolve));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A real-window test with its own tauri-driver and store, both removed afterwards. */
+export function journey(name, steps) {
+  test(name, async () => {
+    const bench = await startBench();
+    try {
+      await steps(bench);
+    } finally {
+      await bench.stop();
+    }
+  });
 }
 
 export class Session {

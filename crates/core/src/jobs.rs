@@ -107,7 +107,7 @@ impl<'a> Jobs<'a> {
     pub fn intake(&self, form: &IntakeForm, actor: &str) -> CoreResult<Job> {
         let intake = form.validate(self.models)?;
         let id = self.store.write(|tx, now| {
-            let actor = Settings::load_in(tx)?.require_technician(actor)?;
+            let actor = Settings::technician_for(tx, actor)?;
             let at = timestamp(now);
             let ticket = next_ticket(tx, now)?;
             let customer_id = customer_id(tx, &intake.customer_name, &intake.customer_contact, &at)?;
@@ -192,7 +192,7 @@ impl<'a> Jobs<'a> {
             return Err(CoreError::invalid(Field::Reason, Problem::Empty));
         }
         self.store.write(|tx, now| {
-            let actor = Settings::load_in(tx)?.require_technician(actor)?;
+            let actor = Settings::technician_for(tx, actor)?;
             let (from, held_from) = current_status(tx, id)?;
             self.flow.check(from, to, held_from)?;
             let held_from = if to == Status::OnHold { Some(from) } else { None };

@@ -8,6 +8,7 @@ use crate::store::Store;
 use crate::text::{self, Lines};
 
 pub const MAX_TECHNICIANS: usize = 100;
+pub const MAX_TECHNICIAN_NAME: usize = 100;
 const KEY: &str = "shop";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -54,13 +55,13 @@ impl SettingsForm {
         }
         let mut technicians: Vec<String> = Vec::new();
         for raw in &self.technicians {
-            let name = text::required(raw, Field::Technician, 100, Lines::Single)?;
+            let name = text::required(raw, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?;
             if technicians.iter().any(|t| t.to_lowercase() == name.to_lowercase()) {
                 return Err(CoreError::invalid(Field::Technician, Problem::Duplicate));
             }
             technicians.push(name);
         }
-        let current_technician = text::optional(&self.current_technician, Field::Technician, 100, Lines::Single)?;
+        let current_technician = text::optional(&self.current_technician, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?;
         if let Some(current) = &current_technician {
             if !technicians.contains(current) {
                 return Err(CoreError::invalid(Field::Technician, Problem::Unknown));
@@ -91,22 +92,30 @@ impl Settings {
 
     pub fn save(store: &Store, form: &SettingsForm) -> CoreResult<Settings> {
         let settings = form.validate()?;
-        let json = serde_json::to_string(&settings)?;
-        store.write(|tx, _| {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (KEY, &json),
-            )?;
-            Ok(())
-        })?;
+        store.write(|tx, _| settings.store_in(tx))?;
         Ok(settings)
     }
 
-    /// The name an action is logged under: it must be one of the shop's technicians.
-    pub(crate) fn require_technician(&self, actor: &str) -> CoreResult<String> {
-        let actor = text::required(actor, Field::Technician, 100, Lines::Single)?;
-        if !self.technicians.contains(&actor) {
+    fn store_in(&self, tx: &Transaction) -> CoreResult<()> {
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (KEY, serde_json::to_string(self)?),
+        )?;
+        Ok(())
+    }
+
+    /// The name an action is logged under: one of the shop's technicians. A shop with none yet
+    /// enrolls the first name that acts (and seats it at the bench), so a fresh install can take a
+    /// card in straight away; after that, strangers are refused.
+    pub(crate) fn technician_for(tx: &Transaction, actor: &str) -> CoreResult<String> {
+        let actor = text::required(actor, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?;
+        let mut settings = Settings::load_in(tx)?;
+        if settings.technicians.is_empty() {
+            settings.technicians.push(actor.clone());
+            settings.current_technician = Some(actor.clone());
+            settings.store_in(tx)?;
+        } else if !settings.technicians.contains(&actor) {
             return Err(CoreError::invalid(Field::Technician, Problem::Unknown));
         }
         Ok(actor)

@@ -187,3 +187,22 @@ fn a_corrupted_row_is_a_storage_error_not_a_guess() {
     assert!(matches!(jobs.get(job.id), Err(CoreError::Storage(_))));
     assert!(jobs.list(&JobQuery::default()).is_err());
 }
+
+#[test]
+fn a_fresh_bench_enrolls_its_first_technician_with_the_first_intake() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join(DATABASE_FILE), OffsetDateTime::now_utc).unwrap();
+    let jobs = Jobs::new(&store).unwrap();
+    assert!(matches!(
+        jobs.intake(&form("SN1", "Acme"), "  ").unwrap_err(),
+        CoreError::Invalid { field: Field::Technician, problem: Problem::Empty }
+    ));
+    assert_eq!(Settings::load(&store).unwrap().technicians, Vec::<String>::new());
+
+    jobs.intake(&form("SN1", "Acme"), " Wang Fang ").unwrap();
+    let settings = Settings::load(&store).unwrap();
+    assert_eq!(settings.technicians, ["Wang Fang"]);
+    assert_eq!(settings.current_technician.as_deref(), Some("Wang Fang"));
+    assert!(jobs.intake(&form("SN2", "Acme"), "Passer-by").is_err());
+    assert_eq!(job_count(&store).0, 1);
+}

@@ -28,7 +28,7 @@ describe('IntakeView', () => {
     setLocale('en');
     component = mount(IntakeView, {
       target: document.body,
-      props: { models, settings, onOpen: () => {}, onSettings: () => {} },
+      props: { models, settings, onOpen: () => {}, onSettingsChanged: () => {} },
     });
     flushSync();
   });
@@ -80,5 +80,35 @@ describe('IntakeView', () => {
     expect(byId('form-error').textContent).toBe('板卡序列号：必填');
     expect(byId('f-board_serial').getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement?.id).toBe('f-board_serial');
+  });
+});
+
+describe('IntakeView on a fresh bench', () => {
+  afterEach(() => {
+    clearMocks();
+    document.body.innerHTML = '';
+  });
+
+  it('asks the first technician for their name and sends it as the actor', async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    let settingsChanged = 0;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      return { id: 1, ticket: 'RV-2026-000001' };
+    });
+    const fresh = { ...settings, technicians: [], currentTechnician: null };
+    const component = mount(IntakeView, {
+      target: document.body,
+      props: { models, settings: fresh, onOpen: () => {}, onSettingsChanged: () => settingsChanged++ },
+    });
+    flushSync();
+    expect(document.getElementById('need-technician')).toBeNull();
+    type('f-technician', 'Wang Fang');
+    byId('intake-submit').click();
+    await settle();
+    flushSync();
+    expect((calls[0].args as { actor: string }).actor).toBe('Wang Fang');
+    expect(settingsChanged).toBe(1);
+    unmount(component);
   });
 });

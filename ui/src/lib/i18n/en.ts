@@ -25,8 +25,8 @@ export const en = {
   'intake.saving': 'Saving…',
   'intake.created': 'Job {ticket} created.',
   'intake.open': 'Open job',
-  'intake.needTechnician': 'Add a technician in Settings before taking in jobs.',
-  'intake.goToSettings': 'Open Settings',
+  'intake.needTechnician': 'Choose the technician at the bench (top right) before taking in jobs.',
+  'intake.firstTechnician': 'Your name — first technician at this bench',
 
   'model.other': 'Other model',
   'field.board_serial': 'Board serial',
@@ -143,3 +143,6 @@ export const en = {
 } as const;
 
 export type MessageKey = keyof typeof en;
+
+/** The names of the form fields the catalog labels (`field.<name>`), as the core reports them. */
+export type FieldName = MessageKey extends infer K ? (K extends `field.${infer F}` ? F : never) : never;

@@ -27,8 +27,8 @@ export const zhCN: Record<MessageKey, string> = {
   'intake.saving': '正在保存…',
   'intake.created': '工单 {ticket} 已创建。',
   'intake.open': '打开工单',
-  'intake.needTechnician': '请先在设置中添加技术员，再收取工单。',
-  'intake.goToSettings': '打开设置',
+  'intake.needTechnician': '收件前请先在右上角选择当前技术员。',
+  'intake.firstTechnician': '您的姓名 — 本工作台的第一位技术员',
 
   'model.other': '其他型号',
   'field.board_serial': '板卡序列号',
