@@ -25,6 +25,8 @@ app: $(UI_DIST)
 	cargo build -p revive-app
 
 test-rust: $(UI_DIST)
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cargo test --workspace
 
 test-ui:

@@ -44,7 +44,8 @@ fn call_from(bench: &Bench, origin: &str, cmd: &str, body: Value) -> Result<Valu
 }
 
 fn with_technician(bench: &Bench) {
-    let settings = json!({ "settings": { "language": "zh-CN", "technicians": ["Li Wei"], "currentTechnician": "Li Wei" } });
+    let settings =
+        json!({ "settings": { "language": "zh-CN", "technicians": ["Li Wei"], "currentTechnician": "Li Wei" } });
     let saved = call(bench, "save_settings", settings).unwrap();
     assert_eq!(saved["language"], "zh-CN");
 }
@@ -105,10 +106,8 @@ fn app_info_reports_a_store_that_cannot_be_opened() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not-a-directory");
     std::fs::write(&blocker, b"x").unwrap();
-    let app = with_commands(mock_builder())
-        .manage(open_state(blocker))
-        .build(tauri::generate_context!(test = true))
-        .unwrap();
+    let app =
+        with_commands(mock_builder()).manage(open_state(blocker)).build(tauri::generate_context!(test = true)).unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     let bench = Bench { _app: app, window, _dir: dir };
     let info = call(&bench, "app_info", json!({})).unwrap();

@@ -200,7 +200,11 @@ pub(crate) mod tests {
             (|f| f.model_id = "h100-ultra".into(), Field::Model, Problem::Unknown),
             (|f| f.gpu_uuid = "GPU-1234".into(), Field::GpuUuid, Problem::BadFormat),
             (|f| f.symptom_observed = " ".into(), Field::SymptomObserved, Problem::Empty),
-            (|f| f.condition_note = "x".repeat(1_000_000), Field::ConditionNote, Problem::TooLong { max: MAX_NOTE as u64 }),
+            (
+                |f| f.condition_note = "x".repeat(1_000_000),
+                Field::ConditionNote,
+                Problem::TooLong { max: MAX_NOTE as u64 },
+            ),
             (|f| f.conditions = vec!["on_fire".into()], Field::Condition, Problem::Unknown),
             (|f| f.conditions = vec!["bent_pins".into(), "bent_pins".into()], Field::Condition, Problem::Duplicate),
             (|f| f.quote_amount = "-1".into(), Field::QuoteAmount, Problem::Negative),

@@ -301,8 +301,7 @@ fn append_event(
 }
 
 fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
-    let mut statement =
-        tx.prepare("SELECT at, actor, kind, detail FROM job_events WHERE job_id = ?1 ORDER BY id")?;
+    let mut statement = tx.prepare("SELECT at, actor, kind, detail FROM job_events WHERE job_id = ?1 ORDER BY id")?;
     let rows = statement.query_map([job_id], |row| {
         let detail: String = row.get(3)?;
         Ok(JobEvent {
@@ -333,7 +332,6 @@ fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize, quote: Q
         (Some(text), Quote::Text) => serde_json::Value::String(text).to_string(),
         (Some(json), Quote::None) => json,
     };
-    serde_json::from_str(&json).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error))
-    })
+    serde_json::from_str(&json)
+        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error)))
 }

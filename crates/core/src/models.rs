@@ -70,7 +70,10 @@ impl ModelCatalog {
                     && device_id.starts_with("0x")
                     && device_id[2..].chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
                 if !well_formed {
-                    return Err(invalid(format!("{}: PCI device id {device_id} is not 0x + 4 lowercase hex", model.id)));
+                    return Err(invalid(format!(
+                        "{}: PCI device id {device_id} is not 0x + 4 lowercase hex",
+                        model.id
+                    )));
                 }
                 if !device_ids.insert(device_id.as_str()) {
                     return Err(invalid(format!("PCI device id {device_id} belongs to two models")));

@@ -61,7 +61,8 @@ impl SettingsForm {
             }
             technicians.push(name);
         }
-        let current_technician = text::optional(&self.current_technician, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?;
+        let current_technician =
+            text::optional(&self.current_technician, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?;
         if let Some(current) = &current_technician {
             if !technicians.contains(current) {
                 return Err(CoreError::invalid(Field::Technician, Problem::Unknown));

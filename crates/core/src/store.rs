@@ -78,9 +78,8 @@ fn refuse_newer_schema(conn: &Connection) -> CoreResult<()> {
 /// RFC 3339 UTC with milliseconds: sorts as text and reads the same everywhere.
 pub fn timestamp(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     at.format(&format).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
@@ -89,7 +88,8 @@ mod tests {
     use super::*;
 
     fn pragma(store: &Store, name: &str) -> String {
-        store.read(|tx| Ok(tx.pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0))?))
+        store
+            .read(|tx| Ok(tx.pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0))?))
             .map(|value| format!("{value:?}"))
             .unwrap()
     }

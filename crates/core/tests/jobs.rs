@@ -156,10 +156,7 @@ fn status_moves_are_checked_and_logged() {
     let resumed = jobs.change_status(job.id, &change("diagnosing", ""), TECH).unwrap();
 
     let moves: Vec<_> = resumed.events.iter().skip(1).map(|e| (e.actor.as_str(), e.detail["to"].clone())).collect();
-    assert_eq!(
-        moves,
-        [(TECH, "diagnosing".into()), ("Zhang Min", "on_hold".into()), (TECH, "diagnosing".into())]
-    );
+    assert_eq!(moves, [(TECH, "diagnosing".into()), ("Zhang Min", "on_hold".into()), (TECH, "diagnosing".into())]);
     assert_eq!(resumed.events[2].detail["reason"], "Customer unreachable");
     assert!(matches!(jobs.change_status(999, &change("diagnosing", ""), TECH), Err(CoreError::JobNotFound(999))));
 }
