@@ -1,0 +1,324 @@
+//! Scenario files: what the simulated bench's driver reports, and how that changes as it is read.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub schema_version: u32,
+    pub description: String,
+    pub system: System,
+    /// Fail `nvmlInit` the way a broken installation does.
+    #[serde(default)]
+    pub init_error: Option<NvmlError>,
+    pub gpus: Vec<Gpu>,
+    /// Changes that happen after a GPU has answered a number of calls.
+    #[serde(default)]
+    pub timeline: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    pub driver_version: String,
+    pub nvml_version: String,
+    /// As NVML encodes it: 12040 is CUDA 12.4.
+    pub cuda_driver_version: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub gpu: usize,
+    pub after_calls: u64,
+    /// Fields to overwrite, shaped like a GPU entry (objects merge, everything else replaces).
+    #[serde(default)]
+    pub set: Option<serde_json::Value>,
+    /// From now on every call about this GPU answers NVML_ERROR_GPU_IS_LOST.
+    #[serde(default)]
+    pub lost: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NvmlError {
+    NotSupported,
+    NoPermission,
+    InsufficientPower,
+    DriverNotLoaded,
+    LibraryNotFound,
+    CorruptedInforom,
+    GpuIsLost,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    Volta,
+    Turing,
+    Ampere,
+    Ada,
+    Hopper,
+    Blackwell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockEventReason {
+    GpuIdle,
+    ApplicationsClocksSetting,
+    SwPowerCap,
+    HwSlowdown,
+    SyncBoost,
+    SwThermalSlowdown,
+    HwThermalSlowdown,
+    HwPowerBrakeSlowdown,
+    DisplayClockSetting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryAction {
+    None,
+    GpuReset,
+    NodeReboot,
+    DrainP2p,
+    DrainAndReset,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gpu {
+    pub name: String,
+    pub serial: String,
+    pub uuid: String,
+    pub board_part_number: String,
+    pub vbios_version: String,
+    pub architecture: Architecture,
+    pub pci: Pci,
+    pub memory: Memory,
+    pub inforom: Inforom,
+    #[serde(default)]
+    pub gsp_firmware_version: Option<String>,
+    pub temperature: Temperature,
+    pub power: Power,
+    pub clocks: Clocks,
+    pub pcie: Pcie,
+    #[serde(default)]
+    pub clock_event_reasons: Vec<ClockEventReason>,
+    #[serde(default)]
+    pub ecc: Option<Ecc>,
+    #[serde(default)]
+    pub remapped_rows: Option<RemappedRows>,
+    #[serde(default)]
+    pub remapper_histogram: Option<RemapperHistogram>,
+    #[serde(default)]
+    pub retired_pages: Option<RetiredPages>,
+    /// Intended fan speeds in percent; empty for passively cooled boards (NVML: not supported).
+    #[serde(default)]
+    pub fans: Vec<u32>,
+    #[serde(default)]
+    pub recovery_action: Option<RecoveryAction>,
+    /// Calls that fail on this GPU, by NVML symbol name (e.g. power reading → insufficient_power).
+    #[serde(default)]
+    pub failures: BTreeMap<String, NvmlError>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pci {
+    /// `00000000:18:00.0`
+    pub bus_id: String,
+    /// The 16-bit device id (`0x2330`); NVML reports it with the vendor id in the low half.
+    pub device_id: u32,
+    pub subsystem_id: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Memory {
+    pub total_mib: u64,
+    pub used_mib: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inforom {
+    pub image_version: String,
+    pub oem_version: String,
+    pub ecc_version: String,
+    pub power_version: String,
+    /// False makes `nvmlDeviceValidateInforom` answer NVML_ERROR_CORRUPTED_INFOROM.
+    pub valid: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Temperature {
+    pub gpu_c: u32,
+    #[serde(default)]
+    pub memory_c: Option<u32>,
+    pub shutdown_c: u32,
+    pub slowdown_c: u32,
+    #[serde(default)]
+    pub max_operating_c: Option<u32>,
+    #[serde(default)]
+    pub memory_max_c: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Power {
+    pub usage_mw: u32,
+    pub enforced_limit_mw: u32,
+    pub default_limit_mw: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clocks {
+    pub sm_mhz: u32,
+    pub memory_mhz: u32,
+    pub max_sm_mhz: u32,
+    pub max_memory_mhz: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pcie {
+    pub gen: u32,
+    pub width: u32,
+    pub max_gen: u32,
+    pub max_width: u32,
+    pub replays: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ecc {
+    pub volatile: EccCounts,
+    pub aggregate: EccCounts,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EccCounts {
+    pub corrected: EccLocations,
+    pub uncorrected: EccLocations,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EccLocations {
+    pub l1_cache: u64,
+    pub l2_cache: u64,
+    pub dram: u64,
+    pub register_file: u64,
+    pub sram: u64,
+}
+
+impl EccLocations {
+    pub fn total(&self) -> u64 {
+        self.l1_cache + self.l2_cache + self.dram + self.register_file + self.sram
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemappedRows {
+    pub correctable: u32,
+    pub uncorrectable: u32,
+    pub pending: bool,
+    pub failure: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemapperHistogram {
+    pub max: u32,
+    pub high: u32,
+    pub partial: u32,
+    pub low: u32,
+    pub none: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredPages {
+    #[serde(default)]
+    pub single_bit: Vec<u64>,
+    #[serde(default)]
+    pub double_bit: Vec<u64>,
+    #[serde(default)]
+    pub pending: bool,
+}
+
+/// One GPU's answers from a given call count on.
+#[derive(Debug, Clone)]
+pub enum Stage {
+    Present(Box<Gpu>),
+    Lost,
+}
+
+/// A parsed scenario with each GPU's timeline resolved into stages.
+#[derive(Debug)]
+pub struct Bench {
+    pub scenario: Scenario,
+    /// Per GPU: `(from_call, stage)`, sorted by `from_call`, the first from call 0.
+    pub stages: Vec<Vec<(u64, Stage)>>,
+}
+
+impl Bench {
+    pub fn parse(text: &str) -> Result<Bench, String> {
+        let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let scenario: Scenario = serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
+        if scenario.schema_version != SCHEMA_VERSION {
+            return Err(format!("schema_version {} is not {SCHEMA_VERSION}", scenario.schema_version));
+        }
+        let mut changes = scenario.timeline.clone();
+        changes.sort_by_key(|change| change.after_calls);
+        let mut stages = Vec::new();
+        for (index, gpu) in scenario.gpus.iter().enumerate() {
+            let mut current = raw["gpus"][index].clone();
+            let mut gpu_stages = vec![(0, Stage::Present(Box::new(gpu.clone())))];
+            for change in changes.iter().filter(|c| c.gpu == index) {
+                let stage = if change.lost {
+                    Stage::Lost
+                } else {
+                    let patch = change.set.as_ref().ok_or(format!("GPU {index}: a change needs `set` or `lost`"))?;
+                    merge(&mut current, patch);
+                    let gpu: Gpu = serde_json::from_value(current.clone())
+                        .map_err(|e| format!("GPU {index} after {} calls: {e}", change.after_calls))?;
+                    Stage::Present(Box::new(gpu))
+                };
+                gpu_stages.push((change.after_calls, stage));
+            }
+            stages.push(gpu_stages);
+        }
+        if let Some(change) = scenario.timeline.iter().find(|c| c.gpu >= scenario.gpus.len()) {
+            return Err(format!("timeline names GPU {} but there are {}", change.gpu, scenario.gpus.len()));
+        }
+        Ok(Bench { scenario, stages })
+    }
+
+    /// What GPU `index` answers at its `call`-th call.
+    pub fn stage(&self, index: usize, call: u64) -> Option<&Stage> {
+        self.stages.get(index)?.iter().rev().find(|(from, _)| *from <= call).map(|(_, stage)| stage)
+    }
+}
+
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(target), serde_json::Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(target.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
