@@ -14,9 +14,9 @@ fn main() {
         let source = fs::read_to_string(entry.expect("src entry").path()).expect("source is readable");
         for line in source.lines().map(str::trim_start) {
             // `pub unsafe extern "C" fn nvmlX(` or a getter macro use `text_getter!(nvmlX, ...`.
-            let defined = line.strip_prefix("pub unsafe extern \"C\" fn ").or_else(|| {
-                line.split_once("_getter!(").filter(|(name, _)| !name.contains(' ')).map(|(_, rest)| rest)
-            });
+            let defined = line
+                .strip_prefix("pub unsafe extern \"C\" fn ")
+                .or_else(|| line.split_once("_getter!(").filter(|(name, _)| !name.contains(' ')).map(|(_, rest)| rest));
             if let Some(rest) = defined {
                 implemented.insert(rest.split(['(', ',']).next().unwrap_or_default().to_owned());
             }

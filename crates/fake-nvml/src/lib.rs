@@ -276,12 +276,8 @@ fn fixed<const N: usize>(text: &str) -> [c_char; N] {
 pub unsafe extern "C" fn nvmlDeviceGetPciInfo_v3(device: nvmlDevice_t, pci: *mut nvmlPciInfo_t) -> nvmlReturn_t {
     answer(|| {
         with_gpu(device, "nvmlDeviceGetPciInfo_v3", |gpu| {
-            let parts: Vec<u32> = gpu
-                .pci
-                .bus_id
-                .split([':', '.'])
-                .map(|part| u32::from_str_radix(part, 16).unwrap_or(0))
-                .collect();
+            let parts: Vec<u32> =
+                gpu.pci.bus_id.split([':', '.']).map(|part| u32::from_str_radix(part, 16).unwrap_or(0)).collect();
             let legacy = gpu.pci.bus_id.get(4..).unwrap_or(&gpu.pci.bus_id);
             put(
                 pci,
@@ -300,7 +296,10 @@ pub unsafe extern "C" fn nvmlDeviceGetPciInfo_v3(device: nvmlDevice_t, pci: *mut
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn nvmlDeviceGetMemoryInfo_v2(device: nvmlDevice_t, memory: *mut nvmlMemory_v2_t) -> nvmlReturn_t {
+pub unsafe extern "C" fn nvmlDeviceGetMemoryInfo_v2(
+    device: nvmlDevice_t,
+    memory: *mut nvmlMemory_v2_t,
+) -> nvmlReturn_t {
     answer(|| {
         with_gpu(device, "nvmlDeviceGetMemoryInfo_v2", |gpu| {
             let mib = 1024 * 1024;
@@ -417,12 +416,20 @@ fn clock(gpu: &Gpu, kind: nvmlClockType_t, max: bool) -> Answer<c_uint> {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn nvmlDeviceGetClockInfo(device: nvmlDevice_t, kind: nvmlClockType_t, mhz: *mut c_uint) -> nvmlReturn_t {
+pub unsafe extern "C" fn nvmlDeviceGetClockInfo(
+    device: nvmlDevice_t,
+    kind: nvmlClockType_t,
+    mhz: *mut c_uint,
+) -> nvmlReturn_t {
     answer(|| with_gpu(device, "nvmlDeviceGetClockInfo", |gpu| put(mhz, clock(gpu, kind, false)?)))
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn nvmlDeviceGetMaxClockInfo(device: nvmlDevice_t, kind: nvmlClockType_t, mhz: *mut c_uint) -> nvmlReturn_t {
+pub unsafe extern "C" fn nvmlDeviceGetMaxClockInfo(
+    device: nvmlDevice_t,
+    kind: nvmlClockType_t,
+    mhz: *mut c_uint,
+) -> nvmlReturn_t {
     answer(|| with_gpu(device, "nvmlDeviceGetMaxClockInfo", |gpu| put(mhz, clock(gpu, kind, true)?)))
 }
 
@@ -462,7 +469,9 @@ pub unsafe extern "C" fn nvmlDeviceGetTotalEccErrors(
     counter: nvmlEccCounterType_t,
     count: *mut c_ulonglong,
 ) -> nvmlReturn_t {
-    answer(|| with_gpu(device, "nvmlDeviceGetTotalEccErrors", |gpu| put(count, ecc_locations(gpu, error, counter)?.total())))
+    answer(|| {
+        with_gpu(device, "nvmlDeviceGetTotalEccErrors", |gpu| put(count, ecc_locations(gpu, error, counter)?.total()))
+    })
 }
 
 #[no_mangle]
@@ -516,7 +525,16 @@ pub unsafe extern "C" fn nvmlDeviceGetRowRemapperHistogram(
     answer(|| {
         with_gpu(device, "nvmlDeviceGetRowRemapperHistogram", |gpu| {
             let h = gpu.remapper_histogram.as_ref().ok_or(NOT_SUPPORTED)?;
-            put(values, nvmlRowRemapperHistogramValues_t { max: h.max, high: h.high, partial: h.partial, low: h.low, none: h.none })
+            put(
+                values,
+                nvmlRowRemapperHistogramValues_t {
+                    max: h.max,
+                    high: h.high,
+                    partial: h.partial,
+                    low: h.low,
+                    none: h.none,
+                },
+            )
         })
     })
 }
@@ -533,7 +551,9 @@ pub unsafe extern "C" fn nvmlDeviceGetRetiredPages_v2(
         with_gpu(device, "nvmlDeviceGetRetiredPages_v2", |gpu| {
             let retired = gpu.retired_pages.as_ref().ok_or(NOT_SUPPORTED)?;
             let pages = match cause {
-                nvmlPageRetirementCause_enum_NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS => &retired.single_bit,
+                nvmlPageRetirementCause_enum_NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS => {
+                    &retired.single_bit
+                }
                 nvmlPageRetirementCause_enum_NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR => &retired.double_bit,
                 _ => return Err(INVALID_ARGUMENT),
             };
@@ -583,7 +603,11 @@ pub unsafe extern "C" fn nvmlDeviceGetNumFans(device: nvmlDevice_t, count: *mut 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn nvmlDeviceGetFanSpeed_v2(device: nvmlDevice_t, fan: c_uint, percent: *mut c_uint) -> nvmlReturn_t {
+pub unsafe extern "C" fn nvmlDeviceGetFanSpeed_v2(
+    device: nvmlDevice_t,
+    fan: c_uint,
+    percent: *mut c_uint,
+) -> nvmlReturn_t {
     answer(|| {
         with_gpu(device, "nvmlDeviceGetFanSpeed_v2", |gpu| {
             if gpu.fans.is_empty() {
@@ -596,7 +620,11 @@ pub unsafe extern "C" fn nvmlDeviceGetFanSpeed_v2(device: nvmlDevice_t, fan: c_u
 
 /// Field values: HBM temperature (82) and the driver's recovery action (230); others unsupported.
 #[no_mangle]
-pub unsafe extern "C" fn nvmlDeviceGetFieldValues(device: nvmlDevice_t, count: c_int, values: *mut nvmlFieldValue_t) -> nvmlReturn_t {
+pub unsafe extern "C" fn nvmlDeviceGetFieldValues(
+    device: nvmlDevice_t,
+    count: c_int,
+    values: *mut nvmlFieldValue_t,
+) -> nvmlReturn_t {
     answer(|| {
         with_gpu(device, "nvmlDeviceGetFieldValues", |gpu| {
             if values.is_null() || count < 0 {
