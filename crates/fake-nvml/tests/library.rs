@@ -9,7 +9,10 @@ use nvidia_ml_fake::scenario::Bench;
 pub fn library_path() -> PathBuf {
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let name = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    [deps.join(&name), deps.parent().unwrap().join(&name)].into_iter().find(|p| p.exists()).expect("fake NVML library built")
+    [deps.join(&name), deps.parent().unwrap().join(&name)]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("fake NVML library built")
 }
 
 fn scenarios() -> Vec<PathBuf> {
@@ -50,7 +53,9 @@ fn every_shipped_scenario_is_valid() {
 
 #[test]
 fn broken_scenarios_are_refused_with_a_reason() {
-    let healthy = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/h100-healthy.json")).unwrap();
+    let healthy =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/h100-healthy.json"))
+            .unwrap();
     let unknown_field = healthy.replacen("\"serial\"", "\"serail\"", 1);
     assert!(Bench::parse(&unknown_field).unwrap_err().contains("serail"));
     let mut doc: serde_json::Value = serde_json::from_str(&healthy).unwrap();
