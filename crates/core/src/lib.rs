@@ -2,6 +2,7 @@
 //! every test run without a display.
 
 pub mod bench;
+pub mod diagnostics;
 pub mod error;
 pub mod intake;
 pub mod jobs;

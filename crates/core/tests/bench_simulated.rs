@@ -1,34 +1,11 @@
 //! The real NVML provider against the fake driver library, one shipped scenario at a time.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+mod common;
 
+use common::{hold_bench, on_bench, open, scenario};
 use revive_core::bench::{
     BenchSnapshot, DriverSource, GpuProvider, GpuReading, Health, Identity, NvmlProvider, Unavailable,
 };
-
-/// The fake driver keeps its scenario in process-wide state, as a real driver does: one bench at a time.
-static BENCH: Mutex<()> = Mutex::new(());
-
-fn fake_library() -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
-    let name = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    [deps.join(&name), deps.parent().unwrap().join(&name)].into_iter().find(|p| p.exists()).expect("fake NVML built")
-}
-
-fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(format!("{name}.json"))
-}
-
-fn open(name: &str) -> Result<NvmlProvider, Unavailable> {
-    NvmlProvider::open(&DriverSource::Simulated { library: fake_library(), scenario: scenario(name) })
-}
-
-/// Runs `check` with a provider on `name`, holding the bench for the whole test.
-fn on_bench(name: &str, check: impl FnOnce(&NvmlProvider)) {
-    let _bench = BENCH.lock().unwrap_or_else(|p| p.into_inner());
-    check(&open(name).unwrap());
-}
 
 fn only_gpu(snapshot: &BenchSnapshot) -> (&Identity, &Health) {
     match &snapshot.gpus[..] {
@@ -181,7 +158,7 @@ fn consumer_boards_report_fans_and_no_ecc() {
 
 #[test]
 fn a_missing_or_unloaded_driver_is_a_state_not_a_crash() {
-    let _bench = BENCH.lock().unwrap_or_else(|p| p.into_inner());
+    let _bench = hold_bench();
     assert_eq!(open("no-driver-loaded").err(), Some(Unavailable::DriverNotLoaded));
     let nowhere = NvmlProvider::open(&DriverSource::Library("/nonexistent/libnvidia-ml.so.1".into()));
     assert_eq!(nowhere.err(), Some(Unavailable::NoDriver));

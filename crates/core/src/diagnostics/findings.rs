@@ -1,0 +1,228 @@
+//! Turns one GPU's reading into findings. Which readings each rule looks at is code; severities,
+//! thresholds, per-SKU limits and texts come from the rules file.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{DiagnosticRules, Finding};
+use crate::bench::{GpuReading, Health, Identity};
+use crate::models::GpuModel;
+
+/// The GPU as the job recorded it at intake, to spot a board or die swap.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedGpu<'a> {
+    pub model: Option<&'a GpuModel>,
+    pub serial: Option<&'a str>,
+    pub uuid: Option<&'a str>,
+}
+
+struct Raise<'r> {
+    rules: &'r DiagnosticRules,
+    gpu_index: u32,
+    found: Vec<Finding>,
+}
+
+impl Raise<'_> {
+    fn raise(&mut self, code: &str, evidence: Value) {
+        let rule = self.rules.rule(code);
+        let evidence = match evidence {
+            Value::Object(map) => map.into_iter().collect(),
+            other => BTreeMap::from([("value".to_owned(), other)]),
+        };
+        self.found.push(Finding {
+            code: code.to_owned(),
+            severity: rule.severity,
+            gpu_index: Some(self.gpu_index),
+            evidence,
+            title: rule.title.clone(),
+            next_step: rule.next_step.clone(),
+        });
+    }
+
+    fn threshold(&self, code: &str) -> f64 {
+        self.rules.rule(code).threshold.unwrap_or(0.0)
+    }
+}
+
+/// Findings for one GPU, most severe first.
+pub fn evaluate(rules: &DiagnosticRules, reading: &GpuReading, recorded: &RecordedGpu) -> Vec<Finding> {
+    let (gpu_index, identity, health) = match reading {
+        GpuReading::Lost { index } => {
+            let mut r = Raise { rules, gpu_index: *index, found: Vec::new() };
+            r.raise("gpu_lost", json!({ "nvml": "GPU_IS_LOST" }));
+            return r.found;
+        }
+        GpuReading::Present { index, identity, health } => (*index, identity, health),
+    };
+    let mut r = Raise { rules, gpu_index, found: Vec::new() };
+    memory(&mut r, health);
+    pcie(&mut r, health, recorded.model);
+    thermal_and_power(&mut r, health);
+    identity_checks(&mut r, identity, recorded);
+    if identity.inforom_valid == Some(false) {
+        r.raise(
+            "inforom_corrupt",
+            json!({ "inforom_valid": false, "inforom_image_version": identity.inforom_image_version }),
+        );
+    }
+    if let Some(action) = health.recovery_action.as_deref().filter(|a| *a != "none") {
+        r.raise("recovery_action_required", json!({ "recovery_action": action }));
+    }
+    let mut found = r.found;
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    found
+}
+
+fn memory(r: &mut Raise, health: &Health) {
+    if let Some(rows) = &health.remapped_rows {
+        let evidence = json!({ "remapped_uncorrectable": rows.uncorrectable, "remapped_correctable": rows.correctable,
+                               "pending": rows.pending, "failure": rows.failure });
+        if rows.pending {
+            r.raise("remap_pending", evidence.clone());
+        }
+        if rows.failure {
+            r.raise("remap_failure", evidence);
+        }
+    }
+    if let Some(histogram) = &health.remapper_histogram {
+        if f64::from(histogram.none) > r.threshold("remap_banks_exhausted") {
+            r.raise("remap_banks_exhausted", json!({ "banks_without_spares": histogram.none }));
+        }
+        if f64::from(histogram.low) > r.threshold("remap_banks_low") {
+            r.raise("remap_banks_low", json!({ "banks_low_on_spares": histogram.low }));
+        }
+    }
+    if let Some(ecc) = &health.ecc {
+        if ecc.volatile_uncorrected as f64 > r.threshold("ecc_volatile_uncorrected") {
+            r.raise("ecc_volatile_uncorrected", json!({ "volatile_uncorrected": ecc.volatile_uncorrected }));
+        }
+        if ecc.aggregate_uncorrected as f64 > r.threshold("ecc_aggregate_uncorrected") {
+            r.raise(
+                "ecc_aggregate_uncorrected",
+                json!({ "aggregate_uncorrected": ecc.aggregate_uncorrected, "dram": ecc.aggregate_uncorrected_dram }),
+            );
+        }
+        if let Some(sram) = ecc.aggregate_uncorrected_sram.filter(|n| *n as f64 > r.threshold("sram_uncorrected")) {
+            r.raise("sram_uncorrected", json!({ "aggregate_uncorrected_sram": sram }));
+        }
+    }
+    if let Some(pages) = &health.retired_pages {
+        let total = pages.single_bit + pages.double_bit;
+        if f64::from(total) >= r.threshold("retired_pages_limit") {
+            r.raise("retired_pages_limit", json!({ "retired_pages": total }));
+        }
+        if f64::from(pages.double_bit) > r.threshold("retired_pages_double_bit") {
+            r.raise("retired_pages_double_bit", json!({ "double_bit_pages": pages.double_bit }));
+        }
+        if pages.pending {
+            r.raise("retired_pages_pending", json!({ "pending": true }));
+        }
+    }
+}
+
+/// Links train down at idle to save power: only a GPU under load is judged on its link.
+fn under_load(rules: &DiagnosticRules, health: &Health) -> bool {
+    let ratio = |now: Option<f64>, max: Option<f64>| match (now, max) {
+        (Some(now), Some(max)) if max > 0.0 => Some(now / max),
+        _ => None,
+    };
+    let clock = ratio(health.sm_clock_mhz.map(f64::from), health.max_sm_clock_mhz.map(f64::from));
+    let power = ratio(health.power_w, health.enforced_power_limit_w);
+    clock.is_some_and(|c| c >= rules.load_detection.sm_clock_ratio)
+        || power.is_some_and(|p| p >= rules.load_detection.power_ratio)
+}
+
+fn pcie(r: &mut Raise, health: &Health, model: Option<&GpuModel>) {
+    let link = &health.pcie;
+    if let Some(replays) = link.replays.filter(|n| f64::from(*n) > r.threshold("pcie_replays_high")) {
+        r.raise("pcie_replays_high", json!({ "replays": replays }));
+    }
+    if !under_load(r.rules, health) {
+        return;
+    }
+    let (Some(generation), Some(width)) = (link.generation, link.width) else { return };
+    let evidence = json!({ "generation": generation, "width": width, "max_generation": link.max_generation,
+                           "max_width": link.max_width, "sm_clock_mhz": health.sm_clock_mhz, "power_w": health.power_w });
+    if link.max_generation.is_some_and(|max| generation < max) || link.max_width.is_some_and(|max| width < max) {
+        r.raise("pcie_downtrained", evidence.clone());
+    }
+    if let Some(limits) = model.and_then(|m| r.rules.sku(&m.id)) {
+        let below = limits.pcie_min_generation.is_some_and(|min| generation < min)
+            || limits.pcie_min_width.is_some_and(|min| width < min);
+        if below {
+            let mut evidence = evidence;
+            evidence["required_generation"] = json!(limits.pcie_min_generation);
+            evidence["required_width"] = json!(limits.pcie_min_width);
+            r.raise("pcie_below_sku_minimum", evidence);
+        }
+    }
+}
+
+fn thermal_and_power(r: &mut Raise, health: &Health) {
+    let reasons = health.clock_event_reasons.clone().unwrap_or_default();
+    let has = |reason: &str| reasons.iter().any(|r| r == reason);
+    let thermal = has("hw_thermal_slowdown") || has("sw_thermal_slowdown");
+    let temperatures = json!({ "temperature_c": health.temperature_c, "slowdown_c": health.slowdown_c,
+                               "memory_temperature_c": health.memory_temperature_c, "clock_event_reasons": reasons });
+    if thermal {
+        r.raise("thermal_slowdown", temperatures.clone());
+    }
+    if let (Some(now), Some(slowdown)) = (health.temperature_c, health.slowdown_c) {
+        if now >= slowdown {
+            r.raise("temperature_at_slowdown", temperatures.clone());
+        }
+    }
+    if let (Some(now), Some(max)) = (health.memory_temperature_c, health.memory_max_c) {
+        if f64::from(now) >= f64::from(max) - r.threshold("memory_temperature_high") {
+            r.raise("memory_temperature_high", json!({ "memory_temperature_c": now, "memory_max_c": max }));
+        }
+    }
+    if has("hw_power_brake_slowdown") {
+        r.raise("power_brake", json!({ "clock_event_reasons": reasons }));
+    }
+    if has("hw_slowdown") {
+        r.raise("hw_slowdown", json!({ "clock_event_reasons": reasons }));
+    }
+    if let (Some(enforced), Some(default)) = (health.enforced_power_limit_w, health.default_power_limit_w) {
+        if enforced < default {
+            r.raise(
+                "power_limit_reduced",
+                json!({ "enforced_power_limit_w": enforced, "default_power_limit_w": default }),
+            );
+        }
+    }
+    if health.unreadable.iter().any(|u| u.reason == "insufficient_power") {
+        r.raise("insufficient_power", json!({ "nvml": "INSUFFICIENT_POWER" }));
+    }
+    if let Some(fans) = health.fan_speeds_percent.as_ref().filter(|fans| !fans.is_empty() && thermal) {
+        r.raise(
+            "fan_check_needed",
+            json!({ "intended_fan_speeds_percent": fans, "temperature_c": health.temperature_c }),
+        );
+    }
+}
+
+fn identity_checks(r: &mut Raise, identity: &Identity, recorded: &RecordedGpu) {
+    if let (Some(model), Some(device_id)) = (recorded.model, identity.pci_device_id.as_deref()) {
+        if !model.pci_device_ids.is_empty() && !model.pci_device_ids.iter().any(|id| id == device_id) {
+            r.raise(
+                "model_mismatch",
+                json!({ "claimed_model": model.id, "expected": model.pci_device_ids, "pci_device_id": device_id }),
+            );
+        }
+    }
+    let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.eq_ignore_ascii_case(b)),
+        _ => None,
+    };
+    let serial = same(recorded.serial, identity.serial.as_deref());
+    let uuid = same(recorded.uuid, identity.uuid.as_deref());
+    let evidence = json!({ "recorded_serial": recorded.serial, "serial": identity.serial,
+                           "recorded_uuid": recorded.uuid, "uuid": identity.uuid });
+    match (serial, uuid) {
+        (Some(true), Some(false)) => r.raise("uuid_changed", evidence),
+        (Some(false), Some(true)) => r.raise("serial_changed", evidence),
+        _ => {}
+    }
+}

@@ -1,0 +1,221 @@
+//! Xid events: NVIDIA's catalog of what each means and what to do (`rules/xid-catalog.json`), and
+//! the importer that finds them in kernel-log text (`dmesg`, `journalctl -k`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Finding, Severity, Text};
+use crate::bench::{BenchSnapshot, GpuReading};
+use crate::error::{CoreError, CoreResult};
+
+const FILE: &str = "rules/xid-catalog.json";
+const SHIPPED: &str = include_str!("../../../../rules/xid-catalog.json");
+const SCHEMA_VERSION: u32 = 1;
+const MARKER: &str = "NVRM: Xid (PCI:";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XidEntry {
+    pub xid: u32,
+    /// application, memory, power, bus, nvlink or gsp.
+    pub class: String,
+    pub severity: Severity,
+    /// DCGM treats it as fatal.
+    pub dcgm_fatal: bool,
+    pub name: Text,
+    pub action: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    schema_version: u32,
+    #[serde(rename = "sources")]
+    _sources: String,
+    xids: Vec<XidEntry>,
+}
+
+#[derive(Debug)]
+pub struct XidCatalog {
+    entries: HashMap<u32, XidEntry>,
+}
+
+impl XidCatalog {
+    pub fn shipped() -> CoreResult<&'static XidCatalog> {
+        static CATALOG: OnceLock<Result<XidCatalog, String>> = OnceLock::new();
+        CATALOG
+            .get_or_init(|| XidCatalog::from_json(SHIPPED).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+    }
+
+    pub fn from_json(text: &str) -> CoreResult<XidCatalog> {
+        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
+        let file: CatalogFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if file.schema_version != SCHEMA_VERSION {
+            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
+        }
+        let mut entries = HashMap::new();
+        for entry in file.xids {
+            const CLASSES: [&str; 6] = ["application", "memory", "power", "bus", "nvlink", "gsp"];
+            if !CLASSES.contains(&entry.class.as_str()) {
+                return Err(invalid(format!("Xid {} has unknown class {}", entry.xid, entry.class)));
+            }
+            let xid = entry.xid;
+            if entries.insert(xid, entry).is_some() {
+                return Err(invalid(format!("Xid {xid} appears twice")));
+            }
+        }
+        Ok(XidCatalog { entries })
+    }
+
+    pub fn get(&self, xid: u32) -> Option<&XidEntry> {
+        self.entries.get(&xid)
+    }
+}
+
+/// One Xid line found in a kernel log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct XidEvent {
+    /// 1-based line in the imported text.
+    pub line: usize,
+    /// `0000:18:00`, as the driver prints it.
+    pub pci: String,
+    pub xid: u32,
+    /// What the driver said after the Xid number.
+    pub message: String,
+}
+
+/// Finds every `NVRM: Xid (PCI:…): N, …` line; other lines, and malformed Xid lines, are skipped.
+pub fn parse_kernel_log(text: &str) -> Vec<XidEvent> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(number, line)| {
+            let rest = &line[line.find(MARKER)? + MARKER.len()..];
+            let (pci, rest) = rest.split_once("):")?;
+            let rest = rest.trim_start();
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let xid = digits.parse().ok()?;
+            let message = rest[digits.len()..].trim_start_matches(',').trim().to_owned();
+            Some(XidEvent { line: number + 1, pci: pci.trim().to_lowercase(), xid, message })
+        })
+        .collect()
+}
+
+/// The PCI address part a kernel log and an NVML bus id share: `18:00` of `00000000:18:00.0`.
+fn same_pci(kernel: &str, nvml_bus_id: &str) -> bool {
+    let tail = |text: &str| {
+        let text = text.to_lowercase();
+        let text = text.split('.').next().unwrap_or_default().to_owned();
+        let parts: Vec<&str> = text.rsplitn(3, ':').collect();
+        (parts.first().map(|s| s.to_string()), parts.get(1).map(|s| s.to_string()))
+    };
+    tail(kernel) == tail(nvml_bus_id)
+}
+
+/// One finding per distinct Xid per PCI address, with how often and where it appeared; attached to
+/// the bench GPU at that address when a snapshot is given.
+pub fn xid_findings(catalog: &XidCatalog, events: &[XidEvent], bench: Option<&BenchSnapshot>) -> Vec<Finding> {
+    let gpu_at = |pci: &str| {
+        bench?.gpus.iter().find_map(|gpu| match gpu {
+            GpuReading::Present { index, identity, .. } => {
+                identity.bus_id.as_deref().filter(|bus| same_pci(pci, bus)).map(|_| *index)
+            }
+            GpuReading::Lost { .. } => None,
+        })
+    };
+    let mut grouped: BTreeMap<(String, u32), Vec<&XidEvent>> = BTreeMap::new();
+    for event in events {
+        grouped.entry((event.pci.clone(), event.xid)).or_default().push(event);
+    }
+    let mut findings: Vec<Finding> = grouped
+        .into_iter()
+        .map(|((pci, xid), seen)| {
+            let entry = catalog.get(xid);
+            let unknown = |en: String, zh: String| Text { en, zh_cn: zh };
+            Finding {
+                code: format!("xid_{xid}"),
+                severity: entry.map_or(Severity::Warning, |e| e.severity),
+                gpu_index: gpu_at(&pci),
+                evidence: BTreeMap::from([
+                    ("pci".to_owned(), json!(pci)),
+                    ("xid".to_owned(), json!(xid)),
+                    ("count".to_owned(), json!(seen.len())),
+                    ("lines".to_owned(), json!(seen.iter().map(|e| e.line).collect::<Vec<_>>())),
+                    ("message".to_owned(), json!(seen[0].message)),
+                    ("dcgm_fatal".to_owned(), json!(entry.is_some_and(|e| e.dcgm_fatal))),
+                ]),
+                title: entry.map_or_else(|| unknown(format!("Xid {xid}"), format!("Xid {xid}")), |e| e.name.clone()),
+                next_step: entry.map_or_else(
+                    || {
+                        unknown(
+                            "Not in Revive's catalog: look it up in NVIDIA's Xid catalog.".into(),
+                            "不在 Revive 目录中：请查阅 NVIDIA Xid 目录。".into(),
+                        )
+                    },
+                    |e| e.action.clone(),
+                ),
+            }
+        })
+        .collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "\
+[  812.221344] NVRM: loading NVIDIA UNIX x86_64 Kernel Module  550.90.07
+[ 1093.120002] NVRM: Xid (PCI:0000:18:00): 63, pid='<unknown>', name=<unknown>, Row Remapper: New row marked for remapping, reset gpu to activate.
+Nov 02 10:11:12 rack-07 kernel: NVRM: Xid (PCI:0000:AB:00): 79, pid=2211, name=python3, GPU has fallen off the bus.
+[ 1093.120009] NVRM: Xid (PCI:0000:18:00): 63, pid='<unknown>', name=<unknown>, Row Remapper: New row marked for remapping, reset gpu to activate.
+[ 1100.000000] NVRM: Xid (PCI:0000:18:00): notanumber, garbage
+[ 1101.000000] NVRM: Xid (PCI:0000:3a:00): 999, pid=1, name=x, something new
+";
+
+    #[test]
+    fn finds_xids_in_dmesg_and_journalctl_text() {
+        let events = parse_kernel_log(LOG);
+        let seen: Vec<(usize, &str, u32)> = events.iter().map(|e| (e.line, e.pci.as_str(), e.xid)).collect();
+        assert_eq!(seen, [(2, "0000:18:00", 63), (3, "0000:ab:00", 79), (4, "0000:18:00", 63), (6, "0000:3a:00", 999)]);
+        assert!(events[1].message.starts_with("pid=2211"));
+    }
+
+    #[test]
+    fn groups_xids_into_findings_with_catalog_actions() {
+        let catalog = XidCatalog::shipped().unwrap();
+        let findings = xid_findings(catalog, &parse_kernel_log(LOG), None);
+        let summary: Vec<(&str, Severity, serde_json::Value)> =
+            findings.iter().map(|f| (f.code.as_str(), f.severity, f.evidence["count"].clone())).collect();
+        assert_eq!(
+            summary,
+            [
+                ("xid_79", Severity::Critical, json!(1)),
+                ("xid_63", Severity::Warning, json!(2)),
+                ("xid_999", Severity::Warning, json!(1))
+            ]
+        );
+        assert_eq!(findings[0].evidence["dcgm_fatal"], json!(true));
+        assert!(findings[2].next_step.en.contains("NVIDIA's Xid catalog"));
+    }
+
+    #[test]
+    fn kernel_and_nvml_pci_addresses_match() {
+        assert!(same_pci("0000:18:00", "00000000:18:00.0"));
+        assert!(same_pci("0000:ab:00", "00000000:AB:00.0"));
+        assert!(!same_pci("0000:18:00", "00000000:2A:00.0"));
+    }
+
+    #[test]
+    fn empty_or_unrelated_text_finds_nothing() {
+        assert_eq!(parse_kernel_log(""), []);
+        assert_eq!(parse_kernel_log("NVRM: Xid (PCI:"), []);
+        assert_eq!(parse_kernel_log("\u{0}\u{1}binary junk"), []);
+    }
+}
