@@ -87,6 +87,11 @@ impl ModelCatalog {
         &self.models
     }
 
+    /// The model a PCI device id (`0x2330`) identifies, if the catalogue knows it.
+    pub fn by_pci_device_id(&self, device_id: &str) -> Option<&GpuModel> {
+        self.models.iter().find(|m| m.pci_device_ids.iter().any(|id| id.eq_ignore_ascii_case(device_id)))
+    }
+
     /// The model with this id, or an `unknown model` input error.
     pub fn get(&self, id: &str) -> CoreResult<&GpuModel> {
         if id.trim().is_empty() {
@@ -107,6 +112,8 @@ mod tests {
             assert!(catalog.get(id).is_ok(), "{id} missing");
         }
         assert_eq!(catalog.get("h100-sxm5-80gb").unwrap().pci_device_ids, ["0x2330"]);
+        assert_eq!(catalog.by_pci_device_id("0x2329").map(|m| m.id.as_str()), Some("h20-96gb"));
+        assert!(catalog.by_pci_device_id("0xffff").is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{hold_bench, on_bench, open, scenario};
+use common::{hold_bench, on_bench, open, shipped_scenario};
 use revive_core::bench::{
     BenchSnapshot, DriverSource, GpuProvider, GpuReading, Health, Identity, NvmlProvider, Unavailable,
 };
@@ -165,7 +165,7 @@ fn a_missing_or_unloaded_driver_is_a_state_not_a_crash() {
     assert!(matches!(open("no-such-scenario").err(), Some(Unavailable::Failed(_))));
     let not_fake = NvmlProvider::open(&DriverSource::Simulated {
         library: "/nonexistent.so".into(),
-        scenario: scenario("h100-healthy"),
+        scenario: shipped_scenario("h100-healthy"),
     });
     assert!(matches!(not_fake.err(), Some(Unavailable::Failed(_))));
 }

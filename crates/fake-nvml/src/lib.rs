@@ -7,6 +7,7 @@
 //! `REVIVE_FAKE_NVML_SCENARIO` environment variable.
 #![allow(non_snake_case, non_upper_case_globals, clippy::missing_safety_doc)]
 
+pub mod locate;
 pub mod scenario;
 
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong, CStr};

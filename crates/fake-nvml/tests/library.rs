@@ -1,30 +1,12 @@
 //! The built library as a caller sees it: every symbol nvml-wrapper-sys loads is exported, and every
 //! shipped scenario is valid.
 
-use std::path::{Path, PathBuf};
-
+use nvidia_ml_fake::locate::{built_library, shipped_scenario, shipped_scenarios};
 use nvidia_ml_fake::scenario::Bench;
-
-/// The cdylib cargo built next to this test binary.
-pub fn library_path() -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
-    let name = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    [deps.join(&name), deps.parent().unwrap().join(&name)]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("fake NVML library built")
-}
-
-fn scenarios() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    files
-}
 
 #[test]
 fn every_nvml_symbol_is_exported() {
-    let library = unsafe { libloading::Library::new(library_path()) }.unwrap();
+    let library = unsafe { libloading::Library::new(built_library()) }.unwrap();
     let symbols = include_str!("../nvml-symbols.txt");
     assert!(symbols.lines().count() > 300);
     for symbol in symbols.lines() {
@@ -35,13 +17,13 @@ fn every_nvml_symbol_is_exported() {
 
 #[test]
 fn nvml_wrapper_sys_loads_every_function_from_it() {
-    let lib = unsafe { nvml_wrapper_sys::bindings::NvmlLib::new(library_path()) }.unwrap();
+    let lib = unsafe { nvml_wrapper_sys::bindings::NvmlLib::new(built_library()) }.unwrap();
     assert!(lib.nvmlDeviceGetRemappedRows.is_ok() && lib.nvmlEventSetFree.is_ok() && lib.nvmlShutdown.is_ok());
 }
 
 #[test]
 fn every_shipped_scenario_is_valid() {
-    let files = scenarios();
+    let files = shipped_scenarios();
     assert!(files.len() >= 12, "{files:?}");
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -53,9 +35,7 @@ fn every_shipped_scenario_is_valid() {
 
 #[test]
 fn broken_scenarios_are_refused_with_a_reason() {
-    let healthy =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/h100-healthy.json"))
-            .unwrap();
+    let healthy = std::fs::read_to_string(shipped_scenario("h100-healthy")).unwrap();
     let unknown_field = healthy.replacen("\"serial\"", "\"serail\"", 1);
     assert!(Bench::parse(&unknown_field).unwrap_err().contains("serail"));
     let mut doc: serde_json::Value = serde_json::from_str(&healthy).unwrap();

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{DiagnosticRules, Finding};
-use crate::bench::{GpuReading, Health, Identity};
-use crate::models::GpuModel;
+use crate::bench::{BenchSnapshot, GpuReading, Health, Identity};
+use crate::models::{GpuModel, ModelCatalog};
 
 /// The GPU as the job recorded it at intake, to spot a board or die swap.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +43,24 @@ impl Raise<'_> {
     fn threshold(&self, code: &str) -> f64 {
         self.rules.rule(code).threshold.unwrap_or(0.0)
     }
+}
+
+/// Findings for every GPU on the bench, each judged against the model its PCI device id names
+/// (the bench without a job: the CLI, a first look).
+pub fn judge_bench(rules: &DiagnosticRules, models: &ModelCatalog, snapshot: &BenchSnapshot) -> Vec<Finding> {
+    snapshot
+        .gpus
+        .iter()
+        .flat_map(|gpu| {
+            let model = match gpu {
+                GpuReading::Present { identity, .. } => {
+                    identity.pci_device_id.as_deref().and_then(|id| models.by_pci_device_id(id))
+                }
+                GpuReading::Lost { .. } => None,
+            };
+            evaluate(rules, gpu, &RecordedGpu { model, ..Default::default() })
+        })
+        .collect()
 }
 
 /// Findings for one GPU, most severe first.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use findings::{evaluate, RecordedGpu};
+pub use findings::{evaluate, judge_bench, RecordedGpu};
 pub use rules::DiagnosticRules;
 pub use xid::{parse_kernel_log, xid_findings, XidCatalog, XidEvent};
 

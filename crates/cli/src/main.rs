@@ -1,0 +1,245 @@
+//! `revive`: the same core as the workstation, for rack test servers and scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use revive_core::bench::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider};
+use revive_core::diagnostics::{
+    judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, Severity, Text, XidCatalog,
+};
+use revive_core::models::ModelCatalog;
+use serde_json::json;
+
+const EXIT_CODES: &str = "\
+Exit status: 0 nothing to report, 1 warnings, 3 critical findings,
+             4 the bench cannot be read (no driver, driver not loaded, no permission),
+             5 the input file cannot be read, 2 bad arguments.";
+
+#[derive(Parser)]
+#[command(name = "revive", version, about = "Revive GPU repair bench, headless", after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read identity and health of every GPU on this machine and judge them with NVIDIA's thresholds.
+    Diagnose {
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Use this NVML library instead of the installed driver's libnvidia-ml.so.1.
+        #[arg(long, value_name = "PATH")]
+        nvml_lib: Option<PathBuf>,
+        /// With --nvml-lib pointing at Revive's fake driver: the simulated bench scenario to load.
+        #[arg(long, value_name = "FILE", requires = "nvml_lib")]
+        scenario: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Language::En)]
+        lang: Language,
+    },
+    /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
+    XidImport {
+        /// The saved kernel log.
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_enum, default_value_t = Language::En)]
+        lang: Language,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Language {
+    En,
+    #[value(name = "zh-CN")]
+    ZhCn,
+}
+
+impl Language {
+    fn pick(self, text: &Text) -> &str {
+        match self {
+            Language::En => &text.en,
+            Language::ZhCn => &text.zh_cn,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose(json, nvml_lib, scenario, lang),
+        Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
+    }
+}
+
+/// Appends a line to a report (`say!(out)` for an empty one).
+macro_rules! say {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
+/// Writes the report; a closed pipe (`revive diagnose | head`) is not an error worth a panic.
+fn emit(report: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(report.as_bytes());
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("revive: {message}");
+    ExitCode::from(code)
+}
+
+/// 0 nothing above info, 1 warnings, 3 critical.
+fn verdict(findings: &[Finding]) -> ExitCode {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Critical) => ExitCode::from(3),
+        Some(Severity::Warning) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn diagnose(as_json: bool, nvml_lib: Option<PathBuf>, scenario: Option<PathBuf>, lang: Language) -> ExitCode {
+    let source = match (nvml_lib, scenario) {
+        (Some(library), Some(scenario)) => DriverSource::Simulated { library, scenario },
+        (Some(library), None) => DriverSource::Library(library),
+        (None, _) => DriverSource::System,
+    };
+    let snapshot = match NvmlProvider::open(&source).and_then(|bench| bench.snapshot()) {
+        Ok(snapshot) => snapshot,
+        Err(unavailable) => return fail(4, unavailable),
+    };
+    let (rules, models) = match (DiagnosticRules::shipped(), ModelCatalog::shipped()) {
+        (Ok(rules), Ok(models)) => (rules, models),
+        (Err(error), _) | (_, Err(error)) => return fail(5, error),
+    };
+    let findings = judge_bench(rules, models, &snapshot);
+    let mut out = String::new();
+    if as_json {
+        say!(out, "{:#}", json!({ "bench": snapshot, "findings": findings }));
+    } else {
+        print_bench(&mut out, &snapshot, &findings, lang);
+    }
+    emit(&out);
+    verdict(&findings)
+}
+
+fn print_bench(out: &mut String, snapshot: &BenchSnapshot, findings: &[Finding], lang: Language) {
+    let d = &snapshot.driver;
+    let simulated = if snapshot.simulated { "   [SIMULATED]" } else { "" };
+    say!(out, "Driver {} · NVML {} · CUDA {}{simulated}", d.driver_version, d.nvml_version, d.cuda_version);
+    let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".into());
+    let number = |value: Option<u32>| value.map_or_else(|| "—".into(), |v| v.to_string());
+    for gpu in &snapshot.gpus {
+        say!(out);
+        match gpu {
+            GpuReading::Lost { index } => say!(out, "GPU {index}  LOST: not answering (fell off the bus)"),
+            GpuReading::Present { index, identity: i, health: h } => {
+                say!(out, "GPU {index}  {}  serial {}  {}", show(&i.name), show(&i.serial), show(&i.uuid));
+                say!(
+                    out,
+                    "  PCI {} at {}  board {}  VBIOS {}",
+                    show(&i.pci_device_id),
+                    show(&i.bus_id),
+                    show(&i.board_part_number),
+                    show(&i.vbios_version)
+                );
+                let inforom = match i.inforom_valid {
+                    Some(true) => "valid",
+                    Some(false) => "CORRUPTED",
+                    None => "not checked",
+                };
+                say!(
+                    out,
+                    "  InfoROM {} ({inforom})  GSP {}",
+                    show(&i.inforom_image_version),
+                    show(&i.gsp_firmware_version)
+                );
+                let watts = |w: Option<f64>| w.map_or_else(|| "—".into(), |w| format!("{w:.0} W"));
+                say!(
+                    out,
+                    "  {} °C (HBM {} °C)  {} of {}  SM {}/{} MHz  PCIe Gen{} x{} (max Gen{} x{}), {} replays",
+                    number(h.temperature_c),
+                    number(h.memory_temperature_c),
+                    watts(h.power_w),
+                    watts(h.enforced_power_limit_w),
+                    number(h.sm_clock_mhz),
+                    number(h.max_sm_clock_mhz),
+                    number(h.pcie.generation),
+                    number(h.pcie.width),
+                    number(h.pcie.max_generation),
+                    number(h.pcie.max_width),
+                    number(h.pcie.replays),
+                );
+                if let Some(ecc) = &h.ecc {
+                    say!(
+                        out,
+                        "  ECC uncorrected: volatile {}, aggregate {}",
+                        ecc.volatile_uncorrected,
+                        ecc.aggregate_uncorrected
+                    );
+                }
+                if let Some(rows) = &h.remapped_rows {
+                    say!(
+                        out,
+                        "  Remapped rows: {} uncorrectable, {} correctable, pending {}, failure {}",
+                        rows.uncorrectable,
+                        rows.correctable,
+                        rows.pending,
+                        rows.failure
+                    );
+                }
+            }
+        }
+    }
+    print_findings(out, findings, lang);
+}
+
+fn print_findings(out: &mut String, findings: &[Finding], lang: Language) {
+    say!(out);
+    if findings.is_empty() {
+        say!(out, "No findings.");
+        return;
+    }
+    say!(out, "Findings:");
+    for finding in findings {
+        let severity = match finding.severity {
+            Severity::Critical => "CRITICAL",
+            Severity::Warning => "WARNING ",
+            Severity::Info => "INFO    ",
+        };
+        let gpu = finding.gpu_index.map_or_else(String::new, |i| format!("GPU {i}  "));
+        say!(out, "  {severity} {gpu}{} ({})", lang.pick(&finding.title), finding.code);
+        let evidence: Vec<String> = finding.evidence.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        say!(out, "           evidence: {}", evidence.join(", "));
+        say!(out, "           next: {}", lang.pick(&finding.next_step));
+    }
+}
+
+fn xid_import(file: &PathBuf, as_json: bool, lang: Language) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => return fail(5, format!("cannot read {}: {error}", file.display())),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let events = parse_kernel_log(&text);
+    let catalog = match XidCatalog::shipped() {
+        Ok(catalog) => catalog,
+        Err(error) => return fail(5, error),
+    };
+    let findings = xid_findings(catalog, &events, None);
+    let mut out = String::new();
+    if as_json {
+        say!(out, "{:#}", json!({ "events": events, "findings": findings }));
+    } else {
+        say!(out, "{} Xid event(s) in {}", events.len(), file.display());
+        print_findings(&mut out, &findings, lang);
+    }
+    emit(&out);
+    verdict(&findings)
+}

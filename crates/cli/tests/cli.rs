@@ -1,0 +1,75 @@
+//! The `revive` binary as a rack script runs it: against the fake driver, and on kernel logs.
+
+use std::process::Command;
+
+use nvidia_ml_fake::locate::{built_library, shipped_scenario};
+
+fn revive(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_revive")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn diagnose(name: &str, extra: &[&str]) -> (i32, String, String) {
+    let lib = built_library();
+    let file = shipped_scenario(name);
+    let mut args = vec!["diagnose", "--nvml-lib", lib.to_str().unwrap(), "--scenario", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    revive(&args)
+}
+
+#[test]
+fn diagnose_prints_identity_health_and_findings() {
+    let (code, out, _) = diagnose("h100-remap-pending", &[]);
+    assert_eq!(code, 3, "critical findings");
+    assert!(out.contains("[SIMULATED]"), "{out}");
+    assert!(out.contains("GPU 0  NVIDIA H100 80GB HBM3  serial 1654922012345"), "{out}");
+    assert!(out.contains("Remapped rows: 1 uncorrectable, 0 correctable, pending true, failure false"), "{out}");
+    assert!(out.contains("CRITICAL GPU 0  Row remap pending (remap_pending)"), "{out}");
+
+    let (code, out, _) = diagnose("h100-remap-pending", &["--lang", "zh-CN"]);
+    assert_eq!(code, 3);
+    assert!(out.contains("行重映射待生效"), "{out}");
+}
+
+#[test]
+fn diagnose_json_carries_the_same_readings() {
+    let (code, out, _) = diagnose("h100-pcie-downtrained", &["--json"]);
+    assert_eq!(code, 1, "warnings only");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["bench"]["simulated"], true);
+    assert_eq!(doc["bench"]["gpus"][0]["health"]["pcie"]["width"], 8);
+    let codes: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"pcie_downtrained") && codes.contains(&"pcie_below_sku_minimum"), "{codes:?}");
+}
+
+#[test]
+fn a_healthy_bench_exits_zero_and_a_missing_driver_is_explained() {
+    assert_eq!(diagnose("h100-healthy", &[]).0, 0);
+    let (code, _, err) = diagnose("no-driver-loaded", &[]);
+    assert_eq!((code, err.trim()), (4, "revive: the NVIDIA kernel driver is not loaded"));
+    let (code, _, err) = revive(&["diagnose", "--nvml-lib", "/nonexistent/libnvidia-ml.so.1"]);
+    assert_eq!((code, err.trim()), (4, "revive: no NVIDIA driver library is installed"));
+    assert_eq!(revive(&["diagnose", "--scenario", "x.json"]).0, 2, "--scenario needs --nvml-lib");
+}
+
+#[test]
+fn xid_import_reads_kernel_logs() {
+    let dir = std::env::temp_dir().join(format!("revive-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("dmesg.txt");
+    std::fs::write(
+        &log,
+        "[ 5.1] NVRM: Xid (PCI:0000:18:00): 79, pid=9, name=python3, GPU has fallen off the bus.\nnoise\n",
+    )
+    .unwrap();
+    let (code, out, _) = revive(&["xid-import", log.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(out.contains("1 Xid event(s)") && out.contains("GPU has fallen off the bus (xid_79)"), "{out}");
+    let (_, out, _) = revive(&["xid-import", log.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["events"][0]["pci"], "0000:18:00");
+    let (code, _, err) = revive(&["xid-import", dir.join("missing.txt").to_str().unwrap()]);
+    assert_eq!(code, 5);
+    assert!(err.contains("cannot read"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
