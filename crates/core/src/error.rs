@@ -30,6 +30,8 @@ pub enum Field {
     ShopAddress,
     Language,
     SearchText,
+    GpuIndex,
+    Scenario,
 }
 
 /// What is wrong with the field.
@@ -65,6 +67,9 @@ pub enum CoreError {
     #[error("the shipped rules file {file} is invalid: {reason}")]
     RulesInvalid { file: &'static str, reason: String },
 
+    #[error(transparent)]
+    Bench(#[from] crate::bench::Unavailable),
+
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
 
@@ -93,6 +98,7 @@ impl CoreError {
             CoreError::RulesInvalid { .. } => "rules_invalid",
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => "storage_failed",
             CoreError::DataDir(_) => "data_dir_unusable",
+            CoreError::Bench(unavailable) => unavailable.code(),
         }
     }
 }

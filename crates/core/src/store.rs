@@ -14,7 +14,8 @@ use crate::error::{CoreError, CoreResult};
 pub const DATABASE_FILE: &str = "revive.sqlite3";
 
 /// Every schema change ever shipped, oldest first. Only ever append.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/001_jobs.sql"))];
+const MIGRATIONS: &[M<'static>] =
+    &[M::up(include_str!("migrations/001_jobs.sql")), M::up(include_str!("migrations/002_diagnostic_runs.sql"))];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -111,9 +112,22 @@ mod tests {
             let path = dir.path().join(DATABASE_FILE);
             let mut conn = Connection::open(&path).unwrap();
             migrations().to_version(&mut conn, version).unwrap();
+            if version >= 1 {
+                // A shop's data at that schema must come through the upgrade untouched.
+                conn.execute_batch(
+                    "INSERT INTO customers (id, name, created_at) VALUES (1, 'Acme', 't');
+                     INSERT INTO jobs (ticket, customer_id, status, model_id, board_serial, symptom_observed,
+                        quote_minor, quote_currency, received_by, created_at, updated_at)
+                     VALUES ('RV-2026-000001', 1, 'intake', 'other', 'SN1', 'dead', 0, 'CNY', 'Li', 't', 't');
+                     INSERT INTO job_events (job_id, at, actor, kind) VALUES (1, 't', 'Li', 'created');",
+                )
+                .unwrap();
+            }
             drop(conn);
             let store = Store::open(&path, OffsetDateTime::now_utc).unwrap();
             assert_eq!(pragma(&store, "user_version"), format!("Integer({SCHEMA_VERSION})"), "from {version}");
+            let jobs: i64 = store.read(|tx| Ok(tx.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))?)).unwrap();
+            assert_eq!(jobs, i64::from(version >= 1), "from {version}");
         }
     }
 

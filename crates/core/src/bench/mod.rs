@@ -2,10 +2,12 @@
 //! NVML provider reads the real driver, or any library that speaks its ABI (the simulated bench).
 
 mod nvml;
+mod workbench;
 
 use serde::Serialize;
 
 pub use nvml::{DriverSource, NvmlProvider};
+pub use workbench::{BenchView, ScenarioInfo, SimulatedBench, Workbench};
 
 /// Why the bench cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -19,6 +21,18 @@ pub enum Unavailable {
     PermissionDenied,
     #[error("the NVIDIA driver failed: {0}")]
     Failed(String),
+}
+
+impl Unavailable {
+    /// The error code the UI translates.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Unavailable::NoDriver => "no_driver",
+            Unavailable::DriverNotLoaded => "driver_not_loaded",
+            Unavailable::PermissionDenied => "driver_permission_denied",
+            Unavailable::Failed(_) => "driver_failed",
+        }
+    }
 }
 
 /// What any source of GPU readings provides.

@@ -1,4 +1,6 @@
 //! The simulated bench for integration tests: the fake driver library and the shipped scenarios.
+//! Each test binary uses part of it.
+#![allow(dead_code)]
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -1,0 +1,176 @@
+//! Diagnostic runs recorded to a job: one GPU's reading and its findings, judged against the GPU
+//! the job took in, kept as evidence. Comparing the first and latest run shows what a repair changed.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::bench::{BenchSnapshot, GpuReading};
+use crate::diagnostics::{evaluate, DiagnosticRules, RecordedGpu};
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::models::ModelCatalog;
+use crate::settings::Settings;
+use crate::store::{timestamp, Store};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticRun {
+    pub id: i64,
+    pub job_id: i64,
+    pub gpu_index: u32,
+    pub recorded_at: String,
+    pub recorded_by: String,
+    pub simulated: bool,
+    pub scenario: Option<String>,
+    pub driver: serde_json::Value,
+    pub reading: serde_json::Value,
+    pub findings: Vec<serde_json::Value>,
+}
+
+/// What changed between the job's first run and its latest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    pub first_run: i64,
+    pub latest_run: i64,
+    pub cleared: Vec<String>,
+    pub persisting: Vec<String>,
+    pub new: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobDiagnostics {
+    pub runs: Vec<DiagnosticRun>,
+    pub comparison: Option<Comparison>,
+}
+
+/// Records GPU `gpu_index` of `snapshot` to job `job_id`, judged against what the job recorded.
+pub fn record(
+    store: &Store,
+    job_id: i64,
+    snapshot: &BenchSnapshot,
+    gpu_index: u32,
+    scenario: Option<&str>,
+    actor: &str,
+) -> CoreResult<DiagnosticRun> {
+    let reading = snapshot
+        .gpus
+        .iter()
+        .find(|gpu| gpu_index_of(gpu) == gpu_index)
+        .ok_or(CoreError::invalid(Field::GpuIndex, Problem::Unknown))?;
+    let rules = DiagnosticRules::shipped()?;
+    let models = ModelCatalog::shipped()?;
+    let id = store.write(|tx, now| {
+        let actor = Settings::technician_for(tx, actor)?;
+        let (model_id, serial, uuid) = job_gpu(tx, job_id)?;
+        let recorded = RecordedGpu { model: models.get(&model_id).ok(), serial: Some(&serial), uuid: uuid.as_deref() };
+        let findings = evaluate(rules, reading, &recorded);
+        let at = timestamp(now);
+        let scenario = if snapshot.simulated { scenario } else { None };
+        tx.execute(
+            "INSERT INTO diagnostic_runs (job_id, gpu_index, recorded_at, recorded_by, simulated, scenario, driver, reading, findings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                job_id,
+                gpu_index,
+                at,
+                actor,
+                snapshot.simulated,
+                scenario,
+                serde_json::to_string(&snapshot.driver)?,
+                serde_json::to_string(reading)?,
+                serde_json::to_string(&findings)?,
+            ],
+        )?;
+        let run_id = tx.last_insert_rowid();
+        let detail = json!({
+            "run": run_id, "gpu_index": gpu_index, "simulated": snapshot.simulated,
+            "findings": findings.iter().map(|f| &f.code).collect::<Vec<_>>(),
+        });
+        tx.execute(
+            "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, 'diagnostic_recorded', ?4)",
+            params![job_id, at, actor, detail.to_string()],
+        )?;
+        tx.execute("UPDATE jobs SET updated_at = ?1 WHERE id = ?2", params![at, job_id])?;
+        Ok(run_id)
+    })?;
+    let mut runs = load_runs(store, job_id)?;
+    runs.retain(|run| run.id == id);
+    runs.pop().ok_or(CoreError::JobNotFound(job_id))
+}
+
+/// Every run recorded to a job, oldest first, and how the latest compares with the first.
+pub fn for_job(store: &Store, job_id: i64) -> CoreResult<JobDiagnostics> {
+    let runs = load_runs(store, job_id)?;
+    let comparison = match (runs.first(), runs.last()) {
+        (Some(first), Some(latest)) if first.id != latest.id => Some(compare(first, latest)),
+        _ => None,
+    };
+    Ok(JobDiagnostics { runs, comparison })
+}
+
+fn compare(first: &DiagnosticRun, latest: &DiagnosticRun) -> Comparison {
+    let codes = |run: &DiagnosticRun| -> BTreeSet<String> {
+        run.findings.iter().filter_map(|f| f["code"].as_str().map(str::to_owned)).collect()
+    };
+    let (before, after) = (codes(first), codes(latest));
+    Comparison {
+        first_run: first.id,
+        latest_run: latest.id,
+        cleared: before.difference(&after).cloned().collect(),
+        persisting: before.intersection(&after).cloned().collect(),
+        new: after.difference(&before).cloned().collect(),
+    }
+}
+
+fn gpu_index_of(gpu: &GpuReading) -> u32 {
+    match gpu {
+        GpuReading::Present { index, .. } | GpuReading::Lost { index } => *index,
+    }
+}
+
+fn job_gpu(tx: &Transaction, job_id: i64) -> CoreResult<(String, String, Option<String>)> {
+    tx.query_row("SELECT model_id, board_serial, gpu_uuid FROM jobs WHERE id = ?1", [job_id], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })
+    .optional()?
+    .ok_or(CoreError::JobNotFound(job_id))
+}
+
+fn load_runs(store: &Store, job_id: i64) -> CoreResult<Vec<DiagnosticRun>> {
+    store.read(|tx| {
+        job_gpu(tx, job_id)?;
+        let mut statement = tx.prepare(
+            "SELECT id, gpu_index, recorded_at, recorded_by, simulated, scenario, driver, reading, findings
+             FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id",
+        )?;
+        let rows = statement.query_map([job_id], |row| {
+            let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
+                let text: String = row.get(index)?;
+                serde_json::from_str(&text).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+                })
+            };
+            let findings = match json(8)? {
+                serde_json::Value::Array(items) => items,
+                _ => Vec::new(),
+            };
+            Ok(DiagnosticRun {
+                id: row.get(0)?,
+                job_id,
+                gpu_index: row.get(1)?,
+                recorded_at: row.get(2)?,
+                recorded_by: row.get(3)?,
+                simulated: row.get(4)?,
+                scenario: row.get(5)?,
+                driver: json(6)?,
+                reading: json(7)?,
+                findings,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
