@@ -22,7 +22,7 @@ $(UI_DIST): $(UI_SOURCES)
 	cd ui && npm run build
 
 app: $(UI_DIST)
-	cargo build -p revive-app
+	cargo build -p revive-app -p fake-nvml -p revive-cli
 
 test-rust: $(UI_DIST)
 	cargo fmt --all --check

@@ -9,6 +9,11 @@ const COMMANDS: &[&str] = &[
     "list_jobs",
     "get_job",
     "change_job_status",
+    "bench_scenarios",
+    "bench_connect",
+    "bench_read",
+    "record_diagnostic",
+    "job_diagnostics",
 ];
 
 fn main() {

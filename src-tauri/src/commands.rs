@@ -2,10 +2,13 @@
 //! No domain logic lives here.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
+use revive_core::bench::{BenchView, ScenarioInfo, SimulatedBench, Workbench};
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
 use revive_core::models::{GpuModel, ModelCatalog};
+use revive_core::runs::{self, DiagnosticRun, JobDiagnostics};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::{Store, SCHEMA_VERSION};
 use serde::Serialize;
@@ -13,15 +16,21 @@ use tauri::State;
 
 use crate::ipc_error::IpcError;
 
-/// The store, or why it could not be opened (shown to the technician instead of a crash).
+/// The store, or why it could not be opened (shown to the technician instead of a crash), and the bench.
 pub struct AppState {
     pub data_dir: PathBuf,
     pub store: Result<Store, IpcError>,
+    pub bench: Mutex<Workbench>,
+    pub simulated: SimulatedBench,
 }
 
 impl AppState {
     fn store(&self) -> Result<&Store, IpcError> {
         self.store.as_ref().map_err(Clone::clone)
+    }
+
+    fn bench(&self) -> std::sync::MutexGuard<'_, Workbench> {
+        self.bench.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -83,4 +92,40 @@ pub async fn change_job_status(
     actor: String,
 ) -> Result<Job, IpcError> {
     Ok(Jobs::new(state.store()?)?.change_status(id, &change, &actor)?)
+}
+
+#[tauri::command]
+pub fn bench_scenarios(state: State<'_, AppState>) -> Vec<ScenarioInfo> {
+    state.simulated.scenarios()
+}
+
+/// Connects the bench to the installed driver (`scenario` empty) or to a simulated-bench scenario.
+#[tauri::command]
+pub async fn bench_connect(state: State<'_, AppState>, scenario: String) -> Result<BenchView, IpcError> {
+    let mut bench = state.bench();
+    match scenario.as_str() {
+        "" => bench.connect_driver(None)?,
+        id => bench.connect_simulated(&state.simulated, id)?,
+    }
+    Ok(bench.read()?)
+}
+
+#[tauri::command]
+pub async fn bench_read(state: State<'_, AppState>) -> Result<BenchView, IpcError> {
+    Ok(state.bench().read()?)
+}
+
+#[tauri::command]
+pub async fn record_diagnostic(
+    state: State<'_, AppState>,
+    job_id: i64,
+    gpu_index: u32,
+    actor: String,
+) -> Result<DiagnosticRun, IpcError> {
+    Ok(state.bench().record(state.store()?, job_id, gpu_index, &actor)?)
+}
+
+#[tauri::command]
+pub async fn job_diagnostics(state: State<'_, AppState>, job_id: i64) -> Result<JobDiagnostics, IpcError> {
+    Ok(runs::for_job(state.store()?, job_id)?)
 }

@@ -5,6 +5,9 @@ mod ipc_error;
 
 use std::path::PathBuf;
 
+use std::sync::Mutex;
+
+use revive_core::bench::{SimulatedBench, Workbench};
 use revive_core::store::Store;
 use tauri::Manager;
 
@@ -14,10 +17,35 @@ pub use ipc_error::IpcError;
 /// Overrides where the store lives (tests give every run its own directory).
 pub const DATA_DIR_VARIABLE: &str = "REVIVE_DATA_DIR";
 
-/// Opens the store, keeping the failure as state so the window can explain it.
-pub fn open_state(data_dir: PathBuf) -> AppState {
+/// Overrides where the simulated bench's fake driver library is.
+pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
+/// Overrides where the simulated bench's scenarios are.
+pub const SCENARIOS_VARIABLE: &str = "REVIVE_SCENARIOS";
+
+/// Opens the store, keeping the failure as state so the window can explain it, and connects the bench
+/// to the installed NVIDIA driver if there is one (the Bench screen offers the simulated bench if not).
+pub fn open_state(data_dir: PathBuf, simulated: SimulatedBench) -> AppState {
     let store = Store::open_in_dir(&data_dir).map_err(IpcError::from);
-    AppState { data_dir, store }
+    let mut bench = Workbench::default();
+    // No driver is a normal state on a bench PC without a GPU: the Bench screen explains it.
+    let _ = bench.connect_driver(None);
+    AppState { data_dir, store, bench: Mutex::new(bench), simulated }
+}
+
+/// The fake driver is built next to the app; the scenarios ship with it, or come from the repository
+/// in a development build.
+pub fn simulated_bench(resources: Option<PathBuf>) -> SimulatedBench {
+    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let beside_app = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.to_path_buf()));
+    let library_name = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let library = from_env(FAKE_NVML_VARIABLE)
+        .or_else(|| beside_app.map(|dir| dir.join(&library_name)))
+        .unwrap_or_else(|| PathBuf::from(&library_name));
+    let bundled = resources.map(|dir| dir.join("scenarios")).filter(|dir| dir.is_dir());
+    let scenarios = from_env(SCENARIOS_VARIABLE)
+        .or(bundled)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios")));
+    SimulatedBench { library, scenarios }
 }
 
 /// Registers every command the UI may call; the ACL in `capabilities/` decides which window gets which.
@@ -31,6 +59,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::list_jobs,
         commands::get_job,
         commands::change_job_status,
+        commands::bench_scenarios,
+        commands::bench_connect,
+        commands::bench_read,
+        commands::record_diagnostic,
+        commands::job_diagnostics,
     ])
 }
 
@@ -41,7 +74,8 @@ pub fn run() {
                 Some(dir) if !dir.is_empty() => PathBuf::from(dir),
                 _ => app.path().app_data_dir()?,
             };
-            app.manage(open_state(data_dir));
+            let simulated = simulated_bench(app.path().resource_dir().ok());
+            app.manage(open_state(data_dir, simulated));
             Ok(())
         })
         .build(tauri::generate_context!());

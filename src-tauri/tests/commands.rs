@@ -1,6 +1,8 @@
 //! The IPC layer as the webview sees it: argument names, result shapes and `{code, message}` errors.
 
+use nvidia_ml_fake::locate::{built_library, shipped_scenario};
 use revive_app::{open_state, with_commands};
+use revive_core::bench::SimulatedBench;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
@@ -13,10 +15,15 @@ struct Bench {
     _dir: tempfile::TempDir,
 }
 
+/// The simulated bench as the tests build it: the fake driver beside the test binary.
+fn simulated() -> SimulatedBench {
+    SimulatedBench { library: built_library(), scenarios: shipped_scenario("x").parent().unwrap().to_owned() }
+}
+
 fn bench() -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let app = with_commands(mock_builder())
-        .manage(open_state(dir.path().to_path_buf()))
+        .manage(open_state(dir.path().to_path_buf(), simulated()))
         .build(tauri::generate_context!(test = true))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
@@ -106,8 +113,10 @@ fn app_info_reports_a_store_that_cannot_be_opened() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not-a-directory");
     std::fs::write(&blocker, b"x").unwrap();
-    let app =
-        with_commands(mock_builder()).manage(open_state(blocker)).build(tauri::generate_context!(test = true)).unwrap();
+    let app = with_commands(mock_builder())
+        .manage(open_state(blocker, simulated()))
+        .build(tauri::generate_context!(test = true))
+        .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     let bench = Bench { _app: app, window, _dir: dir };
     let info = call(&bench, "app_info", json!({})).unwrap();
@@ -120,4 +129,31 @@ fn commands_are_refused_to_remote_content() {
     let bench = bench();
     let refused = call_from(&bench, "https://example.com", "get_settings", json!({})).unwrap_err();
     assert!(refused.as_str().unwrap().contains("not allowed"), "{refused}");
+}
+
+#[test]
+fn the_simulated_bench_reads_and_records_to_a_job() {
+    let bench = bench();
+    with_technician(&bench);
+    let scenarios = call(&bench, "bench_scenarios", json!({})).unwrap();
+    assert!(scenarios.as_array().unwrap().iter().any(|s| s["id"] == "h100-remap-pending"));
+
+    let view = call(&bench, "bench_connect", json!({ "scenario": "h100-remap-pending" })).unwrap();
+    assert_eq!(view["snapshot"]["simulated"], true);
+    assert_eq!(view["scenario"], "h100-remap-pending");
+    assert!(view["findings"].as_array().unwrap().iter().any(|f| f["code"] == "remap_pending"));
+    assert_eq!(call(&bench, "bench_read", json!({})).unwrap()["snapshot"]["gpus"][0]["state"], "present");
+
+    let job = call(&bench, "intake_job", json!({ "form": intake_form("1654922012345"), "actor": "Li Wei" })).unwrap();
+    let run =
+        call(&bench, "record_diagnostic", json!({ "jobId": job["id"], "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
+    assert_eq!(run["simulated"], true);
+    let diagnostics = call(&bench, "job_diagnostics", json!({ "jobId": job["id"] })).unwrap();
+    assert_eq!(diagnostics["runs"].as_array().unwrap().len(), 1);
+
+    let refused = call(&bench, "bench_connect", json!({ "scenario": "../../etc/passwd" })).unwrap_err();
+    assert_eq!((refused["code"].as_str(), refused["field"].as_str()), (Some("invalid_input"), Some("scenario")));
+    let unloaded = call(&bench, "bench_connect", json!({ "scenario": "no-driver-loaded" })).unwrap_err();
+    assert_eq!(unloaded["code"], "driver_not_loaded");
+    assert_eq!(call(&bench, "bench_read", json!({})).unwrap_err()["code"], "no_driver");
 }
