@@ -132,6 +132,86 @@ export interface IpcError {
   problem?: Problem;
 }
 
+export type Severity = 'info' | 'warning' | 'critical';
+export type LocalizedText = Record<Locale, string>;
+
+export interface Finding {
+  code: string;
+  severity: Severity;
+  gpuIndex: number | null;
+  evidence: Record<string, unknown>;
+  title: LocalizedText;
+  nextStep: LocalizedText;
+}
+
+export interface Identity {
+  name: string | null;
+  serial: string | null;
+  uuid: string | null;
+  boardPartNumber: string | null;
+  vbiosVersion: string | null;
+  inforomImageVersion: string | null;
+  inforomValid: boolean | null;
+  pciDeviceId: string | null;
+  busId: string | null;
+  memoryTotalMib: number | null;
+  architecture: string | null;
+  gspFirmwareVersion: string | null;
+}
+
+export interface Health {
+  temperatureC: number | null;
+  memoryTemperatureC: number | null;
+  slowdownC: number | null;
+  powerW: number | null;
+  enforcedPowerLimitW: number | null;
+  smClockMhz: number | null;
+  maxSmClockMhz: number | null;
+  pcie: { generation: number | null; width: number | null; maxGeneration: number | null; maxWidth: number | null; replays: number | null };
+  clockEventReasons: string[] | null;
+  ecc: { volatileUncorrected: number; aggregateUncorrected: number } | null;
+  remappedRows: { correctable: number; uncorrectable: number; pending: boolean; failure: boolean } | null;
+  fanSpeedsPercent: number[] | null;
+  recoveryAction: string | null;
+}
+
+export type GpuReading =
+  | { state: 'present'; index: number; identity: Identity; health: Health }
+  | { state: 'lost'; index: number };
+
+export interface BenchSnapshot {
+  driver: { driverVersion: string; nvmlVersion: string; cudaVersion: string };
+  simulated: boolean;
+  gpus: GpuReading[];
+}
+
+export interface BenchView {
+  snapshot: BenchSnapshot;
+  scenario: string | null;
+  findings: Finding[];
+}
+
+export interface ScenarioInfo {
+  id: string;
+  description: string;
+}
+
+export interface DiagnosticRun {
+  id: number;
+  jobId: number;
+  gpuIndex: number;
+  recordedAt: string;
+  recordedBy: string;
+  simulated: boolean;
+  scenario: string | null;
+  findings: Finding[];
+}
+
+export interface JobDiagnostics {
+  runs: DiagnosticRun[];
+  comparison: { firstRun: number; latestRun: number; cleared: string[]; persisting: string[]; new: string[] } | null;
+}
+
 export const api = {
   appInfo: () => invoke<AppInfo>('app_info'),
   listModels: () => invoke<GpuModel[]>('list_models'),
@@ -142,4 +222,11 @@ export const api = {
   getJob: (id: number) => invoke<Job>('get_job', { id }),
   changeJobStatus: (id: number, to: Status, reason: string, actor: string) =>
     invoke<Job>('change_job_status', { id, change: { to, reason }, actor }),
+  benchScenarios: () => invoke<ScenarioInfo[]>('bench_scenarios'),
+  /** An empty scenario connects the installed NVIDIA driver. */
+  benchConnect: (scenario: string) => invoke<BenchView>('bench_connect', { scenario }),
+  benchRead: () => invoke<BenchView>('bench_read'),
+  recordDiagnostic: (jobId: number, gpuIndex: number, actor: string) =>
+    invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, actor }),
+  jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
 };

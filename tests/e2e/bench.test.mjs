@@ -1,0 +1,34 @@
+// Journey 5: on a PC without an NVIDIA driver, the Bench offers the simulated bench; a technician
+// picks a scenario, reads the finding and its next step, records it to a job and finds it there.
+import assert from 'node:assert/strict';
+import { journey } from './webdriver.mjs';
+import { addTechnicians, takeIn } from './journeys.mjs';
+
+journey('a simulated finding is recorded to a job', (bench) =>
+  bench.withApp(async (app) => {
+    await addTechnicians(app, 'Li Wei');
+    const ticket = await takeIn(app, { serial: '1654922012345', customer: 'Deep Compute', observed: 'Xid 63', quote: '12000' });
+
+    await app.click('#nav-bench');
+    await app.waitFor('#bench-unavailable', 10_000, 'No NVIDIA driver is installed on this PC.');
+    await app.click('#bench-scenario option[value="h100-remap-pending"]');
+    await app.click('#bench-start-simulated');
+    await app.waitFor('#bench-simulated', 10_000, 'h100-remap-pending');
+    const finding = await app.text('[data-gpu="0"] li.finding[data-code="remap_pending"]');
+    assert.match(finding, /Row remap pending/);
+    assert.match(finding, /Next step: Record this evidence now; the remap takes effect only after a GPU reset/);
+
+    await app.click(`#record-job-0 option:nth-child(2)`);
+    await app.click('#record-0');
+    await app.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
+
+    await app.click('#nav-jobs');
+    await app.type('#job-search', '2012345\uE007');
+    await app.waitFor('#job-ticket', 5_000, ticket);
+    const run = await app.text('#job-diagnostics .run');
+    assert.match(run, /SIMULATED/);
+    assert.match(run, /h100-remap-pending/);
+    assert.match(run, /Row remap pending/);
+    assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 4 findings/);
+  }),
+);
