@@ -32,6 +32,8 @@ pub enum Field {
     SearchText,
     GpuIndex,
     Scenario,
+    SampleInterval,
+    Run,
 }
 
 /// What is wrong with the field.
@@ -48,6 +50,7 @@ pub enum Problem {
     TooManyDecimals,
     Unknown,
     Duplicate,
+    OutOfRange { min: u64, max: u64 },
 }
 
 #[derive(Debug, thiserror::Error)]

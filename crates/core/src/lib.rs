@@ -12,6 +12,7 @@ pub mod runs;
 pub mod settings;
 pub mod status;
 pub mod store;
+pub mod telemetry;
 mod text;
 
 pub use error::{CoreError, CoreResult, Field, Problem};

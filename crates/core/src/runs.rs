@@ -13,6 +13,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
+use crate::telemetry::{self, Sample};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,6 +28,8 @@ pub struct DiagnosticRun {
     pub driver: serde_json::Value,
     pub reading: serde_json::Value,
     pub findings: Vec<serde_json::Value>,
+    /// Telemetry samples stored with the run.
+    pub telemetry_samples: u32,
 }
 
 /// What changed between the job's first run and its latest.
@@ -54,6 +57,7 @@ pub fn record(
     snapshot: &BenchSnapshot,
     gpu_index: u32,
     scenario: Option<&str>,
+    telemetry: &[Sample],
     actor: &str,
 ) -> CoreResult<DiagnosticRun> {
     let reading = snapshot
@@ -86,6 +90,10 @@ pub fn record(
             ],
         )?;
         let run_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO run_telemetry (run_id, samples, packed) VALUES (?1, ?2, ?3)",
+            params![run_id, telemetry.len() as i64, telemetry::pack(telemetry)],
+        )?;
         let detail = json!({
             "run": run_id, "gpu_index": gpu_index, "simulated": snapshot.simulated,
             "findings": findings.iter().map(|f| &f.code).collect::<Vec<_>>(),
@@ -110,6 +118,23 @@ pub fn for_job(store: &Store, job_id: i64) -> CoreResult<JobDiagnostics> {
         _ => None,
     };
     Ok(JobDiagnostics { runs, comparison })
+}
+
+/// The telemetry stored with a run, oldest sample first.
+pub fn telemetry(store: &Store, run_id: i64) -> CoreResult<Vec<Sample>> {
+    store.read(|tx| {
+        let stored: Option<(u32, Vec<u8>)> = tx
+            .query_row(
+                "SELECT r.gpu_index, t.packed FROM diagnostic_runs r JOIN run_telemetry t ON t.run_id = r.id WHERE r.id = ?1",
+                [run_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        match stored {
+            Some((gpu, packed)) => telemetry::unpack(&packed, gpu),
+            None => Err(CoreError::invalid(Field::Run, Problem::Unknown)),
+        }
+    })
 }
 
 fn compare(first: &DiagnosticRun, latest: &DiagnosticRun) -> Comparison {
@@ -144,8 +169,10 @@ fn load_runs(store: &Store, job_id: i64) -> CoreResult<Vec<DiagnosticRun>> {
     store.read(|tx| {
         job_gpu(tx, job_id)?;
         let mut statement = tx.prepare(
-            "SELECT id, gpu_index, recorded_at, recorded_by, simulated, scenario, driver, reading, findings
-             FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id",
+            "SELECT r.id, r.gpu_index, r.recorded_at, r.recorded_by, r.simulated, r.scenario, r.driver, r.reading,
+                    r.findings, coalesce(t.samples, 0)
+             FROM diagnostic_runs r LEFT JOIN run_telemetry t ON t.run_id = r.id
+             WHERE r.job_id = ?1 ORDER BY r.id",
         )?;
         let rows = statement.query_map([job_id], |row| {
             let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
@@ -169,6 +196,7 @@ fn load_runs(store: &Store, job_id: i64) -> CoreResult<Vec<DiagnosticRun>> {
                 driver: json(6)?,
                 reading: json(7)?,
                 findings,
+                telemetry_samples: row.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -75,3 +75,72 @@ fn read_judges_the_bench_and_record_keeps_it_on_the_job() {
         CoreError::Invalid { field: Field::GpuIndex, problem: Problem::Unknown }
     ));
 }
+
+/// Waits (generously: this checks behaviour, not speed) until `enough` holds.
+fn eventually(enough: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !enough() {
+        assert!(std::time::Instant::now() < deadline, "condition never held");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn watching_streams_telemetry_and_a_run_keeps_it() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).unwrap();
+    let form = IntakeForm {
+        customer_name: "Acme".into(),
+        model_id: "h100-sxm5-80gb".into(),
+        board_serial: "1654922012345".into(),
+        symptom_observed: "hot".into(),
+        quote_amount: "1".into(),
+        quote_currency: "CNY".into(),
+        ..Default::default()
+    };
+    let job = Jobs::new(&store).unwrap().intake(&form, "Li Wei").unwrap();
+
+    let mut bench = Workbench::default();
+    bench.connect_simulated(&simulated(), "h100-thermal-slowdown").unwrap();
+    assert!(matches!(
+        bench.watch(50, |_| {}).unwrap_err(),
+        CoreError::Invalid { field: Field::SampleInterval, problem: Problem::OutOfRange { .. } }
+    ));
+    let batches = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = batches.clone();
+    bench.watch(100, move |batch| sink.lock().unwrap().push(batch.to_vec())).unwrap();
+    eventually(|| batches.lock().unwrap().len() >= 5);
+    bench.stop_watching();
+    let seen = batches.lock().unwrap().len();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(batches.lock().unwrap().len(), seen, "stopping ends the sampler");
+
+    let first = batches.lock().unwrap()[0][0];
+    assert_eq!((first.gpu, first.lost), (0, false));
+    assert!(first.temperature_c.is_some() && first.memory_temperature_c.is_some());
+    assert_eq!(first.clock_event_reasons & 0x60, 0x60, "SW and HW thermal slowdown bits");
+
+    let run = bench.record(&store, job.id, 0, "Li Wei").unwrap();
+    assert!(run.telemetry_samples as usize >= 5);
+    let stored = runs::telemetry(&store, run.id).unwrap();
+    assert_eq!(stored.len(), run.telemetry_samples as usize);
+    assert_eq!(stored[0].temperature_c, first.temperature_c);
+}
+
+#[test]
+fn a_lost_gpu_samples_as_lost() {
+    let _bench = hold_bench();
+    let mut bench = Workbench::default();
+    bench.connect_simulated(&simulated(), "h100-falls-off-bus").unwrap();
+    let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = lost.clone();
+    bench
+        .watch(100, move |batch| {
+            if batch.iter().any(|s| s.lost) {
+                seen.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    eventually(|| lost.load(std::sync::atomic::Ordering::Relaxed));
+}

@@ -37,7 +37,10 @@ impl Unavailable {
 
 /// What any source of GPU readings provides.
 pub trait GpuProvider {
+    /// Everything about every GPU: identity, health, counters.
     fn snapshot(&self) -> Result<BenchSnapshot, Unavailable>;
+    /// Only the fast-changing values, cheaply enough to repeat ten times a second.
+    fn sample(&self) -> Result<Vec<crate::telemetry::Sample>, Unavailable>;
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -14,6 +14,8 @@ use nvml_wrapper::structs::device::FieldId;
 use nvml_wrapper::sys_exports::field_id::{NVML_FI_DEV_GET_GPU_RECOVERY_ACTION, NVML_FI_DEV_MEMORY_TEMP};
 use nvml_wrapper::{Device, Nvml};
 
+use crate::telemetry::{now_ms, Sample};
+
 use super::{
     BenchSnapshot, DriverInfo, Ecc, GpuProvider, GpuReading, Health, Identity, Pcie, RemappedRows, RemapperHistogram,
     RetiredPages, Unavailable, Unreadable,
@@ -79,6 +81,53 @@ impl GpuProvider for NvmlProvider {
         let count = self.nvml.device_count().map_err(unavailable)?;
         Ok(BenchSnapshot { driver, simulated: self.simulated, gpus: (0..count).map(|i| self.read_gpu(i)).collect() })
     }
+
+    fn sample(&self) -> Result<Vec<Sample>, Unavailable> {
+        let at_ms = now_ms();
+        let count = self.nvml.device_count().map_err(unavailable)?;
+        Ok((0..count).map(|gpu| sample_gpu(&self.nvml, gpu, at_ms)).collect())
+    }
+}
+
+/// One GPU's telemetry; a refused reading is absent, a lost GPU is marked lost.
+fn sample_gpu(nvml: &Nvml, gpu: u32, at_ms: u64) -> Sample {
+    let lost = Sample {
+        at_ms,
+        gpu,
+        temperature_c: None,
+        memory_temperature_c: None,
+        power_w: None,
+        sm_clock_mhz: None,
+        pcie_generation: None,
+        pcie_width: None,
+        clock_event_reasons: 0,
+        lost: true,
+    };
+    let Ok(device) = nvml.device_by_index(gpu) else { return lost };
+    let mut r = Reader::default();
+    let mut read = || -> Result<Sample, GpuLost> {
+        let memory_temperature = r
+            .get("field_values", device.field_values_for(&[FieldId(NVML_FI_DEV_MEMORY_TEMP)]))?
+            .and_then(|fields| match fields.into_iter().next()?.ok()?.value {
+                Ok(SampleValue::U32(value)) => Some(value),
+                _ => None,
+            });
+        Ok(Sample {
+            at_ms,
+            gpu,
+            temperature_c: r.get("temperature", device.temperature(TemperatureSensor::Gpu))?,
+            memory_temperature_c: memory_temperature,
+            power_w: r.get("power_usage", device.power_usage())?.map(|mw| f64::from(mw) / 1000.0),
+            sm_clock_mhz: r.get("sm_clock", device.clock_info(Clock::SM))?,
+            pcie_generation: r.get("pcie_generation", device.current_pcie_link_gen())?,
+            pcie_width: r.get("pcie_width", device.current_pcie_link_width())?,
+            clock_event_reasons: r
+                .get("clock_event_reasons", device.current_throttle_reasons())?
+                .map_or(0, |b| b.bits()),
+            lost: false,
+        })
+    };
+    read().unwrap_or(lost)
 }
 
 /// Tells the fake library which scenario its next `nvmlInit` loads.

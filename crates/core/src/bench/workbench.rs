@@ -2,6 +2,7 @@
 //! with a chosen scenario; each reading comes back judged.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -11,6 +12,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
 use crate::runs::{self, DiagnosticRun};
 use crate::store::Store;
+use crate::telemetry::{check_interval, Sample, Sampler, Window};
 
 /// A scenario the simulated bench offers.
 #[derive(Debug, Clone, Serialize)]
@@ -74,8 +76,11 @@ fn valid_id(id: &str) -> bool {
 
 #[derive(Default)]
 pub struct Workbench {
-    provider: Option<NvmlProvider>,
+    provider: Option<Arc<NvmlProvider>>,
     scenario: Option<String>,
+    /// Recent telemetry of each GPU; a recorded run takes its GPU's share along.
+    window: Arc<Mutex<Window>>,
+    sampler: Option<Sampler>,
 }
 
 impl Workbench {
@@ -94,16 +99,33 @@ impl Workbench {
     }
 
     fn connect(&mut self, source: &DriverSource, scenario: Option<String>) -> CoreResult<()> {
-        // One driver at a time: let go of the current one (and the fake's scenario) first.
+        // One driver at a time: stop sampling and let go of the current one (and the fake's
+        // scenario) before opening the next.
+        self.sampler = None;
         self.provider = None;
         self.scenario = None;
-        self.provider = Some(NvmlProvider::open(source)?);
+        self.window = Arc::default();
+        self.provider = Some(Arc::new(NvmlProvider::open(source)?));
         self.scenario = scenario;
         Ok(())
     }
 
-    fn provider(&self) -> CoreResult<&NvmlProvider> {
+    fn provider(&self) -> CoreResult<&Arc<NvmlProvider>> {
         self.provider.as_ref().ok_or(CoreError::Bench(Unavailable::NoDriver))
+    }
+
+    /// Samples every GPU every `interval_ms` on a thread of its own, handing each batch to `sink`,
+    /// until [`Workbench::stop_watching`] or the next connection. Replaces an earlier watch.
+    pub fn watch(&mut self, interval_ms: u64, sink: impl FnMut(&[Sample]) + Send + 'static) -> CoreResult<()> {
+        let interval = check_interval(interval_ms)?;
+        let provider = self.provider()?.clone();
+        self.sampler = None;
+        self.sampler = Some(Sampler::start(provider, interval, self.window.clone(), sink));
+        Ok(())
+    }
+
+    pub fn stop_watching(&mut self) {
+        self.sampler = None;
     }
 
     pub fn read(&self) -> CoreResult<BenchView> {
@@ -115,6 +137,7 @@ impl Workbench {
     /// Reads the bench afresh and records GPU `gpu_index` to the job.
     pub fn record(&self, store: &Store, job_id: i64, gpu_index: u32, actor: &str) -> CoreResult<DiagnosticRun> {
         let snapshot = self.provider()?.snapshot()?;
-        runs::record(store, job_id, &snapshot, gpu_index, self.scenario.as_deref(), actor)
+        let telemetry = self.window.lock().unwrap_or_else(|p| p.into_inner()).of(gpu_index);
+        runs::record(store, job_id, &snapshot, gpu_index, self.scenario.as_deref(), &telemetry, actor)
     }
 }

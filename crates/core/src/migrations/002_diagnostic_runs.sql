@@ -19,3 +19,10 @@ CREATE TRIGGER diagnostic_runs_no_update BEFORE UPDATE ON diagnostic_runs
 BEGIN
     SELECT RAISE(ABORT, 'diagnostic_runs are evidence and never change');
 END;
+
+-- Telemetry sampled before the run was recorded, packed (see telemetry.rs: 15 bytes a sample).
+CREATE TABLE run_telemetry (
+    run_id   INTEGER PRIMARY KEY REFERENCES diagnostic_runs (id),
+    samples  INTEGER NOT NULL CHECK (samples >= 0),
+    packed   BLOB NOT NULL
+);
