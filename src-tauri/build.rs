@@ -12,6 +12,8 @@ const COMMANDS: &[&str] = &[
     "bench_scenarios",
     "bench_connect",
     "bench_read",
+    "bench_watch",
+    "bench_unwatch",
     "record_diagnostic",
     "job_diagnostics",
 ];

@@ -11,7 +11,9 @@ use revive_core::models::{GpuModel, ModelCatalog};
 use revive_core::runs::{self, DiagnosticRun, JobDiagnostics};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::{Store, SCHEMA_VERSION};
+use revive_core::telemetry::Sample;
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::ipc_error::IpcError;
@@ -113,6 +115,25 @@ pub async fn bench_connect(state: State<'_, AppState>, scenario: String) -> Resu
 #[tauri::command]
 pub async fn bench_read(state: State<'_, AppState>) -> Result<BenchView, IpcError> {
     Ok(state.bench().read()?)
+}
+
+/// Streams every GPU's telemetry to the window every `interval_ms` until unwatched or reconnected.
+#[tauri::command]
+pub async fn bench_watch(
+    state: State<'_, AppState>,
+    interval_ms: u64,
+    channel: Channel<Vec<Sample>>,
+) -> Result<(), IpcError> {
+    // A window that went away closes its channel; the sampler just keeps its rolling window.
+    Ok(state.bench().watch(interval_ms, move |batch| {
+        let _ = channel.send(batch.to_vec());
+    })?)
+}
+
+#[tauri::command]
+pub async fn bench_unwatch(state: State<'_, AppState>) -> Result<(), IpcError> {
+    state.bench().stop_watching();
+    Ok(())
 }
 
 #[tauri::command]

@@ -62,6 +62,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::bench_scenarios,
         commands::bench_connect,
         commands::bench_read,
+        commands::bench_watch,
+        commands::bench_unwatch,
         commands::record_diagnostic,
         commands::job_diagnostics,
     ])

@@ -1,5 +1,5 @@
 // Typed calls to the Rust commands. The shapes mirror revive-core's serde types.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import type { Locale } from './i18n.svelte';
 
 export type Status =
@@ -191,6 +191,20 @@ export interface BenchView {
   findings: Finding[];
 }
 
+/** One GPU's fast-changing values at one instant, as the sampler streams them. */
+export interface Sample {
+  atMs: number;
+  gpu: number;
+  temperatureC: number | null;
+  memoryTemperatureC: number | null;
+  powerW: number | null;
+  smClockMhz: number | null;
+  pcieGeneration: number | null;
+  pcieWidth: number | null;
+  clockEventReasons: number;
+  lost: boolean;
+}
+
 export interface ScenarioInfo {
   id: string;
   description: string;
@@ -226,6 +240,13 @@ export const api = {
   /** An empty scenario connects the installed NVIDIA driver. */
   benchConnect: (scenario: string) => invoke<BenchView>('bench_connect', { scenario }),
   benchRead: () => invoke<BenchView>('bench_read'),
+  /** Streams telemetry batches to `onBatch` until `benchUnwatch` or the next connection. */
+  benchWatch: (intervalMs: number, onBatch: (batch: Sample[]) => void) => {
+    const channel = new Channel<Sample[]>();
+    channel.onmessage = onBatch;
+    return invoke<void>('bench_watch', { intervalMs, channel });
+  },
+  benchUnwatch: () => invoke<void>('bench_unwatch'),
   recordDiagnostic: (jobId: number, gpuIndex: number, actor: string) =>
     invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, actor }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),

@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { append, emptySeries, WINDOW } from './telemetry';
-import type { GpuReading } from './api';
+import { append, emptySeries, reasonNames, WINDOW } from './telemetry';
+import type { Sample } from './api';
 
-const reading = (temperatureC: number): GpuReading => ({
-  state: 'present',
-  index: 0,
-  identity: {} as never,
-  health: { temperatureC, memoryTemperatureC: temperatureC + 6, powerW: 500 } as never,
+const sample = (atMs: number, temperatureC: number, lost = false): Sample => ({
+  atMs, gpu: 0, temperatureC, memoryTemperatureC: temperatureC + 6, powerW: 500, smClockMhz: 1980,
+  pcieGeneration: 5, pcieWidth: 16, clockEventReasons: 0, lost,
 });
 
 describe('telemetry window', () => {
   it('keeps the newest samples only', () => {
     let series = emptySeries();
-    for (let second = 0; second < WINDOW + 10; second++) series = append(series, reading(second), second);
+    for (let second = 0; second < WINDOW + 10; second++) series = append(series, sample(second * 1000, second));
     expect(series.time).toHaveLength(WINDOW);
     expect(series.time[0]).toBe(10);
     expect(series.temperature.at(-1)).toBe(WINDOW + 9);
@@ -20,8 +18,13 @@ describe('telemetry window', () => {
   });
 
   it('records a lost GPU as a gap, not a zero', () => {
-    const series = append(append(emptySeries(), reading(40), 1), { state: 'lost', index: 0 }, 2);
+    const series = append(append(emptySeries(), sample(1000, 40)), sample(2000, 0, true));
     expect(series.temperature).toEqual([40, null]);
-    expect(series.power).toEqual([500, null]);
+    expect(series.pcieWidth).toEqual([16, null]);
+  });
+
+  it('names clock-event reasons from their bits', () => {
+    expect(reasonNames(0x60)).toEqual(['sw_thermal_slowdown', 'hw_thermal_slowdown']);
+    expect(reasonNames(0)).toEqual([]);
   });
 });
