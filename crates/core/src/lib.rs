@@ -14,5 +14,6 @@ pub mod status;
 pub mod store;
 pub mod telemetry;
 mod text;
+mod worker;
 
 pub use error::{CoreError, CoreResult, Field, Problem};

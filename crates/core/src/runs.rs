@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::bench::{BenchSnapshot, GpuReading};
-use crate::diagnostics::{evaluate, DiagnosticRules, RecordedGpu};
+use crate::diagnostics::{evaluate, DiagnosticRules, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
@@ -50,16 +50,20 @@ pub struct JobDiagnostics {
     pub comparison: Option<Comparison>,
 }
 
-/// Records GPU `gpu_index` of `snapshot` to job `job_id`, judged against what the job recorded.
-pub fn record(
-    store: &Store,
-    job_id: i64,
-    snapshot: &BenchSnapshot,
-    gpu_index: u32,
-    scenario: Option<&str>,
-    telemetry: &[Sample],
-    actor: &str,
-) -> CoreResult<DiagnosticRun> {
+/// What a run keeps of the bench: one GPU of a snapshot, its recent telemetry and the Xids the
+/// driver reported for it.
+pub struct RunEvidence<'a> {
+    pub snapshot: &'a BenchSnapshot,
+    pub gpu_index: u32,
+    /// The simulated bench's scenario; ignored for a real reading.
+    pub scenario: Option<&'a str>,
+    pub telemetry: &'a [Sample],
+    pub xid_findings: Vec<Finding>,
+}
+
+/// Records the evidence to job `job_id`, judged against the GPU the job took in.
+pub fn record(store: &Store, job_id: i64, evidence: &RunEvidence, actor: &str) -> CoreResult<DiagnosticRun> {
+    let RunEvidence { snapshot, gpu_index, scenario, telemetry, .. } = *evidence;
     let reading = snapshot
         .gpus
         .iter()
@@ -71,7 +75,9 @@ pub fn record(
         let actor = Settings::technician_for(tx, actor)?;
         let (model_id, serial, uuid) = job_gpu(tx, job_id)?;
         let recorded = RecordedGpu { model: models.get(&model_id).ok(), serial: Some(&serial), uuid: uuid.as_deref() };
-        let findings = evaluate(rules, reading, &recorded);
+        let mut findings = evaluate(rules, reading, &recorded);
+        findings.extend(evidence.xid_findings.iter().filter(|f| f.gpu_index == Some(gpu_index)).cloned());
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let at = timestamp(now);
         let scenario = if snapshot.simulated { scenario } else { None };
         tx.execute(

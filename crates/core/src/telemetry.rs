@@ -3,15 +3,15 @@
 //! packed in SQLite, 15 bytes a sample.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::bench::{GpuProvider, NvmlProvider};
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::worker::Worker;
 
 pub const DEFAULT_INTERVAL_MS: u64 = 1_000;
 /// 10 Hz: NVML power is a 1-s average on Ampere and newer, so faster sampling only repeats it.
@@ -74,48 +74,30 @@ impl Window {
     }
 }
 
-/// A running sampler thread; stopping (or dropping) it ends the thread before returning.
-pub struct Sampler {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Sampler {
-    pub fn start(
-        provider: Arc<NvmlProvider>,
-        interval: Duration,
-        window: Arc<Mutex<Window>>,
-        mut sink: impl FnMut(&[Sample]) + Send + 'static,
-    ) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut next = Instant::now();
-            while !stopped.load(Ordering::Relaxed) {
-                if let Ok(batch) = provider.sample() {
-                    let mut kept = window.lock().unwrap_or_else(|p| p.into_inner());
-                    batch.iter().for_each(|sample| kept.push(*sample));
-                    drop(kept);
-                    sink(&batch);
-                }
-                next += interval;
-                // Sleep in short steps so a stop is honoured quickly even at a 60-s interval.
-                while !stopped.load(Ordering::Relaxed) && Instant::now() < next {
-                    std::thread::sleep((next - Instant::now()).min(Duration::from_millis(50)));
-                }
+/// Samples every GPU every `interval` until the returned worker is dropped: each batch goes into
+/// `window` and then to `sink`.
+pub fn start_sampler(
+    provider: Arc<NvmlProvider>,
+    interval: Duration,
+    window: Arc<Mutex<Window>>,
+    mut sink: impl FnMut(&[Sample]) + Send + 'static,
+) -> Worker {
+    Worker::spawn(move |stop| {
+        let mut next = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(batch) = provider.sample() {
+                let mut kept = window.lock().unwrap_or_else(|p| p.into_inner());
+                batch.iter().for_each(|sample| kept.push(*sample));
+                drop(kept);
+                sink(&batch);
             }
-        });
-        Sampler { stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for Sampler {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            next += interval;
+            // Sleep in short steps so a stop is honoured quickly even at a 60-s interval.
+            while !stop.load(Ordering::Relaxed) && Instant::now() < next {
+                std::thread::sleep((next - Instant::now()).min(Duration::from_millis(50)));
+            }
         }
-    }
+    })
 }
 
 /// Packs one GPU's samples: a version byte, the first timestamp, then 15 bytes a sample

@@ -3,14 +3,19 @@
 mod common;
 
 use common::open;
+use revive_core::bench::BenchSnapshot;
 use revive_core::bench::GpuProvider;
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{JobQuery, Jobs};
-use revive_core::runs;
+use revive_core::runs::{self, RunEvidence};
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
 
 const TECH: &str = "Li Wei";
+
+fn evidence<'a>(snapshot: &'a BenchSnapshot, gpu_index: u32, scenario: Option<&'a str>) -> RunEvidence<'a> {
+    RunEvidence { snapshot, gpu_index, scenario, telemetry: &[], xid_findings: Vec::new() }
+}
 
 fn job(store: &Store) -> i64 {
     let form = IntakeForm {
@@ -33,7 +38,7 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let _bench = common::hold_bench();
 
     let before = open("h100-remap-pending").unwrap().snapshot().unwrap();
-    let run = runs::record(&store, job_id, &before, 0, Some("h100-remap-pending"), &[], TECH).unwrap();
+    let run = runs::record(&store, job_id, &evidence(&before, 0, Some("h100-remap-pending")), TECH).unwrap();
     assert!(run.simulated);
     assert_eq!(run.scenario.as_deref(), Some("h100-remap-pending"));
     assert_eq!(run.reading["health"]["remappedRows"]["pending"], true);
@@ -41,7 +46,7 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     assert!(codes.contains(&"remap_pending"), "{codes:?}");
 
     let after = open("h100-healthy").unwrap().snapshot().unwrap();
-    runs::record(&store, job_id, &after, 0, Some("h100-healthy"), &[], TECH).unwrap();
+    runs::record(&store, job_id, &evidence(&after, 0, Some("h100-healthy")), TECH).unwrap();
     let diagnostics = runs::for_job(&store, job_id).unwrap();
     assert_eq!(diagnostics.runs.len(), 2);
     let comparison = diagnostics.comparison.unwrap();
@@ -62,7 +67,7 @@ fn a_run_is_judged_against_the_gpu_the_job_took_in() {
     let _bench = common::hold_bench();
     // The job took in an H100; an H20 is in the bench.
     let snapshot = open("h20-healthy").unwrap().snapshot().unwrap();
-    let run = runs::record(&store, job_id, &snapshot, 0, Some("h20-healthy"), &[], TECH).unwrap();
+    let run = runs::record(&store, job_id, &evidence(&snapshot, 0, Some("h20-healthy")), TECH).unwrap();
     let codes: Vec<&str> = run.findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["model_mismatch"]);
 }
@@ -75,16 +80,16 @@ fn bad_requests_record_nothing_and_runs_never_change() {
     let _bench = common::hold_bench();
     let snapshot = open("h100-healthy").unwrap().snapshot().unwrap();
     assert!(matches!(
-        runs::record(&store, job_id, &snapshot, 3, None, &[], TECH).unwrap_err(),
+        runs::record(&store, job_id, &evidence(&snapshot, 3, None), TECH).unwrap_err(),
         CoreError::Invalid { field: Field::GpuIndex, problem: Problem::Unknown }
     ));
-    assert!(matches!(runs::record(&store, 999, &snapshot, 0, None, &[], TECH), Err(CoreError::JobNotFound(999))));
-    assert!(runs::record(&store, job_id, &snapshot, 0, None, &[], "Stranger").is_err());
+    assert!(matches!(runs::record(&store, 999, &evidence(&snapshot, 0, None), TECH), Err(CoreError::JobNotFound(999))));
+    assert!(runs::record(&store, job_id, &evidence(&snapshot, 0, None), "Stranger").is_err());
     assert_eq!(runs::for_job(&store, job_id).unwrap().runs.len(), 0);
 
     let mut real = snapshot.clone();
     real.simulated = false;
-    let run = runs::record(&store, job_id, &real, 0, Some("h100-healthy"), &[], TECH).unwrap();
+    let run = runs::record(&store, job_id, &evidence(&real, 0, Some("h100-healthy")), TECH).unwrap();
     assert_eq!(run.scenario, None, "a real reading never carries a scenario");
     let tamper = store.write(|tx, _| Ok(tx.execute("UPDATE diagnostic_runs SET simulated = 0", [])?));
     assert!(tamper.is_err());

@@ -144,3 +144,41 @@ fn a_lost_gpu_samples_as_lost() {
         .unwrap();
     eventually(|| lost.load(std::sync::atomic::Ordering::Relaxed));
 }
+
+#[test]
+fn xids_reported_by_the_driver_become_findings_on_their_gpu() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).unwrap();
+    let form = IntakeForm {
+        customer_name: "Acme".into(),
+        model_id: "h100-sxm5-80gb".into(),
+        board_serial: "1654922012345".into(),
+        symptom_observed: "Xid 63".into(),
+        quote_amount: "1".into(),
+        quote_currency: "CNY".into(),
+        ..Default::default()
+    };
+    let job = Jobs::new(&store).unwrap().intake(&form, "Li Wei").unwrap();
+    let mut bench = Workbench::default();
+    bench.connect_simulated(&simulated(), "h100-remap-pending").unwrap();
+    eventually(|| !bench.read().unwrap().xids.is_empty());
+    let view = bench.read().unwrap();
+    assert_eq!((view.xids[0].gpu_index, view.xids[0].xid), (0, 63));
+    let xid = view.findings.iter().find(|f| f.code == "xid_63").expect("an Xid 63 finding");
+    assert_eq!(xid.gpu_index, Some(0));
+    assert!(xid.next_step.en.contains("Reset the GPU when convenient"));
+
+    let run = bench.record(&store, job.id, 0, "Li Wei").unwrap();
+    assert!(run.findings.iter().any(|f| f["code"] == "xid_63"));
+    assert_eq!(bench.read().unwrap().xids.len(), 1, "each Xid is delivered once");
+}
+
+#[test]
+fn the_bus_falls_away_with_an_xid_79() {
+    let _bench = hold_bench();
+    let mut bench = Workbench::default();
+    bench.connect_simulated(&simulated(), "h100-falls-off-bus").unwrap();
+    bench.watch(100, |_| {}).unwrap();
+    eventually(|| bench.read().is_ok_and(|view| view.xids.iter().any(|x| x.xid == 79)));
+}

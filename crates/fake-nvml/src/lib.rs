@@ -33,6 +33,10 @@ struct Driver {
     bench: Bench,
     /// Calls answered per GPU: the clock a scenario's timeline runs on.
     calls: Vec<u64>,
+    /// Event sets by handle (index + 1): the GPUs registered for Xid events.
+    event_sets: Vec<Option<Vec<usize>>>,
+    /// Xid events already delivered, as (GPU, position in that GPU's list).
+    delivered: std::collections::HashSet<(usize, usize)>,
 }
 
 /// The scenario chosen for the next `nvmlInit`; the driver loaded from it while initialised.
@@ -136,7 +140,7 @@ fn load_driver() -> Answer<()> {
         return Err(code(error));
     }
     let calls = vec![0; bench.scenario.gpus.len()];
-    *lock(&DRIVER) = Some(Driver { bench, calls });
+    *lock(&DRIVER) = Some(Driver { bench, calls, event_sets: Vec::new(), delivered: Default::default() });
     Ok(())
 }
 
@@ -656,4 +660,112 @@ fn recovery_action_code(action: RecoveryAction) -> c_uint {
         RecoveryAction::DrainP2p => 3,
         RecoveryAction::DrainAndReset => 4,
     }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceGetIndex(device: nvmlDevice_t, index: *mut c_uint) -> nvmlReturn_t {
+    answer(|| with_gpu(device, "nvmlDeviceGetIndex", |_| put(index, (device as usize - 1) as c_uint)))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceGetSupportedEventTypes(
+    device: nvmlDevice_t,
+    types: *mut c_ulonglong,
+) -> nvmlReturn_t {
+    answer(|| {
+        with_gpu(device, "nvmlDeviceGetSupportedEventTypes", |_| {
+            put(types, c_ulonglong::from(nvmlEventTypeXidCriticalError))
+        })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlEventSetCreate(set: *mut nvmlEventSet_t) -> nvmlReturn_t {
+    answer(|| {
+        with_driver(|d| {
+            d.event_sets.push(Some(Vec::new()));
+            put(set, d.event_sets.len() as nvmlEventSet_t)
+        })
+    })
+}
+
+fn event_set(driver: &mut Driver, set: nvmlEventSet_t) -> Answer<&mut Vec<usize>> {
+    let index = (set as usize).checked_sub(1).ok_or(INVALID_ARGUMENT)?;
+    driver.event_sets.get_mut(index).and_then(Option::as_mut).ok_or(INVALID_ARGUMENT)
+}
+
+/// Only Xid events are modelled; registering for others is "not supported", as on many boards.
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceRegisterEvents(
+    device: nvmlDevice_t,
+    types: c_ulonglong,
+    set: nvmlEventSet_t,
+) -> nvmlReturn_t {
+    answer(|| {
+        with_gpu(device, "nvmlDeviceRegisterEvents", |_| Ok(()))?;
+        if types & !c_ulonglong::from(nvmlEventTypeXidCriticalError) != 0 {
+            return Err(NOT_SUPPORTED);
+        }
+        with_driver(|d| {
+            event_set(d, set)?.push(device as usize - 1);
+            Ok(())
+        })
+    })
+}
+
+/// Delivers the next due Xid of a registered GPU. Each wait advances the registered GPUs' clocks by
+/// one call, so a scenario's Xid arrives even when nothing else reads the GPU.
+#[no_mangle]
+pub unsafe extern "C" fn nvmlEventSetWait_v2(
+    set: nvmlEventSet_t,
+    data: *mut nvmlEventData_t,
+    timeout_ms: c_uint,
+) -> nvmlReturn_t {
+    let due = || {
+        with_driver(|d| {
+            let gpus = event_set(d, set)?.clone();
+            for gpu in &gpus {
+                d.calls[*gpu] += 1;
+            }
+            for gpu in gpus {
+                let next = d.bench.xids[gpu]
+                    .iter()
+                    .enumerate()
+                    .find(|(position, (from, _))| *from <= d.calls[gpu] && !d.delivered.contains(&(gpu, *position)));
+                if let Some((position, (_, xid))) = next {
+                    let xid = *xid;
+                    d.delivered.insert((gpu, position));
+                    return Ok(Some((gpu, xid)));
+                }
+            }
+            Ok(None)
+        })
+    };
+    answer(|| match due()? {
+        Some((gpu, xid)) => put(
+            data,
+            nvmlEventData_t {
+                device: (gpu + 1) as nvmlDevice_t,
+                eventType: c_ulonglong::from(nvmlEventTypeXidCriticalError),
+                eventData: c_ulonglong::from(xid),
+                gpuInstanceId: 0,
+                computeInstanceId: 0,
+            },
+        ),
+        None => {
+            // Like the driver, block for the timeout when nothing happened (briefly: a fake).
+            std::thread::sleep(std::time::Duration::from_millis(u64::from(timeout_ms.min(200))));
+            Err(nvmlReturn_enum_NVML_ERROR_TIMEOUT)
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlEventSetFree(set: nvmlEventSet_t) -> nvmlReturn_t {
+    answer(|| {
+        with_driver(|d| {
+            let index = (set as usize).checked_sub(1).ok_or(INVALID_ARGUMENT)?;
+            d.event_sets.get_mut(index).and_then(Option::take).map(|_| ()).ok_or(INVALID_ARGUMENT)
+        })
+    })
 }

@@ -41,6 +41,9 @@ pub struct Change {
     /// From now on every call about this GPU answers NVML_ERROR_GPU_IS_LOST.
     #[serde(default)]
     pub lost: bool,
+    /// An Xid the driver reports once, through the event API, when this change happens.
+    #[serde(default)]
+    pub xid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -271,6 +274,8 @@ pub struct Bench {
     pub scenario: Scenario,
     /// Per GPU: `(from_call, stage)`, sorted by `from_call`, the first from call 0.
     pub stages: Vec<Vec<(u64, Stage)>>,
+    /// Per GPU: `(from_call, xid)` events, in order.
+    pub xids: Vec<Vec<(u64, u32)>>,
 }
 
 impl Bench {
@@ -283,14 +288,19 @@ impl Bench {
         let mut changes = scenario.timeline.clone();
         changes.sort_by_key(|change| change.after_calls);
         let mut stages = Vec::new();
+        let mut xids = Vec::new();
         for (index, gpu) in scenario.gpus.iter().enumerate() {
+            xids.push(
+                changes.iter().filter(|c| c.gpu == index).filter_map(|c| Some((c.after_calls, c.xid?))).collect(),
+            );
             let mut current = raw["gpus"][index].clone();
             let mut gpu_stages = vec![(0, Stage::Present(Box::new(gpu.clone())))];
-            for change in changes.iter().filter(|c| c.gpu == index) {
+            for change in changes.iter().filter(|c| c.gpu == index && (c.lost || c.set.is_some())) {
                 let stage = if change.lost {
                     Stage::Lost
                 } else {
-                    let patch = change.set.as_ref().ok_or(format!("GPU {index}: a change needs `set` or `lost`"))?;
+                    let patch =
+                        change.set.as_ref().ok_or(format!("GPU {index}: a change needs `set`, `lost` or `xid`"))?;
                     merge(&mut current, patch);
                     let gpu: Gpu = serde_json::from_value(current.clone())
                         .map_err(|e| format!("GPU {index} after {} calls: {e}", change.after_calls))?;
@@ -303,7 +313,13 @@ impl Bench {
         if let Some(change) = scenario.timeline.iter().find(|c| c.gpu >= scenario.gpus.len()) {
             return Err(format!("timeline names GPU {} but there are {}", change.gpu, scenario.gpus.len()));
         }
-        Ok(Bench { scenario, stages })
+        if let Some(change) = scenario.timeline.iter().find(|c| !c.lost && c.set.is_none() && c.xid.is_none()) {
+            return Err(format!(
+                "GPU {}: a change after {} calls needs `set`, `lost` or `xid`",
+                change.gpu, change.after_calls
+            ));
+        }
+        Ok(Bench { scenario, stages, xids })
     }
 
     /// What GPU `index` answers at its `call`-th call.

@@ -185,10 +185,18 @@ export interface BenchSnapshot {
   gpus: GpuReading[];
 }
 
+export interface LiveXid {
+  gpuIndex: number;
+  xid: number;
+  atMs: number;
+}
+
 export interface BenchView {
   snapshot: BenchSnapshot;
   scenario: string | null;
   findings: Finding[];
+  /** Xids the driver reported since the bench connected. */
+  xids: LiveXid[];
 }
 
 /** One GPU's fast-changing values at one instant, as the sampler streams them. */

@@ -4,11 +4,14 @@
 use std::ffi::{c_char, c_uint, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
     Clock, EccCounter, InfoRom, MemoryError, MemoryLocation, RetirementCause, TemperatureSensor, TemperatureThreshold,
 };
 use nvml_wrapper::enums::device::SampleValue;
+use nvml_wrapper::enums::event::XidError;
 use nvml_wrapper::error::{nvml_sym, nvml_try, NvmlError};
 use nvml_wrapper::structs::device::FieldId;
 use nvml_wrapper::sys_exports::field_id::{NVML_FI_DEV_GET_GPU_RECOVERY_ACTION, NVML_FI_DEV_MEMORY_TEMP};
@@ -128,6 +131,52 @@ fn sample_gpu(nvml: &Nvml, gpu: u32, at_ms: u64) -> Sample {
         })
     };
     read().unwrap_or(lost)
+}
+
+impl NvmlProvider {
+    /// Delivers each Xid the driver reports (`gpu index`, `xid`) until `stop` is set; returns at
+    /// once when the driver has no event support. Blocks: run it on a thread of its own.
+    pub fn wait_for_xids(&self, stop: &AtomicBool, sink: &mut dyn FnMut(u32, u64)) {
+        let Ok(set) = self.nvml.create_event_set() else { return };
+        let Ok(count) = self.nvml.device_count() else { return };
+        // Which handle is which GPU: a lost GPU cannot be asked its index any more.
+        let mut registered = Vec::new();
+        for index in 0..count {
+            let Ok(device) = self.nvml.device_by_index(index) else { continue };
+            // Registered through the raw call: nvml-wrapper's consumes the set on a GPU that refuses.
+            // SAFETY: device and set belong to this NVML instance and outlive the call.
+            let refused = unsafe {
+                nvml_sym(self.nvml.lib().nvmlDeviceRegisterEvents.as_ref()).and_then(|register| {
+                    nvml_try(register(device.handle(), EventTypes::CRITICAL_XID_ERROR.bits(), set.handle()))
+                })
+            };
+            if refused.is_ok() {
+                // SAFETY: the handle is only kept to compare with the handles events carry.
+                registered.push((unsafe { device.handle() }, index));
+            }
+        }
+        if registered.is_empty() {
+            return;
+        }
+        while !stop.load(Ordering::Relaxed) {
+            match set.wait(200) {
+                Ok(event) => {
+                    let xid = match event.event_data {
+                        Some(XidError::Value(xid)) => xid,
+                        _ => continue,
+                    };
+                    // SAFETY: only compares the handle value.
+                    let handle = unsafe { event.device.handle() };
+                    if let Some((_, index)) = registered.iter().find(|(known, _)| *known == handle) {
+                        sink(*index, xid);
+                    }
+                }
+                Err(NvmlError::Timeout) => {}
+                // A lost GPU or a broken driver: nothing more will come through this set.
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+            }
+        }
+    }
 }
 
 /// Tells the fake library which scenario its next `nvmlInit` loads.

@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::{BenchSnapshot, DriverSource, GpuProvider, NvmlProvider, Unavailable};
-use crate::diagnostics::{judge_bench, DiagnosticRules, Finding};
+use super::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider, Unavailable};
+use crate::diagnostics::{judge_bench, xid_findings, DiagnosticRules, Finding, XidCatalog, XidEvent};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
-use crate::runs::{self, DiagnosticRun};
+use crate::runs::{self, DiagnosticRun, RunEvidence};
 use crate::store::Store;
-use crate::telemetry::{check_interval, Sample, Sampler, Window};
+use crate::telemetry::{check_interval, now_ms, start_sampler, Sample, Window};
+use crate::worker::Worker;
 
 /// A scenario the simulated bench offers.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +30,8 @@ pub struct BenchView {
     pub snapshot: BenchSnapshot,
     pub scenario: Option<String>,
     pub findings: Vec<Finding>,
+    /// Xids the driver reported since the bench connected, oldest first.
+    pub xids: Vec<LiveXid>,
 }
 
 /// Where the simulated bench lives: the fake driver library and the scenario folder.
@@ -74,13 +77,25 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// An Xid the driver reported while the bench was connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveXid {
+    pub gpu_index: u32,
+    pub xid: u64,
+    pub at_ms: u64,
+}
+
 #[derive(Default)]
 pub struct Workbench {
     provider: Option<Arc<NvmlProvider>>,
     scenario: Option<String>,
     /// Recent telemetry of each GPU; a recorded run takes its GPU's share along.
     window: Arc<Mutex<Window>>,
-    sampler: Option<Sampler>,
+    sampler: Option<Worker>,
+    /// Xids reported since connecting, and the thread waiting for more.
+    xids: Arc<Mutex<Vec<LiveXid>>>,
+    xid_watcher: Option<Worker>,
 }
 
 impl Workbench {
@@ -102,12 +117,37 @@ impl Workbench {
         // One driver at a time: stop sampling and let go of the current one (and the fake's
         // scenario) before opening the next.
         self.sampler = None;
+        self.xid_watcher = None;
         self.provider = None;
         self.scenario = None;
         self.window = Arc::default();
-        self.provider = Some(Arc::new(NvmlProvider::open(source)?));
+        self.xids = Arc::default();
+        let provider = Arc::new(NvmlProvider::open(source)?);
+        let (watched, xids) = (provider.clone(), self.xids.clone());
+        self.xid_watcher = Some(Worker::spawn(move |stop| {
+            watched.wait_for_xids(stop, &mut |gpu_index, xid| {
+                xids.lock().unwrap_or_else(|p| p.into_inner()).push(LiveXid { gpu_index, xid, at_ms: now_ms() });
+            });
+        }));
+        self.provider = Some(provider);
         self.scenario = scenario;
         Ok(())
+    }
+
+    /// Findings for the Xids the driver reported, placed on their GPUs.
+    fn xid_findings(&self, snapshot: &BenchSnapshot) -> CoreResult<Vec<Finding>> {
+        let xids = self.xids.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let events: Vec<XidEvent> = xids
+            .iter()
+            .filter_map(|live| {
+                let bus_id = snapshot.gpus.iter().find_map(|gpu| match gpu {
+                    GpuReading::Present { index, identity, .. } if *index == live.gpu_index => identity.bus_id.clone(),
+                    _ => None,
+                })?;
+                Some(XidEvent { line: 0, pci: bus_id, xid: live.xid as u32, message: "reported by the driver".into() })
+            })
+            .collect();
+        Ok(xid_findings(XidCatalog::shipped()?, &events, Some(snapshot)))
     }
 
     fn provider(&self) -> CoreResult<&Arc<NvmlProvider>> {
@@ -120,7 +160,7 @@ impl Workbench {
         let interval = check_interval(interval_ms)?;
         let provider = self.provider()?.clone();
         self.sampler = None;
-        self.sampler = Some(Sampler::start(provider, interval, self.window.clone(), sink));
+        self.sampler = Some(start_sampler(provider, interval, self.window.clone(), sink));
         Ok(())
     }
 
@@ -130,14 +170,23 @@ impl Workbench {
 
     pub fn read(&self) -> CoreResult<BenchView> {
         let snapshot = self.provider()?.snapshot()?;
-        let findings = judge_bench(DiagnosticRules::shipped()?, ModelCatalog::shipped()?, &snapshot);
-        Ok(BenchView { snapshot, scenario: self.scenario.clone(), findings })
+        let mut findings = judge_bench(DiagnosticRules::shipped()?, ModelCatalog::shipped()?, &snapshot);
+        findings.extend(self.xid_findings(&snapshot)?);
+        let xids = self.xids.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(BenchView { snapshot, scenario: self.scenario.clone(), findings, xids })
     }
 
     /// Reads the bench afresh and records GPU `gpu_index` to the job.
     pub fn record(&self, store: &Store, job_id: i64, gpu_index: u32, actor: &str) -> CoreResult<DiagnosticRun> {
         let snapshot = self.provider()?.snapshot()?;
         let telemetry = self.window.lock().unwrap_or_else(|p| p.into_inner()).of(gpu_index);
-        runs::record(store, job_id, &snapshot, gpu_index, self.scenario.as_deref(), &telemetry, actor)
+        let evidence = RunEvidence {
+            snapshot: &snapshot,
+            gpu_index,
+            scenario: self.scenario.as_deref(),
+            telemetry: &telemetry,
+            xid_findings: self.xid_findings(&snapshot)?,
+        };
+        runs::record(store, job_id, &evidence, actor)
     }
 }

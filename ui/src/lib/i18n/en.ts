@@ -140,6 +140,7 @@ export const en = {
   'error.data_dir_unusable': 'The data folder cannot be used.',
   'error.unexpected': 'Something went wrong: {message}',
   'startup.failed': 'Revive cannot open its job store',
+  'bench.xids': 'Driver events',
   'chart.pcieGeneration': 'PCIe generation',
   'chart.pcieWidth': 'PCIe width',
   'bench.chartClocks': 'SM clock and PCIe link',

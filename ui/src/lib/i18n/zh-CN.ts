@@ -142,6 +142,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.data_dir_unusable': '无法使用数据目录。',
   'error.unexpected': '出现错误：{message}',
   'startup.failed': 'Revive 无法打开工单数据库',
+  'bench.xids': '驱动事件',
   'chart.pcieGeneration': 'PCIe 代数',
   'chart.pcieWidth': 'PCIe 宽度',
   'bench.chartClocks': 'SM 频率与 PCIe 链路',
