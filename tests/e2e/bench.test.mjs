@@ -1,5 +1,6 @@
 // Journey 5: on a PC without an NVIDIA driver, the Bench offers the simulated bench; a technician
-// picks a scenario, reads the finding and its next step, records it to a job and finds it there.
+// picks a scenario, reads the finding, its next step and the driver's Xid, records it all to a job
+// and finds it there.
 import assert from 'node:assert/strict';
 import { journey } from './webdriver.mjs';
 import { addTechnicians, takeIn } from './journeys.mjs';
@@ -17,6 +18,9 @@ journey('a simulated finding is recorded to a job', (bench) =>
     const finding = await app.text('[data-gpu="0"] li.finding[data-code="remap_pending"]');
     assert.match(finding, /Row remap pending/);
     assert.match(finding, /Next step: Record this evidence now; the remap takes effect only after a GPU reset/);
+    // The driver reports Xid 63 through its event API; the bench shows it and what it means.
+    await app.waitFor('#xids-0', 10_000, 'Xid 63');
+    await app.waitFor('[data-gpu="0"] li.finding[data-code="xid_63"]', 10_000, 'Row remap recorded');
 
     await app.click(`#record-job-0 option:nth-child(2)`);
     await app.click('#record-0');
@@ -29,6 +33,7 @@ journey('a simulated finding is recorded to a job', (bench) =>
     assert.match(run, /SIMULATED/);
     assert.match(run, /h100-remap-pending/);
     assert.match(run, /Row remap pending/);
-    assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 4 findings/);
+    assert.match(run, /Row remap recorded/);
+    assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 5 findings/);
   }),
 );
