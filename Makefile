@@ -5,7 +5,7 @@ UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots
+.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench
 
 run: deps app
 	$(APP)
@@ -43,3 +43,6 @@ clean:
 screenshots: test-deps app
 	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=$(CURDIR)/$(APP) \
 		$(XVFB) dbus-run-session -- node scripts/screenshots.mjs
+
+bench: test-deps
+	cargo bench -p revive-core --bench bench_figures
