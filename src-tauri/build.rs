@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "bench_read",
     "bench_watch",
     "bench_unwatch",
+    "bench_import_kernel_log",
     "record_diagnostic",
     "job_diagnostics",
 ];

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use revive_core::bench::{BenchView, ScenarioInfo, SimulatedBench, Workbench};
+use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo, SimulatedBench, Workbench};
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
 use revive_core::models::{GpuModel, ModelCatalog};
@@ -134,6 +134,11 @@ pub async fn bench_watch(
 pub async fn bench_unwatch(state: State<'_, AppState>) -> Result<(), IpcError> {
     state.bench().stop_watching();
     Ok(())
+}
+
+#[tauri::command]
+pub async fn bench_import_kernel_log(state: State<'_, AppState>, text: String) -> Result<KernelLogImport, IpcError> {
+    Ok(state.bench().import_kernel_log(&text)?)
 }
 
 #[tauri::command]

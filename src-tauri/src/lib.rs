@@ -64,6 +64,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::bench_read,
         commands::bench_watch,
         commands::bench_unwatch,
+        commands::bench_import_kernel_log,
         commands::record_diagnostic,
         commands::job_diagnostics,
     ])

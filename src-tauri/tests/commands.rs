@@ -151,6 +151,10 @@ fn the_simulated_bench_reads_and_records_to_a_job() {
     let diagnostics = call(&bench, "job_diagnostics", json!({ "jobId": job["id"] })).unwrap();
     assert_eq!(diagnostics["runs"].as_array().unwrap().len(), 1);
 
+    let log = "[ 1.0] NVRM: Xid (PCI:0000:18:00): 79, pid=1, name=x, GPU has fallen off the bus.";
+    let imported = call(&bench, "bench_import_kernel_log", json!({ "text": log })).unwrap();
+    assert_eq!((imported["events"].as_u64(), imported["findings"][0]["gpuIndex"].as_u64()), (Some(1), Some(0)));
+
     let refused = call(&bench, "bench_connect", json!({ "scenario": "../../etc/passwd" })).unwrap_err();
     assert_eq!((refused["code"].as_str(), refused["field"].as_str()), (Some("invalid_input"), Some("scenario")));
     let unloaded = call(&bench, "bench_connect", json!({ "scenario": "no-driver-loaded" })).unwrap_err();

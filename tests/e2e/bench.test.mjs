@@ -22,6 +22,21 @@ journey('a simulated finding is recorded to a job', (bench) =>
     await app.waitFor('#xids-0', 10_000, 'Xid 63');
     await app.waitFor('[data-gpu="0"] li.finding[data-code="xid_63"]', 10_000, 'Row remap recorded');
 
+    // The customer's dmesg, pasted: its Xid lands on the GPU at that PCI address.
+    await app.click('#kernel-log-panel summary');
+    await app.type('#kernel-log', '[ 812.1] NVRM: Xid (PCI:0000:18:00): 48, pid=77, name=train, DBE (0x1) detected\n');
+    await app.click('#kernel-log-import');
+    await app.waitFor('#kernel-log-result', 5_000, '1 Xid lines found.');
+    assert.match(await app.text('#kernel-log-panel li.finding[data-code="xid_48"]'), /GPU 0[\s\S]*Double-bit ECC error/);
+
+    await app.click(`#record-job-0 option:nth-child(2)`);
+    await app.click('#record-0');
+    await app.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
+
+    // After the reset the card reads healthy: record again, and the job shows what cleared.
+    await app.click('#bench-scenario option[value="h100-healthy"]');
+    await app.click('#bench-start-simulated');
+    await app.waitFor('#bench-simulated', 10_000, 'h100-healthy');
     await app.click(`#record-job-0 option:nth-child(2)`);
     await app.click('#record-0');
     await app.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
@@ -29,11 +44,14 @@ journey('a simulated finding is recorded to a job', (bench) =>
     await app.click('#nav-jobs');
     await app.type('#job-search', '2012345\uE007');
     await app.waitFor('#job-ticket', 5_000, ticket);
-    const run = await app.text('#job-diagnostics .run');
+    assert.match(await app.text('#job-comparison'), /Cleared: .*remap_pending/);
+    assert.match(await app.text('#job-changes'), /Remap pending\s*true\s*→\s*false/);
+    const run = await app.text('#job-diagnostics .run:last-child');
     assert.match(run, /SIMULATED/);
     assert.match(run, /h100-remap-pending/);
     assert.match(run, /Row remap pending/);
     assert.match(run, /Row remap recorded/);
     assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 5 findings/);
+    assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 0 findings/);
   }),
 );

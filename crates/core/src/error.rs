@@ -34,6 +34,7 @@ pub enum Field {
     Scenario,
     SampleInterval,
     Run,
+    KernelLog,
 }
 
 /// What is wrong with the field.

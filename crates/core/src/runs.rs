@@ -41,7 +41,38 @@ pub struct Comparison {
     pub cleared: Vec<String>,
     pub persisting: Vec<String>,
     pub new: Vec<String>,
+    /// Key readings whose value differs between the two runs.
+    pub changes: Vec<ReadingChange>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadingChange {
+    pub reading: &'static str,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// The readings a repair is judged by, and where they sit in a stored reading.
+const COMPARED: [(&str, &str); 17] = [
+    ("state", "/state"),
+    ("serial", "/identity/serial"),
+    ("uuid", "/identity/uuid"),
+    ("vbios_version", "/identity/vbiosVersion"),
+    ("inforom_valid", "/identity/inforomValid"),
+    ("ecc_volatile_uncorrected", "/health/ecc/volatileUncorrected"),
+    ("ecc_aggregate_uncorrected", "/health/ecc/aggregateUncorrected"),
+    ("remapped_rows_uncorrectable", "/health/remappedRows/uncorrectable"),
+    ("remap_pending", "/health/remappedRows/pending"),
+    ("remap_failure", "/health/remappedRows/failure"),
+    ("pcie_generation", "/health/pcie/generation"),
+    ("pcie_width", "/health/pcie/width"),
+    ("pcie_replays", "/health/pcie/replays"),
+    ("temperature_c", "/health/temperatureC"),
+    ("memory_temperature_c", "/health/memoryTemperatureC"),
+    ("power_w", "/health/powerW"),
+    ("enforced_power_limit_w", "/health/enforcedPowerLimitW"),
+];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,7 +179,19 @@ fn compare(first: &DiagnosticRun, latest: &DiagnosticRun) -> Comparison {
         run.findings.iter().filter_map(|f| f["code"].as_str().map(str::to_owned)).collect()
     };
     let (before, after) = (codes(first), codes(latest));
+    let value =
+        |run: &DiagnosticRun, pointer: &str| run.reading.pointer(pointer).cloned().unwrap_or(serde_json::Value::Null);
+    let changes = COMPARED
+        .iter()
+        .map(|(reading, pointer)| ReadingChange {
+            reading,
+            before: value(first, pointer),
+            after: value(latest, pointer),
+        })
+        .filter(|change| change.before != change.after)
+        .collect();
     Comparison {
+        changes,
         first_run: first.id,
         latest_run: latest.id,
         cleared: before.difference(&after).cloned().collect(),

@@ -169,3 +169,16 @@ fn a_missing_or_unloaded_driver_is_a_state_not_a_crash() {
     });
     assert!(matches!(not_fake.err(), Some(Unavailable::Failed(_))));
 }
+
+#[test]
+fn a_driver_that_refuses_permission_is_a_state() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped_scenario("h100-healthy")).unwrap()).unwrap();
+    doc["init_error"] = "no_permission".into();
+    let scenario = dir.path().join("no-permission.json");
+    std::fs::write(&scenario, doc.to_string()).unwrap();
+    let refused = NvmlProvider::open(&DriverSource::Simulated { library: common::built_library(), scenario });
+    assert_eq!(refused.err(), Some(Unavailable::PermissionDenied));
+}

@@ -52,6 +52,11 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let comparison = diagnostics.comparison.unwrap();
     assert!(comparison.cleared.contains(&"remap_pending".to_owned()));
     assert_eq!((comparison.persisting.len(), comparison.new.len()), (0, 0));
+    let changed: Vec<(&str, serde_json::Value, serde_json::Value)> =
+        comparison.changes.iter().map(|c| (c.reading, c.before.clone(), c.after.clone())).collect();
+    assert!(changed.contains(&("remap_pending", true.into(), false.into())), "{changed:?}");
+    assert!(changed.contains(&("ecc_volatile_uncorrected", 1.into(), 0.into())), "{changed:?}");
+    assert!(!changed.iter().any(|(reading, _, _)| *reading == "serial"), "same card, same serial");
 
     let job = Jobs::new(&store).unwrap().get(job_id).unwrap();
     let kinds: Vec<&str> = job.events.iter().map(|e| e.kind.as_str()).collect();

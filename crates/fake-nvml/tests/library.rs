@@ -45,3 +45,17 @@ fn broken_scenarios_are_refused_with_a_reason() {
     assert!(Bench::parse(&doc.to_string()).is_err());
     assert!(Bench::parse("{").is_err());
 }
+
+/// The fake writes nvml-wrapper-sys's own types; these sizes are NVML's C layouts (nvml.h), so a
+/// change in either side shows here before it corrupts a reading.
+#[test]
+fn struct_layouts_match_nvml() {
+    use nvml_wrapper_sys::bindings::*;
+    use std::mem::{align_of, size_of};
+    assert_eq!((size_of::<nvmlPciInfo_t>(), align_of::<nvmlPciInfo_t>()), (68, 4));
+    assert_eq!((size_of::<nvmlMemory_v2_t>(), align_of::<nvmlMemory_v2_t>()), (40, 8));
+    assert_eq!(size_of::<nvmlRowRemapperHistogramValues_t>(), 20);
+    assert_eq!((size_of::<nvmlFieldValue_t>(), align_of::<nvmlFieldValue_t>()), (40, 8));
+    assert_eq!((size_of::<nvmlEventData_t>(), align_of::<nvmlEventData_t>()), (32, 8));
+    assert_eq!(size_of::<nvmlValue_t>(), 8);
+}

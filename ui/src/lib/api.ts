@@ -229,9 +229,27 @@ export interface DiagnosticRun {
   findings: Finding[];
 }
 
+export interface ReadingChange {
+  reading: string;
+  before: unknown;
+  after: unknown;
+}
+
 export interface JobDiagnostics {
   runs: DiagnosticRun[];
-  comparison: { firstRun: number; latestRun: number; cleared: string[]; persisting: string[]; new: string[] } | null;
+  comparison: {
+    firstRun: number;
+    latestRun: number;
+    cleared: string[];
+    persisting: string[];
+    new: string[];
+    changes: ReadingChange[];
+  } | null;
+}
+
+export interface KernelLogImport {
+  events: number;
+  findings: Finding[];
 }
 
 export const api = {
@@ -255,6 +273,7 @@ export const api = {
     return invoke<void>('bench_watch', { intervalMs, channel });
   },
   benchUnwatch: () => invoke<void>('bench_unwatch'),
+  benchImportKernelLog: (text: string) => invoke<KernelLogImport>('bench_import_kernel_log', { text }),
   recordDiagnostic: (jobId: number, gpuIndex: number, actor: string) =>
     invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, actor }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),

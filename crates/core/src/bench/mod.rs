@@ -7,7 +7,7 @@ mod workbench;
 use serde::Serialize;
 
 pub use nvml::{DriverSource, NvmlProvider};
-pub use workbench::{BenchView, LiveXid, ScenarioInfo, SimulatedBench, Workbench};
+pub use workbench::{BenchView, KernelLogImport, LiveXid, ScenarioInfo, SimulatedBench, Workbench};
 
 /// Why the bench cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]

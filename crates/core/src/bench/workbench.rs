@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use super::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider, Unavailable};
-use crate::diagnostics::{judge_bench, xid_findings, DiagnosticRules, Finding, XidCatalog, XidEvent};
+use crate::diagnostics::{judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, XidCatalog, XidEvent};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
 use crate::runs::{self, DiagnosticRun, RunEvidence};
@@ -75,6 +75,17 @@ impl SimulatedBench {
 /// Scenario ids are file names: lowercase letters, digits and dashes only, so no path escapes the folder.
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A pasted kernel log is a few days of `dmesg` at most; more is a mistake, not a log.
+pub const MAX_KERNEL_LOG_BYTES: usize = 20 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KernelLogImport {
+    /// Xid lines found.
+    pub events: usize,
+    pub findings: Vec<Finding>,
 }
 
 /// An Xid the driver reported while the bench was connected.
@@ -174,6 +185,20 @@ impl Workbench {
         findings.extend(self.xid_findings(&snapshot)?);
         let xids = self.xids.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok(BenchView { snapshot, scenario: self.scenario.clone(), findings, xids })
+    }
+
+    /// Finds the Xids in pasted kernel-log text (`dmesg`, `journalctl -k`), placed on the bench's
+    /// GPUs by PCI address when the bench is connected.
+    pub fn import_kernel_log(&self, text: &str) -> CoreResult<KernelLogImport> {
+        if text.len() > MAX_KERNEL_LOG_BYTES {
+            return Err(CoreError::invalid(Field::KernelLog, Problem::TooLong { max: MAX_KERNEL_LOG_BYTES as u64 }));
+        }
+        let events = parse_kernel_log(text);
+        let snapshot = self.provider.as_ref().and_then(|provider| provider.snapshot().ok());
+        Ok(KernelLogImport {
+            events: events.len(),
+            findings: xid_findings(XidCatalog::shipped()?, &events, snapshot.as_ref()),
+        })
     }
 
     /// Reads the bench afresh and records GPU `gpu_index` to the job.
