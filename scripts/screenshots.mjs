@@ -44,6 +44,14 @@ try {
     await session.script('window.scrollTo(0, 0);');
     await capture(session, 'docs/intake.png');
 
+    await session.click('#nav-bench');
+    await session.click('#bench-scenario option[value="h100-remap-pending"]');
+    await session.click('#bench-start-simulated');
+    await session.waitFor('#xids-0', 10_000, 'Xid 63');
+    await session.waitFor('[data-gpu="0"] li.finding[data-code="xid_63"]', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await capture(session, 'docs/bench.png');
+
     await session.click('#language option[value="zh-CN"]');
     await session.click('#nav-jobs');
     await session.type('#job-search', '033333' + Key.Enter);

@@ -8,6 +8,7 @@ pub mod intake;
 pub mod jobs;
 pub mod models;
 pub mod money;
+mod rules_file;
 pub mod runs;
 pub mod settings;
 pub mod status;

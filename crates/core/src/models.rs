@@ -6,10 +6,11 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::rules_file;
 
 const FILE: &str = "rules/gpu-models.json";
 const SHIPPED: &str = include_str!("../../../rules/gpu-models.json");
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u64 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +29,8 @@ pub struct GpuModel {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ModelsFile {
-    schema_version: u32,
+    #[serde(rename = "schema_version")]
+    _schema_version: u32,
     models: Vec<GpuModel>,
 }
 
@@ -41,18 +43,12 @@ impl ModelCatalog {
     /// The catalogue shipped inside this build, validated once.
     pub fn shipped() -> CoreResult<&'static ModelCatalog> {
         static CATALOG: OnceLock<Result<ModelCatalog, String>> = OnceLock::new();
-        CATALOG
-            .get_or_init(|| ModelCatalog::from_json(SHIPPED).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+        rules_file::shipped(&CATALOG, FILE, || ModelCatalog::from_json(SHIPPED))
     }
 
     pub fn from_json(text: &str) -> CoreResult<ModelCatalog> {
-        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
-        let file: ModelsFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if file.schema_version != SCHEMA_VERSION {
-            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
-        }
+        let invalid = |reason: String| rules_file::invalid(FILE, reason);
+        let file: ModelsFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
         if file.models.is_empty() {
             return Err(invalid("no models".into()));
         }

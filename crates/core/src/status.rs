@@ -6,10 +6,11 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::rules_file;
 
 const FILE: &str = "rules/status-flow.json";
 const SHIPPED: &str = include_str!("../../../rules/status-flow.json");
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u64 = 1;
 /// In the flow file, "go back to the status the job was held from".
 const RESUME: &str = "$resume";
 
@@ -75,7 +76,8 @@ impl Status {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FlowFile {
-    schema_version: u32,
+    #[serde(rename = "schema_version")]
+    _schema_version: u32,
     initial: String,
     statuses: Vec<StatusEntry>,
 }
@@ -107,18 +109,13 @@ pub struct StatusFlow {
 impl StatusFlow {
     pub fn shipped() -> CoreResult<&'static StatusFlow> {
         static FLOW: OnceLock<Result<StatusFlow, String>> = OnceLock::new();
-        FLOW.get_or_init(|| StatusFlow::from_json(SHIPPED).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+        rules_file::shipped(&FLOW, FILE, || StatusFlow::from_json(SHIPPED))
     }
 
     pub fn from_json(text: &str) -> CoreResult<StatusFlow> {
-        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
+        let invalid = |reason: String| rules_file::invalid(FILE, reason);
         let status = |id: &str| Status::parse(id).map_err(|_| invalid(format!("unknown status {id:?}")));
-        let file: FlowFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if file.schema_version != SCHEMA_VERSION {
-            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
-        }
+        let file: FlowFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
         let mut next = HashMap::new();
         let mut reason_required = HashSet::new();
         for entry in &file.statuses {

@@ -2,39 +2,23 @@
 
 mod common;
 
-use common::open;
+use common::{open, take_in_h100, TECH};
 use revive_core::bench::BenchSnapshot;
 use revive_core::bench::GpuProvider;
-use revive_core::intake::IntakeForm;
 use revive_core::jobs::{JobQuery, Jobs};
 use revive_core::runs::{self, RunEvidence};
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
 
-const TECH: &str = "Li Wei";
-
 fn evidence<'a>(snapshot: &'a BenchSnapshot, gpu_index: u32, scenario: Option<&'a str>) -> RunEvidence<'a> {
     RunEvidence { snapshot, gpu_index, scenario, telemetry: &[], xid_findings: Vec::new() }
-}
-
-fn job(store: &Store) -> i64 {
-    let form = IntakeForm {
-        customer_name: "Deep Compute".into(),
-        model_id: "h100-sxm5-80gb".into(),
-        board_serial: "1654922012345".into(),
-        symptom_observed: "Xid 63 under load".into(),
-        quote_amount: "12000".into(),
-        quote_currency: "CNY".into(),
-        ..Default::default()
-    };
-    Jobs::new(store).unwrap().intake(&form, TECH).unwrap().id
 }
 
 #[test]
 fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).unwrap();
-    let job_id = job(&store);
+    let job_id = take_in_h100(&store);
     let _bench = common::hold_bench();
 
     let before = open("h100-remap-pending").unwrap().snapshot().unwrap();
@@ -68,7 +52,7 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
 fn a_run_is_judged_against_the_gpu_the_job_took_in() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).unwrap();
-    let job_id = job(&store);
+    let job_id = take_in_h100(&store);
     let _bench = common::hold_bench();
     // The job took in an H100; an H20 is in the bench.
     let snapshot = open("h20-healthy").unwrap().snapshot().unwrap();
@@ -81,7 +65,7 @@ fn a_run_is_judged_against_the_gpu_the_job_took_in() {
 fn bad_requests_record_nothing_and_runs_never_change() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).unwrap();
-    let job_id = job(&store);
+    let job_id = take_in_h100(&store);
     let _bench = common::hold_bench();
     let snapshot = open("h100-healthy").unwrap().snapshot().unwrap();
     assert!(matches!(

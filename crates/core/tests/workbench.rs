@@ -2,10 +2,8 @@
 
 mod common;
 
-use common::{built_library, hold_bench, shipped_scenario};
+use common::{built_library, hold_bench, shipped_scenario, take_in_h100};
 use revive_core::bench::{SimulatedBench, Unavailable, Workbench};
-use revive_core::intake::IntakeForm;
-use revive_core::jobs::Jobs;
 use revive_core::runs;
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
@@ -49,16 +47,7 @@ fn read_judges_the_bench_and_record_keeps_it_on_the_job() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).unwrap();
-    let form = IntakeForm {
-        customer_name: "Acme".into(),
-        model_id: "h100-sxm5-80gb".into(),
-        board_serial: "1654922012345".into(),
-        symptom_observed: "slow".into(),
-        quote_amount: "1".into(),
-        quote_currency: "CNY".into(),
-        ..Default::default()
-    };
-    let job = Jobs::new(&store).unwrap().intake(&form, "Li Wei").unwrap();
+    let job_id = take_in_h100(&store);
 
     let mut bench = Workbench::default();
     bench.connect_simulated(&simulated(), "h100-thermal-slowdown").unwrap();
@@ -67,11 +56,11 @@ fn read_judges_the_bench_and_record_keeps_it_on_the_job() {
     assert!(view.snapshot.simulated);
     assert!(view.findings.iter().any(|f| f.code == "thermal_slowdown"));
 
-    let run = bench.record(&store, job.id, 0, "Li Wei").unwrap();
+    let run = bench.record(&store, job_id, 0, "Li Wei").unwrap();
     assert_eq!(run.scenario.as_deref(), Some("h100-thermal-slowdown"));
-    assert_eq!(runs::for_job(&store, job.id).unwrap().runs.len(), 1);
+    assert_eq!(runs::for_job(&store, job_id).unwrap().runs.len(), 1);
     assert!(matches!(
-        bench.record(&store, job.id, 7, "Li Wei").unwrap_err(),
+        bench.record(&store, job_id, 7, "Li Wei").unwrap_err(),
         CoreError::Invalid { field: Field::GpuIndex, problem: Problem::Unknown }
     ));
 }
@@ -90,16 +79,7 @@ fn watching_streams_telemetry_and_a_run_keeps_it() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).unwrap();
-    let form = IntakeForm {
-        customer_name: "Acme".into(),
-        model_id: "h100-sxm5-80gb".into(),
-        board_serial: "1654922012345".into(),
-        symptom_observed: "hot".into(),
-        quote_amount: "1".into(),
-        quote_currency: "CNY".into(),
-        ..Default::default()
-    };
-    let job = Jobs::new(&store).unwrap().intake(&form, "Li Wei").unwrap();
+    let job_id = take_in_h100(&store);
 
     let mut bench = Workbench::default();
     bench.connect_simulated(&simulated(), "h100-thermal-slowdown").unwrap();
@@ -121,7 +101,7 @@ fn watching_streams_telemetry_and_a_run_keeps_it() {
     assert!(first.temperature_c.is_some() && first.memory_temperature_c.is_some());
     assert_eq!(first.clock_event_reasons & 0x60, 0x60, "SW and HW thermal slowdown bits");
 
-    let run = bench.record(&store, job.id, 0, "Li Wei").unwrap();
+    let run = bench.record(&store, job_id, 0, "Li Wei").unwrap();
     assert!(run.telemetry_samples as usize >= 5);
     let stored = runs::telemetry(&store, run.id).unwrap();
     assert_eq!(stored.len(), run.telemetry_samples as usize);
@@ -150,16 +130,7 @@ fn xids_reported_by_the_driver_become_findings_on_their_gpu() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).unwrap();
-    let form = IntakeForm {
-        customer_name: "Acme".into(),
-        model_id: "h100-sxm5-80gb".into(),
-        board_serial: "1654922012345".into(),
-        symptom_observed: "Xid 63".into(),
-        quote_amount: "1".into(),
-        quote_currency: "CNY".into(),
-        ..Default::default()
-    };
-    let job = Jobs::new(&store).unwrap().intake(&form, "Li Wei").unwrap();
+    let job_id = take_in_h100(&store);
     let mut bench = Workbench::default();
     bench.connect_simulated(&simulated(), "h100-remap-pending").unwrap();
     eventually(|| !bench.read().unwrap().xids.is_empty());
@@ -169,7 +140,7 @@ fn xids_reported_by_the_driver_become_findings_on_their_gpu() {
     assert_eq!(xid.gpu_index, Some(0));
     assert!(xid.next_step.en.contains("Reset the GPU when convenient"));
 
-    let run = bench.record(&store, job.id, 0, "Li Wei").unwrap();
+    let run = bench.record(&store, job_id, 0, "Li Wei").unwrap();
     assert!(run.findings.iter().any(|f| f["code"] == "xid_63"));
     assert_eq!(bench.read().unwrap().xids.len(), 1, "each Xid is delivered once");
 }

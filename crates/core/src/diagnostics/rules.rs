@@ -7,12 +7,13 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::{Severity, Text};
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::models::ModelCatalog;
+use crate::rules_file;
 
 const FILE: &str = "rules/diagnostics.json";
 const SHIPPED: &str = include_str!("../../../../rules/diagnostics.json");
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u64 = 1;
 
 /// Every finding the evaluator can raise, and whether its rule needs a threshold.
 pub(super) const KNOWN: [(&str, bool); 27] = [
@@ -76,7 +77,8 @@ pub struct LoadDetection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
-    schema_version: u32,
+    #[serde(rename = "schema_version")]
+    _schema_version: u32,
     /// Where the thresholds come from: documentation for the shop.
     #[serde(rename = "sources")]
     _sources: String,
@@ -95,18 +97,12 @@ pub struct DiagnosticRules {
 impl DiagnosticRules {
     pub fn shipped() -> CoreResult<&'static DiagnosticRules> {
         static RULES: OnceLock<Result<DiagnosticRules, String>> = OnceLock::new();
-        RULES
-            .get_or_init(|| DiagnosticRules::from_json(SHIPPED).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+        rules_file::shipped(&RULES, FILE, || DiagnosticRules::from_json(SHIPPED))
     }
 
     pub fn from_json(text: &str) -> CoreResult<DiagnosticRules> {
-        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
-        let file: RulesFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if file.schema_version != SCHEMA_VERSION {
-            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
-        }
+        let invalid = |reason: String| rules_file::invalid(FILE, reason);
+        let file: RulesFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
         let mut rules = HashMap::new();
         for rule in file.rules {
             let Some((_, needs_threshold)) = KNOWN.iter().find(|(code, _)| *code == rule.code) else {

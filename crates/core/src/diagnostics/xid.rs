@@ -9,11 +9,12 @@ use serde_json::json;
 
 use super::{Finding, Severity, Text};
 use crate::bench::{BenchSnapshot, GpuReading};
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
+use crate::rules_file;
 
 const FILE: &str = "rules/xid-catalog.json";
 const SHIPPED: &str = include_str!("../../../../rules/xid-catalog.json");
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u64 = 1;
 const MARKER: &str = "NVRM: Xid (PCI:";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,7 +33,8 @@ pub struct XidEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
-    schema_version: u32,
+    #[serde(rename = "schema_version")]
+    _schema_version: u32,
     #[serde(rename = "sources")]
     _sources: String,
     xids: Vec<XidEntry>,
@@ -46,18 +48,12 @@ pub struct XidCatalog {
 impl XidCatalog {
     pub fn shipped() -> CoreResult<&'static XidCatalog> {
         static CATALOG: OnceLock<Result<XidCatalog, String>> = OnceLock::new();
-        CATALOG
-            .get_or_init(|| XidCatalog::from_json(SHIPPED).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|reason| CoreError::RulesInvalid { file: FILE, reason: reason.clone() })
+        rules_file::shipped(&CATALOG, FILE, || XidCatalog::from_json(SHIPPED))
     }
 
     pub fn from_json(text: &str) -> CoreResult<XidCatalog> {
-        let invalid = |reason: String| CoreError::RulesInvalid { file: FILE, reason };
-        let file: CatalogFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if file.schema_version != SCHEMA_VERSION {
-            return Err(invalid(format!("schema_version {} is not {SCHEMA_VERSION}", file.schema_version)));
-        }
+        let invalid = |reason: String| rules_file::invalid(FILE, reason);
+        let file: CatalogFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
         let mut entries = HashMap::new();
         for entry in file.xids {
             const CLASSES: [&str; 6] = ["application", "memory", "power", "bus", "nvlink", "gsp"];

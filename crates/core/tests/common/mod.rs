@@ -6,6 +6,26 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use nvidia_ml_fake::locate::{built_library, shipped_scenario};
 use revive_core::bench::{DriverSource, NvmlProvider, Unavailable};
+use revive_core::intake::IntakeForm;
+use revive_core::jobs::Jobs;
+use revive_core::store::Store;
+
+/// The technician the helpers act as (a fresh store enrols them with the first intake).
+pub const TECH: &str = "Li Wei";
+
+/// Takes in the H100 with serial 1654922012345 that the H100 scenarios describe; returns the job id.
+pub fn take_in_h100(store: &Store) -> i64 {
+    let form = IntakeForm {
+        customer_name: "Deep Compute".into(),
+        model_id: "h100-sxm5-80gb".into(),
+        board_serial: "1654922012345".into(),
+        symptom_observed: "Xid 63 under load".into(),
+        quote_amount: "12000".into(),
+        quote_currency: "CNY".into(),
+        ..Default::default()
+    };
+    Jobs::new(store).unwrap().intake(&form, TECH).unwrap().id
+}
 
 /// The fake driver keeps its scenario in process-wide state, as a real driver does: one bench at a time.
 static BENCH: Mutex<()> = Mutex::new(());
