@@ -741,6 +741,9 @@ pub unsafe extern "C" fn nvmlEventSetWait_v2(
             Ok(None)
         })
     };
+    if data.is_null() {
+        return INVALID_ARGUMENT;
+    }
     answer(|| match due()? {
         Some((gpu, xid)) => put(
             data,
