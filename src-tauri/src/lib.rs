@@ -4,7 +4,6 @@ mod commands;
 mod ipc_error;
 
 use std::path::PathBuf;
-
 use std::sync::Mutex;
 
 use revive_core::bench::{SimulatedBench, Workbench};
