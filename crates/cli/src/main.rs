@@ -9,7 +9,19 @@ use revive_core::diagnostics::{
     judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, Severity, Text, XidCatalog,
 };
 use revive_core::models::ModelCatalog;
+use revive_core::procedures;
 use serde_json::json;
+
+/// Appends a line to a report (`say!(out)` for an empty one).
+macro_rules! say {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
 
 const EXIT_CODES: &str = "\
 Exit status: 0 nothing to report, 1 warnings, 3 critical findings,
@@ -39,6 +51,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
     },
+    /// List the repair procedures, or check procedure files a shop wrote or edited.
+    Procedures {
+        #[command(subcommand)]
+        action: ProceduresAction,
+    },
     /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
     XidImport {
         /// The saved kernel log.
@@ -47,6 +64,21 @@ enum Command {
         json: bool,
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProceduresAction {
+    /// Every procedure in the folder, with its version and what it applies to.
+    List {
+        /// The procedures folder (default: $REVIVE_PROCEDURES, else the one shipped with Revive).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Validate procedure files; each problem is printed as FILE:LINE: what is wrong.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -70,18 +102,60 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose(json, nvml_lib, scenario, lang),
         Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
+        Command::Procedures { action: ProceduresAction::List { dir } } => list_procedures(dir),
+        Command::Procedures { action: ProceduresAction::Check { files } } => check_procedures(&files),
     }
 }
 
-/// Appends a line to a report (`say!(out)` for an empty one).
-macro_rules! say {
-    ($out:expr) => {
-        $out.push('\n')
-    };
-    ($out:expr, $($arg:tt)*) => {{
-        $out.push_str(&format!($($arg)*));
-        $out.push('\n');
-    }};
+fn list_procedures(dir: Option<PathBuf>) -> ExitCode {
+    let dir = dir
+        .or_else(|| std::env::var_os("REVIVE_PROCEDURES").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../procedures")));
+    let (loaded, failed) = procedures::load_dir(&dir);
+    let mut out = String::new();
+    for procedure in &loaded {
+        say!(
+            out,
+            "{:<24} v{:<3} {:>2} steps  {}",
+            procedure.id,
+            procedure.version,
+            procedure.steps.len(),
+            procedure.title.en
+        );
+    }
+    emit(&out);
+    failed.iter().for_each(|error| eprintln!("{error}"));
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// 0 when every file is valid, 1 when one is not, 5 when one cannot be read.
+fn check_procedures(files: &[PathBuf]) -> ExitCode {
+    let mut worst = 0;
+    let mut out = String::new();
+    for file in files {
+        let name = file.display().to_string();
+        match std::fs::read_to_string(file) {
+            Ok(text) => match procedures::parse(&name, &text) {
+                Ok(procedure) => {
+                    say!(out, "{name}: ok ({} v{}, {} steps)", procedure.id, procedure.version, procedure.steps.len())
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    worst = worst.max(1);
+                }
+            },
+            Err(error) => {
+                eprintln!("{name}: cannot read: {error}");
+                worst = 5;
+            }
+        }
+    }
+    emit(&out);
+    ExitCode::from(worst)
 }
 
 /// Writes the report; a closed pipe (`revive diagnose | head`) is not an error worth a panic.

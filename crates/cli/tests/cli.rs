@@ -73,3 +73,28 @@ fn xid_import_reads_kernel_logs() {
     assert!(err.contains("cannot read"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn procedures_are_listed_and_checked() {
+    let (code, out, _) = revive(&["procedures", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("hbm-triage") && out.contains("HBM memory fault triage"), "{out}");
+
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../procedures/hbm-triage.toml");
+    let (code, out, _) = revive(&["procedures", "check", shipped]);
+    assert_eq!(code, 0);
+    assert!(out.contains(": ok (hbm-triage v1"), "{out}");
+
+    let dir = std::env::temp_dir().join(format!("revive-procedures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.toml");
+    let text =
+        std::fs::read_to_string(shipped).unwrap().replacen("kind = \"instruction\"", "kind = \"instructoin\"", 1);
+    std::fs::write(&broken, text).unwrap();
+    let (code, _, err) = revive(&["procedures", "check", broken.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken.toml:") && err.contains("unknown step kind `instructoin`"), "{err}");
+    let (code, _, _) = revive(&["procedures", "check", dir.join("missing.toml").to_str().unwrap()]);
+    assert_eq!(code, 5);
+    std::fs::remove_dir_all(dir).unwrap();
+}

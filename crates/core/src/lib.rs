@@ -8,6 +8,7 @@ pub mod intake;
 pub mod jobs;
 pub mod models;
 pub mod money;
+pub mod procedures;
 mod rules_file;
 pub mod runs;
 pub mod settings;

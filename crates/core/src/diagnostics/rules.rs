@@ -133,6 +133,11 @@ impl DiagnosticRules {
         Ok(DiagnosticRules { load_detection: file.load_detection, rules, skus: file.skus })
     }
 
+    /// Whether a finding code exists: one of the rules, or an Xid (`xid_79`).
+    pub fn knows(&self, code: &str) -> bool {
+        self.rules.contains_key(code) || code.strip_prefix("xid_").is_some_and(|n| n.parse::<u32>().is_ok())
+    }
+
     /// The rule for a known code; validation guarantees every known code has one.
     pub(super) fn rule(&self, code: &str) -> &Rule {
         &self.rules[code]
