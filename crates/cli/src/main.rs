@@ -116,7 +116,7 @@ fn list_procedures(dir: Option<PathBuf>) -> ExitCode {
     for procedure in &loaded {
         say!(
             out,
-            "{:<24} v{:<3} {:>2} steps  {}",
+            "{:<26} v{:<3} {:>2} steps  {}",
             procedure.id,
             procedure.version,
             procedure.steps.len(),

@@ -17,7 +17,16 @@ fn every_shipped_procedure_validates() {
     let (loaded, failed) = load_dir(&shipped_dir());
     assert_eq!(failed, []);
     let ids: Vec<&str> = loaded.iter().map(|p| p.id.as_str()).collect();
-    for id in ["intake-inspection", "hbm-triage", "vrm-inspection"] {
+    for id in [
+        "intake-inspection",
+        "hbm-triage",
+        "thermal-interface-renewal",
+        "fan-replacement",
+        "vrm-inspection",
+        "pcie-link-fault",
+        "firmware-check",
+        "final-qa-burn-in",
+    ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
 }
