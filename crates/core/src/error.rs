@@ -35,6 +35,11 @@ pub enum Field {
     SampleInterval,
     Run,
     KernelLog,
+    Procedure,
+    Answer,
+    Measurement,
+    Photo,
+    Note,
 }
 
 /// What is wrong with the field.
@@ -52,6 +57,7 @@ pub enum Problem {
     Unknown,
     Duplicate,
     OutOfRange { min: u64, max: u64 },
+    TooFew { min: u64 },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +79,24 @@ pub enum CoreError {
 
     #[error(transparent)]
     Bench(#[from] crate::bench::Unavailable),
+
+    #[error("procedure run {0} not found")]
+    RunNotFound(i64),
+
+    #[error("procedure run {0} is already in progress on this job")]
+    RunInProgress(i64),
+
+    #[error("procedure run {0} is finished")]
+    RunFinished(i64),
+
+    #[error("procedure run {run} is on step {current}, not that one")]
+    StepNotCurrent { run: i64, current: String },
+
+    #[error("the gate waits for a diagnostic run on this job that satisfies {0:?}")]
+    GateClosed(crate::procedures::GateCondition),
+
+    #[error("the approver must be someone other than the technician who did the work")]
+    ApproverDidTheWork,
 
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -103,6 +127,12 @@ impl CoreError {
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => "storage_failed",
             CoreError::DataDir(_) => "data_dir_unusable",
             CoreError::Bench(unavailable) => unavailable.code(),
+            CoreError::RunNotFound(_) => "run_not_found",
+            CoreError::RunInProgress(_) => "run_in_progress",
+            CoreError::RunFinished(_) => "run_finished",
+            CoreError::StepNotCurrent { .. } => "step_not_current",
+            CoreError::GateClosed(_) => "gate_closed",
+            CoreError::ApproverDidTheWork => "approver_did_the_work",
         }
     }
 }

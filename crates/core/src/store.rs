@@ -14,8 +14,11 @@ use crate::error::{CoreError, CoreResult};
 pub const DATABASE_FILE: &str = "revive.sqlite3";
 
 /// Every schema change ever shipped, oldest first. Only ever append.
-const MIGRATIONS: &[M<'static>] =
-    &[M::up(include_str!("migrations/001_jobs.sql")), M::up(include_str!("migrations/002_diagnostic_runs.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/001_jobs.sql")),
+    M::up(include_str!("migrations/002_diagnostic_runs.sql")),
+    M::up(include_str!("migrations/003_procedure_runs.sql")),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

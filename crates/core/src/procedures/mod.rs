@@ -3,17 +3,18 @@
 //! its own and check them (`revive procedures check FILE`) without rebuilding Revive.
 
 mod parse;
+pub mod runs;
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Text;
 
 pub use parse::{parse, ProcedureError};
 
 /// How a procedure (or a branch of it) ends; finishing moves the job's status accordingly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Repaired,
@@ -22,7 +23,7 @@ pub enum Outcome {
 }
 
 /// Where a step's result leads when it is not simply the next step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Next {
     Goto(String),
@@ -30,7 +31,7 @@ pub enum Next {
 }
 
 /// Where a measurement's limits come from, so a shop knows which ones to set for itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitsSource {
     Nvidia,
@@ -40,7 +41,7 @@ pub enum LimitsSource {
 
 /// What a diagnostic gate waits for: a diagnostic run recorded on the job after the gate was
 /// reached, that satisfies the condition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "condition")]
 pub enum GateCondition {
     /// Any run: the evidence is on the job.
@@ -52,7 +53,7 @@ pub enum GateCondition {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Technician,
@@ -60,7 +61,7 @@ pub enum Role {
     Approver,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum StepKind {
     /// Read and confirm.
@@ -92,7 +93,7 @@ pub enum StepKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChoiceOption {
     pub id: String,
@@ -100,7 +101,7 @@ pub struct ChoiceOption {
     pub next: Option<Next>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub id: String,
@@ -110,7 +111,7 @@ pub struct Step {
     pub kind: StepKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Procedure {
     pub id: String,

@@ -1,0 +1,353 @@
+//! Running a procedure on a job. Every answer is checked against the step it answers and committed
+//! in its own transaction with the run's move to the next step, so a crash at any instant resumes
+//! exactly where it stopped and an answer can never be counted twice: an answer for a step the run
+//! is no longer on is refused.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
+use crate::diagnostics::Severity;
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::settings::Settings;
+use crate::store::{timestamp, Store};
+use crate::text::{self, Lines};
+
+pub const MAX_NOTE: usize = 2_000;
+
+/// What a technician gives for a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Answer {
+    /// An instruction read and done, a gate to try, a sign-off.
+    Confirm,
+    Check {
+        result: CheckResult,
+    },
+    Measure {
+        value: f64,
+    },
+    Choose {
+        option: String,
+    },
+    /// Content hashes of the photos attached to the job for this step.
+    Photos {
+        hashes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    Pass,
+    Fail,
+    NotApplicable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepResult {
+    pub visit: u32,
+    pub step_id: String,
+    pub answer: serde_json::Value,
+    pub passed: Option<bool>,
+    pub note: Option<String>,
+    pub actor: String,
+    pub answered_at: String,
+    /// Time from reaching the step to answering it: the labour it took.
+    pub seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunState {
+    pub id: i64,
+    pub job_id: i64,
+    /// The procedure exactly as it was when the run started.
+    pub procedure: Procedure,
+    pub started_by: String,
+    pub current_step: Option<String>,
+    pub step_reached_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub results: Vec<StepResult>,
+    pub labor_seconds: i64,
+}
+
+/// Starts `procedure` on a job at its first step; one unfinished run of a procedure per job.
+pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> CoreResult<RunState> {
+    let first = procedure.steps.first().ok_or(CoreError::invalid(Field::Procedure, Problem::Empty))?;
+    let id = store.write(|tx, now| {
+        let actor = Settings::technician_for(tx, actor)?;
+        let exists: Option<i64> =
+            tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?;
+        exists.ok_or(CoreError::JobNotFound(job_id))?;
+        let running: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM procedure_runs WHERE job_id = ?1 AND procedure_id = ?2 AND finished_at IS NULL",
+                params![job_id, procedure.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(run) = running {
+            return Err(CoreError::RunInProgress(run));
+        }
+        let at = timestamp(now);
+        tx.execute(
+            "INSERT INTO procedure_runs (job_id, procedure_id, procedure_version, definition, started_at, started_by,
+                current_step, step_reached_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
+            params![job_id, procedure.id, procedure.version, serde_json::to_string(procedure)?, at, actor, first.id],
+        )?;
+        let run = tx.last_insert_rowid();
+        let detail = json!({ "run": run, "procedure": procedure.id, "version": procedure.version });
+        job_event(tx, job_id, &at, &actor, "procedure_started", &detail)?;
+        Ok(run)
+    })?;
+    state(store, id)
+}
+
+/// A run as it stands: where it is, what was answered, how long it took.
+pub fn state(store: &Store, run_id: i64) -> CoreResult<RunState> {
+    store.read(|tx| load(tx, run_id))
+}
+
+/// The runs of a job, oldest first.
+pub fn for_job(store: &Store, job_id: i64) -> CoreResult<Vec<RunState>> {
+    store.read(|tx| {
+        let ids: Vec<i64> = tx
+            .prepare("SELECT id FROM procedure_runs WHERE job_id = ?1 ORDER BY id")?
+            .query_map([job_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter().map(|id| load(tx, id)).collect()
+    })
+}
+
+/// Answers the step the run is on, then moves it on: to a branch, the next step, or its end.
+pub fn answer(
+    store: &Store,
+    run_id: i64,
+    step_id: &str,
+    answer: &Answer,
+    note: &str,
+    actor: &str,
+) -> CoreResult<RunState> {
+    let note = text::optional(note, Field::Note, MAX_NOTE, Lines::Multi)?;
+    store.write(|tx, now| {
+        let actor = Settings::technician_for(tx, actor)?;
+        let run = load(tx, run_id)?;
+        let current = run.current_step.clone().ok_or(CoreError::RunFinished(run_id))?;
+        if current != step_id {
+            return Err(CoreError::StepNotCurrent { run: run_id, current });
+        }
+        let step = run.procedure.steps.iter().find(|s| s.id == current).ok_or(CoreError::RunFinished(run_id))?;
+        let reached_at = run.step_reached_at.clone().unwrap_or_default();
+        let (passed, next) = judge(tx, &run, step, answer, &actor, &reached_at)?;
+        let at = timestamp(now);
+        let seconds = seconds_between(&reached_at, now);
+        tx.execute(
+            "INSERT INTO step_results (run_id, visit, step_id, answer, passed, note, actor, reached_at, answered_at, seconds)
+             SELECT id, visit, ?2, ?3, ?4, ?5, ?6, step_reached_at, ?7, ?8 FROM procedure_runs WHERE id = ?1",
+            params![run_id, step.id, serde_json::to_string(answer)?, passed, note, actor, at, seconds],
+        )?;
+        move_on(tx, &run, step, next, &at, &actor)
+    })?;
+    state(store, run_id)
+}
+
+/// Checks the answer fits the step and says whether it passed and where the run goes next
+/// (`None`: the following step).
+fn judge(
+    tx: &Transaction,
+    run: &RunState,
+    step: &Step,
+    answer: &Answer,
+    actor: &str,
+    reached_at: &str,
+) -> CoreResult<(Option<bool>, Option<Next>)> {
+    let wrong = || CoreError::invalid(Field::Answer, Problem::Unknown);
+    match (&step.kind, answer) {
+        (StepKind::Instruction, Answer::Confirm) => Ok((None, None)),
+        (StepKind::Check { on_fail }, Answer::Check { result }) => {
+            let passed = *result != CheckResult::Fail;
+            Ok((Some(passed), if passed { None } else { on_fail.clone() }))
+        }
+        (StepKind::Measurement { min, max, on_fail, .. }, Answer::Measure { value }) => {
+            if !value.is_finite() {
+                return Err(CoreError::invalid(Field::Measurement, Problem::BadFormat));
+            }
+            let passed = min.is_none_or(|min| *value >= min) && max.is_none_or(|max| *value <= max);
+            Ok((Some(passed), if passed { None } else { on_fail.clone() }))
+        }
+        (StepKind::Choice { options }, Answer::Choose { option }) => {
+            let chosen = options.iter().find(|o| &o.id == option).ok_or_else(wrong)?;
+            Ok((None, chosen.next.clone()))
+        }
+        (StepKind::Photo { min_photos }, Answer::Photos { hashes }) => {
+            if hashes.iter().any(|h| h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit())) {
+                return Err(CoreError::invalid(Field::Photo, Problem::BadFormat));
+            }
+            if (hashes.len() as u32) < *min_photos {
+                return Err(CoreError::invalid(Field::Photo, Problem::TooFew { min: u64::from(*min_photos) }));
+            }
+            Ok((None, None))
+        }
+        (StepKind::Gate { requires }, Answer::Confirm) => {
+            gate_open(tx, run.job_id, requires, reached_at)?;
+            Ok((None, None))
+        }
+        (StepKind::SignOff { role }, Answer::Confirm) => {
+            if *role == Role::Approver && worked_on(run).iter().any(|who| who == actor) {
+                return Err(CoreError::ApproverDidTheWork);
+            }
+            Ok((None, None))
+        }
+        _ => Err(wrong()),
+    }
+}
+
+/// Who did the work being approved: the technicians who signed off in this run, or whoever
+/// started it when nobody has.
+fn worked_on(run: &RunState) -> Vec<String> {
+    let technician_steps: Vec<&str> = run
+        .procedure
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::SignOff { role: Role::Technician })
+        .map(|s| s.id.as_str())
+        .collect();
+    let signers: Vec<String> = run
+        .results
+        .iter()
+        .filter(|r| technician_steps.contains(&r.step_id.as_str()))
+        .map(|r| r.actor.clone())
+        .collect();
+    if signers.is_empty() {
+        vec![run.started_by.clone()]
+    } else {
+        signers
+    }
+}
+
+/// A gate opens on the newest diagnostic run recorded on the job since the gate was reached.
+fn gate_open(tx: &Transaction, job_id: i64, requires: &GateCondition, reached_at: &str) -> CoreResult<()> {
+    let closed = || CoreError::GateClosed(requires.clone());
+    let findings: String = tx
+        .query_row(
+            "SELECT findings FROM diagnostic_runs WHERE job_id = ?1 AND recorded_at >= ?2 ORDER BY id DESC LIMIT 1",
+            params![job_id, reached_at],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(closed)?;
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&findings)?;
+    let open = match requires {
+        GateCondition::RunRecorded => true,
+        GateCondition::NoCriticalFindings => {
+            let critical = serde_json::to_value(Severity::Critical)?;
+            !findings.iter().any(|f| f["severity"] == critical)
+        }
+        GateCondition::FindingAbsent { finding } => !findings.iter().any(|f| f["code"] == finding.as_str()),
+    };
+    if open {
+        Ok(())
+    } else {
+        Err(closed())
+    }
+}
+
+fn move_on(tx: &Transaction, run: &RunState, step: &Step, next: Option<Next>, at: &str, actor: &str) -> CoreResult<()> {
+    let steps = &run.procedure.steps;
+    let following = || steps.iter().position(|s| s.id == step.id).and_then(|i| steps.get(i + 1)).map(|s| s.id.clone());
+    let target = match next {
+        Some(Next::Goto(id)) => Ok(id),
+        Some(Next::End(outcome)) => Err(outcome),
+        None => following().ok_or(run.procedure.outcome),
+    };
+    match target {
+        Ok(step_id) => {
+            tx.execute(
+                "UPDATE procedure_runs SET current_step = ?1, step_reached_at = ?2, visit = visit + 1 WHERE id = ?3",
+                params![step_id, at, run.id],
+            )?;
+        }
+        Err(outcome) => {
+            let outcome_name = serde_json::to_value(outcome)?;
+            tx.execute(
+                "UPDATE procedure_runs SET current_step = NULL, step_reached_at = NULL, visit = visit + 1,
+                    finished_at = ?1, outcome = ?2 WHERE id = ?3",
+                params![at, outcome_name.as_str(), run.id],
+            )?;
+            let detail = json!({ "run": run.id, "procedure": run.procedure.id, "outcome": outcome });
+            job_event(tx, run.job_id, at, actor, "procedure_finished", &detail)?;
+        }
+    }
+    Ok(())
+}
+
+fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
+    type Row = (i64, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+    let row: Row = tx
+        .query_row(
+            "SELECT job_id, definition, started_by, current_step, step_reached_at, finished_at, outcome
+             FROM procedure_runs WHERE id = ?1",
+            [run_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+        .optional()?
+        .ok_or(CoreError::RunNotFound(run_id))?;
+    let (job_id, definition, started_by, current_step, step_reached_at, finished_at, outcome) = row;
+    let results: Vec<StepResult> = tx
+        .prepare(
+            "SELECT visit, step_id, answer, passed, note, actor, answered_at, seconds
+             FROM step_results WHERE run_id = ?1 ORDER BY visit",
+        )?
+        .query_map([run_id], |r| {
+            let answer: String = r.get(2)?;
+            Ok(StepResult {
+                visit: r.get(0)?,
+                step_id: r.get(1)?,
+                answer: serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null),
+                passed: r.get(3)?,
+                note: r.get(4)?,
+                actor: r.get(5)?,
+                answered_at: r.get(6)?,
+                seconds: r.get(7)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(RunState {
+        id: run_id,
+        job_id,
+        procedure: serde_json::from_str(&definition)?,
+        started_by,
+        current_step,
+        step_reached_at,
+        finished_at,
+        outcome: outcome.map(|o| serde_json::from_value(serde_json::Value::String(o))).transpose()?,
+        labor_seconds: results.iter().map(|r| r.seconds).sum(),
+        results,
+    })
+}
+
+fn seconds_between(reached_at: &str, now: OffsetDateTime) -> i64 {
+    let format = time::format_description::well_known::Rfc3339;
+    OffsetDateTime::parse(reached_at, &format).map_or(0, |reached| (now - reached).whole_seconds().max(0))
+}
+
+fn job_event(
+    tx: &Transaction,
+    job_id: i64,
+    at: &str,
+    actor: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> CoreResult<()> {
+    tx.execute(
+        "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![job_id, at, actor, kind, detail.to_string()],
+    )?;
+    Ok(())
+}

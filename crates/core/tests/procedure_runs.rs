@@ -1,0 +1,186 @@
+//! The procedure engine on a real store: gates against diagnostic runs from the fake driver,
+//! branches, outcomes, stale answers, approver rules, frozen definitions, labour from step timings.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use common::{hold_bench, open, take_in_h100, TECH};
+use revive_core::bench::GpuProvider;
+use revive_core::procedures::runs::{self, Answer, CheckResult};
+use revive_core::procedures::{parse, GateCondition, Outcome, Procedure};
+use revive_core::runs::{record, RunEvidence};
+use revive_core::settings::{Settings, SettingsForm};
+use revive_core::store::{Store, DATABASE_FILE};
+use revive_core::{CoreError, Field, Problem};
+use time::OffsetDateTime;
+
+/// The tests' clock: it moves only when a test says so (tests here run one at a time: hold_bench).
+static NOW: AtomicI64 = AtomicI64::new(1_764_300_000);
+
+fn clock() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(NOW.load(Ordering::SeqCst)).unwrap()
+}
+
+fn wait(seconds: i64) {
+    NOW.fetch_add(seconds, Ordering::SeqCst);
+}
+
+fn procedure(name: &str) -> Procedure {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../procedures/{name}.toml"));
+    parse(name, &std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn store(dir: &Path) -> Store {
+    Store::open(&dir.join(DATABASE_FILE), clock).unwrap()
+}
+
+/// Records GPU 0 of `scenario` to the job, as "Record to job" on the Bench does.
+fn diagnose(store: &Store, job: i64, scenario: &str) {
+    let snapshot = open(scenario).unwrap().snapshot().unwrap();
+    let evidence = RunEvidence {
+        snapshot: &snapshot,
+        gpu_index: 0,
+        scenario: Some(scenario),
+        telemetry: &[],
+        xid_findings: vec![],
+    };
+    record(store, job, &evidence, TECH).unwrap();
+}
+
+fn confirm(store: &Store, run: i64, step: &str) -> Result<runs::RunState, CoreError> {
+    runs::answer(store, run, step, &Answer::Confirm, "", TECH)
+}
+
+#[test]
+fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let job = take_in_h100(&store);
+    let run = runs::start(&store, job, &procedure("hbm-triage"), TECH).unwrap();
+    assert_eq!(run.current_step.as_deref(), Some("evidence"));
+
+    // No evidence recorded since the gate was reached: it holds, and nothing is written.
+    assert!(matches!(confirm(&store, run.id, "evidence"), Err(CoreError::GateClosed(GateCondition::RunRecorded))));
+    assert!(runs::state(&store, run.id).unwrap().results.is_empty());
+    wait(90);
+    diagnose(&store, job, "h100-remap-pending");
+    let state = confirm(&store, run.id, "evidence").unwrap();
+    assert_eq!((state.current_step.as_deref(), state.labor_seconds), (Some("reset"), 90));
+
+    confirm(&store, run.id, "reset").unwrap();
+    wait(30);
+    diagnose(&store, job, "h100-remap-pending");
+    let held = confirm(&store, run.id, "reread").unwrap_err();
+    assert!(
+        matches!(held, CoreError::GateClosed(GateCondition::FindingAbsent { ref finding }) if finding == "remap_pending")
+    );
+    diagnose(&store, job, "h100-healthy");
+    assert_eq!(confirm(&store, run.id, "reread").unwrap().current_step.as_deref(), Some("remap-failed"));
+
+    // Answering a step twice (a double click, a retry after a crash) is refused, not counted twice.
+    assert!(matches!(confirm(&store, run.id, "reread"), Err(CoreError::StepNotCurrent { .. })));
+    assert_eq!(runs::state(&store, run.id).unwrap().results.len(), 3);
+
+    let check = Answer::Check { result: CheckResult::Pass };
+    runs::answer(&store, run.id, "remap-failed", &check, "", TECH).unwrap();
+    // Three new uncorrectable errors: out of range, so the branch to the decision.
+    let failed = runs::answer(&store, run.id, "memory-test", &Answer::Measure { value: 3.0 }, "", TECH).unwrap();
+    assert_eq!(failed.results.last().unwrap().passed, Some(false));
+    assert_eq!(failed.current_step.as_deref(), Some("decide"));
+    let done =
+        runs::answer(&store, run.id, "decide", &Answer::Choose { option: "rma".into() }, "HBM stack 3", TECH).unwrap();
+    assert_eq!((done.current_step, done.outcome), (None, Some(Outcome::NeedsRma)));
+    assert!(matches!(confirm(&store, run.id, "decide"), Err(CoreError::RunFinished(_))));
+
+    let events = revive_core::jobs::Jobs::new(&store).unwrap().get(job).unwrap().events;
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"procedure_started") && kinds.contains(&"procedure_finished"), "{kinds:?}");
+}
+
+#[test]
+fn qc_needs_an_approver_who_did_not_do_the_work() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let job = take_in_h100(&store);
+    let settings = SettingsForm {
+        language: "en".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    let run = runs::start(&store, job, &procedure("final-qa-burn-in"), TECH).unwrap();
+    runs::answer(&store, run.id, "burn-in", &Answer::Measure { value: 0.0 }, "", TECH).unwrap();
+    runs::answer(&store, run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", TECH).unwrap();
+    diagnose(&store, job, "h100-healthy");
+    confirm(&store, run.id, "release-reading").unwrap();
+    let one_photo = Answer::Photos { hashes: vec!["a".repeat(64)] };
+    assert!(matches!(
+        runs::answer(&store, run.id, "photos-out", &one_photo, "", TECH).unwrap_err(),
+        CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
+    ));
+    let photos = Answer::Photos { hashes: vec!["a".repeat(64), "b".repeat(64)] };
+    runs::answer(&store, run.id, "photos-out", &photos, "", TECH).unwrap();
+    confirm(&store, run.id, "technician-qc").unwrap();
+    assert!(matches!(confirm(&store, run.id, "approver-qc"), Err(CoreError::ApproverDidTheWork)));
+    let approved = runs::answer(&store, run.id, "approver-qc", &Answer::Confirm, "", "Zhang Min").unwrap();
+    assert_eq!(approved.outcome, Some(Outcome::Repaired));
+    assert_eq!(approved.results.last().unwrap().actor, "Zhang Min");
+}
+
+#[test]
+fn answers_must_fit_their_step() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let job = take_in_h100(&store);
+    let run = runs::start(&store, job, &procedure("vrm-inspection"), TECH).unwrap();
+    assert!(
+        matches!(runs::start(&store, job, &procedure("vrm-inspection"), TECH), Err(CoreError::RunInProgress(id)) if id == run.id)
+    );
+    let wrong = runs::answer(&store, run.id, "visual", &Answer::Measure { value: 1.0 }, "", TECH).unwrap_err();
+    assert!(matches!(wrong, CoreError::Invalid { field: Field::Answer, .. }));
+    runs::answer(&store, run.id, "visual", &Answer::Check { result: CheckResult::NotApplicable }, "", TECH).unwrap();
+    runs::answer(&store, run.id, "photo-stages", &Answer::Photos { hashes: vec!["f".repeat(64)] }, "", TECH).unwrap();
+    let nan = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: f64::NAN }, "", TECH).unwrap_err();
+    assert!(matches!(nan, CoreError::Invalid { field: Field::Measurement, .. }));
+    // 0.05 Ω on the core rail: a short, so the branch to the short-hunting choice.
+    let short = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: 0.05 }, "", TECH).unwrap();
+    assert_eq!(short.current_step.as_deref(), Some("short-found"));
+    let bogus = runs::answer(&store, run.id, "short-found", &Answer::Choose { option: "guess".into() }, "", TECH);
+    assert!(matches!(bogus, Err(CoreError::Invalid { field: Field::Answer, .. })));
+    // Replacing the stage loops back to the same measurement: a second visit, a second result.
+    runs::answer(&store, run.id, "short-found", &Answer::Choose { option: "replace-stage".into() }, "", TECH).unwrap();
+    let again = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: 0.6 }, "", TECH).unwrap();
+    let core: Vec<Option<bool>> = again.results.iter().filter(|r| r.step_id == "core-rail").map(|r| r.passed).collect();
+    assert_eq!(core, [Some(false), Some(true)]);
+    assert_eq!(again.current_step.as_deref(), Some("memory-rail"));
+    assert!(
+        runs::answer(&store, run.id, "memory-rail", &Answer::Measure { value: 2.0 }, &"n".repeat(5_000), TECH).is_err()
+    );
+}
+
+#[test]
+fn a_run_keeps_the_procedure_it_started_with() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let job = take_in_h100(&store);
+    let original = procedure("pcie-link-fault");
+    let run = runs::start(&store, job, &original, TECH).unwrap();
+    // The shop edits the file: a new version with the first step gone.
+    let mut edited = original.clone();
+    edited.version = 2;
+    edited.steps.remove(0);
+    let kept = runs::state(&store, run.id).unwrap();
+    assert_eq!(kept.procedure, original);
+    assert_eq!(kept.current_step.as_deref(), Some("clean"));
+    assert_ne!(kept.procedure, edited);
+    assert_eq!(runs::for_job(&store, job).unwrap().len(), 1);
+    runs::answer(&store, run.id, "clean", &Answer::Check { result: CheckResult::Pass }, "", TECH).unwrap();
+    let erase = store.write(|tx, _| Ok(tx.execute("DELETE FROM step_results", [])?));
+    assert!(erase.is_err(), "step results are append-only");
+}
