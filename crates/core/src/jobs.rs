@@ -193,16 +193,7 @@ impl<'a> Jobs<'a> {
         }
         self.store.write(|tx, now| {
             let actor = Settings::technician_for(tx, actor)?;
-            let (from, held_from) = current_status(tx, id)?;
-            self.flow.check(from, to, held_from)?;
-            let held_from = if to == Status::OnHold { Some(from) } else { None };
-            let at = timestamp(now);
-            tx.execute(
-                "UPDATE jobs SET status = ?1, held_from = ?2, updated_at = ?3 WHERE id = ?4",
-                params![to.id(), held_from.map(Status::id), at, id],
-            )?;
-            let detail = json!({ "from": from, "to": to, "reason": reason });
-            append_event(tx, id, &at, &actor, "status_changed", &detail)
+            move_status(tx, self.flow, id, to, reason.as_deref(), &actor, &timestamp(now))
         })?;
         self.get(id)
     }
@@ -257,6 +248,27 @@ impl<'a> Jobs<'a> {
             .collect();
         Ok(Job { next, events: events(tx, id)?, ..job })
     }
+}
+
+/// Moves a job inside the caller's transaction if the flow allows it, logging who and why.
+pub(crate) fn move_status(
+    tx: &Transaction,
+    flow: &StatusFlow,
+    id: i64,
+    to: Status,
+    reason: Option<&str>,
+    actor: &str,
+    at: &str,
+) -> CoreResult<()> {
+    let (from, held_from) = current_status(tx, id)?;
+    flow.check(from, to, held_from)?;
+    let held_from = if to == Status::OnHold { Some(from) } else { None };
+    tx.execute(
+        "UPDATE jobs SET status = ?1, held_from = ?2, updated_at = ?3 WHERE id = ?4",
+        params![to.id(), held_from.map(Status::id), at, id],
+    )?;
+    let detail = json!({ "from": from, "to": to, "reason": reason });
+    append_event(tx, id, at, actor, "status_changed", &detail)
 }
 
 /// `RV-<year>-<6 digits>`, counting from 1 each year; the counter only ever grows.

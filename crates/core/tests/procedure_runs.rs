@@ -8,10 +8,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use common::{hold_bench, open, take_in_h100, TECH};
 use revive_core::bench::GpuProvider;
+use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer, CheckResult};
 use revive_core::procedures::{parse, GateCondition, Outcome, Procedure};
 use revive_core::runs::{record, RunEvidence};
 use revive_core::settings::{Settings, SettingsForm};
+use revive_core::status::Status;
 use revive_core::store::{Store, DATABASE_FILE};
 use revive_core::{CoreError, Field, Problem};
 use time::OffsetDateTime;
@@ -59,6 +61,8 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
     let job = take_in_h100(&store);
+    let diagnosing = StatusChange { to: "diagnosing".into(), reason: String::new() };
+    Jobs::new(&store).unwrap().change_status(job, &diagnosing, TECH).unwrap();
     let run = runs::start(&store, job, &procedure("hbm-triage"), TECH).unwrap();
     assert_eq!(run.current_step.as_deref(), Some("evidence"));
 
@@ -95,9 +99,12 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     assert_eq!((done.current_step, done.outcome), (None, Some(Outcome::NeedsRma)));
     assert!(matches!(confirm(&store, run.id, "decide"), Err(CoreError::RunFinished(_))));
 
-    let events = revive_core::jobs::Jobs::new(&store).unwrap().get(job).unwrap().events;
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    // Needing an RMA moves the job to RMA, with the procedure as the reason.
+    let job = Jobs::new(&store).unwrap().get(job).unwrap();
+    assert_eq!(job.status, Status::Rma);
+    let kinds: Vec<&str> = job.events.iter().map(|e| e.kind.as_str()).collect();
     assert!(kinds.contains(&"procedure_started") && kinds.contains(&"procedure_finished"), "{kinds:?}");
+    assert_eq!(job.events.last().unwrap().detail["reason"], "hbm-triage: needs_rma");
 }
 
 #[test]
@@ -129,6 +136,10 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
     let approved = runs::answer(&store, run.id, "approver-qc", &Answer::Confirm, "", "Zhang Min").unwrap();
     assert_eq!(approved.outcome, Some(Outcome::Repaired));
     assert_eq!(approved.results.last().unwrap().actor, "Zhang Min");
+    // QA would move the job to ready, but a job still at intake cannot jump there: it stays, logged.
+    let job = Jobs::new(&store).unwrap().get(job).unwrap();
+    assert_eq!(job.status, Status::Intake);
+    assert_eq!(job.events.last().unwrap().kind, "procedure_status_not_moved");
 }
 
 #[test]

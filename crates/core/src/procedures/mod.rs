@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Text;
+use crate::status::Status;
 
 pub use parse::{parse, ProcedureError};
 
@@ -125,6 +126,8 @@ pub struct Procedure {
     pub suggested_by: Vec<String>,
     /// How the procedure ends when its last step is done.
     pub outcome: Outcome,
+    /// Where a job goes when the procedure ends repaired (RMA and scrap have their own statuses).
+    pub moves_job_to: Option<Status>,
     pub steps: Vec<Step>,
 }
 

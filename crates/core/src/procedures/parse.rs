@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::{ChoiceOption, GateCondition, LimitsSource, Next, Outcome, Procedure, Role, Step, StepKind};
 use crate::diagnostics::{DiagnosticRules, Text};
 use crate::models::ModelCatalog;
+use crate::status::Status;
 
 const SCHEMA_VERSION: u32 = 1;
 /// Units a measurement may use; the UI shows each with its symbol.
@@ -64,6 +65,7 @@ struct RawProcedure {
     #[serde(default)]
     suggested_by: Vec<Spanned<String>>,
     outcome: Spanned<String>,
+    moves_job_to: Option<Spanned<String>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -215,6 +217,13 @@ pub fn parse(file: &str, text: &str) -> Result<Procedure, ProcedureError> {
         applies_to: raw.applies_to.into_iter().map(Spanned::into_inner).collect(),
         suggested_by: raw.suggested_by.into_iter().map(Spanned::into_inner).collect(),
         outcome: report.outcome(raw.outcome.get_ref(), raw.outcome.span())?,
+        moves_job_to: match &raw.moves_job_to {
+            Some(status) => Some(
+                Status::parse(status.get_ref())
+                    .map_err(|_| report.at(status.span(), format!("unknown job status `{}`", status.get_ref())))?,
+            ),
+            None => None,
+        },
         steps,
     })
 }

@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
 use crate::diagnostics::Severity;
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::move_status;
 use crate::settings::Settings;
+use crate::status::{Status, StatusFlow};
 use crate::store::{timestamp, Store};
 use crate::text::{self, Lines};
 
@@ -282,9 +284,29 @@ fn move_on(tx: &Transaction, run: &RunState, step: &Step, next: Option<Next>, at
             )?;
             let detail = json!({ "run": run.id, "procedure": run.procedure.id, "outcome": outcome });
             job_event(tx, run.job_id, at, actor, "procedure_finished", &detail)?;
+            apply_outcome(tx, run, outcome, at, actor)?;
         }
     }
     Ok(())
+}
+
+/// Moves the job as the outcome says, when the status flow allows it from where the job is; when it
+/// does not (an RMA outcome on a job still at intake, say) the job stays and the log says why.
+fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, actor: &str) -> CoreResult<()> {
+    let target = match outcome {
+        Outcome::NeedsRma => Some(Status::Rma),
+        Outcome::Scrap => Some(Status::Scrapped),
+        Outcome::Repaired => run.procedure.moves_job_to,
+    };
+    let Some(to) = target else { return Ok(()) };
+    let reason = format!("{}: {}", run.procedure.id, serde_json::to_value(outcome)?.as_str().unwrap_or_default());
+    match move_status(tx, StatusFlow::shipped()?, run.job_id, to, Some(&reason), actor, at) {
+        Err(CoreError::IllegalTransition { from, to }) => {
+            let detail = json!({ "run": run.id, "wanted": to, "from": from });
+            job_event(tx, run.job_id, at, actor, "procedure_status_not_moved", &detail)
+        }
+        other => other,
+    }
 }
 
 fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
