@@ -1,6 +1,7 @@
 //! Revive's core: the domain, the store and validation. It never depends on Tauri, so the CLI and
 //! every test run without a display.
 
+pub mod attachments;
 pub mod bench;
 pub mod diagnostics;
 pub mod error;

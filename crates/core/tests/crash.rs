@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::io::Write;
 
+use revive_core::attachments::attach_photo;
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{JobQuery, Jobs};
 use revive_core::procedures::parse;
@@ -24,12 +25,12 @@ fn procedures_dir() -> PathBuf {
 }
 
 /// What the script answers at `step`: a short on the core rail, then "replace the stage", forever.
-fn answer_for(step: &str) -> Answer {
+fn answer_for(step: &str, photo: &str) -> Answer {
     match step {
         "core-rail" => Answer::Measure { value: 0.05 },
         "short-found" => Answer::Choose { option: "replace-stage".into() },
         "visual" => Answer::Check { result: CheckResult::Pass },
-        "photo-stages" => Answer::Photos { hashes: vec!["e".repeat(64)] },
+        "photo-stages" => Answer::Photos { hashes: vec![photo.to_owned()] },
         other => panic!("the script does not expect step {other}"),
     }
 }
@@ -62,10 +63,11 @@ fn scripted_technician() {
         Some(run) => run,
         None => runs::start(&store, job, &procedure, TECH).unwrap(),
     };
+    let photo = attach_photo(&store, Path::new(&dir), job, b"\xFF\xD8\xFF crash test", TECH).unwrap();
     let mut out = std::io::stdout().lock();
     while state.results.len() < ANSWERS {
         let step = state.current_step.clone().unwrap();
-        state = runs::answer(&store, state.id, &step, &answer_for(&step), "", TECH).unwrap();
+        state = runs::answer(&store, state.id, &step, &answer_for(&step, &photo), "", TECH).unwrap();
         writeln!(out, "committed {}", state.results.len()).unwrap();
         out.flush().unwrap();
     }

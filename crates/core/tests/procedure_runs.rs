@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use common::{hold_bench, open, take_in_h100, TECH};
+use revive_core::attachments::attach_photo;
 use revive_core::bench::GpuProvider;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer, CheckResult};
@@ -49,6 +50,13 @@ fn diagnose(store: &Store, job: i64, scenario: &str) {
         xid_findings: vec![],
     };
     record(store, job, &evidence, TECH).unwrap();
+}
+
+/// Attaches a tiny PNG (distinct per `tag`) to the job, as the runner's photo step does.
+fn photo(store: &Store, dir: &Path, job: i64, tag: u8) -> String {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.push(tag);
+    attach_photo(store, dir, job, &png, TECH).unwrap()
 }
 
 fn confirm(store: &Store, run: i64, step: &str) -> Result<runs::RunState, CoreError> {
@@ -124,12 +132,18 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
     runs::answer(&store, run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", TECH).unwrap();
     diagnose(&store, job, "h100-healthy");
     confirm(&store, run.id, "release-reading").unwrap();
-    let one_photo = Answer::Photos { hashes: vec!["a".repeat(64)] };
+    let (first, second) = (photo(&store, dir.path(), job, 1), photo(&store, dir.path(), job, 2));
+    let one_photo = Answer::Photos { hashes: vec![first.clone()] };
     assert!(matches!(
         runs::answer(&store, run.id, "photos-out", &one_photo, "", TECH).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
     ));
-    let photos = Answer::Photos { hashes: vec!["a".repeat(64), "b".repeat(64)] };
+    let not_ours = Answer::Photos { hashes: vec![first.clone(), "b".repeat(64)] };
+    assert!(matches!(
+        runs::answer(&store, run.id, "photos-out", &not_ours, "", TECH).unwrap_err(),
+        CoreError::Invalid { field: Field::Photo, problem: Problem::Unknown }
+    ));
+    let photos = Answer::Photos { hashes: vec![first, second] };
     runs::answer(&store, run.id, "photos-out", &photos, "", TECH).unwrap();
     confirm(&store, run.id, "technician-qc").unwrap();
     assert!(matches!(confirm(&store, run.id, "approver-qc"), Err(CoreError::ApproverDidTheWork)));
@@ -155,7 +169,8 @@ fn answers_must_fit_their_step() {
     let wrong = runs::answer(&store, run.id, "visual", &Answer::Measure { value: 1.0 }, "", TECH).unwrap_err();
     assert!(matches!(wrong, CoreError::Invalid { field: Field::Answer, .. }));
     runs::answer(&store, run.id, "visual", &Answer::Check { result: CheckResult::NotApplicable }, "", TECH).unwrap();
-    runs::answer(&store, run.id, "photo-stages", &Answer::Photos { hashes: vec!["f".repeat(64)] }, "", TECH).unwrap();
+    let stages = Answer::Photos { hashes: vec![photo(&store, dir.path(), job, 7)] };
+    runs::answer(&store, run.id, "photo-stages", &stages, "", TECH).unwrap();
     let nan = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: f64::NAN }, "", TECH).unwrap_err();
     assert!(matches!(nan, CoreError::Invalid { field: Field::Measurement, .. }));
     // 0.05 Ω on the core rail: a short, so the branch to the short-hunting choice.

@@ -43,3 +43,14 @@ CREATE TRIGGER step_results_no_delete BEFORE DELETE ON step_results
 BEGIN
     SELECT RAISE(ABORT, 'step_results are append-only');
 END;
+
+-- Photos attached to a job; the file lives in the data directory under its SHA-256.
+CREATE TABLE job_attachments (
+    job_id    INTEGER NOT NULL REFERENCES jobs (id),
+    sha256    TEXT NOT NULL CHECK (length(sha256) = 64),
+    media     TEXT NOT NULL CHECK (media IN ('image/jpeg', 'image/png')),
+    bytes     INTEGER NOT NULL CHECK (bytes > 0),
+    added_at  TEXT NOT NULL,
+    added_by  TEXT NOT NULL,
+    PRIMARY KEY (job_id, sha256)
+);

@@ -9,6 +9,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
+use crate::attachments;
 use crate::diagnostics::Severity;
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::move_status;
@@ -193,6 +194,9 @@ fn judge(
             }
             if (hashes.len() as u32) < *min_photos {
                 return Err(CoreError::invalid(Field::Photo, Problem::TooFew { min: u64::from(*min_photos) }));
+            }
+            if !attachments::all_attached(tx, run.job_id, hashes)? {
+                return Err(CoreError::invalid(Field::Photo, Problem::Unknown));
             }
             Ok((None, None))
         }
