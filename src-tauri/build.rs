@@ -17,6 +17,12 @@ const COMMANDS: &[&str] = &[
     "bench_import_kernel_log",
     "record_diagnostic",
     "job_diagnostics",
+    "procedure_choices",
+    "start_procedure",
+    "procedure_runs",
+    "procedure_run",
+    "answer_step",
+    "attach_photo",
 ];
 
 fn main() {

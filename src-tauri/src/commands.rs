@@ -4,16 +4,20 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use revive_core::attachments;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo, SimulatedBench, Workbench};
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
 use revive_core::models::{GpuModel, ModelCatalog};
+use revive_core::procedures::runs::{self as procedure_run_states, Answer, RunState};
+use revive_core::procedures::{self, ProcedureChoices};
 use revive_core::runs::{self, DiagnosticRun, JobDiagnostics};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::{Store, SCHEMA_VERSION};
 use revive_core::telemetry::Sample;
+use revive_core::{CoreError, Field, Problem};
 use serde::Serialize;
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, InvokeBody, Request};
 use tauri::State;
 
 use crate::ipc_error::IpcError;
@@ -24,6 +28,7 @@ pub struct AppState {
     pub store: Result<Store, IpcError>,
     pub bench: Mutex<Workbench>,
     pub simulated: SimulatedBench,
+    pub procedures: PathBuf,
 }
 
 impl AppState {
@@ -154,4 +159,52 @@ pub async fn record_diagnostic(
 #[tauri::command]
 pub async fn job_diagnostics(state: State<'_, AppState>, job_id: i64) -> Result<JobDiagnostics, IpcError> {
     Ok(runs::for_job(state.store()?, job_id)?)
+}
+
+#[tauri::command]
+pub async fn procedure_choices(state: State<'_, AppState>, job_id: i64) -> Result<ProcedureChoices, IpcError> {
+    Ok(procedures::choices_for_job(state.store()?, &state.procedures, job_id)?)
+}
+
+#[tauri::command]
+pub async fn start_procedure(
+    state: State<'_, AppState>,
+    job_id: i64,
+    procedure_id: String,
+    actor: String,
+) -> Result<RunState, IpcError> {
+    Ok(procedures::start_from_dir(state.store()?, &state.procedures, job_id, &procedure_id, &actor)?)
+}
+
+#[tauri::command]
+pub async fn procedure_runs(state: State<'_, AppState>, job_id: i64) -> Result<Vec<RunState>, IpcError> {
+    Ok(procedure_run_states::for_job(state.store()?, job_id)?)
+}
+
+#[tauri::command]
+pub async fn procedure_run(state: State<'_, AppState>, run_id: i64) -> Result<RunState, IpcError> {
+    Ok(procedure_run_states::state(state.store()?, run_id)?)
+}
+
+#[tauri::command]
+pub async fn answer_step(
+    state: State<'_, AppState>,
+    run_id: i64,
+    step_id: String,
+    answer: Answer,
+    note: String,
+    actor: String,
+) -> Result<RunState, IpcError> {
+    Ok(procedure_run_states::answer(state.store()?, run_id, &step_id, &answer, &note, &actor)?)
+}
+
+/// The photo's bytes are the raw request body; the job and technician travel as headers.
+#[tauri::command]
+pub async fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<String, IpcError> {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CoreError::invalid(Field::Photo, Problem::BadFormat).into());
+    };
+    let job_id: i64 = header("revive-job").parse().map_err(|_| IpcError::from(CoreError::JobNotFound(0)))?;
+    Ok(attachments::attach_photo(state.store()?, &state.data_dir, job_id, bytes, &header("revive-actor"))?)
 }

@@ -20,31 +20,55 @@ pub const DATA_DIR_VARIABLE: &str = "REVIVE_DATA_DIR";
 pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
 /// Overrides where the simulated bench's scenarios are.
 pub const SCENARIOS_VARIABLE: &str = "REVIVE_SCENARIOS";
+/// Overrides where the repair procedures are (a shop keeps its own there).
+pub const PROCEDURES_VARIABLE: &str = "REVIVE_PROCEDURES";
 
 /// Opens the store, keeping the failure as state so the window can explain it, and connects the bench
 /// to the installed NVIDIA driver if there is one (the Bench screen offers the simulated bench if not).
-pub fn open_state(data_dir: PathBuf, simulated: SimulatedBench) -> AppState {
+pub fn open_state(data_dir: PathBuf, folders: DataFolders) -> AppState {
     let store = Store::open_in_dir(&data_dir).map_err(IpcError::from);
     let mut bench = Workbench::default();
     // No driver is a normal state on a bench PC without a GPU: the Bench screen explains it.
     let _ = bench.connect_driver(None);
-    AppState { data_dir, store, bench: Mutex::new(bench), simulated }
+    AppState { data_dir, store, bench: Mutex::new(bench), simulated: folders.simulated, procedures: folders.procedures }
 }
 
-/// The fake driver is built next to the app; the scenarios ship with it, or come from the repository
-/// in a development build.
-pub fn simulated_bench(resources: Option<PathBuf>) -> SimulatedBench {
-    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+/// Where the app finds what ships beside it.
+pub struct DataFolders {
+    pub simulated: SimulatedBench,
+    pub procedures: PathBuf,
+}
+
+/// A shipped data folder: the variable's path, else the bundled resource, else the repository's
+/// copy in a development build.
+fn data_folder(variable: &str, resources: Option<&PathBuf>, name: &str, repository: &str) -> PathBuf {
+    let from_env = std::env::var_os(variable).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let bundled = resources.map(|dir| dir.join(name)).filter(|dir| dir.is_dir());
+    from_env.or(bundled).unwrap_or_else(|| PathBuf::from(repository))
+}
+
+/// The fake driver is built next to the app; scenarios and procedures ship with it.
+pub fn data_folders(resources: Option<PathBuf>) -> DataFolders {
     let beside_app = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.to_path_buf()));
     let library_name = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    let library = from_env(FAKE_NVML_VARIABLE)
+    let library = std::env::var_os(FAKE_NVML_VARIABLE)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
         .or_else(|| beside_app.map(|dir| dir.join(&library_name)))
         .unwrap_or_else(|| PathBuf::from(&library_name));
-    let bundled = resources.map(|dir| dir.join("scenarios")).filter(|dir| dir.is_dir());
-    let scenarios = from_env(SCENARIOS_VARIABLE)
-        .or(bundled)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios")));
-    SimulatedBench { library, scenarios }
+    let scenarios = data_folder(
+        SCENARIOS_VARIABLE,
+        resources.as_ref(),
+        "scenarios",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"),
+    );
+    let procedures = data_folder(
+        PROCEDURES_VARIABLE,
+        resources.as_ref(),
+        "procedures",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../procedures"),
+    );
+    DataFolders { simulated: SimulatedBench { library, scenarios }, procedures }
 }
 
 /// Registers every command the UI may call; the ACL in `capabilities/` decides which window gets which.
@@ -66,6 +90,12 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::bench_import_kernel_log,
         commands::record_diagnostic,
         commands::job_diagnostics,
+        commands::procedure_choices,
+        commands::start_procedure,
+        commands::procedure_runs,
+        commands::procedure_run,
+        commands::answer_step,
+        commands::attach_photo,
     ])
 }
 
@@ -76,8 +106,7 @@ pub fn run() {
                 Some(dir) if !dir.is_empty() => PathBuf::from(dir),
                 _ => app.path().app_data_dir()?,
             };
-            let simulated = simulated_bench(app.path().resource_dir().ok());
-            app.manage(open_state(data_dir, simulated));
+            app.manage(open_state(data_dir, data_folders(app.path().resource_dir().ok())));
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -1,7 +1,7 @@
 //! The IPC layer as the webview sees it: argument names, result shapes and `{code, message}` errors.
 
 use nvidia_ml_fake::locate::{built_library, shipped_scenario};
-use revive_app::{open_state, with_commands};
+use revive_app::{open_state, with_commands, DataFolders};
 use revive_core::bench::SimulatedBench;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -15,15 +15,21 @@ struct Bench {
     _dir: tempfile::TempDir,
 }
 
-/// The simulated bench as the tests build it: the fake driver beside the test binary.
-fn simulated() -> SimulatedBench {
-    SimulatedBench { library: built_library(), scenarios: shipped_scenario("x").parent().unwrap().to_owned() }
+/// The shipped folders as the tests see them: the fake driver beside the test binary.
+fn folders() -> DataFolders {
+    DataFolders {
+        simulated: SimulatedBench {
+            library: built_library(),
+            scenarios: shipped_scenario("x").parent().unwrap().to_owned(),
+        },
+        procedures: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../procedures"),
+    }
 }
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let app = with_commands(mock_builder())
-        .manage(open_state(dir.path().to_path_buf(), simulated()))
+        .manage(open_state(dir.path().to_path_buf(), folders()))
         .build(tauri::generate_context!(test = true))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
@@ -32,6 +38,26 @@ fn bench() -> Bench {
 
 fn call(bench: &Bench, cmd: &str, body: Value) -> Result<Value, Value> {
     call_from(bench, "tauri://localhost", cmd, body)
+}
+
+fn call_raw(bench: &Bench, cmd: &str, bytes: Vec<u8>, headers: &[(&'static str, &str)]) -> Result<Value, Value> {
+    let mut map = tauri::http::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, value.parse().unwrap());
+    }
+    get_ipc_response(
+        &bench.window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Raw(bytes),
+            headers: map,
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|response| response.deserialize::<Value>().unwrap())
 }
 
 fn call_from(bench: &Bench, origin: &str, cmd: &str, body: Value) -> Result<Value, Value> {
@@ -114,7 +140,7 @@ fn app_info_reports_a_store_that_cannot_be_opened() {
     let blocker = dir.path().join("not-a-directory");
     std::fs::write(&blocker, b"x").unwrap();
     let app = with_commands(mock_builder())
-        .manage(open_state(blocker, simulated()))
+        .manage(open_state(blocker, folders()))
         .build(tauri::generate_context!(test = true))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
@@ -160,4 +186,54 @@ fn the_simulated_bench_reads_and_records_to_a_job() {
     let unloaded = call(&bench, "bench_connect", json!({ "scenario": "no-driver-loaded" })).unwrap_err();
     assert_eq!(unloaded["code"], "driver_not_loaded");
     assert_eq!(call(&bench, "bench_read", json!({})).unwrap_err()["code"], "no_driver");
+}
+
+#[test]
+fn a_procedure_runs_through_ipc_with_a_photo() {
+    let bench = bench();
+    with_technician(&bench);
+    let job = call(&bench, "intake_job", json!({ "form": intake_form("1324021055555"), "actor": "Li Wei" })).unwrap();
+    let choices = call(&bench, "procedure_choices", json!({ "jobId": job["id"] })).unwrap();
+    assert!(choices["procedures"].as_array().unwrap().iter().any(|p| p["id"] == "intake-inspection"));
+    let run = call(
+        &bench,
+        "start_procedure",
+        json!({ "jobId": job["id"], "procedureId": "intake-inspection", "actor": "Li Wei" }),
+    )
+    .unwrap();
+    assert_eq!(run["currentStep"], "photos");
+
+    let jpeg = b"\xFF\xD8\xFF\xE0 board front".to_vec();
+    let job_id = job["id"].to_string();
+    let front = call_raw(&bench, "attach_photo", jpeg, &[("revive-job", &job_id), ("revive-actor", "Li Wei")]).unwrap();
+    let back = call_raw(
+        &bench,
+        "attach_photo",
+        b"\x89PNG\r\n\x1a\nback".to_vec(),
+        &[("revive-job", &job_id), ("revive-actor", "Li Wei")],
+    )
+    .unwrap();
+    let refused = call_raw(
+        &bench,
+        "attach_photo",
+        b"not a photo".to_vec(),
+        &[("revive-job", &job_id), ("revive-actor", "Li Wei")],
+    );
+    assert_eq!(refused.unwrap_err()["field"], "photo");
+
+    let answer = |step: &str, answer: Value| {
+        call(
+            &bench,
+            "answer_step",
+            json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "", "actor": "Li Wei" }),
+        )
+    };
+    let moved = answer("photos", json!({ "kind": "photos", "hashes": [front, back] })).unwrap();
+    assert_eq!(moved["currentStep"], "seals");
+    let stale = answer("photos", json!({ "kind": "confirm" })).unwrap_err();
+    assert_eq!(stale["code"], "step_not_current");
+    let failed = answer("seals", json!({ "kind": "check", "result": "fail" })).unwrap();
+    assert_eq!(failed["results"][1]["passed"], false);
+    let runs = call(&bench, "procedure_runs", json!({ "jobId": job["id"] })).unwrap();
+    assert_eq!(runs[0]["currentStep"], "edge-connector");
 }

@@ -210,3 +210,22 @@ fn a_run_keeps_the_procedure_it_started_with() {
     let erase = store.write(|tx, _| Ok(tx.execute("DELETE FROM step_results", [])?));
     assert!(erase.is_err(), "step results are append-only");
 }
+
+#[test]
+fn the_latest_findings_suggest_procedures_that_fit_the_model() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let job = take_in_h100(&store);
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures");
+    let before = revive_core::procedures::choices_for_job(&store, &shipped, job).unwrap();
+    assert!(before.errors.is_empty());
+    assert!(before.procedures.iter().all(|p| !p.suggested));
+    assert!(!before.procedures.iter().any(|p| p.id == "fan-replacement"), "an H100 has no fans");
+    diagnose(&store, job, "h100-remap-pending");
+    let after = revive_core::procedures::choices_for_job(&store, &shipped, job).unwrap();
+    assert_eq!((after.procedures[0].id.as_str(), after.procedures[0].suggested), ("hbm-triage", true));
+    let run = revive_core::procedures::start_from_dir(&store, &shipped, job, "hbm-triage", TECH).unwrap();
+    assert_eq!(run.procedure.id, "hbm-triage");
+    assert!(revive_core::procedures::start_from_dir(&store, &shipped, job, "made-up", TECH).is_err());
+}
