@@ -23,3 +23,21 @@ export async function takeIn(session, { serial, customer, observed, quote }) {
   const created = await session.text('#intake-created');
   return created.match(/RV-\d{4}-\d{6}/)[0];
 }
+
+/** Opens a job from the Jobs screen by its serial. */
+export async function openJob(session, serial) {
+  await session.click('#nav-jobs');
+  await session.type('#job-search', serial + Key.Enter);
+  await session.waitFor('#job-ticket');
+}
+
+/** Records a reading of the simulated bench running `scenario` to the only open job. */
+export async function recordSimulated(session, scenario, ticket) {
+  await session.click('#nav-bench');
+  await session.click(`#bench-scenario option[value="${scenario}"]`);
+  await session.click('#bench-start-simulated');
+  await session.waitFor('#bench-simulated', 10_000, scenario);
+  await session.click('#record-job-0 option:nth-child(2)');
+  await session.click('#record-0');
+  await session.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
+}

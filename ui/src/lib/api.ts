@@ -252,6 +252,72 @@ export interface KernelLogImport {
   findings: Finding[];
 }
 
+export type Outcome = 'repaired' | 'needs_rma' | 'scrap';
+export type Next = { goto: string } | { end: Outcome };
+export type GateCondition =
+  | { condition: 'run_recorded' }
+  | { condition: 'no_critical_findings' }
+  | { condition: 'finding_absent'; finding: string };
+
+export type StepKind =
+  | { kind: 'instruction' }
+  | { kind: 'check'; on_fail: Next | null }
+  | { kind: 'measurement'; unit: string; min: number | null; max: number | null; limits_source: 'nvidia' | 'board_vendor' | 'shop_practice'; on_fail: Next | null }
+  | { kind: 'choice'; options: { id: string; label: LocalizedText; next: Next | null }[] }
+  | { kind: 'photo'; min_photos: number }
+  | { kind: 'gate'; requires: GateCondition }
+  | { kind: 'sign_off'; role: 'technician' | 'approver' };
+
+export type ProcedureStep = { id: string; title: LocalizedText; instruction: LocalizedText } & StepKind;
+
+export interface Procedure {
+  id: string;
+  version: number;
+  title: LocalizedText;
+  summary: LocalizedText;
+  steps: ProcedureStep[];
+}
+
+export interface StepResult {
+  visit: number;
+  stepId: string;
+  answer: { kind: string; [key: string]: unknown };
+  passed: boolean | null;
+  note: string | null;
+  actor: string;
+  answeredAt: string;
+  seconds: number;
+}
+
+export interface RunState {
+  id: number;
+  jobId: number;
+  procedure: Procedure;
+  startedBy: string;
+  currentStep: string | null;
+  stepReachedAt: string | null;
+  finishedAt: string | null;
+  outcome: Outcome | null;
+  results: StepResult[];
+  laborSeconds: number;
+}
+
+export interface ProcedureChoice {
+  id: string;
+  version: number;
+  title: LocalizedText;
+  summary: LocalizedText;
+  steps: number;
+  suggested: boolean;
+}
+
+export type Answer =
+  | { kind: 'confirm' }
+  | { kind: 'check'; result: 'pass' | 'fail' | 'not_applicable' }
+  | { kind: 'measure'; value: number }
+  | { kind: 'choose'; option: string }
+  | { kind: 'photos'; hashes: string[] };
+
 export const api = {
   appInfo: () => invoke<AppInfo>('app_info'),
   listModels: () => invoke<GpuModel[]>('list_models'),
@@ -277,4 +343,15 @@ export const api = {
   recordDiagnostic: (jobId: number, gpuIndex: number, actor: string) =>
     invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, actor }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
+  procedureChoices: (jobId: number) =>
+    invoke<{ procedures: ProcedureChoice[]; errors: { file: string; line: number; message: string }[] }>('procedure_choices', { jobId }),
+  startProcedure: (jobId: number, procedureId: string, actor: string) =>
+    invoke<RunState>('start_procedure', { jobId, procedureId, actor }),
+  procedureRuns: (jobId: number) => invoke<RunState[]>('procedure_runs', { jobId }),
+  procedureRun: (runId: number) => invoke<RunState>('procedure_run', { runId }),
+  answerStep: (runId: number, stepId: string, answer: Answer, note: string, actor: string) =>
+    invoke<RunState>('answer_step', { runId, stepId, answer, note, actor }),
+  /** Sends the photo's bytes as the raw request body; returns its SHA-256. */
+  attachPhoto: (jobId: number, actor: string, bytes: Uint8Array) =>
+    invoke<string>('attach_photo', bytes, { headers: { 'revive-job': String(jobId), 'revive-actor': actor } }),
 };
