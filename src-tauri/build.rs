@@ -23,6 +23,10 @@ const COMMANDS: &[&str] = &[
     "procedure_run",
     "answer_step",
     "attach_photo",
+    "job_costs",
+    "add_part",
+    "remove_part",
+    "adjust_labor",
 ];
 
 fn main() {

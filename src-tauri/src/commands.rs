@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use revive_core::attachments;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo, SimulatedBench, Workbench};
+use revive_core::costs::{self, JobCosts, LaborAdjustmentForm, PartForm};
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
 use revive_core::models::{GpuModel, ModelCatalog};
@@ -207,4 +208,39 @@ pub async fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> R
     };
     let job_id: i64 = header("revive-job").parse().map_err(|_| IpcError::from(CoreError::JobNotFound(0)))?;
     Ok(attachments::attach_photo(state.store()?, &state.data_dir, job_id, bytes, &header("revive-actor"))?)
+}
+
+#[tauri::command]
+pub async fn job_costs(state: State<'_, AppState>, job_id: i64) -> Result<JobCosts, IpcError> {
+    Ok(costs::for_job(state.store()?, job_id)?)
+}
+
+#[tauri::command]
+pub async fn add_part(
+    state: State<'_, AppState>,
+    job_id: i64,
+    part: PartForm,
+    actor: String,
+) -> Result<JobCosts, IpcError> {
+    Ok(costs::add_part(state.store()?, job_id, &part, &actor)?)
+}
+
+#[tauri::command]
+pub async fn remove_part(
+    state: State<'_, AppState>,
+    job_id: i64,
+    part_id: i64,
+    actor: String,
+) -> Result<JobCosts, IpcError> {
+    Ok(costs::remove_part(state.store()?, job_id, part_id, &actor)?)
+}
+
+#[tauri::command]
+pub async fn adjust_labor(
+    state: State<'_, AppState>,
+    job_id: i64,
+    adjustment: LaborAdjustmentForm,
+    actor: String,
+) -> Result<JobCosts, IpcError> {
+    Ok(costs::adjust_labor(state.store()?, job_id, &adjustment, &actor)?)
 }

@@ -96,6 +96,10 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::procedure_run,
         commands::answer_step,
         commands::attach_photo,
+        commands::job_costs,
+        commands::add_part,
+        commands::remove_part,
+        commands::adjust_labor,
     ])
 }
 

@@ -236,4 +236,22 @@ fn a_procedure_runs_through_ipc_with_a_photo() {
     assert_eq!(failed["results"][1]["passed"], false);
     let runs = call(&bench, "procedure_runs", json!({ "jobId": job["id"] })).unwrap();
     assert_eq!(runs[0]["currentStep"], "edge-connector");
+
+    let part = json!({ "partNumber": "TDA21490", "description": "Power stage", "quantity": "2", "unitCost": "85.5" });
+    let costs = call(&bench, "add_part", json!({ "jobId": job["id"], "part": part, "actor": "Li Wei" })).unwrap();
+    assert_eq!(costs["partsTotal"], json!({ "minor": 17_100, "currency": "USD" }));
+    let adjusted = call(
+        &bench,
+        "adjust_labor",
+        json!({ "jobId": job["id"], "adjustment": { "minutes": "30", "reason": "Untimed rework" }, "actor": "Li Wei" }),
+    )
+    .unwrap();
+    assert!(adjusted["laborSeconds"].as_i64().unwrap() >= 1_800);
+    let removed = call(
+        &bench,
+        "remove_part",
+        json!({ "jobId": job["id"], "partId": costs["parts"][0]["id"], "actor": "Li Wei" }),
+    )
+    .unwrap();
+    assert_eq!(removed["parts"], json!([]));
 }

@@ -67,5 +67,20 @@ journey('a procedure gate waits for the bench, survives a restart and branches o
     await app.click('#run-back');
     await app.waitFor('#job-ticket', 5_000, ticket);
     assert.match(await app.text('#timeline'), /Procedure finished: hbm-triage, needs RMA/);
+
+    // The parts used and the labour the steps did not time go on the job, against the quote.
+    await app.type('#part-number', 'TDA21490');
+    await app.type('#part-description', 'Power stage');
+    await app.type('#part-quantity', Key.Backspace + '2');
+    await app.type('#part-unit-cost', '85.50');
+    await app.click('#add-part');
+    await app.waitFor('#job-costs tr[data-part="TDA21490"]', 5_000, '171.00');
+    await app.type('#labor-minutes', '-90');
+    await app.click('#adjust-labor');
+    await app.waitFor('#costs-error', 5_000, 'Reason: required');
+    await app.type('#labor-reason', 'Timer left running over lunch');
+    await app.click('#adjust-labor');
+    await app.waitFor('#job-costs', 5_000, 'Timer left running over lunch');
+    assert.match(await app.text('#costs-totals'), /Parts\s*CN¥171\.00/);
   });
 });

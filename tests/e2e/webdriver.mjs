@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const Key = { Null: '\uE000', Tab: '\uE004', Enter: '\uE007', Control: '\uE009', Alt: '\uE00A' };
+export const Key = { Backspace: '\uE003', Tab: '\uE004', Enter: '\uE007', Control: '\uE009', Alt: '\uE00A' };
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const PORT = 4444;
 const APP = process.env.REVIVE_APP;

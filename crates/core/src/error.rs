@@ -40,6 +40,13 @@ pub enum Field {
     Measurement,
     Photo,
     Note,
+    PartNumber,
+    PartDescription,
+    Quantity,
+    UnitCost,
+    Part,
+    Minutes,
+    LaborRate,
 }
 
 /// What is wrong with the field.

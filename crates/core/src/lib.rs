@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod bench;
+pub mod costs;
 pub mod diagnostics;
 pub mod error;
 pub mod intake;

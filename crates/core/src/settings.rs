@@ -4,6 +4,7 @@ use rusqlite::{OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::money::Money;
 use crate::store::Store;
 use crate::text::{self, Lines};
 
@@ -29,6 +30,9 @@ pub struct Settings {
     pub technicians: Vec<String>,
     /// The technician signed in at this bench; every action is logged under this name.
     pub current_technician: Option<String>,
+    /// What an hour of bench labour costs; jobs quoted in another currency show labour unpriced.
+    #[serde(default)]
+    pub labor_rate: Option<Money>,
 }
 
 /// Settings as the form sends them: plain text, validated here.
@@ -40,6 +44,9 @@ pub struct SettingsForm {
     pub language: String,
     pub technicians: Vec<String>,
     pub current_technician: String,
+    /// Amount per hour; empty for none.
+    pub labor_rate: String,
+    pub labor_currency: String,
 }
 
 impl SettingsForm {
@@ -68,7 +75,15 @@ impl SettingsForm {
                 return Err(CoreError::invalid(Field::Technician, Problem::Unknown));
             }
         }
+        let labor_rate = match self.labor_rate.trim() {
+            "" => None,
+            amount => Some(Money::parse(amount, &self.labor_currency).map_err(|e| match e {
+                CoreError::Invalid { problem, .. } => CoreError::invalid(Field::LaborRate, problem),
+                other => other,
+            })?),
+        };
         Ok(Settings {
+            labor_rate,
             shop_name: text::optional(&self.shop_name, Field::ShopName, 200, Lines::Single)?.unwrap_or_default(),
             shop_address: text::optional(&self.shop_address, Field::ShopAddress, 1_000, Lines::Multi)?
                 .unwrap_or_default(),
@@ -134,6 +149,8 @@ mod tests {
             language: "zh-CN".into(),
             technicians: vec!["Li Wei".into(), "Zhang Min".into()],
             current_technician: "Li Wei".into(),
+            labor_rate: "280".into(),
+            labor_currency: "CNY".into(),
         }
     }
 
@@ -144,6 +161,7 @@ mod tests {
         assert_eq!(Settings::load(&store).unwrap(), Settings::default());
         let saved = Settings::save(&store, &form()).unwrap();
         assert_eq!(saved.language, Language::SimplifiedChinese);
+        assert_eq!(saved.labor_rate.map(|r| r.minor), Some(28_000));
         drop(store);
         let reopened = Store::open_in_dir(dir.path()).unwrap();
         assert_eq!(Settings::load(&reopened).unwrap(), saved);
@@ -163,6 +181,12 @@ mod tests {
         let mut stranger = form();
         stranger.current_technician = "Nobody".into();
         assert!(Settings::save(&store, &stranger).is_err());
+        let mut rate = form();
+        rate.labor_rate = "-1".into();
+        assert!(matches!(
+            Settings::save(&store, &rate).unwrap_err(),
+            CoreError::Invalid { field: Field::LaborRate, problem: Problem::Negative }
+        ));
         assert_eq!(Settings::load(&store).unwrap(), saved);
     }
 }

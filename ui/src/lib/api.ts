@@ -45,6 +45,7 @@ export interface Settings {
   language: Locale;
   technicians: string[];
   currentTechnician: string | null;
+  laborRate: Money | null;
 }
 
 export interface SettingsForm {
@@ -53,6 +54,8 @@ export interface SettingsForm {
   language: string;
   technicians: string[];
   currentTechnician: string;
+  laborRate: string;
+  laborCurrency: string;
 }
 
 export interface IntakeForm {
@@ -252,6 +255,29 @@ export interface KernelLogImport {
   findings: Finding[];
 }
 
+export interface Part {
+  id: number;
+  partNumber: string;
+  description: string;
+  quantity: number;
+  unitCost: Money;
+  lineTotal: Money;
+  addedBy: string;
+}
+
+export interface JobCosts {
+  quote: Money;
+  parts: Part[];
+  partsTotal: Money;
+  timedSeconds: number;
+  adjustments: { seconds: number; reason: string; at: string; actor: string }[];
+  laborSeconds: number;
+  laborRate: Money | null;
+  laborTotal: Money | null;
+  total: Money;
+  overQuote: number;
+}
+
 export type Outcome = 'repaired' | 'needs_rma' | 'scrap';
 export type Next = { goto: string } | { end: Outcome };
 export type GateCondition =
@@ -351,6 +377,12 @@ export const api = {
   procedureRun: (runId: number) => invoke<RunState>('procedure_run', { runId }),
   answerStep: (runId: number, stepId: string, answer: Answer, note: string, actor: string) =>
     invoke<RunState>('answer_step', { runId, stepId, answer, note, actor }),
+  jobCosts: (jobId: number) => invoke<JobCosts>('job_costs', { jobId }),
+  addPart: (jobId: number, part: { partNumber: string; description: string; quantity: string; unitCost: string }, actor: string) =>
+    invoke<JobCosts>('add_part', { jobId, part, actor }),
+  removePart: (jobId: number, partId: number, actor: string) => invoke<JobCosts>('remove_part', { jobId, partId, actor }),
+  adjustLabor: (jobId: number, minutes: string, reason: string, actor: string) =>
+    invoke<JobCosts>('adjust_labor', { jobId, adjustment: { minutes, reason }, actor }),
   /** Sends the photo's bytes as the raw request body; returns its SHA-256. */
   attachPhoto: (jobId: number, actor: string, bytes: Uint8Array) =>
     invoke<string>('attach_photo', bytes, { headers: { 'revive-job': String(jobId), 'revive-actor': actor } }),

@@ -8,6 +8,8 @@ export function settingsForm(settings: Settings, changes: Partial<SettingsForm> 
     language: settings.language,
     technicians: [...settings.technicians],
     currentTechnician: settings.currentTechnician ?? '',
+    laborRate: settings.laborRate ? (settings.laborRate.minor / 100).toFixed(2) : '',
+    laborCurrency: settings.laborRate?.currency ?? 'CNY',
     ...changes,
   };
 }

@@ -6,7 +6,7 @@ import type { Settings } from '../lib/api';
 import { setLocale } from '../lib/i18n.svelte';
 
 const settings: Settings = {
-  shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei',
+  shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei', laborRate: null,
 };
 const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', form_factor: 'sxm', memory_gib: 80, pci_device_ids: ['0x2330'], cooling: 'passive' }];
 

@@ -54,3 +54,34 @@ CREATE TABLE job_attachments (
     added_by  TEXT NOT NULL,
     PRIMARY KEY (job_id, sha256)
 );
+
+-- Parts used on a job, priced in the job's quote currency.
+CREATE TABLE job_parts (
+    id               INTEGER PRIMARY KEY,
+    job_id           INTEGER NOT NULL REFERENCES jobs (id),
+    part_number      TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    quantity         INTEGER NOT NULL CHECK (quantity > 0),
+    unit_cost_minor  INTEGER NOT NULL CHECK (unit_cost_minor >= 0),
+    added_at         TEXT NOT NULL,
+    added_by         TEXT NOT NULL
+);
+CREATE INDEX job_parts_by_job ON job_parts (job_id, id);
+
+-- Corrections to the labour the step timings give, each with its reason; append-only.
+CREATE TABLE labor_adjustments (
+    id       INTEGER PRIMARY KEY,
+    job_id   INTEGER NOT NULL REFERENCES jobs (id),
+    seconds  INTEGER NOT NULL CHECK (seconds <> 0),
+    reason   TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    actor    TEXT NOT NULL
+);
+CREATE TRIGGER labor_adjustments_no_update BEFORE UPDATE ON labor_adjustments
+BEGIN
+    SELECT RAISE(ABORT, 'labor_adjustments are append-only');
+END;
+CREATE TRIGGER labor_adjustments_no_delete BEFORE DELETE ON labor_adjustments
+BEGIN
+    SELECT RAISE(ABORT, 'labor_adjustments are append-only');
+END;
