@@ -52,6 +52,22 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await capture(session, 'docs/bench.png');
 
+    await session.click('#nav-jobs');
+    await session.type('#job-search', '2012345' + Key.Enter);
+    await session.click('#procedure-choice option[value="vrm-inspection"]');
+    await session.click('#start-procedure');
+    await session.waitFor('#run-step[data-step="visual"]');
+    await session.keys('p');
+    await session.waitFor('#run-step[data-step="photo-stages"]');
+    await session.type('#run-photo-file', new URL('../icons/128x128.png', import.meta.url).pathname);
+    await session.waitFor('#run-photo-count', 5_000, '1 attached');
+    await session.click('#run-use-photos');
+    await session.waitFor('#run-step[data-step="core-rail"]');
+    await session.keys('0.4');
+    await capture(session, 'docs/procedure.png');
+    await session.keys(Key.Enter);
+    await session.waitFor('#run-step[data-step="memory-rail"]');
+
     await session.click('#language option[value="zh-CN"]');
     await session.click('#nav-jobs');
     await session.type('#job-search', '033333' + Key.Enter);
