@@ -37,10 +37,25 @@ fn bench() -> Bench {
 }
 
 fn call(bench: &Bench, cmd: &str, body: Value) -> Result<Value, Value> {
-    call_from(bench, "tauri://localhost", cmd, body)
+    invoke(bench, "tauri://localhost", cmd, InvokeBody::Json(body), &[])
+}
+
+fn call_from(bench: &Bench, origin: &str, cmd: &str, body: Value) -> Result<Value, Value> {
+    invoke(bench, origin, cmd, InvokeBody::Json(body), &[])
 }
 
 fn call_raw(bench: &Bench, cmd: &str, bytes: Vec<u8>, headers: &[(&'static str, &str)]) -> Result<Value, Value> {
+    invoke(bench, "tauri://localhost", cmd, InvokeBody::Raw(bytes), headers)
+}
+
+/// One IPC request as the webview at `origin` would send it.
+fn invoke(
+    bench: &Bench,
+    origin: &str,
+    cmd: &str,
+    body: InvokeBody,
+    headers: &[(&'static str, &str)],
+) -> Result<Value, Value> {
     let mut map = tauri::http::HeaderMap::new();
     for (name, value) in headers {
         map.insert(*name, value.parse().unwrap());
@@ -51,25 +66,9 @@ fn call_raw(bench: &Bench, cmd: &str, bytes: Vec<u8>, headers: &[(&'static str, 
             cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Raw(bytes),
-            headers: map,
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|response| response.deserialize::<Value>().unwrap())
-}
-
-fn call_from(bench: &Bench, origin: &str, cmd: &str, body: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        &bench.window,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
             url: origin.parse().unwrap(),
-            body: InvokeBody::Json(body),
-            headers: Default::default(),
+            body,
+            headers: map,
             invoke_key: INVOKE_KEY.to_string(),
         },
     )

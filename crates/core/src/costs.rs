@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::append_event;
 use crate::money::{Currency, Money};
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
@@ -97,7 +98,7 @@ pub fn add_part(store: &Store, job_id: i64, form: &PartForm, actor: &str) -> Cor
             params![job_id, part_number, description, quantity as i64, unit_cost.minor, at, actor],
         )?;
         let detail = json!({ "part_number": part_number, "quantity": quantity, "unit_cost_minor": unit_cost.minor });
-        event(tx, job_id, &at, &actor, "part_added", &detail)
+        append_event(tx, job_id, &at, &actor, "part_added", &detail)
     })?;
     for_job(store, job_id)
 }
@@ -114,7 +115,7 @@ pub fn remove_part(store: &Store, job_id: i64, part_id: i64, actor: &str) -> Cor
             .optional()?;
         let part_number = part.ok_or(CoreError::invalid(Field::Part, Problem::Unknown))?;
         tx.execute("DELETE FROM job_parts WHERE id = ?1", [part_id])?;
-        event(tx, job_id, &timestamp(now), &actor, "part_removed", &json!({ "part_number": part_number }))
+        append_event(tx, job_id, &timestamp(now), &actor, "part_removed", &json!({ "part_number": part_number }))
     })?;
     for_job(store, job_id)
 }
@@ -136,7 +137,7 @@ pub fn adjust_labor(store: &Store, job_id: i64, form: &LaborAdjustmentForm, acto
             "INSERT INTO labor_adjustments (job_id, seconds, reason, at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![job_id, minutes * 60, reason, at, actor],
         )?;
-        event(tx, job_id, &at, &actor, "labor_adjusted", &json!({ "minutes": minutes, "reason": reason }))
+        append_event(tx, job_id, &at, &actor, "labor_adjusted", &json!({ "minutes": minutes, "reason": reason }))
     })?;
     for_job(store, job_id)
 }
@@ -202,19 +203,4 @@ fn job_currency(tx: &Transaction, job_id: i64) -> CoreResult<Currency> {
         .optional()?
         .ok_or(CoreError::JobNotFound(job_id))?;
     Currency::parse(&code)
-}
-
-fn event(
-    tx: &Transaction,
-    job_id: i64,
-    at: &str,
-    actor: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> CoreResult<()> {
-    tx.execute(
-        "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![job_id, at, actor, kind, detail.to_string()],
-    )?;
-    Ok(())
 }

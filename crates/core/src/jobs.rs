@@ -297,7 +297,8 @@ fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, Option<Statu
     Ok((Status::parse(&status)?, held_from.map(|s| Status::parse(&s)).transpose()?))
 }
 
-fn append_event(
+/// Appends to a job's event log, inside the caller's transaction.
+pub(crate) fn append_event(
     tx: &Transaction,
     job_id: i64,
     at: &str,

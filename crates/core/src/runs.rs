@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::bench::{BenchSnapshot, GpuReading};
 use crate::diagnostics::{evaluate, DiagnosticRules, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::append_event;
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
@@ -135,10 +136,7 @@ pub fn record(store: &Store, job_id: i64, evidence: &RunEvidence, actor: &str) -
             "run": run_id, "gpu_index": gpu_index, "simulated": snapshot.simulated,
             "findings": findings.iter().map(|f| &f.code).collect::<Vec<_>>(),
         });
-        tx.execute(
-            "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, 'diagnostic_recorded', ?4)",
-            params![job_id, at, actor, detail.to_string()],
-        )?;
+        append_event(tx, job_id, &at, &actor, "diagnostic_recorded", &detail)?;
         tx.execute("UPDATE jobs SET updated_at = ?1 WHERE id = ?2", params![at, job_id])?;
         Ok(run_id)
     })?;

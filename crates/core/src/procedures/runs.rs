@@ -12,7 +12,7 @@ use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
 use crate::attachments;
 use crate::diagnostics::Severity;
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::move_status;
+use crate::jobs::{append_event, move_status};
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
 use crate::store::{timestamp, Store};
@@ -106,7 +106,7 @@ pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> 
         )?;
         let run = tx.last_insert_rowid();
         let detail = json!({ "run": run, "procedure": procedure.id, "version": procedure.version });
-        job_event(tx, job_id, &at, &actor, "procedure_started", &detail)?;
+        append_event(tx, job_id, &at, &actor, "procedure_started", &detail)?;
         Ok(run)
     })?;
     state(store, id)
@@ -287,7 +287,7 @@ fn move_on(tx: &Transaction, run: &RunState, step: &Step, next: Option<Next>, at
                 params![at, outcome_name.as_str(), run.id],
             )?;
             let detail = json!({ "run": run.id, "procedure": run.procedure.id, "outcome": outcome });
-            job_event(tx, run.job_id, at, actor, "procedure_finished", &detail)?;
+            append_event(tx, run.job_id, at, actor, "procedure_finished", &detail)?;
             apply_outcome(tx, run, outcome, at, actor)?;
         }
     }
@@ -307,7 +307,7 @@ fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, a
     match move_status(tx, StatusFlow::shipped()?, run.job_id, to, Some(&reason), actor, at) {
         Err(CoreError::IllegalTransition { from, to }) => {
             let detail = json!({ "run": run.id, "wanted": to, "from": from });
-            job_event(tx, run.job_id, at, actor, "procedure_status_not_moved", &detail)
+            append_event(tx, run.job_id, at, actor, "procedure_status_not_moved", &detail)
         }
         other => other,
     }
@@ -361,19 +361,4 @@ fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
 fn seconds_between(reached_at: &str, now: OffsetDateTime) -> i64 {
     let format = time::format_description::well_known::Rfc3339;
     OffsetDateTime::parse(reached_at, &format).map_or(0, |reached| (now - reached).whole_seconds().max(0))
-}
-
-fn job_event(
-    tx: &Transaction,
-    job_id: i64,
-    at: &str,
-    actor: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> CoreResult<()> {
-    tx.execute(
-        "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![job_id, at, actor, kind, detail.to_string()],
-    )?;
-    Ok(())
 }
