@@ -105,6 +105,9 @@ pub enum CoreError {
     #[error("the approver must be someone other than the technician who did the work")]
     ApproverDidTheWork,
 
+    #[error("the shop's signing key cannot be used: {0}")]
+    KeyUnusable(String),
+
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
 
@@ -140,6 +143,7 @@ impl CoreError {
             CoreError::StepNotCurrent { .. } => "step_not_current",
             CoreError::GateClosed(_) => "gate_closed",
             CoreError::ApproverDidTheWork => "approver_did_the_work",
+            CoreError::KeyUnusable(_) => "key_unusable",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod bench;
+pub mod certificates;
 pub mod costs;
 pub mod diagnostics;
 pub mod error;

@@ -140,6 +140,7 @@ export const en = {
   'error.data_dir_unusable': 'The data folder cannot be used.',
   'error.unexpected': 'Something went wrong: {message}',
   'startup.failed': 'Revive cannot open its job store',
+  'error.key_unusable': "The shop's signing key cannot be used.",
   'job.procedureFilesInvalid': 'These procedure files have mistakes and are not offered:',
   'event.part_added': 'Part added: {part} × {quantity}',
   'event.part_removed': 'Part removed: {part}',

@@ -142,6 +142,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.data_dir_unusable': '无法使用数据目录。',
   'error.unexpected': '出现错误：{message}',
   'startup.failed': 'Revive 无法打开工单数据库',
+  'error.key_unusable': "无法使用本店的签名密钥。",
   'job.procedureFilesInvalid': '以下流程文件有错误，未提供使用：',
   'event.part_added': '添加配件：{part} × {quantity}',
   'event.part_removed': '移除配件：{part}',

@@ -1,0 +1,129 @@
+//! The shop's key and signed documents: tampering with any field or byte, or checking with another
+//! shop's key, is detected.
+
+use revive_core::certificates::{canonical, ShopKey, Verdict, KEY_FILE};
+use revive_core::CoreError;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+fn document() -> serde_json::Value {
+    json!({
+        "number": "RC-2026-000001",
+        "shop": { "name": "深圳 GPU 复活工坊", "address": "华强北 Futian, Shenzhen" },
+        "gpu": { "model": "h100-sxm5-80gb", "serial": "1654922012345", "uuid": "GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d" },
+        "findingsCleared": ["remap_pending", "ecc_volatile_uncorrected"],
+        "maxTemperatureC": 71,
+        "warrantyDays": 90,
+        "simulated": false
+    })
+}
+
+#[test]
+fn the_key_is_made_once_and_kept_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let again = ShopKey::load_or_create(dir.path()).unwrap();
+    assert_eq!(key.public_key(), again.public_key());
+    assert_eq!(key.fingerprint().len(), 19);
+    let file = dir.path().join(KEY_FILE);
+    assert_eq!(std::fs::read(&file).unwrap().len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    std::fs::write(&file, b"short").unwrap();
+    assert!(matches!(ShopKey::load_or_create(dir.path()), Err(CoreError::KeyUnusable(_))));
+}
+
+#[test]
+fn a_signed_document_verifies_and_canonical_form_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let signed = key.sign(&document()).unwrap();
+    assert_eq!(signed.verify(&key.public_key()), Verdict::Valid);
+    assert_eq!(signed.document, canonical(&document()).unwrap());
+    assert!(signed.document.starts_with(r#"{"findingsCleared":"#), "keys are sorted: {}", signed.document);
+    assert_eq!(key.sign(&document()).unwrap(), signed, "Ed25519 signs deterministically");
+}
+
+#[test]
+fn every_changed_field_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let signed = key.sign(&document()).unwrap();
+    let original = document();
+    let mut paths = Vec::new();
+    fn leaves(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| leaves(v, format!("{path}/{k}"), out)),
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().for_each(|(i, v)| leaves(v, format!("{path}/{i}"), out))
+            }
+            _ => out.push(path),
+        }
+    }
+    leaves(&original, String::new(), &mut paths);
+    assert!(paths.len() >= 9);
+    for path in paths {
+        let mut altered = original.clone();
+        let field = altered.pointer_mut(&path).unwrap();
+        *field = match field {
+            serde_json::Value::String(s) => format!("{s}x").into(),
+            serde_json::Value::Number(n) => (n.as_i64().unwrap() + 1).into(),
+            serde_json::Value::Bool(b) => (!*b).into(),
+            other => panic!("{other:?}"),
+        };
+        // A forger who recomputes the hash still cannot make the signature fit.
+        let mut forged = signed.clone();
+        forged.document = canonical(&altered).unwrap();
+        forged.sha256 = format!("{:x}", Sha256::digest(forged.document.as_bytes()));
+        assert!(matches!(forged.verify(&key.public_key()), Verdict::Invalid(_)), "{path} went unnoticed");
+        let mut lazy = signed.clone();
+        lazy.document = canonical(&altered).unwrap();
+        assert_eq!(lazy.verify(&key.public_key()), Verdict::Invalid("the document does not match its hash".into()));
+    }
+}
+
+#[test]
+fn random_byte_flips_and_other_keys_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let signed = key.sign(&document()).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..500 {
+        let mut bytes = signed.document.clone().into_bytes();
+        let at = next(bytes.len());
+        bytes[at] ^= 1 << next(7);
+        let Ok(text) = String::from_utf8(bytes) else { continue };
+        let mut flipped = signed.clone();
+        flipped.sha256 = format!("{:x}", Sha256::digest(text.as_bytes()));
+        flipped.document = text;
+        assert!(matches!(flipped.verify(&key.public_key()), Verdict::Invalid(_)), "flip at {at} went unnoticed");
+    }
+    for at in [0, 10, 42, 85] {
+        let mut signature = signed.signature.clone().into_bytes();
+        signature[at] = if signature[at] == b'A' { b'B' } else { b'A' };
+        let broken = revive_core::certificates::SignedDocument {
+            signature: String::from_utf8(signature).unwrap(),
+            ..signed.clone()
+        };
+        assert!(matches!(broken.verify(&key.public_key()), Verdict::Invalid(_)));
+    }
+    let other = ShopKey::load_or_create(tempfile::tempdir().unwrap().path()).unwrap();
+    assert_eq!(
+        signed.verify(&other.public_key()),
+        Verdict::Invalid("the signature does not match this shop's key".into())
+    );
+    assert!(matches!(signed.verify("not a key"), Verdict::Invalid(_)));
+    let mut pretty = signed.clone();
+    pretty.document = serde_json::to_string_pretty(&document()).unwrap();
+    pretty.sha256 = format!("{:x}", Sha256::digest(pretty.document.as_bytes()));
+    assert_eq!(pretty.verify(&key.public_key()), Verdict::Invalid("the document is not canonical JSON".into()));
+}
