@@ -47,6 +47,8 @@ pub enum Field {
     Part,
     Minutes,
     LaborRate,
+    WarrantyDays,
+    Certificate,
 }
 
 /// What is wrong with the field.
@@ -108,6 +110,9 @@ pub enum CoreError {
     #[error("the shop's signing key cannot be used: {0}")]
     KeyUnusable(String),
 
+    #[error("the job cannot have a certificate yet: {0}")]
+    CertificateNotReady(&'static str),
+
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
 
@@ -144,6 +149,7 @@ impl CoreError {
             CoreError::GateClosed(_) => "gate_closed",
             CoreError::ApproverDidTheWork => "approver_did_the_work",
             CoreError::KeyUnusable(_) => "key_unusable",
+            CoreError::CertificateNotReady(_) => "certificate_not_ready",
         }
     }
 }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/001_jobs.sql")),
     M::up(include_str!("migrations/002_diagnostic_runs.sql")),
     M::up(include_str!("migrations/003_procedure_runs.sql")),
+    M::up(include_str!("migrations/004_certificates.sql")),
 ];
 
 /// The schema version this build writes.

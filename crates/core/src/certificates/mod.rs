@@ -2,6 +2,8 @@
 //! of a certificate's content, so anyone with the shop's public key can check offline that a
 //! certificate is the one the shop issued, unaltered.
 
+mod issue;
 mod signing;
 
+pub use issue::{for_job, get, issue, Certificate, CertificateDocument, CertificateLanguage, MAX_WARRANTY_DAYS};
 pub use signing::{canonical, ShopKey, SignedDocument, Verdict, KEY_FILE};

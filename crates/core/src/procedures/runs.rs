@@ -70,6 +70,7 @@ pub struct RunState {
     pub job_id: i64,
     /// The procedure exactly as it was when the run started.
     pub procedure: Procedure,
+    pub started_at: String,
     pub started_by: String,
     pub current_step: Option<String>,
     pub step_reached_at: Option<String>,
@@ -119,13 +120,15 @@ pub fn state(store: &Store, run_id: i64) -> CoreResult<RunState> {
 
 /// The runs of a job, oldest first.
 pub fn for_job(store: &Store, job_id: i64) -> CoreResult<Vec<RunState>> {
-    store.read(|tx| {
-        let ids: Vec<i64> = tx
-            .prepare("SELECT id FROM procedure_runs WHERE job_id = ?1 ORDER BY id")?
-            .query_map([job_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        ids.into_iter().map(|id| load(tx, id)).collect()
-    })
+    store.read(|tx| for_job_in(tx, job_id))
+}
+
+pub(crate) fn for_job_in(tx: &Transaction, job_id: i64) -> CoreResult<Vec<RunState>> {
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM procedure_runs WHERE job_id = ?1 ORDER BY id")?
+        .query_map([job_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.into_iter().map(|id| load(tx, id)).collect()
 }
 
 /// Answers the step the run is on, then moves it on: to a branch, the next step, or its end.
@@ -314,17 +317,17 @@ fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, a
 }
 
 fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
-    type Row = (i64, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+    type Row = (i64, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
     let row: Row = tx
         .query_row(
-            "SELECT job_id, definition, started_by, current_step, step_reached_at, finished_at, outcome
+            "SELECT job_id, definition, started_at, started_by, current_step, step_reached_at, finished_at, outcome
              FROM procedure_runs WHERE id = ?1",
             [run_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
         )
         .optional()?
         .ok_or(CoreError::RunNotFound(run_id))?;
-    let (job_id, definition, started_by, current_step, step_reached_at, finished_at, outcome) = row;
+    let (job_id, definition, started_at, started_by, current_step, step_reached_at, finished_at, outcome) = row;
     let results: Vec<StepResult> = tx
         .prepare(
             "SELECT visit, step_id, answer, passed, note, actor, answered_at, seconds
@@ -348,6 +351,7 @@ fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
         id: run_id,
         job_id,
         procedure: serde_json::from_str(&definition)?,
+        started_at,
         started_by,
         current_step,
         step_reached_at,

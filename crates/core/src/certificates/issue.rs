@@ -1,0 +1,308 @@
+//! Issuing a certificate for a job: only after final QA with an approver's sign-off and a clean
+//! release reading; the content comes from the job's own records, is signed with the shop's key,
+//! and is stored unchangeable. Re-issuing makes a new number and marks the old one superseded.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{ShopKey, SignedDocument};
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::append_event;
+use crate::models::ModelCatalog;
+use crate::procedures::{Role, StepKind};
+use crate::settings::Settings;
+use crate::store::{timestamp, Store};
+
+pub const MAX_WARRANTY_DAYS: u32 = 3 * 365;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateLanguage {
+    En,
+    ZhCn,
+    Both,
+}
+
+/// Everything the certificate states; its canonical JSON is what is signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateDocument {
+    pub schema: u32,
+    pub number: String,
+    pub issued_at: String,
+    pub supersedes: Option<String>,
+    pub language: CertificateLanguage,
+    pub shop: serde_json::Value,
+    pub ticket: String,
+    pub customer: String,
+    pub gpu: serde_json::Value,
+    /// Serial and UUID at release equal those at intake.
+    pub identity_matches_intake: bool,
+    pub symptoms: String,
+    pub findings_at_intake: Vec<String>,
+    pub findings_at_release: Vec<String>,
+    pub findings_cleared: Vec<String>,
+    pub procedures: Vec<serde_json::Value>,
+    pub parts: Vec<serde_json::Value>,
+    pub release_evidence: serde_json::Value,
+    pub technician: String,
+    pub approver: String,
+    pub warranty_days: u32,
+    /// Any reading came from the simulated bench: the certificate says so and proves nothing real.
+    pub simulated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Certificate {
+    pub number: String,
+    pub job_id: i64,
+    pub issued_at: String,
+    pub issued_by: String,
+    pub signed: SignedDocument,
+    pub public_key: String,
+    pub superseded_by: Option<String>,
+}
+
+/// Issues the job's certificate (or a new one superseding the current).
+pub fn issue(
+    store: &Store,
+    data_dir: &Path,
+    job_id: i64,
+    warranty_days: u32,
+    language: CertificateLanguage,
+    actor: &str,
+) -> CoreResult<Certificate> {
+    if !(1..=MAX_WARRANTY_DAYS).contains(&warranty_days) {
+        return Err(CoreError::invalid(
+            Field::WarrantyDays,
+            Problem::OutOfRange { min: 1, max: u64::from(MAX_WARRANTY_DAYS) },
+        ));
+    }
+    let key = ShopKey::load_or_create(data_dir)?;
+    let number = store.write(|tx, now| {
+        let actor = Settings::technician_for(tx, actor)?;
+        let (document, previous) = assemble(tx, job_id, now, warranty_days, language)?;
+        let signed = key.sign(&document)?;
+        let at = timestamp(now);
+        tx.execute(
+            "INSERT INTO certificates (number, job_id, issued_at, issued_by, document, sha256, signature, public_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                document.number,
+                job_id,
+                at,
+                actor,
+                signed.document,
+                signed.sha256,
+                signed.signature,
+                key.public_key()
+            ],
+        )?;
+        if let Some(previous) = &previous {
+            tx.execute(
+                "UPDATE certificates SET superseded_by = ?1 WHERE number = ?2",
+                params![document.number, previous],
+            )?;
+        }
+        let detail = json!({ "number": document.number, "supersedes": previous, "sha256": signed.sha256 });
+        append_event(tx, job_id, &at, &actor, "certificate_issued", &detail)?;
+        Ok(document.number)
+    })?;
+    get(store, &number)
+}
+
+pub fn get(store: &Store, number: &str) -> CoreResult<Certificate> {
+    store.read(|tx| {
+        tx.query_row(
+            "SELECT number, job_id, issued_at, issued_by, document, sha256, signature, public_key, superseded_by
+             FROM certificates WHERE number = ?1",
+            [number],
+            |r| {
+                Ok(Certificate {
+                    number: r.get(0)?,
+                    job_id: r.get(1)?,
+                    issued_at: r.get(2)?,
+                    issued_by: r.get(3)?,
+                    signed: SignedDocument { document: r.get(4)?, sha256: r.get(5)?, signature: r.get(6)? },
+                    public_key: r.get(7)?,
+                    superseded_by: r.get(8)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or(CoreError::invalid(Field::Certificate, Problem::Unknown))
+    })
+}
+
+/// The job's certificates, oldest first.
+pub fn for_job(store: &Store, job_id: i64) -> CoreResult<Vec<Certificate>> {
+    let numbers: Vec<String> = store.read(|tx| {
+        Ok(tx
+            .prepare("SELECT number FROM certificates WHERE job_id = ?1 ORDER BY issued_at, number")?
+            .query_map([job_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    })?;
+    numbers.iter().map(|number| get(store, number)).collect()
+}
+
+fn not_ready(reason: &'static str) -> CoreError {
+    CoreError::CertificateNotReady(reason)
+}
+
+fn codes(findings_json: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<serde_json::Value>>(findings_json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| f["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn assemble(
+    tx: &Transaction,
+    job_id: i64,
+    now: OffsetDateTime,
+    warranty_days: u32,
+    language: CertificateLanguage,
+) -> CoreResult<(CertificateDocument, Option<String>)> {
+    type JobRow = (String, String, String, String, Option<String>, Option<String>, String);
+    let (ticket, customer, model_id, serial, uuid, part_number, symptoms): JobRow = tx
+        .query_row(
+            "SELECT j.ticket, c.name, j.model_id, j.board_serial, j.gpu_uuid, j.board_part_number, j.symptom_observed
+             FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?1",
+            [job_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+        .optional()?
+        .ok_or(CoreError::JobNotFound(job_id))?;
+
+    // Final QA: a finished, repaired run whose procedure has an approver sign-off that was given.
+    let runs = crate::procedures::runs::for_job_in(tx, job_id)?;
+    let qa = runs
+        .iter()
+        .rev()
+        .find(|run| {
+            run.outcome == Some(crate::procedures::Outcome::Repaired)
+                && run.procedure.steps.iter().any(|s| s.kind == StepKind::SignOff { role: Role::Approver })
+        })
+        .ok_or(not_ready("final_qa_missing"))?;
+    let signer = |role: Role| {
+        qa.procedure
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::SignOff { role })
+            .find_map(|s| qa.results.iter().rev().find(|r| r.step_id == s.id).map(|r| r.actor.clone()))
+    };
+    let approver = signer(Role::Approver).ok_or(not_ready("final_qa_missing"))?;
+    let technician = signer(Role::Technician).unwrap_or_else(|| qa.started_by.clone());
+
+    // Diagnostic runs: the first is the intake evidence, the latest the release reading.
+    type RunRow = (String, String, bool, String);
+    let diagnostics: Vec<RunRow> = tx
+        .prepare("SELECT recorded_at, reading, simulated, findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id")?
+        .query_map([job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let (first, release) = match (diagnostics.first(), diagnostics.last()) {
+        (Some(first), Some(release)) if release.0 >= qa.started_at => (first, release),
+        _ => return Err(not_ready("release_reading_missing")),
+    };
+    let release_reading: serde_json::Value = serde_json::from_str(&release.1)?;
+    let release_findings = codes(&release.3);
+    let critical =
+        serde_json::from_str::<Vec<serde_json::Value>>(&release.3)?.iter().any(|f| f["severity"] == "critical");
+    if critical {
+        return Err(not_ready("release_has_critical_findings"));
+    }
+    let intake_findings = codes(&first.3);
+    let cleared: Vec<String> = intake_findings.iter().filter(|c| !release_findings.contains(c)).cloned().collect();
+    let identity = &release_reading["identity"];
+    let identity_matches_intake = identity["serial"].as_str() == Some(serial.as_str())
+        && uuid.as_deref().is_none_or(|u| identity["uuid"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(u)));
+    let ecc_delta = |path: &str| {
+        let value = |reading: &str| serde_json::from_str::<serde_json::Value>(reading).ok()?.pointer(path)?.as_i64();
+        Some(value(&release.1)? - value(&first.1)?)
+    };
+    let release_evidence = json!({
+        "recordedAt": release.0,
+        "temperatureC": release_reading.pointer("/health/temperatureC"),
+        "memoryTemperatureC": release_reading.pointer("/health/memoryTemperatureC"),
+        "powerW": release_reading.pointer("/health/powerW"),
+        "eccAggregateUncorrectedDelta": ecc_delta("/health/ecc/aggregateUncorrected"),
+        "remappedRowsDelta": ecc_delta("/health/remappedRows/uncorrectable"),
+        "xidCount": diagnostics.iter().map(|d| codes(&d.3).iter().filter(|c| c.starts_with("xid_")).count()).sum::<usize>(),
+    });
+    let simulated = diagnostics.iter().any(|d| d.2);
+
+    let settings = Settings::load_in(tx)?;
+    let model_name = ModelCatalog::shipped()?.get(&model_id).map(|m| m.name.clone()).unwrap_or(model_id.clone());
+    let gpu = json!({
+        "model": model_id,
+        "modelName": model_name,
+        "serial": serial,
+        "uuid": identity["uuid"],
+        "boardPartNumber": identity["boardPartNumber"].as_str().map(str::to_owned).or(part_number),
+        "vbios": identity["vbiosVersion"],
+        "inforom": identity["inforomImageVersion"],
+    });
+    let procedures = runs
+        .iter()
+        .filter(|r| r.outcome.is_some())
+        .map(|r| json!({ "id": r.procedure.id, "version": r.procedure.version, "outcome": r.outcome }))
+        .collect();
+    let parts = tx
+        .prepare("SELECT part_number, description, quantity FROM job_parts WHERE job_id = ?1 ORDER BY id")?
+        .query_map([job_id], |r| {
+            Ok(json!({ "partNumber": r.get::<_, String>(0)?, "description": r.get::<_, String>(1)?, "quantity": r.get::<_, i64>(2)? }))
+        })?
+        .collect::<Result<_, _>>()?;
+    let previous: Option<String> = tx
+        .query_row("SELECT number FROM certificates WHERE job_id = ?1 AND superseded_by IS NULL", [job_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let document = CertificateDocument {
+        schema: 1,
+        number: next_number(tx, now)?,
+        issued_at: timestamp(now),
+        supersedes: previous.clone(),
+        language,
+        shop: json!({ "name": settings.shop_name, "address": settings.shop_address }),
+        ticket,
+        customer,
+        gpu,
+        identity_matches_intake,
+        symptoms,
+        findings_at_intake: unique(intake_findings),
+        findings_at_release: unique(release_findings),
+        findings_cleared: unique(cleared),
+        procedures,
+        parts,
+        release_evidence,
+        technician,
+        approver,
+        warranty_days,
+        simulated,
+    };
+    Ok((document, previous))
+}
+
+fn unique(codes: Vec<String>) -> Vec<String> {
+    codes.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// `RC-<year>-<6 digits>`, sequential per year, never reused.
+fn next_number(tx: &Transaction, now: OffsetDateTime) -> CoreResult<String> {
+    let year = now.year();
+    let number: i64 = tx.query_row(
+        "INSERT INTO certificate_counters (year, last) VALUES (?1, 1)
+         ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        [year],
+        |r| r.get(0),
+    )?;
+    Ok(format!("RC-{year}-{number:06}"))
+}

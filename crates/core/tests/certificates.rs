@@ -1,0 +1,98 @@
+//! Issuing certificates: only after QA with an approver and a clean release reading; signed,
+//! verifiable, immutable; a re-issue supersedes.
+
+mod common;
+
+use common::{hold_bench, open, take_in_h100, TECH};
+use revive_core::attachments::attach_photo;
+use revive_core::bench::GpuProvider;
+use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
+use revive_core::procedures::parse;
+use revive_core::procedures::runs::{self, Answer};
+use revive_core::runs::{record, RunEvidence};
+use revive_core::settings::{Settings, SettingsForm};
+use revive_core::store::Store;
+use revive_core::{CoreError, Field, Problem};
+
+fn diagnose(store: &Store, job: i64, scenario: &str) {
+    let snapshot = open(scenario).unwrap().snapshot().unwrap();
+    let evidence = RunEvidence {
+        snapshot: &snapshot,
+        gpu_index: 0,
+        scenario: Some(scenario),
+        telemetry: &[],
+        xid_findings: vec![],
+    };
+    record(store, job, &evidence, TECH).unwrap();
+}
+
+fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures/final-qa-burn-in.toml");
+    let procedure = parse("final-qa-burn-in", &std::fs::read_to_string(path).unwrap()).unwrap();
+    let run = runs::start(store, job, &procedure, TECH).unwrap();
+    let answer = |step: &str, answer: Answer, who: &str| runs::answer(store, run.id, step, &answer, "", who).unwrap();
+    answer("burn-in", Answer::Measure { value: 0.0 }, TECH);
+    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, TECH);
+    diagnose(store, job, "h100-healthy");
+    answer("release-reading", Answer::Confirm, TECH);
+    let photos = [1u8, 2].map(|n| attach_photo(store, dir, job, &[0xFF, 0xD8, 0xFF, n], TECH).unwrap());
+    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, TECH);
+    answer("technician-qc", Answer::Confirm, TECH);
+    answer("approver-qc", Answer::Confirm, "Zhang Min");
+}
+
+#[test]
+fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).unwrap();
+    let job = take_in_h100(&store);
+    let settings = SettingsForm {
+        shop_name: "深圳 GPU 复活工坊".into(),
+        shop_address: "华强北, Futian, Shenzhen".into(),
+        language: "zh-CN".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    diagnose(&store, job, "h100-remap-pending");
+    let early = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
+    assert!(matches!(early, CoreError::CertificateNotReady("final_qa_missing")));
+
+    final_qa(&store, dir.path(), job);
+    let certificate = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap();
+    assert!(certificate.number.starts_with("RC-") && certificate.number.ends_with("-000001"));
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    assert_eq!(certificate.public_key, key.public_key());
+    assert_eq!(certificate.signed.verify(&key.public_key()), Verdict::Valid);
+    let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
+    assert_eq!((document.technician.as_str(), document.approver.as_str()), (TECH, "Zhang Min"));
+    assert!(document.findings_cleared.contains(&"remap_pending".to_owned()));
+    assert!(document.findings_at_release.is_empty());
+    assert!(document.identity_matches_intake && document.simulated);
+    assert_eq!(document.shop["name"], "深圳 GPU 复活工坊");
+    assert_eq!(document.gpu["serial"], "1654922012345");
+    assert_eq!(document.procedures[0]["id"], "final-qa-burn-in");
+
+    let rewrite = store.write(|tx, _| Ok(tx.execute("UPDATE certificates SET document = '{}'", [])?));
+    assert!(rewrite.is_err(), "an issued certificate never changes");
+    assert!(store.write(|tx, _| Ok(tx.execute("DELETE FROM certificates", [])?)).is_err());
+
+    let reissued = certificates::issue(&store, dir.path(), job, 180, CertificateLanguage::En, TECH).unwrap();
+    assert!(reissued.number.ends_with("-000002"));
+    let old = certificates::get(&store, &certificate.number).unwrap();
+    assert_eq!(old.superseded_by.as_deref(), Some(reissued.number.as_str()));
+    let document: CertificateDocument = serde_json::from_str(&reissued.signed.document).unwrap();
+    assert_eq!(document.supersedes.as_deref(), Some(certificate.number.as_str()));
+    assert_eq!(certificates::for_job(&store, job).unwrap().len(), 2);
+
+    assert!(matches!(
+        certificates::issue(&store, dir.path(), job, 0, CertificateLanguage::En, TECH).unwrap_err(),
+        CoreError::Invalid { field: Field::WarrantyDays, problem: Problem::OutOfRange { .. } }
+    ));
+    // A release reading that is not clean stops a certificate.
+    diagnose(&store, job, "h100-remap-pending");
+    let dirty = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap_err();
+    assert!(matches!(dirty, CoreError::CertificateNotReady("release_has_critical_findings")));
+}
