@@ -34,7 +34,7 @@ test-ui:
 
 test-e2e: app
 	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=$(CURDIR)/$(APP) \
-		$(XVFB) dbus-run-session -- node --test --test-concurrency=1 tests/e2e/
+		timeout --kill-after=10 1200 $(XVFB) dbus-run-session -- node --test --test-concurrency=1 --test-force-exit tests/e2e/
 
 clean:
 	cargo clean

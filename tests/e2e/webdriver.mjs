@@ -18,7 +18,8 @@ export async function startBench() {
   const dataDir = mkdtempSync(join(tmpdir(), 'revive-e2e-'));
   const driver = spawn('tauri-driver', ['--port', String(PORT), '--native-port', String(PORT + 1)], {
     env: { ...process.env, REVIVE_DATA_DIR: dataDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Nothing inherited: a WebKit helper that outlives the app must not hold the test runner's pipes open.
+    stdio: 'ignore',
   });
   const base = `http://127.0.0.1:${PORT}`;
   for (let attempt = 0; ; attempt++) {
