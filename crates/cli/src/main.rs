@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use revive_core::bench::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider};
+use revive_core::certificates::{SignedDocument, Verdict};
 use revive_core::diagnostics::{
     judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, Severity, Text, XidCatalog,
 };
@@ -24,7 +25,7 @@ macro_rules! say {
 }
 
 const EXIT_CODES: &str = "\
-Exit status: 0 nothing to report, 1 warnings, 3 critical findings,
+Exit status: 0 nothing to report (verify: valid), 1 warnings (verify: invalid), 3 critical findings,
              4 the bench cannot be read (no driver, driver not loaded, no permission),
              5 the input file cannot be read, 2 bad arguments.";
 
@@ -55,6 +56,14 @@ enum Command {
     Procedures {
         #[command(subcommand)]
         action: ProceduresAction,
+    },
+    /// Check a signed certificate document offline against the shop's public key.
+    Verify {
+        /// The signed document (JSON with `document`, `sha256`, `signature`).
+        file: PathBuf,
+        /// The shop's public key (base64url), as printed by the shop.
+        #[arg(long, value_name = "KEY")]
+        public_key: String,
     },
     /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
     XidImport {
@@ -102,8 +111,28 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose(json, nvml_lib, scenario, lang),
         Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
+        Command::Verify { file, public_key } => verify(&file, &public_key),
         Command::Procedures { action: ProceduresAction::List { dir } } => list_procedures(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => check_procedures(&files),
+    }
+}
+
+/// 0 valid, 1 invalid (with why), 5 unreadable.
+fn verify(file: &PathBuf, public_key: &str) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => return fail(5, format!("cannot read {}: {error}", file.display())),
+    };
+    let signed: SignedDocument = match serde_json::from_str(&text) {
+        Ok(signed) => signed,
+        Err(error) => return fail(1, format!("invalid: not a signed certificate document ({error})")),
+    };
+    match signed.verify(public_key) {
+        Verdict::Valid => {
+            emit(&format!("valid: {} (sha256 {})\n", file.display(), signed.sha256));
+            ExitCode::SUCCESS
+        }
+        Verdict::Invalid(reason) => fail(1, format!("invalid: {reason}")),
     }
 }
 

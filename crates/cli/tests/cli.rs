@@ -98,3 +98,28 @@ fn procedures_are_listed_and_checked() {
     assert_eq!(code, 5);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn verify_says_valid_or_why_not() {
+    let dir = std::env::temp_dir().join(format!("revive-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = revive_core::certificates::ShopKey::load_or_create(&dir).unwrap();
+    let signed = key.sign(&serde_json::json!({ "number": "RC-2026-000001", "serial": "1654922012345" })).unwrap();
+    let file = dir.join("certificate.json");
+    std::fs::write(&file, serde_json::to_string(&signed).unwrap()).unwrap();
+    let (code, out, _) = revive(&["verify", file.to_str().unwrap(), "--public-key", &key.public_key()]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("valid:"), "{out}");
+
+    let tampered = dir.join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_string(&signed).unwrap().replace("000001", "000009")).unwrap();
+    let (code, _, err) = revive(&["verify", tampered.to_str().unwrap(), "--public-key", &key.public_key()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid: the document does not match its hash"), "{err}");
+
+    let other = revive_core::certificates::ShopKey::load_or_create(&dir.join("other")).unwrap();
+    let (code, _, err) = revive(&["verify", file.to_str().unwrap(), "--public-key", &other.public_key()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not match this shop's key"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -34,6 +34,7 @@ impl ShopKey {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
                 getrandom::fill(&mut seed).map_err(|e| CoreError::KeyUnusable(e.to_string()))?;
+                std::fs::create_dir_all(data_dir)?;
                 write_private(&path, &seed)?;
                 Ok(ShopKey { signing: SigningKey::from_bytes(&seed) })
             }
