@@ -12,18 +12,36 @@ use revive_core::procedures::runs::{self, Answer};
 use revive_core::runs::{record, RunEvidence};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::Store;
+use revive_core::telemetry::Sample;
 use revive_core::{CoreError, Field, Problem};
 
 fn diagnose(store: &Store, job: i64, scenario: &str) {
+    diagnose_with(store, job, scenario, &[]);
+}
+
+fn diagnose_with(store: &Store, job: i64, scenario: &str, telemetry: &[Sample]) {
     let snapshot = open(scenario).unwrap().snapshot().unwrap();
-    let evidence = RunEvidence {
-        snapshot: &snapshot,
-        gpu_index: 0,
-        scenario: Some(scenario),
-        telemetry: &[],
-        xid_findings: vec![],
-    };
+    let evidence =
+        RunEvidence { snapshot: &snapshot, gpu_index: 0, scenario: Some(scenario), telemetry, xid_findings: vec![] };
     record(store, job, &evidence, TECH).unwrap();
+}
+
+/// What burn-in looked like on the bench: hot and drawing near the power limit.
+fn burn_in_telemetry() -> Vec<Sample> {
+    (0..120u32)
+        .map(|second| Sample {
+            at_ms: 1_764_300_000_000 + u64::from(second) * 1000,
+            gpu: 0,
+            temperature_c: Some(60 + second % 24),
+            memory_temperature_c: Some(70 + second % 18),
+            power_w: Some(600.0 + f64::from(second % 91)),
+            sm_clock_mhz: Some(1980),
+            pcie_generation: Some(5),
+            pcie_width: Some(16),
+            clock_event_reasons: 0,
+            lost: false,
+        })
+        .collect()
 }
 
 fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
@@ -33,7 +51,7 @@ fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
     let answer = |step: &str, answer: Answer, who: &str| runs::answer(store, run.id, step, &answer, "", who).unwrap();
     answer("burn-in", Answer::Measure { value: 0.0 }, TECH);
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, TECH);
-    diagnose(store, job, "h100-healthy");
+    diagnose_with(store, job, "h100-healthy", &burn_in_telemetry());
     answer("release-reading", Answer::Confirm, TECH);
     let photos = [1u8, 2].map(|n| attach_photo(store, dir, job, &[0xFF, 0xD8, 0xFF, n], TECH).unwrap());
     answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, TECH);
@@ -74,6 +92,12 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     assert_eq!(document.shop["name"], "深圳 GPU 复活工坊");
     assert_eq!(document.gpu["serial"], "1654922012345");
     assert_eq!(document.procedures[0]["id"], "final-qa-burn-in");
+    let evidence = &document.release_evidence;
+    assert_eq!(
+        (evidence["maxTemperatureC"].as_f64(), evidence["maxMemoryTemperatureC"].as_f64()),
+        (Some(83.0), Some(87.0))
+    );
+    assert_eq!((evidence["maxPowerW"].as_f64(), evidence["telemetrySamples"].as_u64()), (Some(690.0), Some(120)));
 
     let rewrite = store.write(|tx, _| Ok(tx.execute("UPDATE certificates SET document = '{}'", [])?));
     assert!(rewrite.is_err(), "an issued certificate never changes");

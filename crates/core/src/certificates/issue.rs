@@ -227,11 +227,15 @@ fn assemble(
         let value = |reading: &str| serde_json::from_str::<serde_json::Value>(reading).ok()?.pointer(path)?.as_i64();
         Some(value(&release.1)? - value(&first.1)?)
     };
+    let peaks = telemetry_peaks(tx, job_id, &qa.started_at)?;
+    let reading_f64 = |path: &str| release_reading.pointer(path).and_then(serde_json::Value::as_f64);
+    let peak = |from_telemetry: Option<f64>, path: &str| max_of(from_telemetry, reading_f64(path));
     let release_evidence = json!({
         "recordedAt": release.0,
-        "temperatureC": release_reading.pointer("/health/temperatureC"),
-        "memoryTemperatureC": release_reading.pointer("/health/memoryTemperatureC"),
-        "powerW": release_reading.pointer("/health/powerW"),
+        "telemetrySamples": peaks.samples,
+        "maxTemperatureC": peak(peaks.temperature, "/health/temperatureC"),
+        "maxMemoryTemperatureC": peak(peaks.memory_temperature, "/health/memoryTemperatureC"),
+        "maxPowerW": peak(peaks.power, "/health/powerW"),
         "eccAggregateUncorrectedDelta": ecc_delta("/health/ecc/aggregateUncorrected"),
         "remappedRowsDelta": ecc_delta("/health/remappedRows/uncorrectable"),
         "xidCount": diagnostics.iter().map(|d| codes(&d.3).iter().filter(|c| c.starts_with("xid_")).count()).sum::<usize>(),
@@ -289,6 +293,43 @@ fn assemble(
         simulated,
     };
     Ok((document, previous))
+}
+
+/// The highest readings in the telemetry stored with the job's runs since final QA started: what
+/// the card reached under burn-in, not only at the moment of the release reading.
+#[derive(Default)]
+struct Peaks {
+    samples: usize,
+    temperature: Option<f64>,
+    memory_temperature: Option<f64>,
+    power: Option<f64>,
+}
+
+fn telemetry_peaks(tx: &Transaction, job_id: i64, since: &str) -> CoreResult<Peaks> {
+    let stored: Vec<(u32, Vec<u8>)> = tx
+        .prepare(
+            "SELECT r.gpu_index, t.packed FROM diagnostic_runs r JOIN run_telemetry t ON t.run_id = r.id
+             WHERE r.job_id = ?1 AND r.recorded_at >= ?2",
+        )?
+        .query_map(params![job_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut peaks = Peaks::default();
+    for (gpu, packed) in stored {
+        for sample in crate::telemetry::unpack(&packed, gpu)?.into_iter().filter(|s| !s.lost) {
+            peaks.samples += 1;
+            peaks.temperature = max_of(peaks.temperature, sample.temperature_c.map(f64::from));
+            peaks.memory_temperature = max_of(peaks.memory_temperature, sample.memory_temperature_c.map(f64::from));
+            peaks.power = max_of(peaks.power, sample.power_w);
+        }
+    }
+    Ok(peaks)
+}
+
+fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn unique(codes: Vec<String>) -> Vec<String> {
