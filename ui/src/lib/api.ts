@@ -319,6 +319,7 @@ export interface RunState {
   id: number;
   jobId: number;
   procedure: Procedure;
+  startedAt: string;
   startedBy: string;
   currentStep: string | null;
   stepReachedAt: string | null;
