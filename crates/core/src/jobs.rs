@@ -26,6 +26,8 @@ pub struct JobSummary {
     pub id: i64,
     pub ticket: String,
     pub status: Status,
+    /// Not yet returned, scrapped or sent for RMA: work can still be recorded on it.
+    pub open: bool,
     pub customer_name: String,
     pub model_id: String,
     pub board_serial: String,
@@ -165,10 +167,12 @@ impl<'a> Jobs<'a> {
             )?;
             let pattern = needle.as_deref().map(text::like_pattern);
             let rows = statement.query_map(params![pattern, status.map(Status::id), LIST_LIMIT], |row| {
+                let status = stored_status(row, 2)?;
                 Ok(JobSummary {
                     id: row.get(0)?,
                     ticket: row.get(1)?,
-                    status: stored_status(row, 2)?,
+                    status,
+                    open: !self.flow.is_terminal(status),
                     customer_name: row.get(3)?,
                     model_id: row.get(4)?,
                     board_serial: row.get(5)?,

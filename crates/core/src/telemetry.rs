@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::bench::{GpuProvider, NvmlProvider};
+use crate::bench::{clock_event_reason_names, GpuProvider, NvmlProvider};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::worker::Worker;
 
@@ -34,10 +34,15 @@ pub struct Sample {
     pub sm_clock_mhz: Option<u32>,
     pub pcie_generation: Option<u32>,
     pub pcie_width: Option<u32>,
-    /// NVML clock-event reason bits.
+    /// NVML clock-event reason bits (stored packed); the UI receives their names.
+    #[serde(serialize_with = "reason_names")]
     pub clock_event_reasons: u64,
     /// The GPU did not answer (fell off the bus).
     pub lost: bool,
+}
+
+fn reason_names<S: serde::Serializer>(bits: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(clock_event_reason_names(*bits))
 }
 
 pub fn now_ms() -> u64 {
@@ -207,6 +212,14 @@ mod tests {
         let kept = window.of(2);
         assert_eq!((kept.len(), kept[0].at_ms), (WINDOW_SAMPLES, 5));
         assert!(window.of(0).is_empty());
+    }
+
+    #[test]
+    fn clock_event_reasons_travel_by_name() {
+        let sample = sample(1, 50);
+        let json = serde_json::to_value(sample).unwrap();
+        assert_eq!(json["clockEventReasons"], serde_json::json!(["sw_thermal_slowdown", "hw_thermal_slowdown"]));
+        assert_eq!(clock_event_reason_names(0), Vec::<String>::new());
     }
 
     #[test]

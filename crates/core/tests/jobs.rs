@@ -125,6 +125,12 @@ fn search_finds_by_ticket_serial_or_customer_and_filters_by_status() {
     assert_eq!(found("100%_", ""), ["1654922099999"]);
     assert_eq!(found("9%", ""), Vec::<String>::new());
     assert_eq!(found("", "diagnosing"), ["1654922012345"]);
+    let all = jobs.list(&JobQuery::default()).unwrap();
+    assert!(all.iter().all(|job| job.open), "intake and diagnosing are open");
+    let second = all.iter().find(|job| job.board_serial == "1654922099999").unwrap().id;
+    jobs.change_status(second, &change("scrapped", "Burnt beyond repair"), TECH).unwrap();
+    let scrapped = jobs.list(&JobQuery { text: "099999".into(), status: String::new() }).unwrap();
+    assert!(!scrapped[0].open, "a scrapped job is closed");
     assert_eq!(found("", ""), ["1654922099999", "1654922012345"]);
     assert!(matches!(
         jobs.list(&JobQuery { text: String::new(), status: "fixed".into() }).unwrap_err(),

@@ -86,6 +86,8 @@ export interface JobSummary {
   id: number;
   ticket: string;
   status: Status;
+  /** Not returned, scrapped or sent for RMA. */
+  open: boolean;
   customerName: string;
   modelId: string;
   boardSerial: string;
@@ -212,7 +214,8 @@ export interface Sample {
   smClockMhz: number | null;
   pcieGeneration: number | null;
   pcieWidth: number | null;
-  clockEventReasons: number;
+  /** Names of the clock-event reasons active at this instant. */
+  clockEventReasons: string[];
   lost: boolean;
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { append, emptySeries, reasonNames, WINDOW } from './telemetry';
+import { append, emptySeries, WINDOW } from './telemetry';
 import type { Sample } from './api';
 
 const sample = (atMs: number, temperatureC: number, lost = false): Sample => ({
   atMs, gpu: 0, temperatureC, memoryTemperatureC: temperatureC + 6, powerW: 500, smClockMhz: 1980,
-  pcieGeneration: 5, pcieWidth: 16, clockEventReasons: 0, lost,
+  pcieGeneration: 5, pcieWidth: 16, clockEventReasons: [], lost,
 });
 
 describe('telemetry window', () => {
@@ -21,10 +21,5 @@ describe('telemetry window', () => {
     const series = append(append(emptySeries(), sample(1000, 40)), sample(2000, 0, true));
     expect(series.temperature).toEqual([40, null]);
     expect(series.pcieWidth).toEqual([16, null]);
-  });
-
-  it('names clock-event reasons from their bits', () => {
-    expect(reasonNames(0x60)).toEqual(['sw_thermal_slowdown', 'hw_thermal_slowdown']);
-    expect(reasonNames(0)).toEqual([]);
   });
 });

@@ -33,20 +33,3 @@ export function append(series: Series, sample: Sample): Series {
     pcieWidth: keep(series.pcieWidth, read(sample.pcieWidth)),
   };
 }
-
-/** NVML clock-event reason bits, named as the findings name them. */
-const REASONS: [number, string][] = [
-  [0x1, 'gpu_idle'],
-  [0x2, 'applications_clocks_setting'],
-  [0x4, 'sw_power_cap'],
-  [0x8, 'hw_slowdown'],
-  [0x10, 'sync_boost'],
-  [0x20, 'sw_thermal_slowdown'],
-  [0x40, 'hw_thermal_slowdown'],
-  [0x80, 'hw_power_brake_slowdown'],
-  [0x100, 'display_clock_setting'],
-];
-
-export function reasonNames(bits: number): string[] {
-  return REASONS.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name);
-}

@@ -35,6 +35,24 @@ impl Unavailable {
     }
 }
 
+/// NVML clock-event reason bits and the names findings and the UI use.
+const CLOCK_EVENT_REASONS: [(u64, &str); 9] = [
+    (0x1, "gpu_idle"),
+    (0x2, "applications_clocks_setting"),
+    (0x4, "sw_power_cap"),
+    (0x8, "hw_slowdown"),
+    (0x10, "sync_boost"),
+    (0x20, "sw_thermal_slowdown"),
+    (0x40, "hw_thermal_slowdown"),
+    (0x80, "hw_power_brake_slowdown"),
+    (0x100, "display_clock_setting"),
+];
+
+/// The names of the clock-event reasons set in NVML's bit mask.
+pub fn clock_event_reason_names(bits: u64) -> Vec<String> {
+    CLOCK_EVENT_REASONS.iter().filter(|(bit, _)| bits & bit != 0).map(|(_, name)| (*name).to_owned()).collect()
+}
+
 /// What any source of GPU readings provides.
 pub trait GpuProvider {
     /// Everything about every GPU: identity, health, counters.

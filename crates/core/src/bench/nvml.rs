@@ -20,8 +20,8 @@ use nvml_wrapper::{Device, Nvml};
 use crate::telemetry::{now_ms, Sample};
 
 use super::{
-    BenchSnapshot, DriverInfo, Ecc, GpuProvider, GpuReading, Health, Identity, Pcie, RemappedRows, RemapperHistogram,
-    RetiredPages, Unavailable, Unreadable,
+    clock_event_reason_names, BenchSnapshot, DriverInfo, Ecc, GpuProvider, GpuReading, Health, Identity, Pcie,
+    RemappedRows, RemapperHistogram, RetiredPages, Unavailable, Unreadable,
 };
 
 /// Which driver library to talk to.
@@ -313,13 +313,9 @@ fn read_present(nvml: &Nvml, device: &Device) -> Result<(Identity, Health), GpuL
             max_width: r.get("pcie_max_width", device.max_pcie_link_width())?,
             replays: r.get("pcie_replays", device.pcie_replay_counter())?,
         },
-        clock_event_reasons: r.get("clock_event_reasons", device.current_throttle_reasons())?.map(|reasons| {
-            CLOCK_EVENT_REASONS
-                .iter()
-                .filter(|(bit, _)| reasons.bits() & bit != 0)
-                .map(|(_, name)| (*name).to_owned())
-                .collect()
-        }),
+        clock_event_reasons: r
+            .get("clock_event_reasons", device.current_throttle_reasons())?
+            .map(|reasons| clock_event_reason_names(reasons.bits())),
         ecc: read_ecc(&mut r, device)?,
         remapped_rows: r.get("remapped_rows", remapped_rows(nvml, device))?,
         remapper_histogram: r.get("remapper_histogram", remapper_histogram(nvml, device))?,
@@ -331,19 +327,6 @@ fn read_present(nvml: &Nvml, device: &Device) -> Result<(Identity, Health), GpuL
     };
     Ok((identity, Health { unreadable: r.unreadable, ..health }))
 }
-
-/// NVML clock-event reason bits and the names findings use.
-const CLOCK_EVENT_REASONS: [(u64, &str); 9] = [
-    (0x1, "gpu_idle"),
-    (0x2, "applications_clocks_setting"),
-    (0x4, "sw_power_cap"),
-    (0x8, "hw_slowdown"),
-    (0x10, "sync_boost"),
-    (0x20, "sw_thermal_slowdown"),
-    (0x40, "hw_thermal_slowdown"),
-    (0x80, "hw_power_brake_slowdown"),
-    (0x100, "display_clock_setting"),
-];
 
 /// NVML's `nvmlDeviceGpuRecoveryAction_t`, by value.
 const RECOVERY_ACTIONS: [&str; 5] = ["none", "gpu_reset", "node_reboot", "drain_p2p", "drain_and_reset"];
