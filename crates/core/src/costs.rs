@@ -87,10 +87,7 @@ pub fn add_part(store: &Store, job_id: i64, form: &PartForm, actor: &str) -> Cor
     store.write(|tx, now| {
         let actor = Settings::technician_for(tx, actor)?;
         let currency = job_currency(tx, job_id)?;
-        let unit_cost = Money::parse(&form.unit_cost, currency.code()).map_err(|e| match e {
-            CoreError::Invalid { problem, .. } => CoreError::invalid(Field::UnitCost, problem),
-            other => other,
-        })?;
+        let unit_cost = Money::parse(&form.unit_cost, currency.code(), Field::UnitCost)?;
         let at = timestamp(now);
         tx.execute(
             "INSERT INTO job_parts (job_id, part_number, description, quantity, unit_cost_minor, added_at, added_by)

@@ -115,7 +115,7 @@ impl IntakeForm {
             },
             conditions: conditions(&self.conditions)?,
             condition_note: text::optional(&self.condition_note, Field::ConditionNote, MAX_NOTE, Lines::Multi)?,
-            quote: Money::parse(&self.quote_amount, &self.quote_currency)?,
+            quote: Money::parse(&self.quote_amount, &self.quote_currency, Field::QuoteAmount)?,
             bench_location: text::optional(&self.bench_location, Field::BenchLocation, MAX_LOCATION, Lines::Single)?,
         })
     }

@@ -41,10 +41,9 @@ pub struct Money {
 
 impl Money {
     /// Parses what a person typed: digits, an optional `.` with up to two decimals, and `,` or
-    /// spaces as thousands separators (`12,000.50`).
-    pub fn parse(amount: &str, currency: &str) -> CoreResult<Money> {
+    /// spaces as thousands separators (`12,000.50`). A wrong amount is reported against `field`.
+    pub fn parse(amount: &str, currency: &str, field: Field) -> CoreResult<Money> {
         let currency = Currency::parse(currency)?;
-        let field = Field::QuoteAmount;
         let cleaned: String = amount.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
         if cleaned.is_empty() {
             return Err(CoreError::invalid(field, Problem::Empty));
@@ -79,7 +78,7 @@ mod tests {
     use super::*;
 
     fn problem(amount: &str) -> Problem {
-        match Money::parse(amount, "CNY").unwrap_err() {
+        match Money::parse(amount, "CNY", Field::QuoteAmount).unwrap_err() {
             CoreError::Invalid { problem, .. } => problem,
             other => panic!("unexpected {other:?}"),
         }
@@ -87,10 +86,13 @@ mod tests {
 
     #[test]
     fn parses_typed_amounts_into_minor_units() {
-        assert_eq!(Money::parse("12000", "CNY").unwrap().minor, 1_200_000);
-        assert_eq!(Money::parse(" 12,000.5 ", "USD").unwrap(), Money { minor: 1_200_050, currency: Currency::Usd });
-        assert_eq!(Money::parse("0.07", "CNY").unwrap().minor, 7);
-        assert_eq!(Money::parse("1000000", "CNY").unwrap().minor, 100_000_000);
+        assert_eq!(Money::parse("12000", "CNY", Field::QuoteAmount).unwrap().minor, 1_200_000);
+        assert_eq!(
+            Money::parse(" 12,000.5 ", "USD", Field::QuoteAmount).unwrap(),
+            Money { minor: 1_200_050, currency: Currency::Usd }
+        );
+        assert_eq!(Money::parse("0.07", "CNY", Field::QuoteAmount).unwrap().minor, 7);
+        assert_eq!(Money::parse("1000000", "CNY", Field::QuoteAmount).unwrap().minor, 100_000_000);
     }
 
     #[test]
@@ -109,7 +111,7 @@ mod tests {
     #[test]
     fn refuses_unknown_currency() {
         assert!(matches!(
-            Money::parse("1", "EUR").unwrap_err(),
+            Money::parse("1", "EUR", Field::QuoteAmount).unwrap_err(),
             CoreError::Invalid { field: Field::QuoteCurrency, problem: Problem::Unknown }
         ));
     }

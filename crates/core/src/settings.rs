@@ -77,10 +77,7 @@ impl SettingsForm {
         }
         let labor_rate = match self.labor_rate.trim() {
             "" => None,
-            amount => Some(Money::parse(amount, &self.labor_currency).map_err(|e| match e {
-                CoreError::Invalid { problem, .. } => CoreError::invalid(Field::LaborRate, problem),
-                other => other,
-            })?),
+            amount => Some(Money::parse(amount, &self.labor_currency, Field::LaborRate)?),
         };
         Ok(Settings {
             labor_rate,
