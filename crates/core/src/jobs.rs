@@ -12,7 +12,7 @@ use crate::models::ModelCatalog;
 use crate::money::Money;
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
-use crate::store::{timestamp, Store};
+use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
 
 pub const MAX_REASON: usize = 1_000;
@@ -333,22 +333,4 @@ fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
 
 fn stored_status(row: &Row, index: usize) -> rusqlite::Result<Status> {
     json_column(row, index, Quote::Text)
-}
-
-/// How a column holds its serde value: bare text such as `intake`, or JSON such as `["bent_pins"]`.
-enum Quote {
-    Text,
-    None,
-}
-
-/// Reads a column into a serde type; a value this build cannot read is a storage error, never a guess.
-fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize, quote: Quote) -> rusqlite::Result<T> {
-    let raw: Option<String> = row.get(index)?;
-    let json = match (raw, quote) {
-        (None, _) => "null".to_owned(),
-        (Some(text), Quote::Text) => serde_json::Value::String(text).to_string(),
-        (Some(json), Quote::None) => json,
-    };
-    serde_json::from_str(&json)
-        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error)))
 }

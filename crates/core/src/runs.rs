@@ -13,7 +13,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::append_event;
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
-use crate::store::{timestamp, Store};
+use crate::store::{json_column, timestamp, Quote, Store};
 use crate::telemetry::{self, Sample};
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,14 +140,12 @@ pub fn record(store: &Store, job_id: i64, evidence: &RunEvidence, actor: &str) -
         tx.execute("UPDATE jobs SET updated_at = ?1 WHERE id = ?2", params![at, job_id])?;
         Ok(run_id)
     })?;
-    let mut runs = load_runs(store, job_id)?;
-    runs.retain(|run| run.id == id);
-    runs.pop().ok_or(CoreError::JobNotFound(job_id))
+    load_runs(store, job_id, Some(id))?.pop().ok_or(CoreError::JobNotFound(job_id))
 }
 
 /// Every run recorded to a job, oldest first, and how the latest compares with the first.
 pub fn for_job(store: &Store, job_id: i64) -> CoreResult<JobDiagnostics> {
-    let runs = load_runs(store, job_id)?;
+    let runs = load_runs(store, job_id, None)?;
     let comparison = match (runs.first(), runs.last()) {
         (Some(first), Some(latest)) if first.id != latest.id => Some(compare(first, latest)),
         _ => None,
@@ -170,6 +168,12 @@ pub fn telemetry(store: &Store, run_id: i64) -> CoreResult<Vec<Sample>> {
             None => Err(CoreError::invalid(Field::Run, Problem::Unknown)),
         }
     })
+}
+
+/// The finding codes in a stored findings list (a diagnostic run's `findings` column).
+pub(crate) fn finding_codes(findings: &str) -> CoreResult<Vec<String>> {
+    let findings: Vec<serde_json::Value> = serde_json::from_str(findings)?;
+    Ok(findings.iter().filter_map(|f| f["code"].as_str().map(str::to_owned)).collect())
 }
 
 fn compare(first: &DiagnosticRun, latest: &DiagnosticRun) -> Comparison {
@@ -212,26 +216,18 @@ fn job_gpu(tx: &Transaction, job_id: i64) -> CoreResult<(String, String, Option<
     .ok_or(CoreError::JobNotFound(job_id))
 }
 
-fn load_runs(store: &Store, job_id: i64) -> CoreResult<Vec<DiagnosticRun>> {
+/// The job's runs, oldest first; just the one run when `only` names it.
+fn load_runs(store: &Store, job_id: i64, only: Option<i64>) -> CoreResult<Vec<DiagnosticRun>> {
     store.read(|tx| {
         job_gpu(tx, job_id)?;
         let mut statement = tx.prepare(
             "SELECT r.id, r.gpu_index, r.recorded_at, r.recorded_by, r.simulated, r.scenario, r.driver, r.reading,
                     r.findings, coalesce(t.samples, 0)
              FROM diagnostic_runs r LEFT JOIN run_telemetry t ON t.run_id = r.id
-             WHERE r.job_id = ?1 ORDER BY r.id",
+             WHERE r.job_id = ?1 AND (?2 IS NULL OR r.id = ?2) ORDER BY r.id",
         )?;
-        let rows = statement.query_map([job_id], |row| {
-            let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
-                let text: String = row.get(index)?;
-                serde_json::from_str(&text).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
-                })
-            };
-            let findings = match json(8)? {
-                serde_json::Value::Array(items) => items,
-                _ => Vec::new(),
-            };
+        let rows = statement.query_map(params![job_id, only], |row| {
+            let json = |index: usize| json_column::<serde_json::Value>(row, index, Quote::None);
             Ok(DiagnosticRun {
                 id: row.get(0)?,
                 job_id,
@@ -242,7 +238,7 @@ fn load_runs(store: &Store, job_id: i64) -> CoreResult<Vec<DiagnosticRun>> {
                 scenario: row.get(5)?,
                 driver: json(6)?,
                 reading: json(7)?,
-                findings,
+                findings: json_column(row, 8, Quote::None)?,
                 telemetry_samples: row.get(9)?,
             })
         })?;

@@ -88,6 +88,28 @@ pub fn timestamp(at: OffsetDateTime) -> String {
     at.format(&format).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
+/// How a column holds its serde value: bare text such as `intake`, or JSON such as `["bent_pins"]`.
+pub(crate) enum Quote {
+    Text,
+    None,
+}
+
+/// Reads a column into a serde type; a value this build cannot read is a storage error, never a guess.
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row,
+    index: usize,
+    quote: Quote,
+) -> rusqlite::Result<T> {
+    let raw: Option<String> = row.get(index)?;
+    let json = match (raw, quote) {
+        (None, _) => "null".to_owned(),
+        (Some(text), Quote::Text) => serde_json::Value::String(text).to_string(),
+        (Some(json), Quote::None) => json,
+    };
+    serde_json::from_str(&json)
+        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::append_event;
 use crate::models::ModelCatalog;
 use crate::procedures::{Role, StepKind};
+use crate::runs::finding_codes;
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
 
@@ -155,14 +156,6 @@ fn not_ready(reason: &'static str) -> CoreError {
     CoreError::CertificateNotReady(reason)
 }
 
-fn codes(findings_json: &str) -> Vec<String> {
-    serde_json::from_str::<Vec<serde_json::Value>>(findings_json)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| f["code"].as_str().map(str::to_owned))
-        .collect()
-}
-
 fn assemble(
     tx: &Transaction,
     job_id: i64,
@@ -212,13 +205,13 @@ fn assemble(
         _ => return Err(not_ready("release_reading_missing")),
     };
     let release_reading: serde_json::Value = serde_json::from_str(&release.1)?;
-    let release_findings = codes(&release.3);
+    let release_findings = finding_codes(&release.3)?;
     let critical =
         serde_json::from_str::<Vec<serde_json::Value>>(&release.3)?.iter().any(|f| f["severity"] == "critical");
     if critical {
         return Err(not_ready("release_has_critical_findings"));
     }
-    let intake_findings = codes(&first.3);
+    let intake_findings = finding_codes(&first.3)?;
     let cleared: Vec<String> = intake_findings.iter().filter(|c| !release_findings.contains(c)).cloned().collect();
     let identity = &release_reading["identity"];
     let identity_matches_intake = identity["serial"].as_str() == Some(serial.as_str())
@@ -230,6 +223,10 @@ fn assemble(
     let peaks = telemetry_peaks(tx, job_id, &qa.started_at)?;
     let reading_f64 = |path: &str| release_reading.pointer(path).and_then(serde_json::Value::as_f64);
     let peak = |from_telemetry: Option<f64>, path: &str| max_of(from_telemetry, reading_f64(path));
+    let mut xid_count = 0;
+    for run in &diagnostics {
+        xid_count += finding_codes(&run.3)?.iter().filter(|code| code.starts_with("xid_")).count();
+    }
     let release_evidence = json!({
         "recordedAt": release.0,
         "telemetrySamples": peaks.samples,
@@ -238,7 +235,7 @@ fn assemble(
         "maxPowerW": peak(peaks.power, "/health/powerW"),
         "eccAggregateUncorrectedDelta": ecc_delta("/health/ecc/aggregateUncorrected"),
         "remappedRowsDelta": ecc_delta("/health/remappedRows/uncorrectable"),
-        "xidCount": diagnostics.iter().map(|d| codes(&d.3).iter().filter(|c| c.starts_with("xid_")).count()).sum::<usize>(),
+        "xidCount": xid_count,
     });
     let simulated = diagnostics.iter().any(|d| d.2);
 

@@ -193,12 +193,7 @@ pub fn choices_for_job(store: &Store, dir: &Path, job_id: i64) -> CoreResult<Pro
             .optional()?;
         Ok((model_id, findings))
     })?;
-    let codes: Vec<String> = findings
-        .and_then(|json| serde_json::from_str::<Vec<serde_json::Value>>(&json).ok())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| f["code"].as_str().map(str::to_owned))
-        .collect();
+    let codes = findings.map(|json| crate::runs::finding_codes(&json)).transpose()?.unwrap_or_default();
     let (loaded, errors) = load_dir(dir);
     let mut procedures: Vec<ProcedureChoice> = loaded
         .into_iter()

@@ -15,7 +15,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::{append_event, move_status};
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
-use crate::store::{timestamp, Store};
+use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
 
 pub const MAX_NOTE: usize = 2_000;
@@ -83,7 +83,7 @@ pub struct RunState {
 /// Starts `procedure` on a job at its first step; one unfinished run of a procedure per job.
 pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> CoreResult<RunState> {
     let first = procedure.steps.first().ok_or(CoreError::invalid(Field::Procedure, Problem::Empty))?;
-    let id = store.write(|tx, now| {
+    store.write(|tx, now| {
         let actor = Settings::technician_for(tx, actor)?;
         let exists: Option<i64> =
             tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?;
@@ -108,9 +108,8 @@ pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> 
         let run = tx.last_insert_rowid();
         let detail = json!({ "run": run, "procedure": procedure.id, "version": procedure.version });
         append_event(tx, job_id, &at, &actor, "procedure_started", &detail)?;
-        Ok(run)
-    })?;
-    state(store, id)
+        load(tx, run)
+    })
 }
 
 /// A run as it stands: where it is, what was answered, how long it took.
@@ -158,9 +157,9 @@ pub fn answer(
              SELECT id, visit, ?2, ?3, ?4, ?5, ?6, step_reached_at, ?7, ?8 FROM procedure_runs WHERE id = ?1",
             params![run_id, step.id, serde_json::to_string(answer)?, passed, note, actor, at, seconds],
         )?;
-        move_on(tx, &run, step, next, &at, &actor)
-    })?;
-    state(store, run_id)
+        move_on(tx, &run, step, next, &at, &actor)?;
+        load(tx, run_id)
+    })
 }
 
 /// Checks the answer fits the step and says whether it passed and where the run goes next
@@ -317,28 +316,31 @@ fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, a
 }
 
 fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
-    type Row = (i64, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+    type Row = (i64, Procedure, String, String, Option<String>, Option<String>, Option<String>, Option<Outcome>);
     let row: Row = tx
         .query_row(
             "SELECT job_id, definition, started_at, started_by, current_step, step_reached_at, finished_at, outcome
              FROM procedure_runs WHERE id = ?1",
             [run_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            |r| {
+                let definition = json_column(r, 1, Quote::None)?;
+                let outcome = json_column(r, 7, Quote::Text)?;
+                Ok((r.get(0)?, definition, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, outcome))
+            },
         )
         .optional()?
         .ok_or(CoreError::RunNotFound(run_id))?;
-    let (job_id, definition, started_at, started_by, current_step, step_reached_at, finished_at, outcome) = row;
+    let (job_id, procedure, started_at, started_by, current_step, step_reached_at, finished_at, outcome) = row;
     let results: Vec<StepResult> = tx
         .prepare(
             "SELECT visit, step_id, answer, passed, note, actor, answered_at, seconds
              FROM step_results WHERE run_id = ?1 ORDER BY visit",
         )?
         .query_map([run_id], |r| {
-            let answer: String = r.get(2)?;
             Ok(StepResult {
                 visit: r.get(0)?,
                 step_id: r.get(1)?,
-                answer: serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null),
+                answer: json_column(r, 2, Quote::None)?,
                 passed: r.get(3)?,
                 note: r.get(4)?,
                 actor: r.get(5)?,
@@ -350,13 +352,13 @@ fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
     Ok(RunState {
         id: run_id,
         job_id,
-        procedure: serde_json::from_str(&definition)?,
+        procedure,
         started_at,
         started_by,
         current_step,
         step_reached_at,
         finished_at,
-        outcome: outcome.map(|o| serde_json::from_value(serde_json::Value::String(o))).transpose()?,
+        outcome,
         labor_seconds: results.iter().map(|r| r.seconds).sum(),
         results,
     })
