@@ -3,27 +3,18 @@
 
 mod common;
 
-use common::{hold_bench, open, take_in_h100, TECH};
+use common::{hold_bench, record_scenario, take_in_h100, TECH};
 use revive_core::attachments::attach_photo;
-use revive_core::bench::GpuProvider;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
 use revive_core::procedures::parse;
 use revive_core::procedures::runs::{self, Answer};
-use revive_core::runs::{record, RunEvidence};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::Store;
 use revive_core::telemetry::Sample;
 use revive_core::{CoreError, Field, Problem};
 
 fn diagnose(store: &Store, job: i64, scenario: &str) {
-    diagnose_with(store, job, scenario, &[]);
-}
-
-fn diagnose_with(store: &Store, job: i64, scenario: &str, telemetry: &[Sample]) {
-    let snapshot = open(scenario).unwrap().snapshot().unwrap();
-    let evidence =
-        RunEvidence { snapshot: &snapshot, gpu_index: 0, scenario: Some(scenario), telemetry, xid_findings: vec![] };
-    record(store, job, &evidence, TECH).unwrap();
+    record_scenario(store, job, scenario, &[]);
 }
 
 /// What burn-in looked like on the bench: hot and drawing near the power limit.
@@ -51,7 +42,7 @@ fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
     let answer = |step: &str, answer: Answer, who: &str| runs::answer(store, run.id, step, &answer, "", who).unwrap();
     answer("burn-in", Answer::Measure { value: 0.0 }, TECH);
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, TECH);
-    diagnose_with(store, job, "h100-healthy", &burn_in_telemetry());
+    record_scenario(store, job, "h100-healthy", &burn_in_telemetry());
     answer("release-reading", Answer::Confirm, TECH);
     let photos = [1u8, 2].map(|n| attach_photo(store, dir, job, &[0xFF, 0xD8, 0xFF, n], TECH).unwrap());
     answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, TECH);

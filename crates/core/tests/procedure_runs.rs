@@ -6,13 +6,11 @@ mod common;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use common::{hold_bench, open, take_in_h100, TECH};
+use common::{hold_bench, record_scenario, take_in_h100, TECH};
 use revive_core::attachments::attach_photo;
-use revive_core::bench::GpuProvider;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer, CheckResult};
 use revive_core::procedures::{parse, GateCondition, Outcome, Procedure};
-use revive_core::runs::{record, RunEvidence};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::status::Status;
 use revive_core::store::{Store, DATABASE_FILE};
@@ -41,15 +39,7 @@ fn store(dir: &Path) -> Store {
 
 /// Records GPU 0 of `scenario` to the job, as "Record to job" on the Bench does.
 fn diagnose(store: &Store, job: i64, scenario: &str) {
-    let snapshot = open(scenario).unwrap().snapshot().unwrap();
-    let evidence = RunEvidence {
-        snapshot: &snapshot,
-        gpu_index: 0,
-        scenario: Some(scenario),
-        telemetry: &[],
-        xid_findings: vec![],
-    };
-    record(store, job, &evidence, TECH).unwrap();
+    record_scenario(store, job, scenario, &[]);
 }
 
 /// Attaches a tiny PNG (distinct per `tag`) to the job, as the runner's photo step does.

@@ -663,11 +663,6 @@ fn recovery_action_code(action: RecoveryAction) -> c_uint {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn nvmlDeviceGetIndex(device: nvmlDevice_t, index: *mut c_uint) -> nvmlReturn_t {
-    answer(|| with_gpu(device, "nvmlDeviceGetIndex", |_| put(index, (device as usize - 1) as c_uint)))
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn nvmlDeviceGetSupportedEventTypes(
     device: nvmlDevice_t,
     types: *mut c_ulonglong,

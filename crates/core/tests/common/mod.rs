@@ -5,10 +5,12 @@
 use std::sync::{Mutex, MutexGuard};
 
 pub use nvidia_ml_fake::locate::{built_library, shipped_scenario};
-use revive_core::bench::{DriverSource, NvmlProvider, Unavailable};
+use revive_core::bench::{DriverSource, GpuProvider, NvmlProvider, Unavailable};
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::Jobs;
+use revive_core::runs::{record, RunEvidence};
 use revive_core::store::Store;
+use revive_core::telemetry::Sample;
 
 /// The technician the helpers act as (a fresh store enrols them with the first intake).
 pub const TECH: &str = "Li Wei";
@@ -42,4 +44,12 @@ pub fn open(name: &str) -> Result<NvmlProvider, Unavailable> {
 pub fn on_bench(name: &str, check: impl FnOnce(&NvmlProvider)) {
     let _bench = hold_bench();
     check(&open(name).unwrap());
+}
+
+/// Records GPU 0 of `scenario` (with `telemetry`) to the job, as "Record to job" on the Bench does.
+pub fn record_scenario(store: &Store, job: i64, scenario: &str, telemetry: &[Sample]) {
+    let snapshot = open(scenario).unwrap().snapshot().unwrap();
+    let evidence =
+        RunEvidence { snapshot: &snapshot, gpu_index: 0, scenario: Some(scenario), telemetry, xid_findings: vec![] };
+    record(store, job, &evidence, TECH).unwrap();
 }
