@@ -152,6 +152,10 @@ fn the_bus_falls_away_with_an_xid_79() {
     bench.connect_simulated(&simulated(), "h100-falls-off-bus").unwrap();
     bench.watch(100, |_| {}).unwrap();
     eventually(|| bench.read().is_ok_and(|view| view.xids.iter().any(|x| x.xid == 79)));
+    // The GPU no longer answers, but its Xid still lands on it as a finding.
+    let view = bench.read().unwrap();
+    let fell_off = view.findings.iter().find(|f| f.code == "xid_79").expect("an Xid 79 finding");
+    assert_eq!(fell_off.gpu_index, Some(0));
 }
 
 #[test]

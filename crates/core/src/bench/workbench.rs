@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider, Unavailable};
-use crate::diagnostics::{judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, XidCatalog, XidEvent};
+use super::{BenchSnapshot, DriverSource, GpuProvider, NvmlProvider, Unavailable};
+use crate::diagnostics::{
+    judge_bench, live_xid_findings, parse_kernel_log, xid_findings, DiagnosticRules, Finding, XidCatalog,
+};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
 use crate::runs::{self, DiagnosticRun, RunEvidence};
@@ -145,20 +147,16 @@ impl Workbench {
         Ok(())
     }
 
-    /// Findings for the Xids the driver reported, placed on their GPUs.
-    fn xid_findings(&self, snapshot: &BenchSnapshot) -> CoreResult<Vec<Finding>> {
-        let xids = self.xids.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let events: Vec<XidEvent> = xids
+    /// Findings for the Xids the driver reported, on their GPUs (a GPU that fell off the bus too).
+    fn xid_findings(&self) -> CoreResult<Vec<Finding>> {
+        let xids: Vec<(u32, u32)> = self
+            .xids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .filter_map(|live| {
-                let bus_id = snapshot.gpus.iter().find_map(|gpu| match gpu {
-                    GpuReading::Present { index, identity, .. } if *index == live.gpu_index => identity.bus_id.clone(),
-                    _ => None,
-                })?;
-                Some(XidEvent { line: 0, pci: bus_id, xid: live.xid as u32, message: "reported by the driver".into() })
-            })
+            .map(|live| (live.gpu_index, u32::try_from(live.xid).unwrap_or(u32::MAX)))
             .collect();
-        Ok(xid_findings(XidCatalog::shipped()?, &events, Some(snapshot)))
+        Ok(live_xid_findings(XidCatalog::shipped()?, &xids))
     }
 
     fn provider(&self) -> CoreResult<&Arc<NvmlProvider>> {
@@ -182,7 +180,7 @@ impl Workbench {
     pub fn read(&self) -> CoreResult<BenchView> {
         let snapshot = self.provider()?.snapshot()?;
         let mut findings = judge_bench(DiagnosticRules::shipped()?, ModelCatalog::shipped()?, &snapshot);
-        findings.extend(self.xid_findings(&snapshot)?);
+        findings.extend(self.xid_findings()?);
         let xids = self.xids.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok(BenchView { snapshot, scenario: self.scenario.clone(), findings, xids })
     }
@@ -210,7 +208,7 @@ impl Workbench {
             gpu_index,
             scenario: self.scenario.as_deref(),
             telemetry: &telemetry,
-            xid_findings: self.xid_findings(&snapshot)?,
+            xid_findings: self.xid_findings()?,
         };
         runs::record(store, job_id, &evidence, actor)
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use findings::{evaluate, judge_bench, RecordedGpu};
 pub use rules::DiagnosticRules;
-pub use xid::{parse_kernel_log, xid_findings, XidCatalog, XidEvent};
+pub use xid::{live_xid_findings, parse_kernel_log, xid_findings, XidCatalog, XidEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

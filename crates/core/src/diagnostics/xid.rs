@@ -71,6 +71,36 @@ impl XidCatalog {
     pub fn get(&self, xid: u32) -> Option<&XidEntry> {
         self.entries.get(&xid)
     }
+
+    /// A finding for Xid `xid` with the catalog's severity, name and action; an Xid the catalog
+    /// does not know is a warning that points to NVIDIA's catalog.
+    pub fn finding(
+        &self,
+        xid: u32,
+        gpu_index: Option<u32>,
+        mut evidence: BTreeMap<String, serde_json::Value>,
+    ) -> Finding {
+        let entry = self.get(xid);
+        evidence.insert("xid".to_owned(), json!(xid));
+        evidence.insert("dcgm_fatal".to_owned(), json!(entry.is_some_and(|e| e.dcgm_fatal)));
+        let text = |en: &str, zh: &str| Text { en: en.to_owned(), zh_cn: zh.to_owned() };
+        Finding {
+            code: format!("xid_{xid}"),
+            severity: entry.map_or(Severity::Warning, |e| e.severity),
+            gpu_index,
+            evidence,
+            title: entry.map_or_else(|| text(&format!("Xid {xid}"), &format!("Xid {xid}")), |e| e.name.clone()),
+            next_step: entry.map_or_else(
+                || {
+                    text(
+                        "Not in Revive's catalog: look it up in NVIDIA's Xid catalog.",
+                        "不在 Revive 目录中：请查阅 NVIDIA Xid 目录。",
+                    )
+                },
+                |e| e.action.clone(),
+            ),
+        }
+    }
 }
 
 /// One Xid line found in a kernel log.
@@ -131,31 +161,31 @@ pub fn xid_findings(catalog: &XidCatalog, events: &[XidEvent], bench: Option<&Be
     let mut findings: Vec<Finding> = grouped
         .into_iter()
         .map(|((pci, xid), seen)| {
-            let entry = catalog.get(xid);
-            let unknown = |en: String, zh: String| Text { en, zh_cn: zh };
-            Finding {
-                code: format!("xid_{xid}"),
-                severity: entry.map_or(Severity::Warning, |e| e.severity),
-                gpu_index: gpu_at(&pci),
-                evidence: BTreeMap::from([
-                    ("pci".to_owned(), json!(pci)),
-                    ("xid".to_owned(), json!(xid)),
-                    ("count".to_owned(), json!(seen.len())),
-                    ("lines".to_owned(), json!(seen.iter().map(|e| e.line).collect::<Vec<_>>())),
-                    ("message".to_owned(), json!(seen[0].message)),
-                    ("dcgm_fatal".to_owned(), json!(entry.is_some_and(|e| e.dcgm_fatal))),
-                ]),
-                title: entry.map_or_else(|| unknown(format!("Xid {xid}"), format!("Xid {xid}")), |e| e.name.clone()),
-                next_step: entry.map_or_else(
-                    || {
-                        unknown(
-                            "Not in Revive's catalog: look it up in NVIDIA's Xid catalog.".into(),
-                            "不在 Revive 目录中：请查阅 NVIDIA Xid 目录。".into(),
-                        )
-                    },
-                    |e| e.action.clone(),
-                ),
-            }
+            let evidence = BTreeMap::from([
+                ("pci".to_owned(), json!(pci)),
+                ("count".to_owned(), json!(seen.len())),
+                ("lines".to_owned(), json!(seen.iter().map(|e| e.line).collect::<Vec<_>>())),
+                ("message".to_owned(), json!(seen[0].message)),
+            ]);
+            catalog.finding(xid, gpu_at(&pci), evidence)
+        })
+        .collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings
+}
+
+/// Findings for Xids the driver reported while the bench was connected: one per GPU and Xid.
+pub fn live_xid_findings(catalog: &XidCatalog, xids: &[(u32, u32)]) -> Vec<Finding> {
+    let mut counted: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+    for key in xids {
+        *counted.entry(*key).or_default() += 1;
+    }
+    let mut findings: Vec<Finding> = counted
+        .into_iter()
+        .map(|((gpu, xid), count)| {
+            let evidence =
+                BTreeMap::from([("count".to_owned(), json!(count)), ("source".to_owned(), json!("nvml_event"))]);
+            catalog.finding(xid, Some(gpu), evidence)
         })
         .collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
