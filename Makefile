@@ -5,7 +5,7 @@ UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench
+.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench certificate-samples
 
 run: deps app
 	$(APP)
@@ -46,3 +46,10 @@ screenshots: test-deps app
 
 bench: test-deps
 	cargo bench -p revive-core --bench bench_figures
+	cargo bench -p revive-certificate-pdf --bench render_sign
+
+# The three sample certificates as PNGs under docs/ (English, Chinese, bilingual from the simulated bench).
+certificate-samples: test-deps
+	cargo run -q -p revive-certificate-pdf --example samples -- target/certificate-samples
+	for name in certificate-en certificate-zh-CN certificate-bilingual-simulated; do \
+		pdftoppm -r 90 -png -singlefile target/certificate-samples/$$name.pdf docs/$$name; done

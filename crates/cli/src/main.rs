@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use revive_certificate_pdf::verify_file;
 use revive_core::bench::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider};
-use revive_core::certificates::{SignedDocument, Verdict};
+use revive_core::certificates;
 use revive_core::diagnostics::{
     judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, Severity, Text, XidCatalog,
 };
@@ -57,12 +58,12 @@ enum Command {
         #[command(subcommand)]
         action: ProceduresAction,
     },
-    /// Check a signed certificate document offline against the shop's public key.
+    /// Check a repair certificate offline against the shop's public key.
     Verify {
-        /// The signed document (JSON with `document`, `sha256`, `signature`).
+        /// The certificate PDF (or its signed document as JSON).
         file: PathBuf,
-        /// The shop's public key (base64url), as printed by the shop.
-        #[arg(long, value_name = "KEY")]
+        /// The shop's public key (base64url) as printed by the shop, or the key file it exported.
+        #[arg(long, value_name = "KEY|FILE")]
         public_key: String,
     },
     /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
@@ -119,21 +120,39 @@ fn main() -> ExitCode {
 
 /// 0 valid, 1 invalid (with why), 5 unreadable.
 fn verify(file: &PathBuf, public_key: &str) -> ExitCode {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
         Err(error) => return fail(5, format!("cannot read {}: {error}", file.display())),
     };
-    let signed: SignedDocument = match serde_json::from_str(&text) {
-        Ok(signed) => signed,
-        Err(error) => return fail(1, format!("invalid: not a signed certificate document ({error})")),
+    let key_file = std::fs::read_to_string(public_key).ok();
+    let public_key = key_file.as_deref().map_or(public_key, certificates::public_key_in);
+    let verification = verify_file(&bytes, public_key);
+    let Some(document) = verification.document.filter(|_| verification.valid) else {
+        let reason = verification.reason.map_or_else(|| "unknown".to_owned(), |reason| reason.to_string());
+        return fail(1, format!("invalid: {reason}"));
     };
-    match signed.verify(public_key) {
-        Verdict::Valid => {
-            emit(&format!("valid: {} (sha256 {})\n", file.display(), signed.sha256));
-            ExitCode::SUCCESS
-        }
-        Verdict::Invalid(reason) => fail(1, format!("invalid: {reason}")),
+    let mut out = String::new();
+    say!(
+        out,
+        "valid: certificate {} issued {} by {}",
+        document.number,
+        &document.issued_at[..10],
+        document.shop["name"].as_str().unwrap_or("")
+    );
+    say!(
+        out,
+        "  GPU      {} serial {}",
+        document.gpu["modelName"].as_str().unwrap_or(""),
+        document.gpu["serial"].as_str().unwrap_or("")
+    );
+    say!(out, "  customer {} ticket {}", document.customer, document.ticket);
+    if document.simulated {
+        say!(out, "  SIMULATED: its readings came from the simulated bench");
     }
+    say!(out, "  sha256   {}", verification.sha256.unwrap_or_default());
+    say!(out, "  key      {}", verification.key_fingerprint.unwrap_or_default());
+    emit(&out);
+    ExitCode::SUCCESS
 }
 
 fn list_procedures(dir: Option<PathBuf>) -> ExitCode {

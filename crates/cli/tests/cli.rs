@@ -1,8 +1,13 @@
 //! The `revive` binary as a rack script runs it: against the fake driver, and on kernel logs.
 
+#[path = "../../certificate-pdf/tests/common/mod.rs"]
+mod sample;
+
 use std::process::Command;
 
 use nvidia_ml_fake::locate::{built_library, shipped_scenario};
+use revive_certificate_pdf::CertificateRenderer;
+use revive_core::certificates::{self, CertificateLanguage};
 
 fn revive(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_revive")).args(args).output().unwrap();
@@ -100,26 +105,39 @@ fn procedures_are_listed_and_checked() {
 }
 
 #[test]
-fn verify_says_valid_or_why_not() {
-    let dir = std::env::temp_dir().join(format!("revive-verify-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let key = revive_core::certificates::ShopKey::load_or_create(&dir).unwrap();
-    let signed = key.sign(&serde_json::json!({ "number": "RC-2026-000001", "serial": "1654922012345" })).unwrap();
-    let file = dir.join("certificate.json");
-    std::fs::write(&file, serde_json::to_string(&signed).unwrap()).unwrap();
-    let (code, out, _) = revive(&["verify", file.to_str().unwrap(), "--public-key", &key.public_key()]);
+fn verify_reads_the_pdf_and_says_valid_or_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let renderer = CertificateRenderer::load(&sample::fonts_dir()).unwrap();
+    let (certificate, key) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::Both, false));
+    let pdf = dir.path().join("RC-2026-000042.pdf");
+    std::fs::write(&pdf, renderer.pdf(&certificate).unwrap()).unwrap();
+    let key_file = dir.path().join("shop.pub");
+    std::fs::write(&key_file, certificates::public_key_file("深圳芯复活", &key.public_key())).unwrap();
+
+    for public_key in [key.public_key(), key_file.display().to_string()] {
+        let (code, out, err) = revive(&["verify", pdf.to_str().unwrap(), "--public-key", &public_key]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with("valid: certificate RC-2026-000042 issued 2026-11-28 by 深圳芯复活"), "{out}");
+        assert!(out.contains("serial 1654922012345") && out.contains(&key.fingerprint()), "{out}");
+    }
+
+    let json = dir.path().join("certificate.json");
+    std::fs::write(&json, serde_json::to_string(&certificate.signed).unwrap()).unwrap();
+    let (code, out, _) = revive(&["verify", json.to_str().unwrap(), "--public-key", &key.public_key()]);
     assert_eq!(code, 0);
     assert!(out.starts_with("valid:"), "{out}");
 
-    let tampered = dir.join("tampered.json");
-    std::fs::write(&tampered, serde_json::to_string(&signed).unwrap().replace("000001", "000009")).unwrap();
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_string(&certificate.signed).unwrap().replace("000042", "000043")).unwrap();
     let (code, _, err) = revive(&["verify", tampered.to_str().unwrap(), "--public-key", &key.public_key()]);
     assert_eq!(code, 1);
     assert!(err.contains("invalid: the document does not match its hash"), "{err}");
 
-    let other = revive_core::certificates::ShopKey::load_or_create(&dir.join("other")).unwrap();
-    let (code, _, err) = revive(&["verify", file.to_str().unwrap(), "--public-key", &other.public_key()]);
+    let other = certificates::ShopKey::load_or_create(&dir.path().join("other")).unwrap();
+    let (code, _, err) = revive(&["verify", pdf.to_str().unwrap(), "--public-key", &other.public_key()]);
     assert_eq!(code, 1);
     assert!(err.contains("does not match this shop's key"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
+
+    let (code, _, err) = revive(&["verify", "/nonexistent.pdf", "--public-key", &key.public_key()]);
+    assert_eq!(code, 5, "{err}");
 }

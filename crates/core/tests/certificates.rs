@@ -6,8 +6,8 @@ mod common;
 use common::{hold_bench, record_scenario, take_in_h100, TECH};
 use revive_core::attachments::attach_photo;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
-use revive_core::procedures::parse;
 use revive_core::procedures::runs::{self, Answer};
+use revive_core::procedures::{parse, Outcome};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::Store;
 use revive_core::telemetry::Sample;
@@ -77,17 +77,21 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     assert_eq!(certificate.signed.verify(&key.public_key()), Verdict::Valid);
     let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
     assert_eq!((document.technician.as_str(), document.approver.as_str()), (TECH, "Zhang Min"));
-    assert!(document.findings_cleared.contains(&"remap_pending".to_owned()));
+    let cleared = document.findings_cleared.iter().find(|f| f.code == "remap_pending").expect("remap_pending cleared");
+    assert!(!cleared.title.en.is_empty() && !cleared.title.zh_cn.is_empty());
     assert!(document.findings_at_release.is_empty());
     assert!(document.identity_matches_intake && document.simulated);
     assert_eq!(document.shop["name"], "深圳 GPU 复活工坊");
     assert_eq!(document.gpu["serial"], "1654922012345");
-    assert_eq!(document.procedures[0]["id"], "final-qa-burn-in");
+    assert_eq!(document.procedures[0].id, "final-qa-burn-in");
+    assert_eq!(document.procedures[0].outcome, Outcome::Repaired);
+    assert!(!document.procedures[0].title.zh_cn.is_ascii());
     let evidence = &document.release_evidence;
     assert_eq!(
         (evidence["maxTemperatureC"].as_f64(), evidence["maxMemoryTemperatureC"].as_f64()),
         (Some(83.0), Some(87.0))
     );
+    assert!(evidence["burnInSeconds"].as_i64().is_some_and(|s| s >= 0), "{evidence}");
     assert_eq!((evidence["maxPowerW"].as_f64(), evidence["telemetrySamples"].as_u64()), (Some(690.0), Some(120)));
 
     let rewrite = store.write(|tx, _| Ok(tx.execute("UPDATE certificates SET document = '{}'", [])?));

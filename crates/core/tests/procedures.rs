@@ -74,6 +74,10 @@ fn each_mistake_is_named_at_its_line() {
     assert_eq!(line, line_of("on_fail = { goto = \"decide\" }"));
     assert!(message.contains("unknown step `decied`"), "{message}");
 
+    let (line, message) = broken("version = 1\n", "version = 1\nburn_in_step = \"burn\"\n");
+    assert_eq!(line, line_of("version = 1") + 1);
+    assert!(message.contains("burn_in_step names unknown step `burn`"), "{message}");
+
     let (_, message) = broken("id = \"reset\"", "id = \"evidence\"");
     assert!(message.contains("step `evidence` appears twice"), "{message}");
 

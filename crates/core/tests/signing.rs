@@ -1,7 +1,9 @@
 //! The shop's key and signed documents: tampering with any field or byte, or checking with another
 //! shop's key, is detected.
 
-use revive_core::certificates::{canonical, ShopKey, Verdict, KEY_FILE};
+use revive_core::certificates::{
+    canonical, fingerprint_of, public_key_file, public_key_in, Invalidity, QrPayload, ShopKey, Verdict, KEY_FILE,
+};
 use revive_core::CoreError;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -25,6 +27,11 @@ fn the_key_is_made_once_and_kept_private() {
     let again = ShopKey::load_or_create(dir.path()).unwrap();
     assert_eq!(key.public_key(), again.public_key());
     assert_eq!(key.fingerprint().len(), 19);
+    assert_eq!(fingerprint_of(&key.public_key()).as_deref(), Some(key.fingerprint().as_str()));
+    let exported = public_key_file("深圳 GPU\n复活工坊", &key.public_key());
+    assert!(exported.contains(&key.fingerprint()) && exported.contains("深圳 GPU 复活工坊"), "{exported}");
+    assert_eq!(public_key_in(&exported), key.public_key());
+    assert_eq!(public_key_in(&format!("  {}\n", key.public_key())), key.public_key());
     let file = dir.path().join(KEY_FILE);
     assert_eq!(std::fs::read(&file).unwrap().len(), 32);
     #[cfg(unix)]
@@ -81,7 +88,7 @@ fn every_changed_field_is_detected() {
         assert!(matches!(forged.verify(&key.public_key()), Verdict::Invalid(_)), "{path} went unnoticed");
         let mut lazy = signed.clone();
         lazy.document = canonical(&altered).unwrap();
-        assert_eq!(lazy.verify(&key.public_key()), Verdict::Invalid("the document does not match its hash".into()));
+        assert_eq!(lazy.verify(&key.public_key()), Verdict::Invalid(Invalidity::HashMismatch));
     }
 }
 
@@ -117,13 +124,50 @@ fn random_byte_flips_and_other_keys_are_detected() {
         assert!(matches!(broken.verify(&key.public_key()), Verdict::Invalid(_)));
     }
     let other = ShopKey::load_or_create(tempfile::tempdir().unwrap().path()).unwrap();
-    assert_eq!(
-        signed.verify(&other.public_key()),
-        Verdict::Invalid("the signature does not match this shop's key".into())
-    );
-    assert!(matches!(signed.verify("not a key"), Verdict::Invalid(_)));
+    assert_eq!(signed.verify(&other.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
+    assert_eq!(signed.verify("not a key"), Verdict::Invalid(Invalidity::PublicKeyMalformed));
     let mut pretty = signed.clone();
     pretty.document = serde_json::to_string_pretty(&document()).unwrap();
     pretty.sha256 = format!("{:x}", Sha256::digest(pretty.document.as_bytes()));
-    assert_eq!(pretty.verify(&key.public_key()), Verdict::Invalid("the document is not canonical JSON".into()));
+    assert_eq!(pretty.verify(&key.public_key()), Verdict::Invalid(Invalidity::NotCanonical));
+}
+
+#[test]
+fn a_document_without_a_number_is_neither_signed_nor_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    assert!(key.sign(&json!({ "gpu": "h100" })).is_err());
+    let mut signed = key.sign(&document()).unwrap();
+    signed.document = canonical(&json!({ "gpu": "h100" })).unwrap();
+    signed.sha256 = format!("{:x}", Sha256::digest(signed.document.as_bytes()));
+    assert_eq!(signed.verify(&key.public_key()), Verdict::Invalid(Invalidity::NumberMissing));
+}
+
+#[test]
+fn the_qr_payload_verifies_on_its_own_and_binds_number_and_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let signed = key.sign(&document()).unwrap();
+    let payload = signed.qr_payload().unwrap();
+    let text = payload.to_string();
+    assert!(text.starts_with("RVC1:RC-2026-000001:"), "{text}");
+    assert!(text.len() < 200, "compact enough for a small QR code: {} characters", text.len());
+    let parsed = QrPayload::parse(&format!("  {text}\n")).unwrap();
+    assert_eq!(parsed, payload);
+    assert_eq!(parsed.verify(&key.public_key()), Verdict::Valid);
+
+    let other = ShopKey::load_or_create(tempfile::tempdir().unwrap().path()).unwrap();
+    assert_eq!(parsed.verify(&other.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
+    // Another number or another hash with the same signature: not what the shop signed.
+    let renumbered = QrPayload { number: "RC-2026-000002".into(), ..parsed.clone() };
+    assert_eq!(renumbered.verify(&key.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
+    let mut rehashed = parsed.clone();
+    rehashed.sha256.replace_range(0..1, if rehashed.sha256.starts_with('0') { "1" } else { "0" });
+    assert_eq!(rehashed.verify(&key.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
+    let resigned = QrPayload { signature: "AAAA".into(), ..parsed };
+    assert_eq!(resigned.verify(&key.public_key()), Verdict::Invalid(Invalidity::SignatureMalformed));
+
+    for junk in ["", "RVC1", "RVC2:RC-1:abc:def", "RVC1:RC-1:XYZ:sig", &format!("{text}:extra"), "RVC1::00:sig"] {
+        assert_eq!(QrPayload::parse(junk), Err(Invalidity::PayloadMalformed), "{junk:?}");
+    }
 }

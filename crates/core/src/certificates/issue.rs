@@ -2,7 +2,7 @@
 //! release reading; the content comes from the job's own records, is signed with the shop's key,
 //! and is stored unchangeable. Re-issuing makes a new number and marks the old one superseded.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -11,11 +11,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{ShopKey, SignedDocument};
+use crate::diagnostics::Text;
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::append_event;
 use crate::models::ModelCatalog;
-use crate::procedures::{Role, StepKind};
-use crate::runs::finding_codes;
+use crate::procedures::{Outcome, Role, StepKind};
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
 
@@ -45,10 +45,10 @@ pub struct CertificateDocument {
     /// Serial and UUID at release equal those at intake.
     pub identity_matches_intake: bool,
     pub symptoms: String,
-    pub findings_at_intake: Vec<String>,
-    pub findings_at_release: Vec<String>,
-    pub findings_cleared: Vec<String>,
-    pub procedures: Vec<serde_json::Value>,
+    pub findings_at_intake: Vec<NamedFinding>,
+    pub findings_at_release: Vec<NamedFinding>,
+    pub findings_cleared: Vec<NamedFinding>,
+    pub procedures: Vec<ProcedureDone>,
     pub parts: Vec<serde_json::Value>,
     pub release_evidence: serde_json::Value,
     pub technician: String,
@@ -56,6 +56,23 @@ pub struct CertificateDocument {
     pub warranty_days: u32,
     /// Any reading came from the simulated bench: the certificate says so and proves nothing real.
     pub simulated: bool,
+}
+
+/// A finding as the certificate names it: its code and its title in both languages, so the page
+/// states in words exactly what was signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedFinding {
+    pub code: String,
+    pub title: Text,
+}
+
+/// A procedure finished on the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcedureDone {
+    pub id: String,
+    pub version: u32,
+    pub title: Text,
+    pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,7 +197,7 @@ fn assemble(
         .iter()
         .rev()
         .find(|run| {
-            run.outcome == Some(crate::procedures::Outcome::Repaired)
+            run.outcome == Some(Outcome::Repaired)
                 && run.procedure.steps.iter().any(|s| s.kind == StepKind::SignOff { role: Role::Approver })
         })
         .ok_or(not_ready("final_qa_missing"))?;
@@ -205,14 +222,18 @@ fn assemble(
         _ => return Err(not_ready("release_reading_missing")),
     };
     let release_reading: serde_json::Value = serde_json::from_str(&release.1)?;
-    let release_findings = finding_codes(&release.3)?;
+    let release_findings = named_findings(&release.3)?;
     let critical =
         serde_json::from_str::<Vec<serde_json::Value>>(&release.3)?.iter().any(|f| f["severity"] == "critical");
     if critical {
         return Err(not_ready("release_has_critical_findings"));
     }
-    let intake_findings = finding_codes(&first.3)?;
-    let cleared: Vec<String> = intake_findings.iter().filter(|c| !release_findings.contains(c)).cloned().collect();
+    let intake_findings = named_findings(&first.3)?;
+    let cleared: Vec<NamedFinding> = intake_findings
+        .iter()
+        .filter(|finding| !release_findings.iter().any(|r| r.code == finding.code))
+        .cloned()
+        .collect();
     let identity = &release_reading["identity"];
     let identity_matches_intake = identity["serial"].as_str() == Some(serial.as_str())
         && uuid.as_deref().is_none_or(|u| identity["uuid"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(u)));
@@ -225,10 +246,17 @@ fn assemble(
     let peak = |from_telemetry: Option<f64>, path: &str| max_of(from_telemetry, reading_f64(path));
     let mut xid_count = 0;
     for run in &diagnostics {
-        xid_count += finding_codes(&run.3)?.iter().filter(|code| code.starts_with("xid_")).count();
+        xid_count += named_findings(&run.3)?.iter().filter(|f| f.code.starts_with("xid_")).count();
     }
+    let burn_in_seconds = qa
+        .procedure
+        .burn_in_step
+        .as_ref()
+        .and_then(|step| qa.results.iter().rev().find(|result| &result.step_id == step))
+        .map(|result| result.seconds);
     let release_evidence = json!({
         "recordedAt": release.0,
+        "burnInSeconds": burn_in_seconds,
         "telemetrySamples": peaks.samples,
         "maxTemperatureC": peak(peaks.temperature, "/health/temperatureC"),
         "maxMemoryTemperatureC": peak(peaks.memory_temperature, "/health/memoryTemperatureC"),
@@ -252,8 +280,14 @@ fn assemble(
     });
     let procedures = runs
         .iter()
-        .filter(|r| r.outcome.is_some())
-        .map(|r| json!({ "id": r.procedure.id, "version": r.procedure.version, "outcome": r.outcome }))
+        .filter_map(|r| {
+            Some(ProcedureDone {
+                id: r.procedure.id.clone(),
+                version: r.procedure.version,
+                title: r.procedure.title.clone(),
+                outcome: r.outcome?,
+            })
+        })
         .collect();
     let parts = tx
         .prepare("SELECT part_number, description, quantity FROM job_parts WHERE job_id = ?1 ORDER BY id")?
@@ -329,8 +363,15 @@ fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
-fn unique(codes: Vec<String>) -> Vec<String> {
-    codes.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+/// The findings stored with a diagnostic run, by code and title.
+fn named_findings(findings: &str) -> CoreResult<Vec<NamedFinding>> {
+    Ok(serde_json::from_str(findings)?)
+}
+
+/// Each code once (a finding reported for several GPUs or runs), ordered by code.
+fn unique(findings: Vec<NamedFinding>) -> Vec<NamedFinding> {
+    let by_code: BTreeMap<String, NamedFinding> = findings.into_iter().map(|f| (f.code.clone(), f)).collect();
+    by_code.into_values().collect()
 }
 
 /// `RC-<year>-<6 digits>`, sequential per year, never reused.

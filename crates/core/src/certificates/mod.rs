@@ -4,6 +4,14 @@
 
 mod issue;
 mod signing;
+mod verify;
 
-pub use issue::{for_job, get, issue, Certificate, CertificateDocument, CertificateLanguage, MAX_WARRANTY_DAYS};
-pub use signing::{canonical, ShopKey, SignedDocument, Verdict, KEY_FILE};
+pub use issue::{
+    for_job, get, issue, Certificate, CertificateDocument, CertificateLanguage, NamedFinding, ProcedureDone,
+    MAX_WARRANTY_DAYS,
+};
+pub use signing::{
+    canonical, fingerprint_of, public_key_file, public_key_in, Invalidity, QrPayload, ShopKey, SignedDocument, Verdict,
+    KEY_FILE,
+};
+pub use verify::{verify_document, verify_payload, Verification};

@@ -53,15 +53,45 @@ impl ShopKey {
         fingerprint(self.signing.verifying_key().as_bytes())
     }
 
+    /// Signs the document's number and the SHA-256 of its canonical form, so the QR code's
+    /// number, hash and signature can be checked on their own, and the embedded document against them.
     pub fn sign<T: Serialize>(&self, document: &T) -> CoreResult<SignedDocument> {
         let canonical = canonical(document)?;
-        let signature = self.signing.sign(canonical.as_bytes());
-        Ok(SignedDocument {
-            sha256: format!("{:x}", Sha256::digest(canonical.as_bytes())),
-            signature: URL_SAFE_NO_PAD.encode(signature.to_bytes()),
-            document: canonical,
-        })
+        let number = number_of(&canonical).ok_or_else(|| {
+            <serde_json::Error as serde::ser::Error>::custom("a signed document needs a text `number`")
+        })?;
+        let sha256 = format!("{:x}", Sha256::digest(canonical.as_bytes()));
+        let signature = self.signing.sign(signed_message(&number, &sha256).as_bytes());
+        Ok(SignedDocument { sha256, signature: URL_SAFE_NO_PAD.encode(signature.to_bytes()), document: canonical })
     }
+}
+
+/// What the signature covers: a fixed context, the certificate number and the document's hash.
+fn signed_message(number: &str, sha256: &str) -> String {
+    format!("revive-certificate/1\n{number}\n{sha256}")
+}
+
+fn number_of(canonical: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(canonical).ok()?;
+    value.get("number")?.as_str().map(str::to_owned)
+}
+
+/// The text of an exported public key file: a comment naming the shop and fingerprint, then the key.
+pub fn public_key_file(shop_name: &str, public_key: &str) -> String {
+    let fingerprint = fingerprint_of(public_key).unwrap_or_default();
+    let shop = shop_name.replace(['\n', '\r'], " ");
+    format!("# Revive shop public key for certificates of {shop}\n# fingerprint {fingerprint}\n{public_key}\n")
+}
+
+/// The key in an exported public key file, or the text itself when it is a bare key.
+pub fn public_key_in(text: &str) -> &str {
+    text.lines().map(str::trim).find(|line| !line.is_empty() && !line.starts_with('#')).unwrap_or("")
+}
+
+/// The fingerprint of a base64url public key, if it is one.
+pub fn fingerprint_of(public_key: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(public_key.trim()).ok()?;
+    (bytes.len() == 32).then(|| fingerprint(&bytes))
 }
 
 fn fingerprint(public_key: &[u8]) -> String {
@@ -98,44 +128,121 @@ pub struct SignedDocument {
     pub signature: String,
 }
 
-/// What checking a signed document found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What checking a signed document or a QR payload found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "verdict", content = "reason")]
 pub enum Verdict {
     Valid,
-    Invalid(String),
+    Invalid(Invalidity),
+}
+
+/// Why a certificate is not the one the shop issued; the UI translates the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum Invalidity {
+    #[error("the public key is not a base64url Ed25519 key")]
+    PublicKeyMalformed,
+    #[error("the document is not canonical JSON")]
+    NotCanonical,
+    #[error("the document has no certificate number")]
+    NumberMissing,
+    #[error("the document does not match its hash")]
+    HashMismatch,
+    #[error("the signature is not 64 base64url bytes")]
+    SignatureMalformed,
+    #[error("the signature does not match this shop's key")]
+    SignatureMismatch,
+    #[error("the QR payload is not a Revive certificate code")]
+    PayloadMalformed,
+    #[error("the file is neither a Revive certificate PDF nor a signed certificate document")]
+    NotACertificate,
+    #[error("the PDF carries no readable Revive certificate document")]
+    NoEmbeddedCertificate,
+}
+
+/// Checks `signature` over a number and hash with `public_key` (base64url).
+fn check_signature(public_key: &str, number: &str, sha256: &str, signature: &str) -> Verdict {
+    let Some(key) = URL_SAFE_NO_PAD
+        .decode(public_key.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
+    else {
+        return Verdict::Invalid(Invalidity::PublicKeyMalformed);
+    };
+    let Some(signature) =
+        URL_SAFE_NO_PAD.decode(signature).ok().and_then(|bytes| <[u8; 64]>::try_from(bytes.as_slice()).ok())
+    else {
+        return Verdict::Invalid(Invalidity::SignatureMalformed);
+    };
+    match key.verify_strict(signed_message(number, sha256).as_bytes(), &Signature::from_bytes(&signature)) {
+        Ok(()) => Verdict::Valid,
+        Err(_) => Verdict::Invalid(Invalidity::SignatureMismatch),
+    }
 }
 
 impl SignedDocument {
     /// Checks the document against its hash and the signature against `public_key` (base64url).
     pub fn verify(&self, public_key: &str) -> Verdict {
-        let invalid = |reason: &str| Verdict::Invalid(reason.to_owned());
-        let Ok(key_bytes) = URL_SAFE_NO_PAD.decode(public_key.trim()) else {
-            return invalid("the public key is not base64url");
-        };
-        let Ok(key_bytes) = <[u8; 32]>::try_from(key_bytes.as_slice()) else {
-            return invalid("the public key is not 32 bytes");
-        };
-        let Ok(key) = VerifyingKey::from_bytes(&key_bytes) else {
-            return invalid("the public key is not an Ed25519 key");
-        };
         // The text must be canonical: otherwise equal-looking documents could differ in their bytes.
         match serde_json::from_str::<serde_json::Value>(&self.document) {
             Ok(value) if serde_json::to_string(&value).ok().as_deref() == Some(self.document.as_str()) => {}
-            _ => return invalid("the document is not canonical JSON"),
+            _ => return Verdict::Invalid(Invalidity::NotCanonical),
         }
+        let Some(number) = number_of(&self.document) else {
+            return Verdict::Invalid(Invalidity::NumberMissing);
+        };
         if format!("{:x}", Sha256::digest(self.document.as_bytes())) != self.sha256 {
-            return invalid("the document does not match its hash");
+            return Verdict::Invalid(Invalidity::HashMismatch);
         }
-        let Ok(signature) = URL_SAFE_NO_PAD.decode(&self.signature) else {
-            return invalid("the signature is not base64url");
+        check_signature(public_key, &number, &self.sha256, &self.signature)
+    }
+
+    /// The compact text the certificate's QR code carries.
+    pub fn qr_payload(&self) -> CoreResult<QrPayload> {
+        let number = number_of(&self.document).ok_or_else(|| {
+            <serde_json::Error as serde::de::Error>::custom("a signed document needs a text `number`")
+        })?;
+        Ok(QrPayload { number, sha256: self.sha256.clone(), signature: self.signature.clone() })
+    }
+}
+
+/// A certificate's number, hash and signature: enough to check, without the document, that the shop
+/// issued that number with that content. `RVC1:<number>:<sha256 hex>:<signature base64url>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QrPayload {
+    pub number: String,
+    pub sha256: String,
+    pub signature: String,
+}
+
+const QR_PREFIX: &str = "RVC1";
+
+impl QrPayload {
+    /// Reads a payload as a scanner types it (surrounding whitespace ignored).
+    pub fn parse(text: &str) -> Result<QrPayload, Invalidity> {
+        let mut parts = text.trim().split(':');
+        let (Some(QR_PREFIX), Some(number), Some(sha256), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Invalidity::PayloadMalformed);
         };
-        let Ok(signature) = <[u8; 64]>::try_from(signature.as_slice()) else {
-            return invalid("the signature is not 64 bytes");
-        };
-        match key.verify_strict(self.document.as_bytes(), &Signature::from_bytes(&signature)) {
-            Ok(()) => Verdict::Valid,
-            Err(_) => invalid("the signature does not match this shop's key"),
+        let hex = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let number_ok = !number.is_empty() && number.len() <= 32 && number.bytes().all(|b| b.is_ascii_graphic());
+        if !hex || !number_ok || signature.is_empty() {
+            return Err(Invalidity::PayloadMalformed);
         }
+        Ok(QrPayload { number: number.to_owned(), sha256: sha256.to_owned(), signature: signature.to_owned() })
+    }
+
+    pub fn verify(&self, public_key: &str) -> Verdict {
+        check_signature(public_key, &self.number, &self.sha256, &self.signature)
+    }
+}
+
+impl std::fmt::Display for QrPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{QR_PREFIX}:{}:{}:{}", self.number, self.sha256, self.signature)
     }
 }

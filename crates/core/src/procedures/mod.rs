@@ -132,6 +132,9 @@ pub struct Procedure {
     pub outcome: Outcome,
     /// Where a job goes when the procedure ends repaired (RMA and scrap have their own statuses).
     pub moves_job_to: Option<Status>,
+    /// The step whose time on the bench is the burn-in a certificate reports.
+    #[serde(default)]
+    pub burn_in_step: Option<String>,
     pub steps: Vec<Step>,
 }
 

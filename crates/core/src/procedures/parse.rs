@@ -66,6 +66,7 @@ struct RawProcedure {
     suggested_by: Vec<Spanned<String>>,
     outcome: Spanned<String>,
     moves_job_to: Option<Spanned<String>>,
+    burn_in_step: Option<Spanned<String>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -209,6 +210,9 @@ pub fn parse(file: &str, text: &str) -> Result<Procedure, ProcedureError> {
             return Err(report.at(span, format!("jumps to unknown step `{target}`")));
         }
     }
+    if let Some(step) = raw.burn_in_step.as_ref().filter(|step| !ids.contains(step.get_ref())) {
+        return Err(report.at(step.span(), format!("burn_in_step names unknown step `{}`", step.get_ref())));
+    }
     Ok(Procedure {
         id: raw.id.into_inner(),
         version: raw.version.into_inner(),
@@ -224,6 +228,7 @@ pub fn parse(file: &str, text: &str) -> Result<Procedure, ProcedureError> {
             ),
             None => None,
         },
+        burn_in_step: raw.burn_in_step.map(Spanned::into_inner),
         steps,
     })
 }

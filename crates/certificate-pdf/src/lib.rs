@@ -1,0 +1,48 @@
+//! The repair certificate on paper: a one-page A4 PDF typeset with Typst from the signed document
+//! (and the same page as SVG for the in-app preview), and the signed document read back out of a
+//! PDF so anyone can check it offline. Apart from the core so only the CLI and the app carry Typst.
+
+mod embedded;
+mod render;
+
+pub use embedded::signed_document_in;
+pub use render::{CertificateRenderer, FONT_FILES};
+
+use revive_core::certificates::{verify_document, Invalidity, SignedDocument, Verification};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    #[error("the certificate fonts cannot be read from {dir}: {reason}")]
+    FontsMissing { dir: String, reason: String },
+    #[error("the certificate could not be typeset: {0}")]
+    Typeset(String),
+    #[error(transparent)]
+    Core(#[from] revive_core::CoreError),
+}
+
+impl PdfError {
+    /// Stable code for the UI's message catalog.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PdfError::FontsMissing { .. } => "certificate_fonts_missing",
+            PdfError::Typeset(_) => "certificate_typeset_failed",
+            PdfError::Core(error) => error.code(),
+        }
+    }
+}
+
+/// Checks a file someone hands over: a certificate PDF, or the signed document as JSON.
+pub fn verify_file(bytes: &[u8], public_key: &str) -> Verification {
+    let signed = if bytes.starts_with(b"%PDF-") {
+        match signed_document_in(bytes) {
+            Some(signed) => signed,
+            None => return Verification::invalid(Invalidity::NoEmbeddedCertificate, public_key),
+        }
+    } else {
+        match serde_json::from_slice::<SignedDocument>(bytes) {
+            Ok(signed) => signed,
+            Err(_) => return Verification::invalid(Invalidity::NotACertificate, public_key),
+        }
+    };
+    verify_document(&signed, public_key)
+}

@@ -1,0 +1,286 @@
+//! The certificate on paper, checked the way a customer's tools see it: poppler reads every field
+//! and finds the fonts embedded, a barcode reader decodes the QR code, and the signed document
+//! attached to the PDF verifies, while any change to it, or another shop's key, does not.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use lopdf::Document;
+use revive_certificate_pdf::{verify_file, CertificateRenderer};
+use revive_core::certificates::{CertificateLanguage, Invalidity, ShopKey, SignedDocument};
+
+fn tool(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed for this test (make test installs it): {e}"));
+    assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn render(dir: &Path, language: CertificateLanguage, simulated: bool) -> (std::path::PathBuf, SignedDocument, ShopKey) {
+    let renderer = CertificateRenderer::load(&common::fonts_dir()).unwrap();
+    let (certificate, key) = common::certificate(dir, &common::document(language, simulated));
+    let path = dir.join("certificate.pdf");
+    std::fs::write(&path, renderer.pdf(&certificate).unwrap()).unwrap();
+    (path, certificate.signed, key)
+}
+
+/// What `pdftotext` reads, without whitespace: Chinese wraps anywhere, so a line break may fall
+/// inside a phrase.
+fn page_text(pdf: &Path) -> String {
+    tool("pdftotext", &[pdf.to_str().unwrap(), "-"]).split_whitespace().collect()
+}
+
+fn squeezed(field: &str) -> String {
+    field.split_whitespace().collect()
+}
+
+#[test]
+fn every_field_is_printed_in_each_language() {
+    let always = [
+        "RC-2026-000042",
+        "2026-11-28",
+        "深圳芯复活 GPU 维修中心",
+        "华强北路 1019",
+        "RV-2026-000317",
+        "北京智算云科技有限公司",
+        "NVIDIA H100 SXM5 80GB",
+        "1654922012345",
+        "GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d",
+        "692-2G520-0200-000",
+        "96.00.74.00.01",
+        "G520.0200.00.05",
+        "dmesg 报 Xid 63",
+        "remap_pending",
+        "xid_94",
+        "TP-PTM7950-50",
+        "FAN-9GA0612",
+        "× 2",
+        "2 h 5 min",
+        "83 °C",
+        "87 °C",
+        "690.5 W",
+        "7200",
+        "李伟 Li Wei",
+        "张敏 Zhang Min",
+        "2027-02-26",
+    ];
+    let english = [
+        "Repair certificate",
+        "GPU at release",
+        "Row remapping pending",
+        "HBM memory triage",
+        "Findings cleared",
+        "Warranty",
+        "90 days",
+        "Matches intake",
+        "Yes",
+    ];
+    let chinese =
+        ["维修证书", "出库 GPU", "行重映射待处理", "HBM 显存分诊", "已消除的问题", "保修", "90 天", "与收件一致", "是"];
+    for (language, expected) in [
+        (CertificateLanguage::En, vec![&english[..]]),
+        (CertificateLanguage::ZhCn, vec![&chinese[..]]),
+        (CertificateLanguage::Both, vec![&english[..], &chinese[..]]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (pdf, signed, key) = render(dir.path(), language, false);
+        let text = page_text(&pdf);
+        let fingerprint = key.fingerprint();
+        for field in
+            always.iter().chain(expected.concat().iter()).chain([&fingerprint.as_str(), &signed.sha256.as_str()])
+        {
+            assert!(text.contains(&squeezed(field)), "{language:?}: `{field}` is missing from the page:\n{text}");
+        }
+        if language == CertificateLanguage::En {
+            assert!(!text.contains("维修证书"), "an English certificate has no Chinese labels");
+        }
+        assert!(!text.contains("SIMULATED") && !text.contains("模拟"), "a real bench's certificate has no watermark");
+        let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+        assert!(info.lines().any(|l| l.split_whitespace().eq(["Pages:", "1"])), "one page:\n{info}");
+        assert!(info.contains("A4"), "A4 paper:\n{info}");
+    }
+}
+
+#[test]
+fn fonts_are_embedded_and_chinese_uses_the_cjk_font() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, _, _) = render(dir.path(), CertificateLanguage::Both, false);
+    let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(rows.len() >= 2, "{fonts}");
+    for row in &rows {
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        // name type... encoding emb sub uni object-id generation
+        assert_eq!(columns[columns.len() - 5], "yes", "not embedded: {row}");
+    }
+    assert!(rows.iter().any(|row| row.contains("NotoSansCJKsc")), "{fonts}");
+}
+
+#[test]
+fn the_qr_code_decodes_to_number_hash_and_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, signed, key) = render(dir.path(), CertificateLanguage::Both, true);
+    let prefix = dir.path().join("page");
+    tool("pdftoppm", &["-r", "200", "-png", "-singlefile", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    let decoded = tool("zbarimg", &["--quiet", "--raw", dir.path().join("page.png").to_str().unwrap()]);
+    let expected = signed.qr_payload().unwrap();
+    assert_eq!(decoded.trim(), expected.to_string());
+    let verification = revive_core::certificates::verify_payload(decoded.trim(), &key.public_key());
+    assert!(verification.valid, "{verification:?}");
+}
+
+#[test]
+fn a_simulated_certificate_says_so_on_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, _, _) = render(dir.path(), CertificateLanguage::Both, true);
+    let text = page_text(&pdf);
+    assert!(text.contains("SIMULATED") && text.contains("模拟"), "{text}");
+    assert!(text.contains(&squeezed("simulated bench")), "{text}");
+}
+
+#[test]
+fn the_attached_document_verifies_and_names_what_was_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, signed, key) = render(dir.path(), CertificateLanguage::ZhCn, false);
+    let bytes = std::fs::read(&pdf).unwrap();
+    let verification = verify_file(&bytes, &key.public_key());
+    assert!(verification.valid, "{verification:?}");
+    assert_eq!(verification.number.as_deref(), Some("RC-2026-000042"));
+    assert_eq!(verification.sha256.as_deref(), Some(signed.sha256.as_str()));
+    assert_eq!(verification.key_fingerprint.as_deref(), Some(key.fingerprint().as_str()));
+    let document = verification.document.unwrap();
+    assert_eq!(document.gpu["serial"], "1654922012345");
+
+    // The signed JSON on its own verifies the same way.
+    let json = serde_json::to_vec(&signed).unwrap();
+    assert!(verify_file(&json, &key.public_key()).valid);
+
+    let other = ShopKey::load_or_create(&dir.path().join("other-shop")).unwrap();
+    assert_eq!(verify_file(&bytes, &other.public_key()).reason, Some(Invalidity::SignatureMismatch));
+    assert_eq!(verify_file(b"hello", &key.public_key()).reason, Some(Invalidity::NotACertificate));
+    assert_eq!(verify_file(b"%PDF-1.7 truncated", &key.public_key()).reason, Some(Invalidity::NoEmbeddedCertificate));
+}
+
+/// The attachment's stream in a loaded PDF.
+fn attachment_stream(document: &mut Document) -> &mut lopdf::Stream {
+    let id = document
+        .objects
+        .iter()
+        .find_map(|(_, object)| {
+            let spec = object.as_dict().ok()?;
+            (spec.get(b"Type").ok()?.as_name().ok()? == b"Filespec")
+                .then(|| spec.get(b"EF").ok()?.as_dict().ok()?.get(b"F").ok()?.as_reference().ok())
+                .flatten()
+        })
+        .expect("the PDF has an attachment");
+    document.get_object_mut(id).unwrap().as_stream_mut().unwrap()
+}
+
+/// The PDF with its attachment's content replaced by `content` (stored uncompressed).
+fn with_attachment_bytes(pdf: &[u8], change: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+    let mut document = Document::load_mem(pdf).unwrap();
+    let stream = attachment_stream(&mut document);
+    let content = change(stream.decompressed_content().unwrap());
+    stream.dict.remove(b"Filter");
+    stream.set_content(content);
+    let mut out = Vec::new();
+    document.save_to(&mut out).unwrap();
+    out
+}
+
+fn with_attachment(pdf: &[u8], change: impl FnOnce(&mut SignedDocument)) -> Vec<u8> {
+    with_attachment_bytes(pdf, |content| {
+        let mut signed: SignedDocument = serde_json::from_slice(&content).unwrap();
+        change(&mut signed);
+        serde_json::to_vec(&signed).unwrap()
+    })
+}
+
+#[test]
+fn changing_any_field_of_the_attached_document_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, signed, key) = render(dir.path(), CertificateLanguage::Both, false);
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(verify_file(&with_attachment(&bytes, |_| {}), &key.public_key()).valid, "rewriting alone keeps it valid");
+
+    let original: serde_json::Value = serde_json::from_str(&signed.document).unwrap();
+    let mut leaves = Vec::new();
+    fn collect(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| collect(v, format!("{path}/{k}"), out)),
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().for_each(|(i, v)| collect(v, format!("{path}/{i}"), out))
+            }
+            _ => out.push(path),
+        }
+    }
+    collect(&original, String::new(), &mut leaves);
+    assert!(leaves.len() > 40, "every field: {}", leaves.len());
+    for path in leaves {
+        let mut altered = original.clone();
+        let leaf = altered.pointer_mut(&path).unwrap();
+        *leaf = match leaf {
+            serde_json::Value::String(s) => format!("{s}1").into(),
+            serde_json::Value::Number(n) => (n.as_f64().unwrap() + 1.0).into(),
+            serde_json::Value::Bool(b) => (!*b).into(),
+            serde_json::Value::Null => 0.into(),
+            other => panic!("{other:?}"),
+        };
+        let text = serde_json::to_string(&altered).unwrap();
+        let forged = with_attachment(&bytes, |signed| {
+            signed.sha256 = revive_core::certificates::canonical(&altered).map(|c| sha256(&c)).unwrap();
+            signed.document = text.clone();
+        });
+        let verdict = verify_file(&forged, &key.public_key());
+        assert!(!verdict.valid, "{path} changed and still verified");
+    }
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_byte_flips_in_the_attached_document_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, signed, key) = render(dir.path(), CertificateLanguage::En, false);
+    let bytes = std::fs::read(&pdf).unwrap();
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+    // A flipped bit anywhere in the attached document: the hash, the signature or the JSON breaks.
+    for _ in 0..300 {
+        let flipped = with_attachment_bytes(&bytes, |mut content| {
+            let at = next(content.len());
+            content[at] ^= 1 << next(8);
+            content
+        });
+        assert!(!verify_file(&flipped, &key.public_key()).valid, "a flipped document byte went unnoticed");
+    }
+    // A flipped bit in the compressed stream as stored in the file: never a different valid document
+    // (a flip in deflate's padding may leave the document as it was, which is still the signed one).
+    let mut document = Document::load_mem(&bytes).unwrap();
+    let raw = attachment_stream(&mut document).content.clone();
+    let start = bytes.windows(raw.len()).position(|w| w == raw.as_slice()).expect("stream bytes in the file");
+    for _ in 0..300 {
+        let mut flipped = bytes.clone();
+        let at = start + next(raw.len());
+        flipped[at] ^= 1 << next(8);
+        let verification = verify_file(&flipped, &key.public_key());
+        if verification.valid {
+            assert_eq!(verification.sha256.as_deref(), Some(signed.sha256.as_str()), "flip at {at}");
+        }
+    }
+}

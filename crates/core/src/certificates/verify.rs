@@ -1,0 +1,92 @@
+//! What checking a certificate tells the person holding it: valid or not and why, and, when valid,
+//! the content the shop signed so they can compare it with the paper in their hand.
+
+use serde::Serialize;
+
+use super::{CertificateDocument, Invalidity, QrPayload, SignedDocument, Verdict};
+use crate::certificates::signing::fingerprint_of;
+use crate::error::{CoreError, CoreResult};
+use crate::store::Store;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub valid: bool,
+    pub reason: Option<Invalidity>,
+    pub number: Option<String>,
+    pub sha256: Option<String>,
+    /// The fingerprint of the key it was checked with.
+    pub key_fingerprint: Option<String>,
+    /// The signed content; only for a valid document (a QR code carries no content).
+    pub document: Option<CertificateDocument>,
+    /// This shop's store knows a newer certificate for the same job.
+    pub superseded_by: Option<String>,
+}
+
+impl Verification {
+    pub fn invalid(reason: Invalidity, public_key: &str) -> Verification {
+        Verification {
+            valid: false,
+            reason: Some(reason),
+            number: None,
+            sha256: None,
+            key_fingerprint: fingerprint_of(public_key),
+            document: None,
+            superseded_by: None,
+        }
+    }
+
+    fn of(verdict: Verdict, number: Option<String>, sha256: &str, public_key: &str) -> Verification {
+        let reason = match verdict {
+            Verdict::Valid => None,
+            Verdict::Invalid(reason) => Some(reason),
+        };
+        Verification {
+            valid: reason.is_none(),
+            reason,
+            number,
+            sha256: Some(sha256.to_owned()),
+            key_fingerprint: fingerprint_of(public_key),
+            document: None,
+            superseded_by: None,
+        }
+    }
+
+    /// Adds what this shop's store knows of the same certificate (same number and hash).
+    pub fn with_local_status(mut self, store: &Store) -> CoreResult<Verification> {
+        if let (true, Some(number), Some(sha256)) = (self.valid, &self.number, &self.sha256) {
+            match super::get(store, number) {
+                Ok(known) if &known.signed.sha256 == sha256 => self.superseded_by = known.superseded_by,
+                // Another shop's certificate, or one this store never issued: nothing to add.
+                Ok(_) | Err(CoreError::Invalid { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Checks a signed document (from a PDF's attachment or a JSON file).
+pub fn verify_document(signed: &SignedDocument, public_key: &str) -> Verification {
+    let verdict = signed.verify(public_key);
+    let number = signed.qr_payload().ok().map(|payload| payload.number);
+    let mut verification = Verification::of(verdict, number, &signed.sha256, public_key);
+    if verification.valid {
+        match serde_json::from_str::<CertificateDocument>(&signed.document) {
+            Ok(document) => verification.document = Some(document),
+            // Signed by this key but not a certificate Revive can read: not something to rely on.
+            Err(_) => return Verification::invalid(Invalidity::NotACertificate, public_key),
+        }
+    }
+    verification
+}
+
+/// Checks a QR code's text as a scanner typed it.
+pub fn verify_payload(text: &str, public_key: &str) -> Verification {
+    match QrPayload::parse(text) {
+        Ok(payload) => {
+            Verification::of(payload.verify(public_key), Some(payload.number.clone()), &payload.sha256, public_key)
+        }
+        Err(reason) => Verification::invalid(reason, public_key),
+    }
+}
