@@ -27,6 +27,14 @@ const COMMANDS: &[&str] = &[
     "add_part",
     "remove_part",
     "adjust_labor",
+    "shop_key",
+    "issue_certificate",
+    "job_certificates",
+    "certificate_preview",
+    "save_certificate_pdf",
+    "export_public_key",
+    "verify_certificate_payload",
+    "verify_certificate_file",
 ];
 
 fn main() {

@@ -2,7 +2,9 @@
 //! No domain logic lives here.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use revive_certificate_pdf::CertificateRenderer;
 
 use revive_core::attachments;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo, SimulatedBench, Workbench};
@@ -30,10 +32,12 @@ pub struct AppState {
     pub bench: Mutex<Workbench>,
     pub simulated: SimulatedBench,
     pub procedures: PathBuf,
+    pub fonts: PathBuf,
+    pub renderer: Mutex<Option<Arc<CertificateRenderer>>>,
 }
 
 impl AppState {
-    fn store(&self) -> Result<&Store, IpcError> {
+    pub(crate) fn store(&self) -> Result<&Store, IpcError> {
         self.store.as_ref().map_err(Clone::clone)
     }
 

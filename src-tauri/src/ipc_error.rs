@@ -23,3 +23,12 @@ impl From<CoreError> for IpcError {
         IpcError { code: error.code().to_owned(), message: error.to_string(), field, problem }
     }
 }
+
+impl From<revive_certificate_pdf::PdfError> for IpcError {
+    fn from(error: revive_certificate_pdf::PdfError) -> Self {
+        match error {
+            revive_certificate_pdf::PdfError::Core(core) => core.into(),
+            other => IpcError { code: other.code().to_owned(), message: other.to_string(), field: None, problem: None },
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! The Revive desktop shell: opens the store in the data directory and exposes the core to the UI.
 
+mod certificate_commands;
 mod commands;
 mod ipc_error;
 
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use revive_core::bench::{SimulatedBench, Workbench};
+use revive_core::certificates::ShopKey;
 use revive_core::store::Store;
 use tauri::Manager;
 
@@ -22,21 +24,35 @@ pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
 pub const SCENARIOS_VARIABLE: &str = "REVIVE_SCENARIOS";
 /// Overrides where the repair procedures are (a shop keeps its own there).
 pub const PROCEDURES_VARIABLE: &str = "REVIVE_PROCEDURES";
+/// Overrides where the certificate's fonts are.
+pub const FONTS_VARIABLE: &str = "REVIVE_FONTS";
 
-/// Opens the store, keeping the failure as state so the window can explain it, and connects the bench
-/// to the installed NVIDIA driver if there is one (the Bench screen offers the simulated bench if not).
+/// Opens the store, keeping the failure as state so the window can explain it, creates the shop's
+/// signing key on first run, and connects the bench to the installed NVIDIA driver if there is one
+/// (the Bench screen offers the simulated bench if not).
 pub fn open_state(data_dir: PathBuf, folders: DataFolders) -> AppState {
     let store = Store::open_in_dir(&data_dir).map_err(IpcError::from);
+    // A key that cannot be made now is reported where it is needed: issuing and Settings.
+    let _ = ShopKey::load_or_create(&data_dir);
     let mut bench = Workbench::default();
     // No driver is a normal state on a bench PC without a GPU: the Bench screen explains it.
     let _ = bench.connect_driver(None);
-    AppState { data_dir, store, bench: Mutex::new(bench), simulated: folders.simulated, procedures: folders.procedures }
+    AppState {
+        data_dir,
+        store,
+        bench: Mutex::new(bench),
+        simulated: folders.simulated,
+        procedures: folders.procedures,
+        fonts: folders.fonts,
+        renderer: Mutex::new(None),
+    }
 }
 
 /// Where the app finds what ships beside it.
 pub struct DataFolders {
     pub simulated: SimulatedBench,
     pub procedures: PathBuf,
+    pub fonts: PathBuf,
 }
 
 /// A shipped data folder: the variable's path, else the bundled resource, else the repository's
@@ -68,7 +84,9 @@ pub fn data_folders(resources: Option<PathBuf>) -> DataFolders {
         "procedures",
         concat!(env!("CARGO_MANIFEST_DIR"), "/../procedures"),
     );
-    DataFolders { simulated: SimulatedBench { library, scenarios }, procedures }
+    let fonts =
+        data_folder(FONTS_VARIABLE, resources.as_ref(), "fonts", concat!(env!("CARGO_MANIFEST_DIR"), "/../fonts"));
+    DataFolders { simulated: SimulatedBench { library, scenarios }, procedures, fonts }
 }
 
 /// Registers every command the UI may call; the ACL in `capabilities/` decides which window gets which.
@@ -100,11 +118,20 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::add_part,
         commands::remove_part,
         commands::adjust_labor,
+        certificate_commands::shop_key,
+        certificate_commands::issue_certificate,
+        certificate_commands::job_certificates,
+        certificate_commands::certificate_preview,
+        certificate_commands::save_certificate_pdf,
+        certificate_commands::export_public_key,
+        certificate_commands::verify_certificate_payload,
+        certificate_commands::verify_certificate_file,
     ])
 }
 
 pub fn run() {
     let app = with_commands(tauri::Builder::default())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let data_dir = match std::env::var_os(DATA_DIR_VARIABLE) {
                 Some(dir) if !dir.is_empty() => PathBuf::from(dir),

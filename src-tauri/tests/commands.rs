@@ -23,6 +23,7 @@ fn folders() -> DataFolders {
             scenarios: shipped_scenario("x").parent().unwrap().to_owned(),
         },
         procedures: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../procedures"),
+        fonts: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fonts"),
     }
 }
 
@@ -253,4 +254,89 @@ fn a_procedure_runs_through_ipc_with_a_photo() {
     )
     .unwrap();
     assert_eq!(removed["parts"], json!([]));
+}
+
+#[test]
+fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
+    let bench = bench();
+    let settings = json!({ "settings": {
+        "shopName": "深圳芯复活", "language": "en", "technicians": ["Li Wei", "Zhang Min"], "currentTechnician": "Li Wei"
+    } });
+    call(&bench, "save_settings", settings).unwrap();
+    let key = call(&bench, "shop_key", json!({})).unwrap();
+    assert_eq!(key["fingerprint"].as_str().unwrap().len(), 19, "the key exists from the first run: {key}");
+
+    let form = json!({ "customerName": "Deep Compute", "modelId": "h100-sxm5-80gb", "boardSerial": "1654922012345",
+        "symptomObserved": "Xid 63", "quoteAmount": "9800.00", "quoteCurrency": "USD" });
+    let job = call(&bench, "intake_job", json!({ "form": form, "actor": "Li Wei" })).unwrap();
+    let job_id = job["id"].clone();
+    call(&bench, "bench_connect", json!({ "scenario": "h100-remap-pending" })).unwrap();
+    call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
+    let issue = json!({ "jobId": job_id, "warrantyDays": 90, "language": "both", "actor": "Li Wei" });
+    assert_eq!(call(&bench, "issue_certificate", issue.clone()).unwrap_err()["code"], "certificate_not_ready");
+
+    let run = call(
+        &bench,
+        "start_procedure",
+        json!({ "jobId": job_id, "procedureId": "final-qa-burn-in", "actor": "Li Wei" }),
+    )
+    .unwrap();
+    let answer = |step: &str, answer: Value, actor: &str| {
+        call(
+            &bench,
+            "answer_step",
+            json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "", "actor": actor }),
+        )
+        .unwrap()
+    };
+    answer("burn-in", json!({ "kind": "measure", "value": 0 }), "Li Wei");
+    answer("bandwidth", json!({ "kind": "measure", "value": 1_880_000 }), "Li Wei");
+    call(&bench, "bench_connect", json!({ "scenario": "h100-healthy" })).unwrap();
+    call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
+    answer("release-reading", json!({ "kind": "confirm" }), "Li Wei");
+    let job_header = job_id.to_string();
+    let headers = [("revive-job", job_header.as_str()), ("revive-actor", "Li Wei")];
+    let photos: Vec<Value> = [b"\xFF\xD8\xFF\xE0 front".to_vec(), b"\xFF\xD8\xFF\xE0 back".to_vec()]
+        .into_iter()
+        .map(|jpeg| call_raw(&bench, "attach_photo", jpeg, &headers).unwrap())
+        .collect();
+    answer("photos-out", json!({ "kind": "photos", "hashes": photos }), "Li Wei");
+    answer("technician-qc", json!({ "kind": "confirm" }), "Li Wei");
+    answer("approver-qc", json!({ "kind": "confirm" }), "Zhang Min");
+
+    let certificate = call(&bench, "issue_certificate", issue).unwrap();
+    let number = certificate["number"].as_str().unwrap().to_owned();
+    assert!(number.starts_with("RC-"), "{certificate}");
+    assert_eq!(call(&bench, "job_certificates", json!({ "jobId": job_id })).unwrap()[0]["number"], number.as_str());
+    let preview = call(&bench, "certificate_preview", json!({ "number": number })).unwrap();
+    assert!(preview["svg"].as_str().unwrap().starts_with("<svg"), "the page as SVG");
+    assert_eq!(
+        call(&bench, "certificate_preview", json!({ "number": "RC-1999-000001" })).unwrap_err()["field"],
+        "certificate"
+    );
+
+    let document: Value = serde_json::from_str(certificate["signed"]["document"].as_str().unwrap()).unwrap();
+    assert_eq!(document["simulated"], true);
+    let payload = format!(
+        "RVC1:{number}:{}:{}",
+        certificate["signed"]["sha256"].as_str().unwrap(),
+        certificate["signed"]["signature"].as_str().unwrap()
+    );
+    let verified = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
+    assert_eq!(
+        (verified["valid"].as_bool(), verified["keyFingerprint"].clone()),
+        (Some(true), key["fingerprint"].clone())
+    );
+    let other_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let wrong =
+        call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": other_key })).unwrap();
+    assert_eq!((wrong["valid"].as_bool(), wrong["reason"].as_str()), (Some(false), Some("signature_mismatch")));
+    let junk = call(&bench, "verify_certificate_payload", json!({ "payload": "hello", "publicKey": "" })).unwrap();
+    assert_eq!(junk["reason"], "payload_malformed");
+
+    // A re-issue supersedes, and checking the old code says so.
+    let again = json!({ "jobId": job_id, "warrantyDays": 180, "language": "en", "actor": "Li Wei" });
+    let newer = call(&bench, "issue_certificate", again).unwrap();
+    let old = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
+    assert_eq!((old["valid"].as_bool(), &old["supersededBy"]), (Some(true), &newer["number"]));
 }

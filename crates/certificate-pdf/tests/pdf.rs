@@ -284,3 +284,34 @@ fn random_byte_flips_in_the_attached_document_are_detected() {
         }
     }
 }
+
+#[test]
+fn a_long_job_still_fits_one_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut document = common::document(CertificateLanguage::Both, true);
+    let many = |n: usize| {
+        (0..n)
+            .map(|i| revive_core::certificates::NamedFinding {
+                code: format!("finding_{i}"),
+                title: revive_core::diagnostics::Text {
+                    en: format!("A long English finding title number {i} that wraps onto a second line"),
+                    zh_cn: format!("很长的中文问题标题第 {i} 条，会换到第二行显示"),
+                },
+            })
+            .collect::<Vec<_>>()
+    };
+    document.findings_at_intake = many(14);
+    document.findings_cleared = many(12);
+    document.findings_at_release = many(3);
+    document.procedures = (0..10).map(|_| document.procedures[0].clone()).collect();
+    document.parts = (0..14).map(|_| document.parts[0].clone()).collect();
+    document.symptoms = "掉卡 card drops off the bus ".repeat(40);
+    document.customer = "北京智算云科技有限公司 Beijing Intelligent Compute Cloud Technology Co., Ltd.".into();
+    let (certificate, _) = common::certificate(dir.path(), &document);
+    let renderer = CertificateRenderer::load(&common::fonts_dir()).unwrap();
+    let pdf = dir.path().join("long.pdf");
+    std::fs::write(&pdf, renderer.pdf(&certificate).expect("one page")).unwrap();
+    let text = page_text(&pdf);
+    assert!(text.contains("+6more") && text.contains("另有4条"), "lists beyond eight say how many more: {text}");
+    assert!(text.contains("…"), "long symptoms are clipped");
+}

@@ -40,12 +40,10 @@ pub fn attach_photo(store: &Store, data_dir: &Path, job_id: i64, bytes: &[u8], a
     let sha256 = format!("{:x}", Sha256::digest(bytes));
     let path = path_of(data_dir, &sha256);
     if !path.exists() {
-        // Written under a temporary name and renamed: a crash never leaves half a photo under its hash.
+        // A crash never leaves half a photo under its hash.
         let folder = path.parent().ok_or(CoreError::invalid(Field::Photo, Problem::BadFormat))?;
         std::fs::create_dir_all(folder)?;
-        let partial = folder.join(format!("{sha256}.partial"));
-        std::fs::write(&partial, bytes)?;
-        std::fs::rename(&partial, &path)?;
+        crate::files::write_atomically(&path, bytes)?;
     }
     store.write(|tx, now| {
         let actor = Settings::technician_for(tx, actor)?;

@@ -7,6 +7,7 @@ pub mod certificates;
 pub mod costs;
 pub mod diagnostics;
 pub mod error;
+pub mod files;
 pub mod intake;
 pub mod jobs;
 pub mod models;

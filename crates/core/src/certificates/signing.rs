@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
+use crate::files::AtomicFile;
 
 /// The private key's file in the data directory: 32 bytes, readable by the owner only.
 pub const KEY_FILE: &str = "shop-signing-key.ed25519";
@@ -101,15 +102,9 @@ fn fingerprint(public_key: &[u8]) -> String {
 
 /// Creates the key file readable and writable by its owner only, complete or not at all.
 fn write_private(path: &Path, seed: &[u8; 32]) -> CoreResult<()> {
-    let partial = path.with_extension("partial");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&partial)?;
+    let mut file = AtomicFile::create_private(path)?;
     file.write_all(seed)?;
-    file.sync_all()?;
-    std::fs::rename(&partial, path)?;
+    file.commit()?;
     Ok(())
 }
 

@@ -1,0 +1,180 @@
+//! Certificate commands: issue, preview, save as PDF, verify, and the shop's public key. Files are
+//! chosen in dialogs opened here, in Rust; the webview never gets a path or file permission.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use revive_certificate_pdf::{verify_file, CertificateRenderer};
+use revive_core::certificates::{
+    self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, ShopKey, Verification,
+};
+use revive_core::files::write_atomically;
+use revive_core::settings::Settings;
+use revive_core::{CoreError, Field, Problem};
+use serde::Serialize;
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::commands::AppState;
+use crate::ipc_error::IpcError;
+
+/// Larger than any certificate PDF Revive makes; a bigger file is not one.
+const MAX_VERIFY_BYTES: u64 = 16 * 1024 * 1024;
+
+impl AppState {
+    /// The renderer, loaded with its fonts on first use and kept.
+    fn renderer(&self) -> Result<Arc<CertificateRenderer>, IpcError> {
+        let mut loaded = self.renderer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(renderer) = loaded.as_ref() {
+            return Ok(renderer.clone());
+        }
+        let renderer = Arc::new(CertificateRenderer::load(&self.fonts)?);
+        *loaded = Some(renderer.clone());
+        Ok(renderer)
+    }
+
+    fn shop_key(&self) -> Result<ShopKey, IpcError> {
+        Ok(ShopKey::load_or_create(&self.data_dir)?)
+    }
+
+    /// The key to check with: the one given, else this shop's own.
+    fn verifying_key(&self, public_key: &str) -> Result<String, IpcError> {
+        match public_key_in(public_key) {
+            "" => Ok(self.shop_key()?.public_key()),
+            given => Ok(given.to_owned()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShopKeyView {
+    public_key: String,
+    fingerprint: String,
+}
+
+#[tauri::command]
+pub async fn shop_key(state: State<'_, AppState>) -> Result<ShopKeyView, IpcError> {
+    let key = state.shop_key()?;
+    Ok(ShopKeyView { public_key: key.public_key(), fingerprint: key.fingerprint() })
+}
+
+#[tauri::command]
+pub async fn issue_certificate(
+    state: State<'_, AppState>,
+    job_id: i64,
+    warranty_days: u32,
+    language: CertificateLanguage,
+    actor: String,
+) -> Result<Certificate, IpcError> {
+    Ok(certificates::issue(state.store()?, &state.data_dir, job_id, warranty_days, language, &actor)?)
+}
+
+#[tauri::command]
+pub async fn job_certificates(state: State<'_, AppState>, job_id: i64) -> Result<Vec<Certificate>, IpcError> {
+    Ok(certificates::for_job(state.store()?, job_id)?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificatePreview {
+    certificate: Certificate,
+    /// The printed page as SVG: the same typesetting as the PDF.
+    svg: String,
+}
+
+#[tauri::command]
+pub async fn certificate_preview(state: State<'_, AppState>, number: String) -> Result<CertificatePreview, IpcError> {
+    let certificate = certificates::get(state.store()?, &number)?;
+    let svg = state.renderer()?.svg(&certificate)?;
+    Ok(CertificatePreview { certificate, svg })
+}
+
+/// Asks where to save the certificate's PDF and writes it there complete; `None` when cancelled.
+#[tauri::command]
+pub async fn save_certificate_pdf<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    number: String,
+    title: String,
+) -> Result<Option<String>, IpcError> {
+    let certificate = certificates::get(state.store()?, &number)?;
+    let pdf = state.renderer()?.pdf(&certificate)?;
+    let chosen = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .set_file_name(format!("{number}.pdf"))
+        .add_filter("PDF", &["pdf"])
+        .blocking_save_file();
+    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    write_atomically(&path, &pdf).map_err(CoreError::from)?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Asks where to save the shop's public key file; `None` when cancelled.
+#[tauri::command]
+pub async fn export_public_key<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<String>, IpcError> {
+    let key = state.shop_key()?;
+    let shop = Settings::load(state.store()?)?.shop_name;
+    let chosen = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .set_file_name(format!("revive-shop-key-{}.pub", key.fingerprint()))
+        .blocking_save_file();
+    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    write_atomically(&path, public_key_file(&shop, &key.public_key()).as_bytes()).map_err(CoreError::from)?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn verify_certificate_payload(
+    state: State<'_, AppState>,
+    payload: String,
+    public_key: String,
+) -> Result<Verification, IpcError> {
+    let key = state.verifying_key(&public_key)?;
+    Ok(verify_payload(&payload, &key).with_local_status(state.store()?)?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileVerification {
+    file: String,
+    verification: Verification,
+}
+
+/// Asks for a certificate PDF (or signed JSON) and checks it; `None` when cancelled.
+#[tauri::command]
+pub async fn verify_certificate_file<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    public_key: String,
+    title: String,
+) -> Result<Option<FileVerification>, IpcError> {
+    let key = state.verifying_key(&public_key)?;
+    let chosen = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter("PDF", &["pdf"])
+        .add_filter("JSON", &["json"])
+        .blocking_pick_file();
+    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    let verification = verify_path(&path, &key)?.with_local_status(state.store()?)?;
+    Ok(Some(FileVerification { file: path.display().to_string(), verification }))
+}
+
+fn verify_path(path: &PathBuf, public_key: &str) -> Result<Verification, IpcError> {
+    let too_large = CoreError::invalid(Field::Certificate, Problem::TooLarge { max: MAX_VERIFY_BYTES });
+    if std::fs::metadata(path).map_err(CoreError::from)?.len() > MAX_VERIFY_BYTES {
+        return Err(too_large.into());
+    }
+    let bytes = std::fs::read(path).map_err(CoreError::from)?;
+    Ok(verify_file(&bytes, public_key))
+}
