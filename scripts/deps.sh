@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential pkg-config file
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libxdo-dev libssl-dev
   xvfb xauth dbus-x11 webkit2gtk-driver fonts-noto-cjk
-  poppler-utils zbar-tools
+  poppler-utils zbar-tools xdotool
 )
 
 sudo_if_needed() {

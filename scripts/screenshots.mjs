@@ -1,8 +1,11 @@
 // Regenerates the README screenshots in docs/ from the real window (run through `make screenshots`).
 // WebKitWebDriver's own screenshot hangs under Xvfb, so the X screen is captured instead.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Key, startBench } from '../tests/e2e/webdriver.mjs';
-import { addTechnicians, takeIn } from '../tests/e2e/journeys.mjs';
+import { addTechnicians, answerFileDialog, passFinalQa, recordSimulated, takeIn } from '../tests/e2e/journeys.mjs';
 
 const jobs = [
   { serial: '1654922012345', customer: 'Deep Compute Ltd', observed: 'Xid 63 then Xid 64 under training load', quote: '12000' },
@@ -19,10 +22,16 @@ async function capture(session, path) {
 }
 
 const bench = await startBench();
+const files = mkdtempSync(join(tmpdir(), 'revive-screenshots-'));
 try {
   await bench.withApp(async (session) => {
     await addTechnicians(session, 'Li Wei', 'Zhang Min');
-    for (const job of jobs) await takeIn(session, job);
+    await session.type('#s-shop_name', '深圳芯复活 GPU 维修中心');
+    await session.type('#s-shop_address', '深圳市福田区华强北路 1019 号 3 楼');
+    await session.click('#settings-save');
+    await session.waitFor('#settings-saved');
+    const tickets = [];
+    for (const job of jobs) tickets.push(await takeIn(session, job));
     await session.click('#nav-jobs');
     await session.type('#job-search', '077777' + Key.Enter);
     await session.click('#move-diagnosing');
@@ -53,7 +62,7 @@ try {
     await capture(session, 'docs/bench.png');
 
     await session.click('#nav-jobs');
-    await session.type('#job-search', '2012345' + Key.Enter);
+    await session.type('#job-search', '077777' + Key.Enter);
     await session.click('#procedure-choice option[value="vrm-inspection"]');
     await session.click('#start-procedure');
     await session.waitFor('#run-step[data-step="visual"]');
@@ -64,9 +73,34 @@ try {
     await session.click('#run-use-photos');
     await session.waitFor('#run-step[data-step="core-rail"]');
     await session.keys('0.4');
+    for (let wait = 0; (await session.value('#run-value')) !== '0.4' && wait < 20; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await capture(session, 'docs/procedure.png');
     await session.keys(Key.Enter);
     await session.waitFor('#run-step[data-step="memory-rail"]');
+
+    // Deep Compute's card: repaired, certified, and its PDF checked on the Verify screen.
+    await recordSimulated(session, 'h100-remap-pending', tickets[0]);
+    await passFinalQa(session, { serial: jobs[0].serial, ticket: tickets[0], approver: 'Zhang Min', files });
+    await session.click('#current-technician option[value="Li Wei"]');
+    await session.click('#nav-jobs');
+    await session.type('#job-search', '2012345' + Key.Enter);
+    await session.click('#issue-certificate');
+    await session.waitFor('#certificate-page');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await session.script('window.scrollTo(0, 0);');
+    await capture(session, 'docs/certificate-preview.png');
+    const pdf = join(files, 'certificate.pdf');
+    await session.click('#save-certificate');
+    answerFileDialog('Save certificate PDF', pdf);
+    await session.waitFor('#certificate-saved');
+    await session.click('#nav-verify');
+    await session.click('#verify-file');
+    answerFileDialog('Choose a certificate PDF', pdf);
+    await session.waitFor('#verify-result[data-valid="true"]', 10_000);
+    await session.script('window.scrollTo(0, 0);');
+    await capture(session, 'docs/verify.png');
 
     await session.click('#language option[value="zh-CN"]');
     await session.click('#nav-jobs');
@@ -77,4 +111,5 @@ try {
   });
 } finally {
   await bench.stop();
+  rmSync(files, { recursive: true, force: true });
 }

@@ -63,11 +63,12 @@ pub async fn shop_key(state: State<'_, AppState>) -> Result<ShopKeyView, IpcErro
 pub async fn issue_certificate(
     state: State<'_, AppState>,
     job_id: i64,
-    warranty_days: u32,
+    warranty_days: String,
     language: CertificateLanguage,
     actor: String,
 ) -> Result<Certificate, IpcError> {
-    Ok(certificates::issue(state.store()?, &state.data_dir, job_id, warranty_days, language, &actor)?)
+    let days = certificates::warranty_days(&warranty_days)?;
+    Ok(certificates::issue(state.store()?, &state.data_dir, job_id, days, language, &actor)?)
 }
 
 #[tauri::command]

@@ -12,6 +12,9 @@ pub struct IpcError {
     pub field: Option<Field>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
+    /// Which precondition is missing, where the code has several (a certificate not ready yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
 
 impl From<CoreError> for IpcError {
@@ -20,7 +23,11 @@ impl From<CoreError> for IpcError {
             CoreError::Invalid { field, problem } => (Some(*field), Some(*problem)),
             _ => (None, None),
         };
-        IpcError { code: error.code().to_owned(), message: error.to_string(), field, problem }
+        let reason = match &error {
+            CoreError::CertificateNotReady(reason) => Some(*reason),
+            _ => None,
+        };
+        IpcError { code: error.code().to_owned(), message: error.to_string(), field, problem, reason }
     }
 }
 
@@ -28,7 +35,13 @@ impl From<revive_certificate_pdf::PdfError> for IpcError {
     fn from(error: revive_certificate_pdf::PdfError) -> Self {
         match error {
             revive_certificate_pdf::PdfError::Core(core) => core.into(),
-            other => IpcError { code: other.code().to_owned(), message: other.to_string(), field: None, problem: None },
+            other => IpcError {
+                code: other.code().to_owned(),
+                message: other.to_string(),
+                field: None,
+                problem: None,
+                reason: None,
+            },
         }
     }
 }

@@ -272,8 +272,12 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     let job_id = job["id"].clone();
     call(&bench, "bench_connect", json!({ "scenario": "h100-remap-pending" })).unwrap();
     call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
-    let issue = json!({ "jobId": job_id, "warrantyDays": 90, "language": "both", "actor": "Li Wei" });
-    assert_eq!(call(&bench, "issue_certificate", issue.clone()).unwrap_err()["code"], "certificate_not_ready");
+    let issue = json!({ "jobId": job_id, "warrantyDays": "90", "language": "both", "actor": "Li Wei" });
+    let early = call(&bench, "issue_certificate", issue.clone()).unwrap_err();
+    assert_eq!(
+        (early["code"].as_str(), early["reason"].as_str()),
+        (Some("certificate_not_ready"), Some("final_qa_missing"))
+    );
 
     let run = call(
         &bench,
@@ -335,7 +339,7 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     assert_eq!(junk["reason"], "payload_malformed");
 
     // A re-issue supersedes, and checking the old code says so.
-    let again = json!({ "jobId": job_id, "warrantyDays": 180, "language": "en", "actor": "Li Wei" });
+    let again = json!({ "jobId": job_id, "warrantyDays": "180", "language": "en", "actor": "Li Wei" });
     let newer = call(&bench, "issue_certificate", again).unwrap();
     let old = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
     assert_eq!((old["valid"].as_bool(), &old["supersededBy"]), (Some(true), &newer["number"]));

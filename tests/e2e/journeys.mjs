@@ -1,5 +1,8 @@
 // Steps several journeys share: what a technician does before the part a journey is about.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Key } from './webdriver.mjs';
 
 /** Enters the shop's technicians in Settings and saves; the first is then at the bench. */
@@ -31,13 +34,68 @@ export async function openJob(session, serial) {
   await session.waitFor('#job-ticket');
 }
 
-/** Records a reading of the simulated bench running `scenario` to the only open job. */
+/** Records a reading of the simulated bench running `scenario` to the job `ticket`. */
 export async function recordSimulated(session, scenario, ticket) {
   await session.click('#nav-bench');
   await session.click(`#bench-scenario option[value="${scenario}"]`);
   await session.click('#bench-start-simulated');
   await session.waitFor('#bench-simulated', 10_000, scenario);
-  await session.click('#record-job-0 option:nth-child(2)');
+  await session.click(`#record-job-0 option[data-ticket="${ticket}"]`);
   await session.click('#record-0');
   await session.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
+}
+
+/**
+ * Answers the native file dialog titled `title` (opened by Revive from Rust) by typing `path` and
+ * pressing Enter, as a person would; xdotool drives it because WebDriver cannot reach native windows.
+ */
+export function answerFileDialog(title, path) {
+  const window = execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', `^${title}$`], {
+    timeout: 20_000,
+  })
+    .toString()
+    .trim()
+    .split('\n')[0];
+  // GTK's chooser takes a typed path that starts with "/" as a location. There is no window manager:
+  // focus the dialog, and give it a moment to settle, as a person's eyes would.
+  execFileSync('xdotool', ['windowfocus', '--sync', window]);
+  execFileSync('xdotool', ['sleep', '0.8', 'key', '--clearmodifiers', 'ctrl+a']);
+  execFileSync('xdotool', ['type', '--delay', '40', path]);
+  execFileSync('xdotool', ['sleep', '0.4', 'key', 'Return']);
+}
+
+/**
+ * Final QA on the job with `serial` (its latest reading the intake one): burn-in, bandwidth, a clean
+ * release reading from the simulated bench, two release photos written into `files`, the current
+ * technician's sign-off, then `approver` takes the bench and approves.
+ */
+export async function passFinalQa(session, { serial, ticket, approver, files }) {
+  const search = serial.slice(-7);
+  await openJob(session, search);
+  await session.click('#procedure-choice option[value="final-qa-burn-in"]');
+  await session.click('#start-procedure');
+  await session.waitFor('#run-step[data-step="burn-in"]');
+  await session.keys('0' + Key.Enter);
+  await session.waitFor('#run-step[data-step="bandwidth"]');
+  await session.keys('1880000' + Key.Enter);
+  await session.waitFor('#run-step[data-step="release-reading"]');
+  await recordSimulated(session, 'h100-healthy', ticket);
+  await openJob(session, search);
+  await session.click('#job-procedures button.primary');
+  await session.waitFor('#run-step[data-step="release-reading"]');
+  await session.keys(Key.Enter);
+  await session.waitFor('#run-step[data-step="photos-out"]');
+  const front = join(files, 'front.jpg');
+  const back = join(files, 'back.png');
+  writeFileSync(front, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x10, 0x4a, 0x46, 0x49, 0x46]));
+  writeFileSync(back, Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.from('back')]));
+  await session.type('#run-photo-file', `${front}\n${back}`);
+  await session.waitFor('#run-photo-count', 5_000, '2');
+  await session.click('#run-use-photos');
+  await session.waitFor('#run-step[data-step="technician-qc"]');
+  await session.keys(Key.Enter);
+  await session.waitFor('#run-step[data-step="approver-qc"]');
+  await session.click(`#current-technician option[value="${approver}"]`);
+  await session.keys(Key.Enter);
+  await session.waitFor('#run-finished', 5_000, 'repaired');
 }

@@ -105,8 +105,14 @@ export class Session {
     throw new Error(`timed out waiting for ${css}${text === undefined ? '' : ` to contain "${text}" (last: "${last}")`}`);
   }
 
+  /** Scrolls the element to the middle of the window, as a person would, then clicks it. */
   async click(css) {
-    await this.command('POST', `/element/${await this.waitFor(css)}/click`, {});
+    const element = await this.waitFor(css);
+    await this.command('POST', '/execute/sync', {
+      script: "arguments[0].scrollIntoView({ block: 'center' });",
+      args: [{ [ELEMENT]: element }],
+    });
+    await this.command('POST', `/element/${element}/click`, {});
   }
 
   /** Types into one element (focusing it first), like a person clicking a field and typing. */

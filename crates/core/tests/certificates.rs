@@ -110,6 +110,18 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
         certificates::issue(&store, dir.path(), job, 0, CertificateLanguage::En, TECH).unwrap_err(),
         CoreError::Invalid { field: Field::WarrantyDays, problem: Problem::OutOfRange { .. } }
     ));
+    assert_eq!(certificates::warranty_days(" 180 ").unwrap(), 180);
+    for (typed, problem) in [("", Problem::Empty), ("90d", Problem::BadFormat), ("-1", Problem::BadFormat)] {
+        let error = certificates::warranty_days(typed).unwrap_err();
+        assert!(
+            matches!(error, CoreError::Invalid { field: Field::WarrantyDays, problem: p } if p == problem),
+            "{typed}"
+        );
+    }
+    assert!(matches!(
+        certificates::warranty_days("5000").unwrap_err(),
+        CoreError::Invalid { problem: Problem::OutOfRange { min: 1, max: 1095 }, .. }
+    ));
     // A release reading that is not clean stops a certificate.
     diagnose(&store, job, "h100-remap-pending");
     let dirty = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap_err();

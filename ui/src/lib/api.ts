@@ -135,6 +135,8 @@ export interface IpcError {
   message: string;
   field?: string;
   problem?: Problem;
+  /** Which precondition is missing, for codes that have several. */
+  reason?: string;
 }
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -348,6 +350,58 @@ export type Answer =
   | { kind: 'choose'; option: string }
   | { kind: 'photos'; hashes: string[] };
 
+export type CertificateLanguage = 'en' | 'zh_cn' | 'both';
+
+export interface SignedDocument {
+  document: string;
+  sha256: string;
+  signature: string;
+}
+
+export interface Certificate {
+  number: string;
+  jobId: number;
+  issuedAt: string;
+  issuedBy: string;
+  signed: SignedDocument;
+  publicKey: string;
+  supersededBy: string | null;
+}
+
+export interface ShopKey {
+  publicKey: string;
+  fingerprint: string;
+}
+
+/** The signed content, as far as the Verify screen shows it. */
+export interface CertificateDocument {
+  number: string;
+  issuedAt: string;
+  supersedes: string | null;
+  shop: { name: string; address: string };
+  ticket: string;
+  customer: string;
+  gpu: { modelName: string; serial: string; uuid: string | null };
+  technician: string;
+  approver: string;
+  warrantyDays: number;
+  simulated: boolean;
+}
+
+export type Invalidity =
+  | 'public_key_malformed' | 'not_canonical' | 'number_missing' | 'hash_mismatch' | 'signature_malformed'
+  | 'signature_mismatch' | 'payload_malformed' | 'not_a_certificate' | 'no_embedded_certificate';
+
+export interface Verification {
+  valid: boolean;
+  reason: Invalidity | null;
+  number: string | null;
+  sha256: string | null;
+  keyFingerprint: string | null;
+  document: CertificateDocument | null;
+  supersededBy: string | null;
+}
+
 export const api = {
   appInfo: () => invoke<AppInfo>('app_info'),
   listModels: () => invoke<GpuModel[]>('list_models'),
@@ -387,6 +441,21 @@ export const api = {
   removePart: (jobId: number, partId: number, actor: string) => invoke<JobCosts>('remove_part', { jobId, partId, actor }),
   adjustLabor: (jobId: number, minutes: string, reason: string, actor: string) =>
     invoke<JobCosts>('adjust_labor', { jobId, adjustment: { minutes, reason }, actor }),
+  shopKey: () => invoke<ShopKey>('shop_key'),
+  issueCertificate: (jobId: number, warrantyDays: string, language: CertificateLanguage, actor: string) =>
+    invoke<Certificate>('issue_certificate', { jobId, warrantyDays, language, actor }),
+  jobCertificates: (jobId: number) => invoke<Certificate[]>('job_certificates', { jobId }),
+  certificatePreview: (number: string) =>
+    invoke<{ certificate: Certificate; svg: string }>('certificate_preview', { number }),
+  /** Opens a save dialog (titled `title`) in Rust; the saved path, or null when cancelled. */
+  saveCertificatePdf: (number: string, title: string) => invoke<string | null>('save_certificate_pdf', { number, title }),
+  exportPublicKey: (title: string) => invoke<string | null>('export_public_key', { title }),
+  /** An empty key checks against this shop's own. */
+  verifyCertificatePayload: (payload: string, publicKey: string) =>
+    invoke<Verification>('verify_certificate_payload', { payload, publicKey }),
+  /** Opens a file dialog in Rust; null when cancelled. */
+  verifyCertificateFile: (publicKey: string, title: string) =>
+    invoke<{ file: string; verification: Verification } | null>('verify_certificate_file', { publicKey, title }),
   /** Sends the photo's bytes as the raw request body; returns its SHA-256. */
   attachPhoto: (jobId: number, actor: string, bytes: Uint8Array) =>
     invoke<string>('attach_photo', bytes, { headers: { 'revive-job': String(jobId), 'revive-actor': actor } }),

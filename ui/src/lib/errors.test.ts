@@ -26,4 +26,12 @@ describe('errorText', () => {
     expect(errorText('invalid args `form`', tIn('en'))).toBe('Something went wrong: invalid args `form`');
     expect(errorField('plain string')).toBeNull();
   });
+
+  it('says which precondition is missing when the code has several', () => {
+    const notReady = { code: 'certificate_not_ready', message: 'x', reason: 'release_has_critical_findings' };
+    expect(errorText(notReady, tIn('en'))).toContain('critical');
+    expect(errorText(notReady, tIn('zh-CN'))).toContain('严重');
+    const unknownReason = { ...notReady, reason: 'something_new' };
+    expect(errorText(unknownReason, tIn('en'))).toBe(errorText({ code: 'certificate_not_ready', message: 'x' }, tIn('en')));
+  });
 });

@@ -27,6 +27,8 @@ export function errorText(error: unknown, t: Translate): string {
       });
     }
   }
+  const reasonKey = `error.${error.code}.${error.reason ?? ''}`;
+  if (error.reason && known(reasonKey)) return t(reasonKey);
   const codeKey = `error.${error.code}`;
   return known(codeKey) ? t(codeKey) : t('error.unexpected', { message: error.message });
 }

@@ -87,6 +87,25 @@ pub struct Certificate {
     pub superseded_by: Option<String>,
 }
 
+/// Reads a warranty period as a person typed it, in whole days.
+pub fn warranty_days(text: &str) -> CoreResult<u32> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(CoreError::invalid(Field::WarrantyDays, Problem::Empty));
+    }
+    let days: u32 = text.parse().map_err(|_| CoreError::invalid(Field::WarrantyDays, Problem::BadFormat))?;
+    check_warranty(days)?;
+    Ok(days)
+}
+
+fn check_warranty(days: u32) -> CoreResult<()> {
+    if (1..=MAX_WARRANTY_DAYS).contains(&days) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(Field::WarrantyDays, Problem::OutOfRange { min: 1, max: u64::from(MAX_WARRANTY_DAYS) }))
+    }
+}
+
 /// Issues the job's certificate (or a new one superseding the current).
 pub fn issue(
     store: &Store,
@@ -96,12 +115,7 @@ pub fn issue(
     language: CertificateLanguage,
     actor: &str,
 ) -> CoreResult<Certificate> {
-    if !(1..=MAX_WARRANTY_DAYS).contains(&warranty_days) {
-        return Err(CoreError::invalid(
-            Field::WarrantyDays,
-            Problem::OutOfRange { min: 1, max: u64::from(MAX_WARRANTY_DAYS) },
-        ));
-    }
+    check_warranty(warranty_days)?;
     let key = ShopKey::load_or_create(data_dir)?;
     let number = store.write(|tx, now| {
         let actor = Settings::technician_for(tx, actor)?;

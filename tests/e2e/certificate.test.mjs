@@ -1,0 +1,81 @@
+// Journey 7: a repaired card leaves with a certificate. Final QA with an approver, the certificate
+// issued and previewed, saved as a PDF through the native save dialog, checked in the Verify screen
+// from the file and from its scanned QR code, and a tampered code refused.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { journey, Key } from './webdriver.mjs';
+import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, takeIn } from './journeys.mjs';
+
+const SERIAL = '1654922012345';
+
+journey('a repaired card gets a signed certificate that saves as PDF and verifies', async (bench) => {
+  const files = mkdtempSync(join(tmpdir(), 'revive-certificate-'));
+  try {
+    await bench.withApp(async (app) => {
+      await addTechnicians(app, 'Li Wei', 'Zhang Min');
+      await app.type('#s-shop_name', '深圳芯复活 GPU 维修中心');
+      await app.click('#settings-save');
+      await app.waitFor('#settings-saved');
+      const fingerprint = await app.text('#shop-key-fingerprint');
+      const publicKey = await app.text('#shop-public-key');
+
+      const ticket = await takeIn(app, { serial: SERIAL, customer: '北京智算云', observed: 'Xid 63', quote: '12000' });
+      await recordSimulated(app, 'h100-remap-pending', ticket);
+
+      await passFinalQa(app, { serial: SERIAL, ticket, approver: 'Zhang Min', files });
+
+      // Issue: the preview shows the page the PDF holds.
+      await openJob(app, '2012345');
+      await app.click('#issue-certificate');
+      const number = (await app.text('#certificate-number')).trim();
+      assert.match(number, /^RC-\d{4}-000001$/);
+      await app.waitFor('#certificate-page');
+      const loaded = await app.script(
+        "const img = document.querySelector('#certificate-page'); return img.complete && img.naturalWidth > 0;",
+      );
+      assert.equal(loaded, true, 'the preview image rendered');
+
+      // Save PDF through the native dialog.
+      const pdf = join(files, `${number}.pdf`);
+      await app.click('#save-certificate');
+      answerFileDialog('Save certificate PDF', pdf);
+      await app.waitFor('#certificate-saved', 10_000, pdf);
+      assert.equal(readFileSync(pdf).subarray(0, 5).toString(), '%PDF-');
+      const text = execFileSync('pdftotext', [pdf, '-']).toString();
+      assert.match(text, new RegExp(number));
+      assert.match(text, /SIMULATED/);
+
+      // Verify screen: the file, against this shop's key.
+      await app.click('#nav-verify');
+      await app.click('#verify-file');
+      answerFileDialog('Choose a certificate PDF', pdf);
+      await app.waitFor('#verify-result[data-valid="true"]', 10_000);
+      assert.match(await app.text('#verify-verdict'), new RegExp(`Valid: certificate ${number}`));
+      assert.equal(await app.text('#verify-serial'), SERIAL);
+      assert.match(await app.text('#verify-result'), new RegExp(fingerprint));
+
+      // The QR code as a scanner reads it off the printed page.
+      const page = join(files, 'page');
+      execFileSync('pdftoppm', ['-r', '200', '-png', '-singlefile', pdf, page]);
+      const scanned = execFileSync('zbarimg', ['--quiet', '--raw', `${page}.png`]).toString().trim();
+      assert.match(scanned, new RegExp(`^RVC1:${number}:`));
+      await app.type('#verify-payload', scanned + Key.Enter);
+      await app.waitFor('#verify-result[data-valid="true"]', 5_000);
+      assert.match(await app.text('#verify-result'), /To read the content, check the PDF/);
+
+      // One character changed in the number: refused, and why.
+      await app.type('#verify-payload', Key.Control + 'a' + Key.Control + scanned.replace('000001', '000002') + Key.Enter);
+      await app.waitFor('#verify-result[data-valid="false"]', 5_000);
+      assert.match(await app.text('#verify-verdict'), /does not match this shop's key/);
+
+      // The command-line check a customer would run agrees.
+      const cli = execFileSync(join(process.env.REVIVE_APP, '..', 'revive'), ['verify', pdf, '--public-key', publicKey]);
+      assert.match(cli.toString(), new RegExp(`^valid: certificate ${number}`));
+    });
+  } finally {
+    rmSync(files, { recursive: true, force: true });
+  }
+});
