@@ -101,16 +101,7 @@ pub async fn save_certificate_pdf<R: Runtime>(
 ) -> Result<Option<String>, IpcError> {
     let certificate = certificates::get(state.store()?, &number)?;
     let pdf = state.renderer()?.pdf(&certificate)?;
-    let chosen = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .set_file_name(format!("{number}.pdf"))
-        .add_filter("PDF", &["pdf"])
-        .blocking_save_file();
-    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
-    write_atomically(&path, &pdf).map_err(CoreError::from)?;
-    Ok(Some(path.display().to_string()))
+    save_as(&app, title, format!("{number}.pdf"), &pdf)
 }
 
 /// Asks where to save the shop's public key file; `None` when cancelled.
@@ -122,14 +113,25 @@ pub async fn export_public_key<R: Runtime>(
 ) -> Result<Option<String>, IpcError> {
     let key = state.shop_key()?;
     let shop = Settings::load(state.store()?)?.shop_name;
-    let chosen = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .set_file_name(format!("revive-shop-key-{}.pub", key.fingerprint()))
-        .blocking_save_file();
+    let file = public_key_file(&shop, &key.public_key());
+    save_as(&app, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes())
+}
+
+/// Asks in a save dialog where `bytes` go (suggesting `file_name`) and writes them there complete;
+/// the path, or `None` when the person cancelled.
+fn save_as<R: Runtime>(
+    app: &AppHandle<R>,
+    title: String,
+    file_name: String,
+    bytes: &[u8],
+) -> Result<Option<String>, IpcError> {
+    let mut dialog = app.dialog().file().set_title(title);
+    if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
+        dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
+    }
+    let chosen = dialog.set_file_name(file_name).blocking_save_file();
     let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
-    write_atomically(&path, public_key_file(&shop, &key.public_key()).as_bytes()).map_err(CoreError::from)?;
+    write_atomically(&path, bytes).map_err(CoreError::from)?;
     Ok(Some(path.display().to_string()))
 }
 
