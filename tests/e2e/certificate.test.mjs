@@ -20,7 +20,12 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       await app.click('#settings-save');
       await app.waitFor('#settings-saved');
       const fingerprint = await app.text('#shop-key-fingerprint');
-      const publicKey = await app.text('#shop-public-key');
+      // The shop hands out its public key as a file.
+      const keyFile = join(files, 'shop.pub');
+      await app.click('#export-key');
+      answerFileDialog("Save the shop's public key", keyFile);
+      await app.waitFor('#key-saved', 10_000, keyFile);
+      assert.match(readFileSync(keyFile, 'utf8'), new RegExp(`fingerprint ${fingerprint}`));
 
       const ticket = await takeIn(app, { serial: SERIAL, customer: '北京智算云', observed: 'Xid 63', quote: '12000' });
       await recordSimulated(app, 'h100-remap-pending', ticket);
@@ -33,10 +38,11 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       const number = (await app.text('#certificate-number')).trim();
       assert.match(number, /^RC-\d{4}-000001$/);
       await app.waitFor('#certificate-page');
-      const loaded = await app.script(
-        "const img = document.querySelector('#certificate-page'); return img.complete && img.naturalWidth > 0;",
-      );
-      assert.equal(loaded, true, 'the preview image rendered');
+      const rendered = "const img = document.querySelector('#certificate-page'); return img.complete && img.naturalWidth > 0;";
+      for (let wait = 0; !(await app.script(rendered)); wait++) {
+        assert.ok(wait < 100, 'the preview image renders');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
 
       // Save PDF through the native dialog.
       const pdf = join(files, `${number}.pdf`);
@@ -71,8 +77,8 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       await app.waitFor('#verify-result[data-valid="false"]', 5_000);
       assert.match(await app.text('#verify-verdict'), /does not match this shop's key/);
 
-      // The command-line check a customer would run agrees.
-      const cli = execFileSync(join(process.env.REVIVE_APP, '..', 'revive'), ['verify', pdf, '--public-key', publicKey]);
+      // The command-line check a customer would run, with the exported key file, agrees.
+      const cli = execFileSync(join(process.env.REVIVE_APP, '..', 'revive'), ['verify', pdf, '--public-key', keyFile]);
       assert.match(cli.toString(), new RegExp(`^valid: certificate ${number}`));
     });
   } finally {

@@ -93,9 +93,15 @@ export async function passFinalQa(session, { serial, ticket, approver, files }) 
   await session.waitFor('#run-photo-count', 5_000, '2');
   await session.click('#run-use-photos');
   await session.waitFor('#run-step[data-step="technician-qc"]');
-  await session.keys(Key.Enter);
+  await session.click('#run-sign');
   await session.waitFor('#run-step[data-step="approver-qc"]');
+  // The approver takes the bench: the header shows them before they sign.
   await session.click(`#current-technician option[value="${approver}"]`);
-  await session.keys(Key.Enter);
+  await session.waitFor('#run-sign:not([disabled])');
+  for (let wait = 0; (await session.value('#current-technician')) !== approver; wait++) {
+    if (wait > 50) throw new Error(`the bench never switched to ${approver}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await session.click('#run-sign');
   await session.waitFor('#run-finished', 5_000, 'repaired');
 }
