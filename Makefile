@@ -5,7 +5,7 @@ UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench certificate-samples
+.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench bench-history certificate-samples
 
 run: deps app
 	$(APP)
@@ -47,6 +47,10 @@ screenshots: test-deps app
 bench: test-deps
 	cargo bench -p revive-core --bench bench_figures
 	cargo bench -p revive-certificate-pdf --bench render_sign
+
+# History queries at shop scale: generates 1,000,000 jobs once (about 3 minutes, 1.6 GB under target/).
+bench-history: test-deps
+	cargo bench -p revive-core --bench history
 
 # The three sample certificates as PNGs under docs/ (English, Chinese, bilingual from the simulated bench).
 certificate-samples: test-deps

@@ -1,6 +1,6 @@
 //! `revive`: the same core as the workstation, for rack test servers and scripts.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -10,8 +10,13 @@ use revive_core::certificates;
 use revive_core::diagnostics::{
     judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, Severity, Text, XidCatalog,
 };
+use revive_core::export::{self, CsvOptions, Exported};
+use revive_core::files::AtomicFile;
+use revive_core::history::{HistoryQuery, HistorySort};
 use revive_core::models::ModelCatalog;
 use revive_core::procedures;
+use revive_core::store::{self, Store};
+use revive_core::CoreError;
 use serde_json::json;
 
 /// Appends a line to a report (`say!(out)` for an empty one).
@@ -38,6 +43,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the export's many filters make that variant large, which costs nothing here.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Read identity and health of every GPU on this machine and judge them with NVIDIA's thresholds.
     Diagnose {
@@ -66,6 +73,22 @@ enum Command {
         #[arg(long, value_name = "KEY|FILE")]
         public_key: String,
     },
+    /// Export the shop's job history (the jobs the filters select) to a file that appears only when complete.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write the export.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Start a CSV with a byte order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
+        /// Revive's data folder (default: $REVIVE_DATA_DIR, else the workstation's).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        filters: HistoryFilters,
+    },
     /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
     XidImport {
         /// The saved kernel log.
@@ -93,6 +116,82 @@ enum ProceduresAction {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// RFC 4180, UTF-8, one row per job.
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortBy {
+    Received,
+    Ticket,
+    Customer,
+    Model,
+    Status,
+    Updated,
+}
+
+/// The History screen's filters.
+#[derive(clap::Args)]
+struct HistoryFilters {
+    /// Ticket, serial, UUID, customer or notes (three characters or more anywhere).
+    #[arg(long)]
+    text: Option<String>,
+    /// Taken in on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<String>,
+    /// Taken in on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    /// A model id, e.g. h100-sxm5-80gb.
+    #[arg(long)]
+    model: Option<String>,
+    /// The customer's name, exactly.
+    #[arg(long)]
+    customer: Option<String>,
+    /// Anyone who did something on the job.
+    #[arg(long)]
+    technician: Option<String>,
+    /// open, returned, scrapped or rma.
+    #[arg(long)]
+    outcome: Option<String>,
+    /// yes: only jobs with a certificate; no: only jobs without.
+    #[arg(long)]
+    certificate: Option<String>,
+    #[arg(long, value_enum, default_value_t = SortBy::Received)]
+    sort: SortBy,
+    #[arg(long)]
+    descending: bool,
+}
+
+impl HistoryFilters {
+    fn query(self) -> HistoryQuery {
+        HistoryQuery {
+            text: self.text.unwrap_or_default(),
+            from: self.from.unwrap_or_default(),
+            to: self.to.unwrap_or_default(),
+            status: self.status.unwrap_or_default(),
+            model: self.model.unwrap_or_default(),
+            customer: self.customer.unwrap_or_default(),
+            technician: self.technician.unwrap_or_default(),
+            outcome: self.outcome.unwrap_or_default(),
+            certificate: self.certificate.unwrap_or_default(),
+            sort: match self.sort {
+                SortBy::Received => HistorySort::Received,
+                SortBy::Ticket => HistorySort::Ticket,
+                SortBy::Customer => HistorySort::Customer,
+                SortBy::Model => HistorySort::Model,
+                SortBy::Status => HistorySort::Status,
+                SortBy::Updated => HistorySort::Updated,
+            },
+            descending: self.descending,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Language {
     En,
     #[value(name = "zh-CN")]
@@ -113,6 +212,9 @@ fn main() -> ExitCode {
         Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose(json, nvml_lib, scenario, lang),
         Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
         Command::Verify { file, public_key } => verify(&file, &public_key),
+        Command::Export { format: ExportFormat::Csv, out, bom, data_dir, filters } => {
+            export_csv(&out, bom, data_dir, filters.query())
+        }
         Command::Procedures { action: ProceduresAction::List { dir } } => list_procedures(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => check_procedures(&files),
     }
@@ -153,6 +255,59 @@ fn verify(file: &PathBuf, public_key: &str) -> ExitCode {
     say!(out, "  key      {}", verification.key_fingerprint.unwrap_or_default());
     emit(&out);
     ExitCode::SUCCESS
+}
+
+/// 0 written, 2 bad filters, 5 the store or the file cannot be used.
+fn export_csv(out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQuery) -> ExitCode {
+    let data_dir = data_dir
+        .or_else(|| std::env::var_os("REVIVE_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/works.revive.bench")));
+    let Some(data_dir) = data_dir else { return fail(5, "no data folder: pass --data-dir") };
+    let database = data_dir.join(store::DATABASE_FILE);
+    if !database.is_file() {
+        return fail(5, format!("no Revive database at {}", database.display()));
+    }
+    let store = match Store::open(&database, time::OffsetDateTime::now_utc) {
+        Ok(store) => store,
+        Err(error) => return fail(5, format!("cannot open {}: {error}", database.display())),
+    };
+    if let Err(error) = query.filter() {
+        return fail(2, format!("invalid filter: {error}"));
+    }
+    let file = match AtomicFile::create(out) {
+        Ok(file) => std::io::BufWriter::with_capacity(1 << 16, file),
+        Err(error) => return fail(5, format!("cannot write {}: {error}", out.display())),
+    };
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = |rows: u64| {
+        if interactive {
+            eprint!("\rexported {rows} jobs");
+        }
+        true
+    };
+    let mut writer = file;
+    let written = export::csv(&store, &query, CsvOptions { bom }, &mut writer, report);
+    // Only a complete export is kept; anything else drops the partial file.
+    let committed = written.and_then(|exported| match exported {
+        Exported::Complete { rows } => {
+            let file = writer.into_inner().map_err(|e| CoreError::FileWrite(e.into_error()))?;
+            file.commit().map_err(CoreError::FileWrite)?;
+            Ok(rows)
+        }
+        Exported::Cancelled { rows } => {
+            Err(CoreError::FileWrite(std::io::Error::other(format!("cancelled after {rows} jobs"))))
+        }
+    });
+    match committed {
+        Ok(rows) => {
+            if interactive {
+                eprintln!();
+            }
+            emit(&format!("{rows} jobs written to {}\n", out.display()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(5, format!("export failed, nothing written: {error}")),
+    }
 }
 
 fn list_procedures(dir: Option<PathBuf>) -> ExitCode {

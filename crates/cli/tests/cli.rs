@@ -1,5 +1,7 @@
 //! The `revive` binary as a rack script runs it: against the fake driver, and on kernel logs.
 
+#[path = "../../core/benches/support/generator.rs"]
+mod generator;
 #[path = "../../certificate-pdf/tests/common/mod.rs"]
 mod sample;
 
@@ -140,4 +142,26 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
 
     let (code, _, err) = revive(&["verify", "/nonexistent.pdf", "--public-key", &key.public_key()]);
     assert_eq!(code, 5, "{err}");
+}
+
+#[test]
+fn export_writes_the_filtered_history_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::generate(&dir.path().join("revive.sqlite3"), 1_200, 5).unwrap();
+    let out = dir.path().join("rma.csv");
+    let data_dir = dir.path().to_str().unwrap();
+    let args = ["export", "--format", "csv", "--out", out.to_str().unwrap(), "--data-dir", data_dir];
+    let (code, said, err) = revive(&[&args[..], &["--outcome", "rma", "--bom"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows = text.lines().count() - 1;
+    assert!(rows > 10 && said.starts_with(&format!("{rows} jobs written to ")), "{said}");
+    assert!(text.starts_with("\u{feff}Ticket,") && text.lines().skip(1).all(|l| l.split(',').nth(2) == Some("rma")));
+
+    let (code, _, err) = revive(&[&args[..], &["--from", "2024-02-30"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("invalid filter"), "{err}");
+    let (code, _, err) = revive(&["export", "--format", "csv", "--out", "x.csv", "--data-dir", "/nonexistent"]);
+    assert_eq!(code, 5);
+    assert!(err.contains("no Revive database"), "{err}");
 }

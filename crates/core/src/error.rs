@@ -49,6 +49,10 @@ pub enum Field {
     LaborRate,
     WarrantyDays,
     Certificate,
+    DateFrom,
+    DateTo,
+    Outcome,
+    Page,
 }
 
 /// What is wrong with the field.
@@ -124,6 +128,9 @@ pub enum CoreError {
 
     #[error("cannot use the data directory: {0}")]
     DataDir(#[from] std::io::Error),
+
+    #[error("the file could not be written: {0}")]
+    FileWrite(std::io::Error),
 }
 
 impl CoreError {
@@ -141,6 +148,7 @@ impl CoreError {
             CoreError::RulesInvalid { .. } => "rules_invalid",
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => "storage_failed",
             CoreError::DataDir(_) => "data_dir_unusable",
+            CoreError::FileWrite(_) => "file_write_failed",
             CoreError::Bench(unavailable) => unavailable.code(),
             CoreError::RunNotFound(_) => "run_not_found",
             CoreError::RunInProgress(_) => "run_in_progress",

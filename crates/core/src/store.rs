@@ -19,6 +19,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/002_diagnostic_runs.sql")),
     M::up(include_str!("migrations/003_procedure_runs.sql")),
     M::up(include_str!("migrations/004_certificates.sql")),
+    M::up(include_str!("migrations/005_history.sql")),
 ];
 
 /// The schema version this build writes.
@@ -154,6 +155,15 @@ mod tests {
             assert_eq!(pragma(&store, "user_version"), format!("Integer({SCHEMA_VERSION})"), "from {version}");
             let jobs: i64 = store.read(|tx| Ok(tx.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))?)).unwrap();
             assert_eq!(jobs, i64::from(version >= 1), "from {version}");
+            // Jobs taken in before the search index existed are found by it.
+            let found: i64 = store
+                .read(|tx| {
+                    Ok(tx.query_row("SELECT count(*) FROM job_search WHERE job_search MATCH '\"Acm\"'", [], |r| {
+                        r.get(0)
+                    })?)
+                })
+                .unwrap();
+            assert_eq!(found, i64::from(version >= 1), "search index from {version}");
         }
     }
 

@@ -371,6 +371,11 @@ export const en = {
   'settings.exportKeyTitle': "Save the shop's public key",
   'settings.printKey': 'Print key',
   'event.certificate_issued': 'Certificate {number} issued',
+  'field.date_from': 'From',
+  'field.date_to': 'To',
+  'field.outcome': 'Outcome',
+  'field.page': 'Page',
+  'error.file_write_failed': 'The file could not be written.',
 } as const;
 
 export type MessageKey = keyof typeof en;

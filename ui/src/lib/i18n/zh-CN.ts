@@ -373,4 +373,9 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.exportKeyTitle': '保存店铺公钥',
   'settings.printKey': '打印公钥',
   'event.certificate_issued': '已出具证书 {number}',
+  'field.date_from': '起始日期',
+  'field.date_to': '截止日期',
+  'field.outcome': '结果',
+  'field.page': '页',
+  'error.file_write_failed': '文件无法写入。',
 };

@@ -1,0 +1,94 @@
+//! Prints how fast the job history answers at shop scale: p50/p95 of typical searches and filters
+//! (a page of 100 rows plus the match count, as the History screen asks) on a generated database.
+//! `cargo bench -p revive-core --bench history` (1,000,000 jobs; `REVIVE_BENCH_JOBS=N` for another size).
+
+#[path = "support/generator.rs"]
+mod generator;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use revive_core::history::{self, HistoryQuery, HistorySort};
+use revive_core::store::Store;
+
+const ROUNDS: usize = 21;
+/// Raise when `support/generator.rs` writes something else, so the cached databases are rebuilt.
+const GENERATOR_VERSION: u32 = 1;
+
+fn main() {
+    let jobs: u64 = std::env::var("REVIVE_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let path = target.join(format!("bench-history-v{}-{jobs}.sqlite3", GENERATOR_VERSION));
+    if !path.exists() {
+        let started = Instant::now();
+        let partial = path.with_extension("partial");
+        generator::generate(&partial, jobs, 42).expect("generate the history");
+        std::fs::rename(&partial, &path).expect("keep the generated history");
+        println!("generated {jobs} jobs in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let megabytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    println!("database {} ({megabytes:.0} MB)", path.display());
+    let store = Store::open(&path, time::OffsetDateTime::now_utc).expect("open the history");
+
+    let serial_tail: String = store
+        .read(|tx| {
+            Ok(tx.query_row("SELECT board_serial FROM jobs WHERE id = ?1", [jobs as i64 / 3], |r| {
+                r.get::<_, String>(0)
+            })?)
+        })
+        .expect("a serial")
+        .chars()
+        .skip(6)
+        .collect();
+    let recent = |days: i64| {
+        let day = time::OffsetDateTime::from_unix_timestamp(1_609_459_200 + 5 * 365 * 86_400 - days * 86_400).unwrap();
+        format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
+    };
+    let cases: Vec<(&str, HistoryQuery, u64)> = vec![
+        ("everything, newest first", HistoryQuery { descending: true, ..Default::default() }, 0),
+        ("serial, last 7 digits", HistoryQuery { text: serial_tail, ..Default::default() }, 0),
+        ("ticket fragment", HistoryQuery { text: "RV-2024-0123".into(), ..Default::default() }, 0),
+        (
+            "customer, Chinese name part",
+            HistoryQuery { text: "深圳智算云".into(), descending: true, ..Default::default() },
+            0,
+        ),
+        ("notes word", HistoryQuery { text: "remapping failure".into(), descending: true, ..Default::default() }, 0),
+        ("status RMA", HistoryQuery { status: "rma".into(), descending: true, ..Default::default() }, 0),
+        (
+            "model H20, last 90 days",
+            HistoryQuery {
+                model: "h20-96gb".into(),
+                from: recent(90),
+                to: recent(0),
+                descending: true,
+                ..Default::default()
+            },
+            0,
+        ),
+        (
+            "technician 王芳, still open",
+            HistoryQuery { technician: "王芳".into(), outcome: "open".into(), ..Default::default() },
+            0,
+        ),
+        (
+            "has certificate, by customer",
+            HistoryQuery { certificate: "yes".into(), sort: HistorySort::Customer, ..Default::default() },
+            0,
+        ),
+        ("everything, scrolled to the middle", HistoryQuery::default(), jobs / 2),
+    ];
+    println!("{:<38} {:>9} {:>9} {:>9}", "query (page of 100 + count)", "matches", "p50 ms", "p95 ms");
+    for (name, query, offset) in cases {
+        let mut times = Vec::with_capacity(ROUNDS);
+        let mut total = 0;
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            let page = history::page(&store, &query, offset, 100).expect("query");
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            total = page.total;
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{name:<38} {total:>9} {:>9.2} {:>9.2}", times[ROUNDS / 2], times[ROUNDS * 95 / 100]);
+    }
+}

@@ -1,0 +1,303 @@
+//! The shop's job history: search and filters over every job ever taken in, sorted and read a page
+//! at a time (a screen), or row by row (an export). One validated query drives both, so an export
+//! always holds exactly the rows the screen shows.
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Row, Transaction};
+use serde::{Deserialize, Serialize};
+use time::macros::format_description;
+use time::Date;
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::models::ModelCatalog;
+use crate::money::{Currency, Money};
+use crate::status::{Status, StatusFlow};
+use crate::store::{json_column, Quote, Store};
+use crate::text::{self, Lines};
+
+pub const MAX_SEARCH: usize = 200;
+/// The most rows one page may ask for: a screenful many times over.
+pub const MAX_PAGE: u32 = 1_000;
+/// The trigram index matches three characters or more; shorter text searches customer names.
+const MIN_INDEXED_SEARCH: usize = 3;
+/// Counting stops this far past the rows asked for: a broad filter over a million jobs answers
+/// at once with "more than", and the count grows as the person scrolls.
+pub const COUNT_AHEAD: u64 = 10_000;
+
+/// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct HistoryQuery {
+    /// Ticket, serial, UUID, customer or notes: any part of three characters or more.
+    pub text: String,
+    /// Taken in on or after this day (`YYYY-MM-DD`, UTC).
+    pub from: String,
+    /// Taken in on or before this day.
+    pub to: String,
+    pub status: String,
+    pub model: String,
+    /// The customer's name, exactly.
+    pub customer: String,
+    /// Anyone who did something on the job.
+    pub technician: String,
+    /// `open`, or how it ended: `returned`, `scrapped`, `rma`.
+    pub outcome: String,
+    /// `yes`: has a certificate; `no`: has none.
+    pub certificate: String,
+    pub sort: HistorySort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistorySort {
+    #[default]
+    Received,
+    Ticket,
+    Customer,
+    Model,
+    Status,
+    Updated,
+}
+
+/// One job as the history lists and exports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRow {
+    pub id: i64,
+    pub ticket: String,
+    pub status: Status,
+    pub created_at: String,
+    pub updated_at: String,
+    pub customer: String,
+    pub model_id: String,
+    pub board_serial: String,
+    pub gpu_uuid: Option<String>,
+    pub received_by: String,
+    pub quote: Money,
+    /// The job's current certificate, if it has one.
+    pub certificate: Option<String>,
+}
+
+/// A validated query: the SQL condition and its values.
+pub struct Filter {
+    condition: String,
+    values: Vec<Value>,
+    order: &'static str,
+}
+
+/// Counting needs the customers only when the condition names them.
+fn counted_from(condition: &str) -> &'static str {
+    if condition.contains("c.") {
+        "jobs j JOIN customers c ON c.id = j.customer_id"
+    } else {
+        "jobs j"
+    }
+}
+
+impl HistoryQuery {
+    /// Checks every part of the query and turns it into SQL with bound values only.
+    pub fn filter(&self) -> CoreResult<Filter> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(text) = text::optional(&self.text, Field::SearchText, MAX_SEARCH, Lines::Single)? {
+            if let Some(prefix) = ticket_prefix(&text) {
+                // Every ticket shares "RV-20..": the ticket index answers a ticket's start at once.
+                conditions.push("j.ticket >= ? AND j.ticket < ?".into());
+                values.push(Value::Text(prefix.clone()));
+                values.push(Value::Text(format!("{prefix}\u{10FFFF}")));
+            } else if text.chars().count() >= MIN_INDEXED_SEARCH {
+                conditions.push("j.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)".into());
+                // One phrase: the text as typed, quotes doubled, never read as FTS syntax.
+                values.push(Value::Text(format!("\"{}\"", text.replace('"', "\"\""))));
+            } else {
+                conditions.push("c.name LIKE ? ESCAPE '\\'".into());
+                values.push(Value::Text(text::like_pattern(&text)));
+            }
+        }
+        let (from, to) = (day(&self.from, Field::DateFrom)?, day(&self.to, Field::DateTo)?);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(CoreError::invalid(Field::DateTo, Problem::BadFormat));
+            }
+        }
+        if let Some(from) = from {
+            conditions.push("j.created_at >= ?".into());
+            values.push(Value::Text(day_text(from)));
+        }
+        if let Some(to) = to {
+            // Up to the end of that day: before the start of the next.
+            let next = to.next_day().ok_or(CoreError::invalid(Field::DateTo, Problem::BadFormat))?;
+            conditions.push("j.created_at < ?".into());
+            values.push(Value::Text(day_text(next)));
+        }
+        if !self.status.trim().is_empty() {
+            conditions.push("j.status = ?".into());
+            values.push(Value::Text(Status::parse(self.status.trim())?.id().into()));
+        }
+        if !self.model.trim().is_empty() {
+            let model = ModelCatalog::shipped()?.get(self.model.trim())?;
+            conditions.push("j.model_id = ?".into());
+            values.push(Value::Text(model.id.clone()));
+        }
+        if let Some(customer) = text::optional(&self.customer, Field::CustomerName, MAX_SEARCH, Lines::Single)? {
+            conditions.push("c.name = ?".into());
+            values.push(Value::Text(customer));
+        }
+        if let Some(technician) = text::optional(&self.technician, Field::Technician, MAX_SEARCH, Lines::Single)? {
+            conditions.push("j.id IN (SELECT job_id FROM job_events WHERE actor = ?)".into());
+            values.push(Value::Text(technician));
+        }
+        let flow = StatusFlow::shipped()?;
+        match self.outcome.trim() {
+            "" => {}
+            "open" => {
+                let ended: Vec<&str> =
+                    Status::ALL.into_iter().filter(|s| flow.is_terminal(*s)).map(Status::id).collect();
+                conditions.push(format!("j.status NOT IN ({})", vec!["?"; ended.len()].join(", ")));
+                values.extend(ended.into_iter().map(|id| Value::Text(id.into())));
+            }
+            ended => {
+                let status = Status::parse(ended).map_err(|_| CoreError::invalid(Field::Outcome, Problem::Unknown))?;
+                if !flow.is_terminal(status) {
+                    return Err(CoreError::invalid(Field::Outcome, Problem::Unknown));
+                }
+                conditions.push("j.status = ?".into());
+                values.push(Value::Text(status.id().into()));
+            }
+        }
+        match self.certificate.trim() {
+            "" => {}
+            "yes" => conditions.push("j.id IN (SELECT job_id FROM certificates)".into()),
+            "no" => conditions.push("j.id NOT IN (SELECT job_id FROM certificates)".into()),
+            _ => return Err(CoreError::invalid(Field::Certificate, Problem::Unknown)),
+        }
+        let condition = if conditions.is_empty() { "1".to_owned() } else { conditions.join(" AND ") };
+        let order = match (self.sort, self.descending) {
+            (HistorySort::Received, false) => "j.id",
+            (HistorySort::Received, true) => "j.id DESC",
+            (HistorySort::Ticket, false) => "j.ticket",
+            (HistorySort::Ticket, true) => "j.ticket DESC",
+            (HistorySort::Customer, false) => "c.name, j.id",
+            (HistorySort::Customer, true) => "c.name DESC, j.id DESC",
+            (HistorySort::Model, false) => "j.model_id, j.id",
+            (HistorySort::Model, true) => "j.model_id DESC, j.id DESC",
+            (HistorySort::Status, false) => "j.status, j.id",
+            (HistorySort::Status, true) => "j.status DESC, j.id DESC",
+            (HistorySort::Updated, false) => "j.updated_at, j.id",
+            (HistorySort::Updated, true) => "j.updated_at DESC, j.id DESC",
+        };
+        Ok(Filter { condition, values, order })
+    }
+}
+
+/// `RV-2024-01…`: the start of a ticket number, upper-cased.
+fn ticket_prefix(text: &str) -> Option<String> {
+    let upper = text.to_ascii_uppercase();
+    let rest = upper.strip_prefix("RV-")?;
+    let (year, number) = rest.split_once('-').unwrap_or((rest, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    (year.len() == 4 && digits(year) && digits(number) && number.len() <= 6).then_some(upper)
+}
+
+fn day(raw: &str, field: Field) -> CoreResult<Option<Date>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(raw, format_description!("[year]-[month]-[day]"))
+        .map(Some)
+        .map_err(|_| CoreError::invalid(field, Problem::BadFormat))
+}
+
+/// The stored timestamp at the start of `day` (timestamps compare as text).
+fn day_text(day: Date) -> String {
+    format!("{:04}-{:02}-{:02}T00:00:00.000Z", day.year(), u8::from(day.month()), day.day())
+}
+
+const COLUMNS: &str = "j.id, j.ticket, j.status, j.created_at, j.updated_at, c.name, j.model_id, j.board_serial,
+     j.gpu_uuid, j.received_by, j.quote_minor, j.quote_currency,
+     (SELECT number FROM certificates k WHERE k.job_id = j.id AND k.superseded_by IS NULL)";
+
+fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
+    let currency: Currency = json_column(row, 11, Quote::Text)?;
+    Ok(HistoryRow {
+        id: row.get(0)?,
+        ticket: row.get(1)?,
+        status: json_column(row, 2, Quote::Text)?,
+        created_at: row.get(3)?,
+        updated_at: row.get(4)?,
+        customer: row.get(5)?,
+        model_id: row.get(6)?,
+        board_serial: row.get(7)?,
+        gpu_uuid: row.get(8)?,
+        received_by: row.get(9)?,
+        quote: Money { minor: row.get(10)?, currency },
+        certificate: row.get(12)?,
+    })
+}
+
+impl Filter {
+    /// How many jobs match, counting no further than `up_to`.
+    pub fn count(&self, tx: &Transaction, up_to: u64) -> CoreResult<u64> {
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {up_to})",
+            counted_from(&self.condition),
+            self.condition
+        );
+        let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
+        Ok(count.unsigned_abs())
+    }
+
+    /// The matching jobs from `offset`, at most `limit` of them, in the query's order.
+    pub fn page(&self, tx: &Transaction, offset: u64, limit: u32) -> CoreResult<Vec<HistoryRow>> {
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }));
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            self.condition, self.order
+        );
+        let mut statement = tx.prepare(&sql)?;
+        let rows = statement.query_map(params_from_iter(&self.values), history_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every matching job in order, one at a time, without holding them all in memory; `visit`
+    /// returns `false` to stop early.
+    pub fn each(&self, tx: &Transaction, mut visit: impl FnMut(HistoryRow) -> CoreResult<bool>) -> CoreResult<()> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE {} ORDER BY {}",
+            self.condition, self.order
+        );
+        let mut statement = tx.prepare(&sql)?;
+        let mut rows = statement.query(params_from_iter(&self.values))?;
+        while let Some(row) = rows.next()? {
+            if !visit(history_row(row)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A page of the history and how many jobs match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    /// The matches counted, exact when `exact`, else a lower bound.
+    pub total: u64,
+    pub exact: bool,
+    pub offset: u64,
+    pub rows: Vec<HistoryRow>,
+}
+
+pub fn page(store: &Store, query: &HistoryQuery, offset: u64, limit: u32) -> CoreResult<HistoryPage> {
+    let filter = query.filter()?;
+    store.read(|tx| {
+        let rows = filter.page(tx, offset, limit)?;
+        let up_to = offset + u64::from(limit) + COUNT_AHEAD;
+        let total = filter.count(tx, up_to)?;
+        Ok(HistoryPage { total, exact: total < up_to, offset, rows })
+    })
+}

@@ -1,0 +1,105 @@
+//! CSV export: RFC 4180 that spreadsheets read back intact, formulas neutralised, numbers kept as
+//! numbers, memory-flat streaming with progress, and a cancel that leaves no file.
+
+#[path = "../benches/support/generator.rs"]
+mod generator;
+
+use std::io::Write;
+
+use revive_core::export::{self, neutralized, CsvOptions, Exported, COLUMNS};
+use revive_core::files::AtomicFile;
+use revive_core::history::HistoryQuery;
+use revive_core::store::Store;
+
+const JOBS: u64 = 2_500;
+const HOSTILE: [&str; 7] = ["=HYPERLINK(\"http://x\",\"y\")", "+86 755", "-1+2", "@SUM(A1)", "\tTab", "\rCR", "\0NUL"];
+
+fn shop() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revive.sqlite3");
+    generator::generate(&path, JOBS, 11).unwrap();
+    let store = Store::open(&path, time::OffsetDateTime::now_utc).unwrap();
+    // Customers whose names a spreadsheet would run as formulas, and one with quotes and a comma.
+    store
+        .write(|tx, _| {
+            for (index, name) in HOSTILE.iter().chain(["北京 \"智算\", 第一分公司"].iter()).enumerate() {
+                tx.execute("UPDATE customers SET name = ?1 WHERE id = ?2", rusqlite::params![name, index as i64 + 1])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn formula_starts_are_neutralised_and_other_text_is_not() {
+    for hostile in HOSTILE {
+        assert_eq!(neutralized(hostile), format!("'{hostile}"));
+    }
+    for plain in ["Deep Compute", "深圳算力", "1654922012345", "RV-2026-000001", "'already"] {
+        assert_eq!(neutralized(plain), plain);
+    }
+}
+
+#[test]
+fn the_csv_reads_back_with_every_value_intact() {
+    let (dir, store) = shop();
+    let path = dir.path().join("history.csv");
+    let mut reports = Vec::new();
+    let mut file = AtomicFile::create(&path).unwrap();
+    let exported = export::csv(&store, &HistoryQuery::default(), CsvOptions { bom: true }, &mut file, |rows| {
+        reports.push(rows);
+        true
+    })
+    .unwrap();
+    file.commit().unwrap();
+    assert_eq!(exported, Exported::Complete { rows: JOBS });
+    assert_eq!(reports, vec![1_000, 2_000, 2_500], "progress every thousand rows, then the total");
+
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with("\u{feff}Ticket,Received,".as_bytes()), "BOM then the header");
+    assert!(String::from_utf8(bytes.clone()).unwrap().contains("\r\n"), "CRLF line ends");
+    let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[3..]);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len() as u64, JOBS);
+
+    let page = revive_core::history::page(&store, &HistoryQuery::default(), 0, 1_000).unwrap();
+    for (record, row) in records.iter().zip(&page.rows) {
+        assert_eq!(&record[0], row.ticket);
+        assert_eq!(&record[5], row.board_serial);
+        let customer = &record[3];
+        if HOSTILE.contains(&row.customer.as_str()) {
+            assert_eq!(customer, format!("'{}", row.customer), "neutralised");
+        } else {
+            assert_eq!(customer, row.customer, "verbatim, Chinese and quotes included");
+        }
+        let quote: f64 = record[8].parse().expect("the quote is a number");
+        assert_eq!((quote * 100.0).round() as i64, row.quote.minor);
+    }
+    assert!(records.iter().any(|r| &r[3] == "北京 \"智算\", 第一分公司"));
+}
+
+#[test]
+fn filters_carry_into_the_export_and_a_cancel_leaves_no_file() {
+    let (dir, store) = shop();
+    let rma = HistoryQuery { status: "rma".into(), ..Default::default() };
+    let mut out = Vec::new();
+    let exported = export::csv(&store, &rma, CsvOptions { bom: false }, &mut out, |_| true).unwrap();
+    let expected = revive_core::history::page(&store, &rma, 0, 1_000).unwrap().total;
+    assert_eq!(exported, Exported::Complete { rows: expected });
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count() as u64, expected + 1);
+    assert!(text.lines().skip(1).all(|line| line.split(',').nth(2) == Some("rma")));
+
+    let path = dir.path().join("cancelled.csv");
+    let mut file = AtomicFile::create(&path).unwrap();
+    let exported =
+        export::csv(&store, &HistoryQuery::default(), CsvOptions { bom: false }, &mut file, |rows| rows < 2_000)
+            .unwrap();
+    assert_eq!(exported, Exported::Cancelled { rows: 2_000 });
+    file.flush().unwrap();
+    drop(file);
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!path.exists() && left.iter().all(|name| !name.to_string_lossy().contains("cancelled")), "{left:?}");
+}

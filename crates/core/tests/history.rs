@@ -1,0 +1,187 @@
+//! The job history over a generated shop: every filter returns exactly the jobs a plain reading of
+//! the data says it should, searches find serial tails, ticket starts and Chinese names, sorting
+//! holds, and wrong input is refused without touching anything.
+
+#[path = "../benches/support/generator.rs"]
+mod generator;
+
+use revive_core::history::{self, HistoryQuery, HistoryRow, HistorySort};
+use revive_core::store::Store;
+use revive_core::{CoreError, Field, Problem};
+
+const JOBS: u64 = 3_000;
+
+fn shop() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revive.sqlite3");
+    generator::generate(&path, JOBS, 7).unwrap();
+    let store = Store::open(&path, time::OffsetDateTime::now_utc).unwrap();
+    (dir, store)
+}
+
+/// Every matching row, through pages of 1,000.
+fn all(store: &Store, query: &HistoryQuery) -> Vec<HistoryRow> {
+    let mut rows = Vec::new();
+    loop {
+        let page = history::page(store, query, rows.len() as u64, 1_000).unwrap();
+        let done = page.rows.len() < 1_000;
+        rows.extend(page.rows);
+        if done {
+            assert!(page.exact);
+            assert_eq!(page.total, rows.len() as u64);
+            return rows;
+        }
+    }
+}
+
+fn ids(store: &Store, sql: &str) -> Vec<i64> {
+    store
+        .read(|tx| {
+            let mut statement = tx.prepare(sql)?;
+            let rows = statement.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+        })
+        .unwrap()
+}
+
+fn sorted(mut rows: Vec<i64>) -> Vec<i64> {
+    rows.sort_unstable();
+    rows
+}
+
+#[test]
+fn each_filter_returns_exactly_the_matching_jobs() {
+    let (_dir, store) = shop();
+    let everything = all(&store, &HistoryQuery::default());
+    assert_eq!(everything.len() as u64, JOBS);
+    assert!(everything.windows(2).all(|w| w[0].id < w[1].id), "oldest first by default");
+
+    let customer = generator::customer_name(3);
+    let by_customer =
+        format!("SELECT j.id FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE c.name = '{customer}'");
+    let cases: Vec<(HistoryQuery, &str)> = vec![
+        (HistoryQuery { status: "rma".into(), ..Default::default() }, "SELECT id FROM jobs WHERE status = 'rma'"),
+        (HistoryQuery { model: "h20-96gb".into(), ..Default::default() }, "SELECT id FROM jobs WHERE model_id = 'h20-96gb'"),
+        (
+            HistoryQuery { from: "2023-03-01".into(), to: "2023-03-31".into(), ..Default::default() },
+            "SELECT id FROM jobs WHERE created_at >= '2023-03-01' AND created_at < '2023-04-01'",
+        ),
+        (
+            HistoryQuery { technician: "王芳".into(), ..Default::default() },
+            "SELECT DISTINCT job_id FROM job_events WHERE actor = '王芳'",
+        ),
+        (
+            HistoryQuery { outcome: "open".into(), ..Default::default() },
+            "SELECT id FROM jobs WHERE status NOT IN ('returned', 'scrapped', 'rma')",
+        ),
+        (HistoryQuery { outcome: "scrapped".into(), ..Default::default() }, "SELECT id FROM jobs WHERE status = 'scrapped'"),
+        (HistoryQuery { certificate: "yes".into(), ..Default::default() }, "SELECT DISTINCT job_id FROM certificates"),
+        (
+            HistoryQuery { certificate: "no".into(), ..Default::default() },
+            "SELECT id FROM jobs WHERE id NOT IN (SELECT job_id FROM certificates)",
+        ),
+        (HistoryQuery { customer: customer.clone(), ..Default::default() }, by_customer.as_str()),
+        (
+            HistoryQuery { model: "h100-sxm5-80gb".into(), outcome: "returned".into(), certificate: "yes".into(), ..Default::default() },
+            "SELECT id FROM jobs WHERE model_id = 'h100-sxm5-80gb' AND status = 'returned' AND id IN (SELECT job_id FROM certificates)",
+        ),
+    ];
+    for (query, expected) in cases {
+        let found: Vec<i64> = all(&store, &query).iter().map(|r| r.id).collect();
+        let expected = sorted(ids(&store, expected));
+        assert!(!expected.is_empty(), "{query:?} should match something in a generated shop");
+        assert_eq!(sorted(found), expected, "{query:?}");
+    }
+}
+
+#[test]
+fn search_finds_serial_tails_ticket_starts_uuids_notes_and_chinese_names() {
+    let (_dir, store) = shop();
+    let job = &history::page(&store, &HistoryQuery::default(), 1_234, 1).unwrap().rows[0];
+    let tail: String = job.board_serial.chars().skip(6).collect();
+    let found = all(&store, &HistoryQuery { text: tail.clone(), ..Default::default() });
+    assert!(found.iter().all(|r| r.board_serial.contains(&tail)) && found.iter().any(|r| r.id == job.id));
+
+    let start = &job.ticket[..11];
+    let found = all(&store, &HistoryQuery { text: start.to_lowercase(), ..Default::default() });
+    assert!(found.iter().all(|r| r.ticket.starts_with(start)) && found.iter().any(|r| r.id == job.id), "{start}");
+
+    let with_uuid = all(&store, &HistoryQuery::default()).into_iter().find(|r| r.gpu_uuid.is_some()).unwrap();
+    let piece = &with_uuid.gpu_uuid.as_deref().unwrap()[4..14];
+    assert!(all(&store, &HistoryQuery { text: piece.into(), ..Default::default() })
+        .iter()
+        .any(|r| r.id == with_uuid.id));
+
+    let chinese = all(&store, &HistoryQuery { text: "深圳智算".into(), ..Default::default() });
+    assert!(!chinese.is_empty() && chinese.iter().all(|r| r.customer.contains("深圳智算")));
+    // Two characters are too few for the index: they search customer names.
+    let short = all(&store, &HistoryQuery { text: "上海".into(), ..Default::default() });
+    assert!(!short.is_empty() && short.iter().all(|r| r.customer.contains("上海")));
+
+    let notes = all(&store, &HistoryQuery { text: "掉卡，dmesg".into(), ..Default::default() });
+    let expected = ids(&store, "SELECT id FROM jobs WHERE symptom_observed LIKE '%掉卡，dmesg%'");
+    assert_eq!(sorted(notes.iter().map(|r| r.id).collect()), sorted(expected));
+
+    // FTS syntax in the text is just text.
+    for hostile in ["\"a\" OR \"b\"", "NEAR(x y)", "serial:123*", "\"\"\""] {
+        assert!(all(&store, &HistoryQuery { text: hostile.into(), ..Default::default() }).is_empty(), "{hostile}");
+    }
+}
+
+#[test]
+fn sorting_and_paging_hold_and_counting_stops_ahead() {
+    let (_dir, store) = shop();
+    for sort in
+        [HistorySort::Ticket, HistorySort::Customer, HistorySort::Model, HistorySort::Status, HistorySort::Updated]
+    {
+        for descending in [false, true] {
+            let rows = all(&store, &HistoryQuery { sort, descending, ..Default::default() });
+            let key = |r: &HistoryRow| match sort {
+                HistorySort::Ticket => r.ticket.clone(),
+                HistorySort::Customer => r.customer.clone(),
+                HistorySort::Model => r.model_id.clone(),
+                HistorySort::Status => r.status.id().to_owned(),
+                HistorySort::Updated => r.updated_at.clone(),
+                HistorySort::Received => unreachable!(),
+            };
+            let ordered =
+                rows.windows(2).all(|w| if descending { key(&w[0]) >= key(&w[1]) } else { key(&w[0]) <= key(&w[1]) });
+            assert!(ordered, "{sort:?} descending {descending}");
+        }
+    }
+    let newest = history::page(&store, &HistoryQuery { descending: true, ..Default::default() }, 0, 10).unwrap();
+    assert_eq!(newest.rows[0].id, JOBS as i64);
+    assert_eq!((newest.total, newest.exact), (JOBS, true));
+    let middle = history::page(&store, &HistoryQuery::default(), 1_500, 10).unwrap();
+    assert_eq!(middle.rows[0].id, 1_501);
+}
+
+#[test]
+fn wrong_input_is_refused_by_field() {
+    let (_dir, store) = shop();
+    let refused = |query: HistoryQuery, field: Field| match history::page(&store, &query, 0, 10) {
+        Err(CoreError::Invalid { field: f, .. }) => assert_eq!(f, field, "{query:?}"),
+        other => panic!("{query:?} was not refused: {:?}", other.map(|p| p.total)),
+    };
+    refused(HistoryQuery { from: "2024-13-01".into(), ..Default::default() }, Field::DateFrom);
+    refused(HistoryQuery { to: "yesterday".into(), ..Default::default() }, Field::DateTo);
+    refused(HistoryQuery { from: "2024-05-02".into(), to: "2024-05-01".into(), ..Default::default() }, Field::DateTo);
+    refused(HistoryQuery { status: "lost".into(), ..Default::default() }, Field::Status);
+    refused(HistoryQuery { model: "h300".into(), ..Default::default() }, Field::Model);
+    refused(HistoryQuery { outcome: "repairing".into(), ..Default::default() }, Field::Outcome);
+    refused(HistoryQuery { certificate: "maybe".into(), ..Default::default() }, Field::Certificate);
+    refused(HistoryQuery { text: "x".repeat(201), ..Default::default() }, Field::SearchText);
+    refused(HistoryQuery { technician: "a\u{0}b".into(), ..Default::default() }, Field::Technician);
+    assert!(matches!(
+        history::page(&store, &HistoryQuery::default(), 0, 5_000),
+        Err(CoreError::Invalid { field: Field::Page, problem: Problem::OutOfRange { .. } })
+    ));
+}
+
+#[test]
+fn the_search_index_follows_a_changed_job() {
+    let (_dir, store) = shop();
+    store.write(|tx, _| Ok(tx.execute("UPDATE jobs SET board_serial = '9999888877776' WHERE id = 42", [])?)).unwrap();
+    let found = all(&store, &HistoryQuery { text: "888877776".into(), ..Default::default() });
+    assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), vec![42]);
+}
