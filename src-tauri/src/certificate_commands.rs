@@ -1,7 +1,7 @@
 //! Certificate commands: issue, preview, save as PDF, verify, and the shop's public key. Files are
 //! chosen in dialogs opened here, in Rust; the webview never gets a path or file permission.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use revive_certificate_pdf::{verify_file, CertificateRenderer};
@@ -131,7 +131,7 @@ fn save_as<R: Runtime>(
     }
     let chosen = dialog.set_file_name(file_name).blocking_save_file();
     let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
-    write_atomically(&path, bytes).map_err(CoreError::from)?;
+    write_atomically(&path, bytes).map_err(CoreError::FileWrite)?;
     Ok(Some(path.display().to_string()))
 }
 
@@ -173,11 +173,11 @@ pub async fn verify_certificate_file<R: Runtime>(
     Ok(Some(FileVerification { file: path.display().to_string(), verification }))
 }
 
-fn verify_path(path: &PathBuf, public_key: &str) -> Result<Verification, IpcError> {
+fn verify_path(path: &Path, public_key: &str) -> Result<Verification, IpcError> {
     let too_large = CoreError::invalid(Field::Certificate, Problem::TooLarge { max: MAX_VERIFY_BYTES });
-    if std::fs::metadata(path).map_err(CoreError::from)?.len() > MAX_VERIFY_BYTES {
+    if std::fs::metadata(path).map_err(CoreError::FileRead)?.len() > MAX_VERIFY_BYTES {
         return Err(too_large.into());
     }
-    let bytes = std::fs::read(path).map_err(CoreError::from)?;
+    let bytes = std::fs::read(path).map_err(CoreError::FileRead)?;
     Ok(verify_file(&bytes, public_key))
 }

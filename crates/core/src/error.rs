@@ -131,6 +131,9 @@ pub enum CoreError {
 
     #[error("the file could not be written: {0}")]
     FileWrite(std::io::Error),
+
+    #[error("the file could not be read: {0}")]
+    FileRead(std::io::Error),
 }
 
 impl CoreError {
@@ -149,6 +152,7 @@ impl CoreError {
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => "storage_failed",
             CoreError::DataDir(_) => "data_dir_unusable",
             CoreError::FileWrite(_) => "file_write_failed",
+            CoreError::FileRead(_) => "file_read_failed",
             CoreError::Bench(unavailable) => unavailable.code(),
             CoreError::RunNotFound(_) => "run_not_found",
             CoreError::RunInProgress(_) => "run_in_progress",

@@ -376,6 +376,7 @@ export const en = {
   'field.outcome': 'Outcome',
   'field.page': 'Page',
   'error.file_write_failed': 'The file could not be written.',
+  'error.file_read_failed': 'The file could not be read.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -378,4 +378,5 @@ export const zhCN: Record<MessageKey, string> = {
   'field.outcome': '结果',
   'field.page': '页',
   'error.file_write_failed': '文件无法写入。',
+  'error.file_read_failed': '文件无法读取。',
 };
