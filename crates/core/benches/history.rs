@@ -8,6 +8,7 @@ mod generator;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use revive_core::export::{self, CsvOptions};
 use revive_core::history::{self, HistoryQuery, HistorySort};
 use revive_core::store::Store;
 
@@ -91,4 +92,55 @@ fn main() {
         times.sort_by(f64::total_cmp);
         println!("{name:<38} {total:>9} {:>9.2} {:>9.2}", times[ROUNDS / 2], times[ROUNDS * 95 / 100]);
     }
+    export_figures(&store, &path, &target);
+}
+
+/// The same rows and columns as the CSV export, for `sqlite3 -csv`.
+const SQLITE3_EXPORT: &str = "SELECT j.ticket, j.created_at, j.status, c.name, j.model_id, j.board_serial, j.gpu_uuid,
+     j.received_by, printf('%d.%02d', j.quote_minor / 100, j.quote_minor % 100), j.quote_currency, j.updated_at,
+     (SELECT number FROM certificates k WHERE k.job_id = j.id AND k.superseded_by IS NULL)
+     FROM jobs j JOIN customers c ON c.id = j.customer_id ORDER BY j.id";
+
+/// Exports every job as CSV, side by side with `sqlite3 -csv` over the same rows, with the
+/// process's peak memory before and after.
+fn export_figures(store: &Store, database: &std::path::Path, target: &std::path::Path) {
+    let out = target.join("bench-history-export.csv");
+    let before = peak_memory_kb();
+    let started = Instant::now();
+    let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&out).expect("export file"));
+    let exported =
+        export::csv(store, &HistoryQuery::default(), CsvOptions { bom: false }, file, |_| true).expect("export");
+    let ours = started.elapsed().as_secs_f64();
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    println!(
+        "CSV export: {exported:?} in {ours:.2} s ({size:.0} MB); peak memory {} MB before, {} MB after",
+        before / 1024,
+        peak_memory_kb() / 1024
+    );
+    let started = Instant::now();
+    let sqlite3 = std::process::Command::new("sqlite3")
+        .arg("-csv")
+        .arg(database)
+        .arg(SQLITE3_EXPORT)
+        .stdout(std::fs::File::create(target.join("bench-history-sqlite3.csv")).expect("sqlite3 output"))
+        .status();
+    match sqlite3 {
+        Ok(status) if status.success() => {
+            let theirs = started.elapsed().as_secs_f64();
+            println!("sqlite3 -csv, same rows: {theirs:.2} s; Revive takes {:.2}x its time", ours / theirs);
+        }
+        _ => println!("sqlite3 -csv: not run (install sqlite3 to compare)"),
+    }
+}
+
+/// The process's peak resident memory (VmHWM), in KiB.
+fn peak_memory_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+            })
+        })
+        .unwrap_or(0)
 }
