@@ -119,6 +119,8 @@ enum ProceduresAction {
 enum ExportFormat {
     /// RFC 4180, UTF-8, one row per job.
     Csv,
+    /// An Excel workbook with typed columns.
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -212,9 +214,7 @@ fn main() -> ExitCode {
         Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose(json, nvml_lib, scenario, lang),
         Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
         Command::Verify { file, public_key } => verify(&file, &public_key),
-        Command::Export { format: ExportFormat::Csv, out, bom, data_dir, filters } => {
-            export_csv(&out, bom, data_dir, filters.query())
-        }
+        Command::Export { format, out, bom, data_dir, filters } => export(format, &out, bom, data_dir, filters.query()),
         Command::Procedures { action: ProceduresAction::List { dir } } => list_procedures(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => check_procedures(&files),
     }
@@ -258,7 +258,7 @@ fn verify(file: &PathBuf, public_key: &str) -> ExitCode {
 }
 
 /// 0 written, 2 bad filters, 5 the store or the file cannot be used.
-fn export_csv(out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQuery) -> ExitCode {
+fn export(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQuery) -> ExitCode {
     let data_dir = data_dir
         .or_else(|| std::env::var_os("REVIVE_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/works.revive.bench")));
@@ -286,7 +286,10 @@ fn export_csv(out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQu
         true
     };
     let mut writer = file;
-    let written = export::csv(&store, &query, CsvOptions { bom }, &mut writer, report);
+    let written = match format {
+        ExportFormat::Csv => export::csv(&store, &query, CsvOptions { bom }, &mut writer, report),
+        ExportFormat::Xlsx => export::xlsx(&store, &query, &mut writer, report),
+    };
     // Only a complete export is kept; anything else drops the partial file.
     let committed = written.and_then(|exported| match exported {
         Exported::Complete { rows } => {

@@ -158,6 +158,13 @@ fn export_writes_the_filtered_history_as_csv() {
     assert!(rows > 10 && said.starts_with(&format!("{rows} jobs written to ")), "{said}");
     assert!(text.starts_with("\u{feff}Ticket,") && text.lines().skip(1).all(|l| l.split(',').nth(2) == Some("rma")));
 
+    let workbook = dir.path().join("rma.xlsx");
+    let xlsx_args = ["export", "--format", "xlsx", "--out", workbook.to_str().unwrap(), "--data-dir", data_dir];
+    let (code, said, err) = revive(&[&xlsx_args[..], &["--outcome", "rma"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(said.starts_with(&format!("{rows} jobs written to ")), "{said}");
+    assert!(std::fs::read(&workbook).unwrap().starts_with(b"PK"), "an XLSX is a zip file");
+
     let (code, _, err) = revive(&[&args[..], &["--from", "2024-02-30"]].concat());
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("invalid filter"), "{err}");

@@ -101,8 +101,8 @@ const SQLITE3_EXPORT: &str = "SELECT j.ticket, j.created_at, j.status, c.name, j
      (SELECT number FROM certificates k WHERE k.job_id = j.id AND k.superseded_by IS NULL)
      FROM jobs j JOIN customers c ON c.id = j.customer_id ORDER BY j.id";
 
-/// Exports every job as CSV, side by side with `sqlite3 -csv` over the same rows, with the
-/// process's peak memory before and after.
+/// Exports every job as CSV, side by side with `sqlite3 -csv` over the same rows, then as XLSX,
+/// with the process's peak memory.
 fn export_figures(store: &Store, database: &std::path::Path, target: &std::path::Path) {
     let out = target.join("bench-history-export.csv");
     let before = peak_memory_kb();
@@ -131,6 +131,16 @@ fn export_figures(store: &Store, database: &std::path::Path, target: &std::path:
         }
         _ => println!("sqlite3 -csv: not run (install sqlite3 to compare)"),
     }
+    let out = target.join("bench-history-export.xlsx");
+    let started = Instant::now();
+    let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&out).expect("export file"));
+    let exported = export::xlsx(store, &HistoryQuery::default(), file, |_| true).expect("export");
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    println!(
+        "XLSX export: {exported:?} in {:.2} s ({size:.0} MB); peak memory {} MB after",
+        started.elapsed().as_secs_f64(),
+        peak_memory_kb() / 1024
+    );
 }
 
 /// The process's peak resident memory (VmHWM), in KiB.

@@ -1,11 +1,12 @@
 //! Exports of the job history that spreadsheets open safely. Rows stream from the store to the
-//! writer one at a time, so memory stays flat however many jobs; the caller writes into an
-//! [`AtomicFile`](crate::files::AtomicFile) so the file appears only when complete.
+//! writer one at a time (the XLSX sheet in its constant-memory mode), so memory stays flat however
+//! many jobs; the caller writes into an [`AtomicFile`](crate::files::AtomicFile) so the file appears
+//! only when complete.
 
 use std::io::Write;
 
 use crate::error::{CoreError, CoreResult};
-use crate::history::{HistoryQuery, HistoryRow};
+use crate::history::{Filter, HistoryQuery, HistoryRow};
 use crate::store::Store;
 
 /// The columns of a job row, in order.
@@ -93,25 +94,102 @@ pub fn csv(
     }
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     writer.write_record(COLUMNS).map_err(csv_error)?;
-    let mut rows = 0;
+    let exported = stream(store, &filter, &mut progress, |row| writer.write_record(cells(&row)).map_err(csv_error))?;
+    writer.flush().map_err(CoreError::FileWrite)?;
+    Ok(exported)
+}
+
+/// Hands every row `query` selects to `write`, reporting progress every [`PROGRESS_EVERY`] rows;
+/// stops when `progress` says cancel. Reports the final count when complete.
+fn stream(
+    store: &Store,
+    filter: &Filter,
+    progress: &mut impl FnMut(u64) -> bool,
+    mut write: impl FnMut(HistoryRow) -> CoreResult<()>,
+) -> CoreResult<Exported> {
+    let mut rows: u64 = 0;
     let mut cancelled = false;
     store.read(|tx| {
         filter.each(tx, |row| {
-            writer.write_record(cells(&row)).map_err(csv_error)?;
+            write(row)?;
             rows += 1;
-            if rows % PROGRESS_EVERY == 0 && !progress(rows) {
-                cancelled = true;
-                return Ok(false);
-            }
-            Ok(true)
+            cancelled = rows.is_multiple_of(PROGRESS_EVERY) && !progress(rows);
+            Ok(!cancelled)
         })
     })?;
-    writer.flush().map_err(CoreError::FileWrite)?;
     if cancelled {
         return Ok(Exported::Cancelled { rows });
     }
     progress(rows);
     Ok(Exported::Complete { rows })
+}
+
+/// Writes the same rows as an Excel workbook: typed columns (dates as dates, the quote as a number,
+/// serials and tickets as text), a bold header row frozen in place with a filter. A text cell that a
+/// spreadsheet would read as a formula keeps its value and gets Excel's quote prefix, so editing it
+/// never turns it into one.
+pub fn xlsx(
+    store: &Store,
+    query: &HistoryQuery,
+    out: impl Write + Send,
+    mut progress: impl FnMut(u64) -> bool,
+) -> CoreResult<Exported> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+    let filter = query.filter()?;
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
+    sheet.set_name("Jobs").map_err(xlsx_error)?;
+    let header = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let money = Format::new().set_num_format("#,##0.00");
+    let quoted = Format::new().set_quote_prefix();
+    for (column, (name, width)) in COLUMNS.iter().zip([16, 17, 12, 30, 16, 16, 42, 14, 12, 9, 17, 16]).enumerate() {
+        sheet.set_column_width(column as u16, width).map_err(xlsx_error)?;
+        sheet.write_string_with_format(0, column as u16, *name, &header).map_err(xlsx_error)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let mut line: u32 = 0;
+    let exported = stream(store, &filter, &mut progress, |row| {
+        line =
+            line.checked_add(1).ok_or(CoreError::FileWrite(std::io::Error::other("more rows than a sheet holds")))?;
+        let mut text = |column: u16, value: &str| {
+            if neutralized(value) != value {
+                sheet.write_string_with_format(line, column, value, &quoted)
+            } else {
+                sheet.write_string(line, column, value)
+            }
+            .map(|_| ())
+            .map_err(xlsx_error)
+        };
+        text(0, &row.ticket)?;
+        text(2, row.status.id())?;
+        text(3, &row.customer)?;
+        text(4, &row.model_id)?;
+        text(5, &row.board_serial)?;
+        text(6, row.gpu_uuid.as_deref().unwrap_or(""))?;
+        text(7, &row.received_by)?;
+        text(9, row.quote.currency.code())?;
+        text(11, row.certificate.as_deref().unwrap_or(""))?;
+        for (column, stamp) in [(1, &row.created_at), (10, &row.updated_at)] {
+            let at = ExcelDateTime::parse_from_str(stamp).map_err(xlsx_error)?;
+            sheet.write_datetime_with_format(line, column, &at, &date).map_err(xlsx_error)?;
+        }
+        sheet.write_number_with_format(line, 8, row.quote.minor as f64 / 100.0, &money).map_err(xlsx_error)?;
+        Ok(())
+    })?;
+    if let Exported::Complete { .. } = exported {
+        sheet.autofilter(0, 0, line, COLUMNS.len() as u16 - 1).map_err(xlsx_error)?;
+        workbook.save_to_writer(out).map_err(xlsx_error)?;
+    }
+    Ok(exported)
+}
+
+fn xlsx_error(error: rust_xlsxwriter::XlsxError) -> CoreError {
+    match error {
+        rust_xlsxwriter::XlsxError::IoError(error) => CoreError::FileWrite(error),
+        other => CoreError::FileWrite(std::io::Error::other(other.to_string())),
+    }
 }
 
 fn csv_error(error: csv::Error) -> CoreError {

@@ -103,3 +103,41 @@ fn filters_carry_into_the_export_and_a_cancel_leaves_no_file() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(!path.exists() && left.iter().all(|name| !name.to_string_lossy().contains("cancelled")), "{left:?}");
 }
+
+#[test]
+fn the_xlsx_has_typed_cells_and_every_value_intact() {
+    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+
+    let (dir, store) = shop();
+    let path = dir.path().join("history.xlsx");
+    let mut file = AtomicFile::create(&path).unwrap();
+    let exported = export::xlsx(&store, &HistoryQuery::default(), &mut file, |_| true).unwrap();
+    file.commit().unwrap();
+    assert_eq!(exported, Exported::Complete { rows: JOBS });
+
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(std::fs::read(&path).unwrap())).unwrap();
+    let sheet = workbook.worksheet_range("Jobs").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len() as u64, JOBS + 1);
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    assert_eq!(header, COLUMNS);
+    let page = revive_core::history::page(&store, &HistoryQuery::default(), 0, 1_000).unwrap();
+    for (cells, row) in rows[1..].iter().zip(&page.rows) {
+        assert_eq!(cells[0], Data::String(row.ticket.clone()));
+        assert!(matches!(cells[1], Data::DateTime(_)), "the received time is a date: {:?}", cells[1]);
+        assert_eq!(cells[3], Data::String(row.customer.clone()), "verbatim, hostile or not");
+        assert_eq!(cells[5], Data::String(row.board_serial.clone()), "a serial stays text");
+        match cells[8] {
+            Data::Float(quote) => assert_eq!((quote * 100.0).round() as i64, row.quote.minor),
+            ref other => panic!("the quote is a number, not {other:?}"),
+        }
+    }
+    assert!(rows.iter().any(|r| r[3] == Data::String("=HYPERLINK(\"http://x\",\"y\")".into())));
+
+    let cancelled = dir.path().join("cancelled.xlsx");
+    let mut file = AtomicFile::create(&cancelled).unwrap();
+    let exported = export::xlsx(&store, &HistoryQuery::default(), &mut file, |rows| rows < 1_000).unwrap();
+    assert_eq!(exported, Exported::Cancelled { rows: 1_000 });
+    drop(file);
+    assert!(!cancelled.exists());
+}
