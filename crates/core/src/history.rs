@@ -9,13 +9,13 @@ use time::macros::format_description;
 use time::Date;
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::MAX_SEARCH;
 use crate::models::ModelCatalog;
 use crate::money::{Currency, Money};
 use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, Quote, Store};
 use crate::text::{self, Lines};
 
-pub const MAX_SEARCH: usize = 200;
 /// The most rows one page may ask for: a screenful many times over.
 pub const MAX_PAGE: u32 = 1_000;
 /// The trigram index matches three characters or more; shorter text searches customer names.
