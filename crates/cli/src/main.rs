@@ -121,6 +121,8 @@ enum ExportFormat {
     Csv,
     /// An Excel workbook with typed columns.
     Xlsx,
+    /// Every job with its full detail, in a versioned envelope.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -289,6 +291,7 @@ fn export(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>
     let written = match format {
         ExportFormat::Csv => export::csv(&store, &query, CsvOptions { bom }, &mut writer, report),
         ExportFormat::Xlsx => export::xlsx(&store, &query, &mut writer, report),
+        ExportFormat::Json => export::json(&store, &query, &mut writer, report),
     };
     // Only a complete export is kept; anything else drops the partial file.
     let committed = written.and_then(|exported| match exported {

@@ -164,6 +164,12 @@ fn export_writes_the_filtered_history_as_csv() {
     assert_eq!(code, 0, "{err}");
     assert!(said.starts_with(&format!("{rows} jobs written to ")), "{said}");
     assert!(std::fs::read(&workbook).unwrap().starts_with(b"PK"), "an XLSX is a zip file");
+    let archive = dir.path().join("rma.json");
+    let json_args = ["export", "--format", "json", "--out", archive.to_str().unwrap(), "--data-dir", data_dir];
+    let (code, _, err) = revive(&[&json_args[..], &["--outcome", "rma"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let envelope: serde_json::Value = serde_json::from_slice(&std::fs::read(&archive).unwrap()).unwrap();
+    assert_eq!(envelope["count"].as_u64(), Some(rows as u64));
 
     let (code, _, err) = revive(&[&args[..], &["--from", "2024-02-30"]].concat());
     assert_eq!(code, 2, "{err}");

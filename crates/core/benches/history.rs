@@ -141,6 +141,16 @@ fn export_figures(store: &Store, database: &std::path::Path, target: &std::path:
         started.elapsed().as_secs_f64(),
         peak_memory_kb() / 1024
     );
+    let out = target.join("bench-history-export.json");
+    let started = Instant::now();
+    let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&out).expect("export file"));
+    let exported = export::json(store, &HistoryQuery::default(), file, |_| true).expect("export");
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    println!(
+        "JSON export: {exported:?} in {:.2} s ({size:.0} MB); peak memory {} MB after",
+        started.elapsed().as_secs_f64(),
+        peak_memory_kb() / 1024
+    );
 }
 
 /// The process's peak resident memory (VmHWM), in KiB.

@@ -5,9 +5,14 @@
 
 use std::io::Write;
 
+use rusqlite::Transaction;
+use time::OffsetDateTime;
+
 use crate::error::{CoreError, CoreResult};
 use crate::history::{Filter, HistoryQuery, HistoryRow};
+use crate::jobs::Jobs;
 use crate::store::Store;
+use crate::store::{json_column, timestamp, Quote};
 
 /// The columns of a job row, in order.
 pub const COLUMNS: [&str; 12] = [
@@ -94,24 +99,25 @@ pub fn csv(
     }
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     writer.write_record(COLUMNS).map_err(csv_error)?;
-    let exported = stream(store, &filter, &mut progress, |row| writer.write_record(cells(&row)).map_err(csv_error))?;
+    let exported = stream(store, &filter, &mut progress, |_, row| writer.write_record(cells(&row)).map_err(csv_error))?;
     writer.flush().map_err(CoreError::FileWrite)?;
     Ok(exported)
 }
 
-/// Hands every row `query` selects to `write`, reporting progress every [`PROGRESS_EVERY`] rows;
-/// stops when `progress` says cancel. Reports the final count when complete.
+/// Hands every row `query` selects to `write` (with the read transaction, for more detail),
+/// reporting progress every [`PROGRESS_EVERY`] rows; stops when `progress` says cancel. Reports the
+/// final count when complete.
 fn stream(
     store: &Store,
     filter: &Filter,
     progress: &mut impl FnMut(u64) -> bool,
-    mut write: impl FnMut(HistoryRow) -> CoreResult<()>,
+    mut write: impl FnMut(&Transaction, HistoryRow) -> CoreResult<()>,
 ) -> CoreResult<Exported> {
     let mut rows: u64 = 0;
     let mut cancelled = false;
     store.read(|tx| {
         filter.each(tx, |row| {
-            write(row)?;
+            write(tx, row)?;
             rows += 1;
             cancelled = rows.is_multiple_of(PROGRESS_EVERY) && !progress(rows);
             Ok(!cancelled)
@@ -150,7 +156,7 @@ pub fn xlsx(
     }
     sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
     let mut line: u32 = 0;
-    let exported = stream(store, &filter, &mut progress, |row| {
+    let exported = stream(store, &filter, &mut progress, |_, row| {
         line =
             line.checked_add(1).ok_or(CoreError::FileWrite(std::io::Error::other("more rows than a sheet holds")))?;
         let mut text = |column: u16, value: &str| {
@@ -183,6 +189,117 @@ pub fn xlsx(
         workbook.save_to_writer(out).map_err(xlsx_error)?;
     }
     Ok(exported)
+}
+
+/// What the JSON export's envelope says it is; `version` rises when its shape changes.
+pub const JSON_FORMAT: &str = "revive.job-history";
+pub const JSON_VERSION: u32 = 1;
+
+/// Writes the jobs `query` selects with their full detail as one JSON document:
+/// `{"format", "version", "exportedAt", "jobs": [...], "count"}`. Each job carries its identity,
+/// customer, symptoms, condition, quote and event log, its diagnostic runs (reading and findings;
+/// not the packed telemetry), procedure runs with every step answer, parts and certificates (the
+/// signed document with its hash and signature).
+pub fn json(
+    store: &Store,
+    query: &HistoryQuery,
+    out: impl Write,
+    mut progress: impl FnMut(u64) -> bool,
+) -> CoreResult<Exported> {
+    let filter = query.filter()?;
+    let jobs = Jobs::new(store)?;
+    let mut out = out;
+    let head = serde_json::json!({ "format": JSON_FORMAT, "version": JSON_VERSION, "exportedAt": timestamp(OffsetDateTime::now_utc()) });
+    let head = serde_json::to_string(&head)?;
+    // The envelope's fields, then the jobs array streamed into it, then the count.
+    write!(out, "{},\"jobs\":[", &head[..head.len() - 1]).map_err(CoreError::FileWrite)?;
+    let mut first = true;
+    let exported = stream(store, &filter, &mut progress, |tx, row| {
+        if !first {
+            out.write_all(b",").map_err(CoreError::FileWrite)?;
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &job_detail(tx, &jobs, row.id)?).map_err(|e| match e.io_error_kind() {
+            Some(_) => CoreError::FileWrite(e.into()),
+            None => CoreError::Encoding(e),
+        })
+    })?;
+    if let Exported::Complete { rows } = exported {
+        write!(out, "],\"count\":{rows}}}").map_err(CoreError::FileWrite)?;
+        out.flush().map_err(CoreError::FileWrite)?;
+    }
+    Ok(exported)
+}
+
+/// One job and everything recorded about it.
+fn job_detail(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<serde_json::Value> {
+    let mut job = serde_json::to_value(jobs.load(tx, id)?)?;
+    if let Some(fields) = job.as_object_mut() {
+        // Where the job could move next is the screen's business, not the record's.
+        fields.remove("next");
+    }
+    let rows = |sql: &str,
+                read: &dyn Fn(&rusqlite::Row) -> rusqlite::Result<serde_json::Value>|
+     -> CoreResult<serde_json::Value> {
+        let mut statement = tx.prepare_cached(sql)?;
+        let rows = statement.query_map([id], |row| read(row))?;
+        Ok(serde_json::Value::Array(rows.collect::<Result<_, _>>()?))
+    };
+    let parsed = |row: &rusqlite::Row, index: usize| -> rusqlite::Result<serde_json::Value> {
+        json_column(row, index, Quote::None)
+    };
+    job["diagnostics"] = rows(
+        "SELECT recorded_at, recorded_by, gpu_index, simulated, scenario, driver, reading, findings
+         FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id",
+        &|r| {
+            Ok(serde_json::json!({
+                "recordedAt": r.get::<_, String>(0)?, "recordedBy": r.get::<_, String>(1)?,
+                "gpuIndex": r.get::<_, i64>(2)?, "simulated": r.get::<_, bool>(3)?,
+                "scenario": r.get::<_, Option<String>>(4)?, "driver": r.get::<_, String>(5)?,
+                "reading": parsed(r, 6)?, "findings": parsed(r, 7)?,
+            }))
+        },
+    )?;
+    job["procedures"] = rows(
+        "SELECT p.procedure_id, p.procedure_version, p.started_at, p.started_by, p.finished_at, p.outcome,
+                (SELECT json_group_array(json_object('visit', s.visit, 'stepId', s.step_id, 'answer', json(s.answer),
+                        'passed', s.passed, 'note', s.note, 'actor', s.actor, 'reachedAt', s.reached_at,
+                        'answeredAt', s.answered_at, 'seconds', s.seconds))
+                 FROM (SELECT * FROM step_results WHERE run_id = p.id ORDER BY visit) s)
+         FROM procedure_runs p WHERE p.job_id = ?1 ORDER BY p.id",
+        &|r| {
+            Ok(serde_json::json!({
+                "procedure": r.get::<_, String>(0)?, "version": r.get::<_, i64>(1)?,
+                "startedAt": r.get::<_, String>(2)?, "startedBy": r.get::<_, String>(3)?,
+                "finishedAt": r.get::<_, Option<String>>(4)?, "outcome": r.get::<_, Option<String>>(5)?,
+                "steps": parsed(r, 6)?,
+            }))
+        },
+    )?;
+    job["parts"] = rows(
+        "SELECT part_number, description, quantity, unit_cost_minor, added_at, added_by FROM job_parts
+         WHERE job_id = ?1 ORDER BY id",
+        &|r| {
+            Ok(serde_json::json!({
+                "partNumber": r.get::<_, String>(0)?, "description": r.get::<_, String>(1)?,
+                "quantity": r.get::<_, i64>(2)?, "unitCostMinor": r.get::<_, i64>(3)?,
+                "addedAt": r.get::<_, String>(4)?, "addedBy": r.get::<_, String>(5)?,
+            }))
+        },
+    )?;
+    job["certificates"] = rows(
+        "SELECT number, issued_at, issued_by, sha256, signature, superseded_by, document FROM certificates
+         WHERE job_id = ?1 ORDER BY issued_at, number",
+        &|r| {
+            Ok(serde_json::json!({
+                "number": r.get::<_, String>(0)?, "issuedAt": r.get::<_, String>(1)?,
+                "issuedBy": r.get::<_, String>(2)?, "sha256": r.get::<_, String>(3)?,
+                "signature": r.get::<_, String>(4)?, "supersededBy": r.get::<_, Option<String>>(5)?,
+                "document": r.get::<_, String>(6)?,
+            }))
+        },
+    )?;
+    Ok(job)
 }
 
 fn xlsx_error(error: rust_xlsxwriter::XlsxError) -> CoreError {

@@ -202,7 +202,7 @@ impl<'a> Jobs<'a> {
         self.get(id)
     }
 
-    fn load(&self, tx: &Transaction, id: i64) -> CoreResult<Job> {
+    pub(crate) fn load(&self, tx: &Transaction, id: i64) -> CoreResult<Job> {
         let job = tx
             .query_row(
                 "SELECT j.id, j.ticket, j.status, j.held_from, c.name, c.contact, j.model_id, j.board_serial,

@@ -6,6 +6,8 @@ mod common;
 use common::{hold_bench, record_scenario, take_in_h100, TECH};
 use revive_core::attachments::attach_photo;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
+use revive_core::export::{self, Exported};
+use revive_core::history::HistoryQuery;
 use revive_core::procedures::runs::{self, Answer};
 use revive_core::procedures::{parse, Outcome};
 use revive_core::settings::{Settings, SettingsForm};
@@ -126,4 +128,51 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     diagnose(&store, job, "h100-remap-pending");
     let dirty = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap_err();
     assert!(matches!(dirty, CoreError::CertificateNotReady("release_has_critical_findings")));
+}
+
+#[test]
+fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).unwrap();
+    let job = take_in_h100(&store);
+    let settings = SettingsForm {
+        language: "en".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    diagnose(&store, job, "h100-remap-pending");
+    final_qa(&store, dir.path(), job);
+    let certificate = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap();
+
+    let mut out = Vec::new();
+    let query = HistoryQuery { certificate: "yes".into(), ..Default::default() };
+    assert_eq!(export::json(&store, &query, &mut out, |_| true).unwrap(), Exported::Complete { rows: 1 });
+    let envelope: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!((envelope["format"].as_str(), envelope["version"].as_u64()), (Some(export::JSON_FORMAT), Some(1)));
+    assert_eq!(envelope["count"], 1);
+    let exported = &envelope["jobs"][0];
+    assert_eq!(exported["boardSerial"], "1654922012345");
+    assert!(exported.get("next").is_none(), "no screen state in the record");
+    assert!(exported["events"].as_array().unwrap().iter().any(|e| e["kind"] == "certificate_issued"));
+    let diagnostics = exported["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 2);
+    assert!(diagnostics[0]["findings"].as_array().unwrap().iter().any(|f| f["code"] == "remap_pending"));
+    assert_eq!(diagnostics[1]["reading"]["identity"]["serial"], "1654922012345");
+    let steps = exported["procedures"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 6);
+    assert_eq!(steps[1]["answer"], serde_json::json!({ "kind": "measure", "value": 1_880_000.0 }));
+    assert_eq!(steps[5]["actor"], "Zhang Min");
+
+    // The certificate in the archive verifies on its own, years later.
+    let archived = &exported["certificates"][0];
+    let signed = certificates::SignedDocument {
+        document: archived["document"].as_str().unwrap().to_owned(),
+        sha256: archived["sha256"].as_str().unwrap().to_owned(),
+        signature: archived["signature"].as_str().unwrap().to_owned(),
+    };
+    assert_eq!(archived["number"], certificate.number.as_str());
+    assert_eq!(signed.verify(&ShopKey::load_or_create(dir.path()).unwrap().public_key()), Verdict::Valid);
 }

@@ -141,3 +141,32 @@ fn the_xlsx_has_typed_cells_and_every_value_intact() {
     drop(file);
     assert!(!cancelled.exists());
 }
+
+#[test]
+fn the_json_envelope_streams_every_job_and_a_cancel_leaves_no_file() {
+    let (dir, store) = shop();
+    let path = dir.path().join("history.json");
+    let mut file = AtomicFile::create(&path).unwrap();
+    assert_eq!(
+        export::json(&store, &HistoryQuery::default(), &mut file, |_| true).unwrap(),
+        Exported::Complete { rows: JOBS }
+    );
+    file.commit().unwrap();
+    let envelope: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(envelope["count"], JOBS);
+    let jobs = envelope["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len() as u64, JOBS);
+    assert!(jobs.iter().any(|job| job["customerName"] == "北京 \"智算\", 第一分公司"), "text intact");
+    assert!(
+        jobs.iter().any(|job| job["customerName"] == "=HYPERLINK(\"http://x\",\"y\")"),
+        "JSON keeps values as they are"
+    );
+    assert!(jobs.iter().all(|job| job["events"].as_array().is_some_and(|events| !events.is_empty())));
+
+    let cancelled = dir.path().join("cancelled.json");
+    let mut file = AtomicFile::create(&cancelled).unwrap();
+    let exported = export::json(&store, &HistoryQuery::default(), &mut file, |rows| rows < 1_000).unwrap();
+    assert_eq!(exported, Exported::Cancelled { rows: 1_000 });
+    drop(file);
+    assert!(!cancelled.exists());
+}
