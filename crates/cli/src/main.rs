@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use revive_certificate_pdf::verify_file;
+use revive_core::backup;
 use revive_core::bench::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider};
 use revive_core::certificates;
 use revive_core::diagnostics::{
@@ -31,7 +32,8 @@ macro_rules! say {
 }
 
 const EXIT_CODES: &str = "\
-Exit status: 0 nothing to report (verify: valid), 1 warnings (verify: invalid), 3 critical findings,
+Exit status: 0 nothing to report (verify: valid), 1 warnings (verify: invalid; restore: not a usable backup),
+             3 critical findings,
              4 the bench cannot be read (no driver, driver not loaded, no permission),
              5 the input file cannot be read, 2 bad arguments.";
 
@@ -88,6 +90,21 @@ enum Command {
         data_dir: Option<PathBuf>,
         #[command(flatten)]
         filters: HistoryFilters,
+    },
+    /// Copy the shop's database to a file (while the workstation keeps working).
+    Backup {
+        /// Where the backup goes; it appears only when complete.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Replace the shop's database with a backup, after checking it. Close the workstation first.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
     XidImport {
@@ -217,6 +234,8 @@ fn main() -> ExitCode {
         Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
         Command::Verify { file, public_key } => verify(&file, &public_key),
         Command::Export { format, out, bom, data_dir, filters } => export(format, &out, bom, data_dir, filters.query()),
+        Command::Backup { out, data_dir } => backup_store(&out, data_dir),
+        Command::Restore { file, data_dir } => restore_store(&file, data_dir),
         Command::Procedures { action: ProceduresAction::List { dir } } => list_procedures(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => check_procedures(&files),
     }
@@ -259,19 +278,58 @@ fn verify(file: &PathBuf, public_key: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// 0 written, 2 bad filters, 5 the store or the file cannot be used.
-fn export(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQuery) -> ExitCode {
+/// The shop's store in `data_dir`, else `$REVIVE_DATA_DIR`, else the workstation's data folder.
+fn open_store(data_dir: Option<PathBuf>) -> Result<Store, String> {
     let data_dir = data_dir
         .or_else(|| std::env::var_os("REVIVE_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/works.revive.bench")));
-    let Some(data_dir) = data_dir else { return fail(5, "no data folder: pass --data-dir") };
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/works.revive.bench")))
+        .ok_or("no data folder: pass --data-dir")?;
     let database = data_dir.join(store::DATABASE_FILE);
     if !database.is_file() {
-        return fail(5, format!("no Revive database at {}", database.display()));
+        return Err(format!("no Revive database at {}", database.display()));
     }
-    let store = match Store::open(&database, time::OffsetDateTime::now_utc) {
+    Store::open(&database, time::OffsetDateTime::now_utc)
+        .map_err(|error| format!("cannot open {}: {error}", database.display()))
+}
+
+/// 0 written, 5 the store or the file cannot be used.
+fn backup_store(out: &Path, data_dir: Option<PathBuf>) -> ExitCode {
+    let store = match open_store(data_dir) {
         Ok(store) => store,
-        Err(error) => return fail(5, format!("cannot open {}: {error}", database.display())),
+        Err(message) => return fail(5, message),
+    };
+    match backup::back_up(&store, out) {
+        Ok(()) => {
+            emit(&format!("backed up to {}\n", out.display()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(5, format!("backup failed, nothing written: {error}")),
+    }
+}
+
+/// 0 restored, 1 the file is not a backup this build can restore, 5 the store cannot be used.
+fn restore_store(file: &Path, data_dir: Option<PathBuf>) -> ExitCode {
+    let store = match open_store(data_dir) {
+        Ok(store) => store,
+        Err(message) => return fail(5, message),
+    };
+    match backup::restore(&store, file) {
+        Ok(()) => {
+            emit(&format!("restored from {}\n", file.display()));
+            ExitCode::SUCCESS
+        }
+        Err(error @ (CoreError::Invalid { .. } | CoreError::StoreTooNew { .. })) => {
+            fail(1, format!("not restored, the store is unchanged: {error}"))
+        }
+        Err(error) => fail(5, format!("not restored, the store is unchanged: {error}")),
+    }
+}
+
+/// 0 written, 2 bad filters, 5 the store or the file cannot be used.
+fn export(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQuery) -> ExitCode {
+    let store = match open_store(data_dir) {
+        Ok(store) => store,
+        Err(message) => return fail(5, message),
     };
     if let Err(error) = query.filter() {
         return fail(2, format!("invalid filter: {error}"));

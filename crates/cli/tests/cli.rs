@@ -178,3 +178,24 @@ fn export_writes_the_filtered_history_as_csv() {
     assert_eq!(code, 5);
     assert!(err.contains("no Revive database"), "{err}");
 }
+
+#[test]
+fn backup_and_restore_round_trip_and_a_wrong_file_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::generate(&dir.path().join("revive.sqlite3"), 300, 9).unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let copy = dir.path().join("backup.sqlite3");
+    let (code, said, err) = revive(&["backup", "--out", copy.to_str().unwrap(), "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(said.starts_with("backed up to "), "{said}");
+
+    let junk = dir.path().join("junk.sqlite3");
+    std::fs::write(&junk, b"not a database, honestly, just some bytes that are long enough").unwrap();
+    let (code, _, err) = revive(&["restore", junk.to_str().unwrap(), "--data-dir", data_dir]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not restored, the store is unchanged"), "{err}");
+
+    let (code, said, err) = revive(&["restore", copy.to_str().unwrap(), "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(said.starts_with("restored from "), "{said}");
+}

@@ -53,6 +53,7 @@ pub enum Field {
     DateTo,
     Outcome,
     Page,
+    Backup,
 }
 
 /// What is wrong with the field.

@@ -2,6 +2,7 @@
 //! every test run without a display.
 
 pub mod attachments;
+pub mod backup;
 pub mod bench;
 pub mod certificates;
 pub mod costs;

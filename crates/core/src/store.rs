@@ -1,7 +1,7 @@
 //! The embedded SQLite store: opening, connection settings, forward-only migrations and the
 //! one-transaction-per-user-action helper every service uses.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, Transaction};
@@ -30,6 +30,7 @@ pub type Clock = fn() -> OffsetDateTime;
 
 pub struct Store {
     conn: Mutex<Connection>,
+    path: PathBuf,
     clock: Clock,
 }
 
@@ -49,7 +50,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrations().to_latest(&mut conn)?;
-        Ok(Store { conn: Mutex::new(conn), clock })
+        Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), clock })
     }
 
     /// Runs one user action in one transaction: all of it is written, or none.
@@ -61,6 +62,16 @@ impl Store {
         Ok(result)
     }
 
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection itself, for work that is not one user action (a backup, a restore).
+    pub(crate) fn exclusive(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Runs a read inside one transaction so it sees a single consistent state.
     pub fn read<T>(&self, query: impl FnOnce(&Transaction) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -69,11 +80,11 @@ impl Store {
     }
 }
 
-fn migrations() -> Migrations<'static> {
+pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
-fn refuse_newer_schema(conn: &Connection) -> CoreResult<()> {
+pub(crate) fn refuse_newer_schema(conn: &Connection) -> CoreResult<()> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > SCHEMA_VERSION {
         return Err(CoreError::StoreTooNew { found, supported: SCHEMA_VERSION });

@@ -377,6 +377,7 @@ export const en = {
   'field.page': 'Page',
   'error.file_write_failed': 'The file could not be written.',
   'error.file_read_failed': 'The file could not be read.',
+  'field.backup': 'Backup file',
 } as const;
 
 export type MessageKey = keyof typeof en;

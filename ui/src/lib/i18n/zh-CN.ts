@@ -379,4 +379,5 @@ export const zhCN: Record<MessageKey, string> = {
   'field.page': '页',
   'error.file_write_failed': '文件无法写入。',
   'error.file_read_failed': '文件无法读取。',
+  'field.backup': '备份文件',
 };

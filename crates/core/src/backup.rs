@@ -1,0 +1,98 @@
+//! Backups of the shop's store and restoring one. A backup reads a consistent snapshot through a
+//! connection of its own (the app keeps working) with SQLite's online backup, into a file that
+//! appears only complete. A restore checks the file first, keeps the current database as a copy,
+//! replaces the content in one step, brings it to this build's schema, and drops the copy only
+//! once all of that has succeeded.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::backup::Backup;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::store::{migrations, refuse_newer_schema, Store};
+
+/// Pages copied per step: small enough that the app's own writes interleave.
+const PAGES_PER_STEP: i32 = 1_024;
+
+/// Where a restore keeps the database it replaces until the restore has succeeded.
+pub fn pre_restore_copy(store: &Store) -> PathBuf {
+    store.path().with_extension("sqlite3.before-restore")
+}
+
+/// Copies the whole store to `target`.
+pub fn back_up(store: &Store, target: &Path) -> CoreResult<()> {
+    let source = Connection::open_with_flags(store.path(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    copy(&source, target)
+}
+
+/// `source` into a new file at `target`, complete or not at all.
+fn copy(source: &Connection, target: &Path) -> CoreResult<()> {
+    let name = target.file_name().ok_or(CoreError::invalid(Field::Backup, Problem::BadFormat))?;
+    let partial = target.with_file_name(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
+    let _ = std::fs::remove_file(&partial);
+    let written = (|| -> CoreResult<()> {
+        let mut destination = Connection::open(&partial)?;
+        Backup::new(source, &mut destination)?.run_to_completion(PAGES_PER_STEP, Duration::ZERO, None)?;
+        destination.pragma_update(None, "journal_mode", "DELETE")?;
+        drop(destination);
+        std::fs::File::open(&partial).and_then(|file| file.sync_all()).map_err(CoreError::FileWrite)?;
+        std::fs::rename(&partial, target).map_err(CoreError::FileWrite)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
+/// Checks that `file` is a sound Revive database this build can read.
+fn check(file: &Path) -> CoreResult<Connection> {
+    let not_a_backup = || CoreError::invalid(Field::Backup, Problem::BadFormat);
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_a_backup())?;
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|_| not_a_backup())?;
+    if integrity != "ok" {
+        return Err(not_a_backup());
+    }
+    refuse_newer_schema(&conn)?;
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'customers', 'job_events')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|_| not_a_backup())?;
+    if tables != 3 {
+        return Err(not_a_backup());
+    }
+    Ok(conn)
+}
+
+/// Replaces the store's content with the backup in `file`.
+pub fn restore(store: &Store, file: &Path) -> CoreResult<()> {
+    let source = check(file)?;
+    let copy_path = pre_restore_copy(store);
+    let mut live = store.exclusive();
+    copy(&live, &copy_path)?;
+    let restored = (|| -> CoreResult<()> {
+        Backup::new(&source, &mut live)?.run_to_completion(PAGES_PER_STEP, Duration::ZERO, None)?;
+        migrations().to_latest(&mut live)?;
+        Ok(())
+    })();
+    match restored {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&copy_path);
+            Ok(())
+        }
+        Err(error) => {
+            // Put back what was there; the copy stays on disk if even that fails.
+            let back = Connection::open_with_flags(&copy_path, OpenFlags::SQLITE_OPEN_READ_ONLY).and_then(|copy| {
+                Backup::new(&copy, &mut live)?.run_to_completion(PAGES_PER_STEP, Duration::ZERO, None)
+            });
+            if back.is_ok() {
+                let _ = std::fs::remove_file(&copy_path);
+            }
+            Err(error)
+        }
+    }
+}
