@@ -98,7 +98,8 @@ fn an_older_backup_is_brought_to_this_schema() {
     rusqlite::Connection::open(&old_file)
         .unwrap()
         .execute_batch(
-            "DROP TRIGGER job_search_on_insert; DROP TRIGGER job_search_on_update; DROP TABLE job_search;
+            "DROP TRIGGER job_search_on_insert; DROP TRIGGER job_search_on_update; DROP VIEW job_search_text;
+             DROP TABLE job_search;
              DROP INDEX jobs_by_created; DROP INDEX jobs_by_model; DROP INDEX jobs_by_updated;
              DROP INDEX job_events_by_actor; PRAGMA user_version = 4;",
         )

@@ -4,19 +4,20 @@
 
 CREATE VIRTUAL TABLE job_search USING fts5 (ticket, serial, uuid, customer, notes, tokenize = 'trigram');
 
-INSERT INTO job_search (rowid, ticket, serial, uuid, customer, notes)
-SELECT j.id, j.ticket, j.board_serial, coalesce(j.gpu_uuid, ''), c.name,
+-- What the index holds for a job, said once for the first fill and both triggers.
+CREATE VIEW job_search_text AS
+SELECT j.id, j.ticket, j.board_serial AS serial, coalesce(j.gpu_uuid, '') AS uuid, c.name AS customer,
        concat_ws(' ', j.symptom_observed, j.symptom_when, j.symptom_how, j.symptom_frequency,
-                 j.symptom_changes, j.condition_note)
+                 j.symptom_changes, j.condition_note) AS notes
 FROM jobs j JOIN customers c ON c.id = j.customer_id;
+
+INSERT INTO job_search (rowid, ticket, serial, uuid, customer, notes)
+SELECT id, ticket, serial, uuid, customer, notes FROM job_search_text;
 
 CREATE TRIGGER job_search_on_insert AFTER INSERT ON jobs
 BEGIN
     INSERT INTO job_search (rowid, ticket, serial, uuid, customer, notes)
-    VALUES (NEW.id, NEW.ticket, NEW.board_serial, coalesce(NEW.gpu_uuid, ''),
-            (SELECT name FROM customers WHERE id = NEW.customer_id),
-            concat_ws(' ', NEW.symptom_observed, NEW.symptom_when, NEW.symptom_how, NEW.symptom_frequency,
-                      NEW.symptom_changes, NEW.condition_note));
+    SELECT id, ticket, serial, uuid, customer, notes FROM job_search_text WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER job_search_on_update
@@ -25,10 +26,7 @@ AFTER UPDATE OF ticket, board_serial, gpu_uuid, customer_id, symptom_observed, s
 BEGIN
     DELETE FROM job_search WHERE rowid = OLD.id;
     INSERT INTO job_search (rowid, ticket, serial, uuid, customer, notes)
-    VALUES (NEW.id, NEW.ticket, NEW.board_serial, coalesce(NEW.gpu_uuid, ''),
-            (SELECT name FROM customers WHERE id = NEW.customer_id),
-            concat_ws(' ', NEW.symptom_observed, NEW.symptom_when, NEW.symptom_how, NEW.symptom_frequency,
-                      NEW.symptom_changes, NEW.condition_note));
+    SELECT id, ticket, serial, uuid, customer, notes FROM job_search_text WHERE id = NEW.id;
 END;
 
 -- The history filters and sorts.
