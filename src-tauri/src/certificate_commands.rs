@@ -1,25 +1,21 @@
 //! Certificate commands: issue, preview, save as PDF, verify, and the shop's public key. Files are
 //! chosen in dialogs opened here, in Rust; the webview never gets a path or file permission.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use revive_certificate_pdf::{verify_file, CertificateRenderer};
+use revive_certificate_pdf::{verify_path, CertificateRenderer};
 use revive_core::certificates::{
     self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, ShopKey, Verification,
 };
 use revive_core::files::write_atomically;
 use revive_core::settings::Settings;
-use revive_core::{CoreError, Field, Problem};
+use revive_core::CoreError;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::AppState;
 use crate::ipc_error::IpcError;
-
-/// Larger than any certificate PDF Revive makes; a bigger file is not one.
-const MAX_VERIFY_BYTES: u64 = 16 * 1024 * 1024;
 
 impl AppState {
     /// The renderer, loaded with its fonts on first use and kept.
@@ -171,13 +167,4 @@ pub async fn verify_certificate_file<R: Runtime>(
     let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
     let verification = verify_path(&path, &key)?.with_local_status(state.store()?)?;
     Ok(Some(FileVerification { file: path.display().to_string(), verification }))
-}
-
-fn verify_path(path: &Path, public_key: &str) -> Result<Verification, IpcError> {
-    let too_large = CoreError::invalid(Field::Certificate, Problem::TooLarge { max: MAX_VERIFY_BYTES });
-    if std::fs::metadata(path).map_err(CoreError::FileRead)?.len() > MAX_VERIFY_BYTES {
-        return Err(too_large.into());
-    }
-    let bytes = std::fs::read(path).map_err(CoreError::FileRead)?;
-    Ok(verify_file(&bytes, public_key))
 }

@@ -9,6 +9,7 @@ pub use embedded::signed_document_in;
 pub use render::{CertificateRenderer, FONT_FILES};
 
 use revive_core::certificates::{verify_document, Invalidity, SignedDocument, Verification};
+use revive_core::{CoreError, Field, Problem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
@@ -17,7 +18,7 @@ pub enum PdfError {
     #[error("the certificate could not be typeset: {0}")]
     Typeset(String),
     #[error(transparent)]
-    Core(#[from] revive_core::CoreError),
+    Core(#[from] CoreError),
 }
 
 impl PdfError {
@@ -29,6 +30,18 @@ impl PdfError {
             PdfError::Core(error) => error.code(),
         }
     }
+}
+
+/// Larger than any certificate PDF Revive makes; a bigger file is not one.
+pub const MAX_CERTIFICATE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads the file at `path` (refusing one too large to be a certificate) and checks it.
+pub fn verify_path(path: &std::path::Path, public_key: &str) -> Result<Verification, CoreError> {
+    if std::fs::metadata(path).map_err(CoreError::FileRead)?.len() > MAX_CERTIFICATE_BYTES {
+        return Err(CoreError::invalid(Field::Certificate, Problem::TooLarge { max: MAX_CERTIFICATE_BYTES }));
+    }
+    let bytes = std::fs::read(path).map_err(CoreError::FileRead)?;
+    Ok(verify_file(&bytes, public_key))
 }
 
 /// Checks a file someone hands over: a certificate PDF, or the signed document as JSON.

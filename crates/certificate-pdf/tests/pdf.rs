@@ -315,3 +315,18 @@ fn a_long_job_still_fits_one_page() {
     assert!(text.contains("+6more") && text.contains("另有4条"), "lists beyond eight say how many more: {text}");
     assert!(text.contains("…"), "long symptoms are clipped");
 }
+
+#[test]
+fn a_path_is_read_only_when_it_could_be_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, _, key) = render(dir.path(), CertificateLanguage::En, false);
+    assert!(revive_certificate_pdf::verify_path(&pdf, &key.public_key()).unwrap().valid);
+    let missing = revive_certificate_pdf::verify_path(&dir.path().join("missing.pdf"), &key.public_key());
+    assert!(matches!(missing, Err(revive_core::CoreError::FileRead(_))));
+    let huge = dir.path().join("huge.pdf");
+    std::fs::File::create(&huge).unwrap().set_len(revive_certificate_pdf::MAX_CERTIFICATE_BYTES + 1).unwrap();
+    assert!(matches!(
+        revive_certificate_pdf::verify_path(&huge, &key.public_key()),
+        Err(revive_core::CoreError::Invalid { field: revive_core::Field::Certificate, .. })
+    ));
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use revive_certificate_pdf::verify_file;
+use revive_certificate_pdf::verify_path;
 use revive_core::backup;
 use revive_core::bench::{BenchSnapshot, DriverSource, GpuProvider, GpuReading, NvmlProvider};
 use revive_core::certificates;
@@ -242,14 +242,13 @@ fn main() -> ExitCode {
 }
 
 /// 0 valid, 1 invalid (with why), 5 unreadable.
-fn verify(file: &PathBuf, public_key: &str) -> ExitCode {
-    let bytes = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(error) => return fail(5, format!("cannot read {}: {error}", file.display())),
-    };
+fn verify(file: &Path, public_key: &str) -> ExitCode {
     let key_file = std::fs::read_to_string(public_key).ok();
     let public_key = key_file.as_deref().map_or(public_key, certificates::public_key_in);
-    let verification = verify_file(&bytes, public_key);
+    let verification = match verify_path(file, public_key) {
+        Ok(verification) => verification,
+        Err(error) => return fail(5, format!("cannot read {}: {error}", file.display())),
+    };
     let Some(document) = verification.document.filter(|_| verification.valid) else {
         let reason = verification.reason.map_or_else(|| "unknown".to_owned(), |reason| reason.to_string());
         return fail(1, format!("invalid: {reason}"));
