@@ -84,15 +84,8 @@ pub struct Filter {
     condition: String,
     values: Vec<Value>,
     order: &'static str,
-}
-
-/// Counting needs the customers only when the condition names them.
-fn counted_from(condition: &str) -> &'static str {
-    if condition.contains("c.") {
-        "jobs j JOIN customers c ON c.id = j.customer_id"
-    } else {
-        "jobs j"
-    }
+    /// The condition looks at the customer's name: counting must join the customers.
+    by_customer: bool,
 }
 
 impl HistoryQuery {
@@ -100,6 +93,7 @@ impl HistoryQuery {
     pub fn filter(&self) -> CoreResult<Filter> {
         let mut conditions: Vec<String> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
+        let mut by_customer = false;
         if let Some(text) = text::optional(&self.text, Field::SearchText, MAX_SEARCH, Lines::Single)? {
             if let Some(prefix) = ticket_prefix(&text) {
                 // Every ticket shares "RV-20..": the ticket index answers a ticket's start at once.
@@ -112,6 +106,7 @@ impl HistoryQuery {
                 values.push(Value::Text(format!("\"{}\"", text.replace('"', "\"\""))));
             } else {
                 conditions.push("c.name LIKE ? ESCAPE '\\'".into());
+                by_customer = true;
                 values.push(Value::Text(text::like_pattern(&text)));
             }
         }
@@ -142,6 +137,7 @@ impl HistoryQuery {
         }
         if let Some(customer) = text::optional(&self.customer, Field::CustomerName, MAX_SEARCH, Lines::Single)? {
             conditions.push("c.name = ?".into());
+            by_customer = true;
             values.push(Value::Text(customer));
         }
         if let Some(technician) = text::optional(&self.technician, Field::Technician, MAX_SEARCH, Lines::Single)? {
@@ -187,7 +183,7 @@ impl HistoryQuery {
             (HistorySort::Updated, false) => "j.updated_at, j.id",
             (HistorySort::Updated, true) => "j.updated_at DESC, j.id DESC",
         };
-        Ok(Filter { condition, values, order })
+        Ok(Filter { condition, values, order, by_customer })
     }
 }
 
@@ -242,7 +238,7 @@ impl Filter {
     pub fn count(&self, tx: &Transaction, up_to: u64) -> CoreResult<u64> {
         let sql = format!(
             "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {up_to})",
-            counted_from(&self.condition),
+            if self.by_customer { "jobs j JOIN customers c ON c.id = j.customer_id" } else { "jobs j" },
             self.condition
         );
         let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
