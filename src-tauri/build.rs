@@ -35,6 +35,12 @@ const COMMANDS: &[&str] = &[
     "export_public_key",
     "verify_certificate_payload",
     "verify_certificate_file",
+    "history_page",
+    "history_statistics",
+    "export_history",
+    "cancel_export",
+    "back_up_store",
+    "restore_store",
 ];
 
 fn main() {

@@ -15,6 +15,7 @@ use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::AppState;
+use crate::history_commands::ask_save_path;
 use crate::ipc_error::IpcError;
 
 impl AppState {
@@ -121,12 +122,7 @@ fn save_as<R: Runtime>(
     file_name: String,
     bytes: &[u8],
 ) -> Result<Option<String>, IpcError> {
-    let mut dialog = app.dialog().file().set_title(title);
-    if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
-        dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
-    }
-    let chosen = dialog.set_file_name(file_name).blocking_save_file();
-    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    let Some(path) = ask_save_path(app, title, file_name) else { return Ok(None) };
     write_atomically(&path, bytes).map_err(CoreError::FileWrite)?;
     Ok(Some(path.display().to_string()))
 }

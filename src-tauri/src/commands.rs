@@ -2,6 +2,7 @@
 //! No domain logic lives here.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use revive_certificate_pdf::CertificateRenderer;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub procedures: PathBuf,
     pub fonts: PathBuf,
     pub renderer: Mutex<Option<Arc<CertificateRenderer>>>,
+    /// Set to stop the export that is running.
+    pub export_cancelled: AtomicBool,
 }
 
 impl AppState {

@@ -17,6 +17,13 @@ pub struct IpcError {
     pub reason: Option<&'static str>,
 }
 
+impl IpcError {
+    /// A failure the UI has no text of its own for: it shows the message.
+    pub fn unexpected(message: String) -> IpcError {
+        IpcError { code: "unexpected".into(), message, field: None, problem: None, reason: None }
+    }
+}
+
 impl From<CoreError> for IpcError {
     fn from(error: CoreError) -> Self {
         let (field, problem) = match &error {

@@ -2,9 +2,11 @@
 
 mod certificate_commands;
 mod commands;
+mod history_commands;
 mod ipc_error;
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use revive_core::bench::{SimulatedBench, Workbench};
@@ -45,6 +47,7 @@ pub fn open_state(data_dir: PathBuf, folders: DataFolders) -> AppState {
         procedures: folders.procedures,
         fonts: folders.fonts,
         renderer: Mutex::new(None),
+        export_cancelled: AtomicBool::new(false),
     }
 }
 
@@ -126,6 +129,12 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         certificate_commands::export_public_key,
         certificate_commands::verify_certificate_payload,
         certificate_commands::verify_certificate_file,
+        history_commands::history_page,
+        history_commands::history_statistics,
+        history_commands::export_history,
+        history_commands::cancel_export,
+        history_commands::back_up_store,
+        history_commands::restore_store,
     ])
 }
 

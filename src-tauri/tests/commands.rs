@@ -344,3 +344,38 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     let old = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
     assert_eq!((old["valid"].as_bool(), &old["supersededBy"]), (Some(true), &newer["number"]));
 }
+
+#[test]
+fn the_history_pages_and_counts_through_ipc() {
+    let bench = bench();
+    with_technician(&bench);
+    for serial in ["1324021000001", "1324021000002", "1324021000003"] {
+        call(&bench, "intake_job", json!({ "form": intake_form(serial), "actor": "Li Wei" })).unwrap();
+    }
+    let query = json!({ "text": "", "status": "intake", "sort": "ticket", "descending": true });
+    let page = call(&bench, "history_page", json!({ "query": query, "offset": 1, "limit": 50 })).unwrap();
+    assert_eq!(
+        (page["total"].as_u64(), page["exact"].as_bool(), page["offset"].as_u64()),
+        (Some(3), Some(true), Some(1))
+    );
+    let serials: Vec<&str> =
+        page["rows"].as_array().unwrap().iter().map(|r| r["boardSerial"].as_str().unwrap()).collect();
+    assert_eq!(serials, ["1324021000002", "1324021000001"], "newest ticket first, from the second");
+    assert_eq!(page["rows"][0]["customer"], "Deep Compute");
+
+    let figures = call(&bench, "history_statistics", json!({ "query": {} })).unwrap();
+    assert_eq!(figures["months"].as_array().unwrap().len(), 1);
+    assert_eq!(figures["months"][0]["received"], 3);
+    assert_eq!(figures["models"][0], json!({ "modelId": "a100-sxm4-80gb", "ended": {}, "open": 3 }));
+    assert_eq!(figures["technicians"][0], json!({ "technician": "Li Wei", "received": 3, "closed": 0 }));
+    assert_eq!(figures["turnaround"], json!({ "returned": 0, "medianHours": null }));
+
+    let error = call(&bench, "history_page", json!({ "query": { "from": "2026-13-01" }, "offset": 0, "limit": 50 }))
+        .unwrap_err();
+    assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid_input"), Some("date_from")));
+    let error = call(&bench, "history_page", json!({ "query": {}, "offset": 0, "limit": 5000 })).unwrap_err();
+    assert_eq!(error["field"], "page");
+    let error = call(&bench, "history_statistics", json!({ "query": { "certificate": "perhaps" } })).unwrap_err();
+    assert_eq!(error["field"], "certificate");
+    assert_eq!(call(&bench, "cancel_export", json!({})).unwrap(), Value::Null);
+}

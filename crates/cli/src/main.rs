@@ -12,7 +12,6 @@ use revive_core::diagnostics::{
     judge_bench, parse_kernel_log, xid_findings, DiagnosticRules, Finding, Severity, Text, XidCatalog,
 };
 use revive_core::export::{self, CsvOptions, Exported};
-use revive_core::files::AtomicFile;
 use revive_core::history::{HistoryQuery, HistorySort};
 use revive_core::models::ModelCatalog;
 use revive_core::procedures;
@@ -333,10 +332,6 @@ fn export(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>
     if let Err(error) = query.filter() {
         return fail(2, format!("invalid filter: {error}"));
     }
-    let file = match AtomicFile::create(out) {
-        Ok(file) => std::io::BufWriter::with_capacity(1 << 16, file),
-        Err(error) => return fail(5, format!("cannot write {}: {error}", out.display())),
-    };
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let report = |rows: u64| {
         if interactive {
@@ -344,31 +339,21 @@ fn export(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>
         }
         true
     };
-    let mut writer = file;
-    let written = match format {
-        ExportFormat::Csv => export::csv(&store, &query, CsvOptions { bom }, &mut writer, report),
-        ExportFormat::Xlsx => export::xlsx(&store, &query, &mut writer, report),
-        ExportFormat::Json => export::json(&store, &query, &mut writer, report),
+    let format = match format {
+        ExportFormat::Csv => export::ExportFormat::Csv,
+        ExportFormat::Xlsx => export::ExportFormat::Xlsx,
+        ExportFormat::Json => export::ExportFormat::Json,
     };
-    // Only a complete export is kept; anything else drops the partial file.
-    let committed = written.and_then(|exported| match exported {
-        Exported::Complete { rows } => {
-            let file = writer.into_inner().map_err(|e| CoreError::FileWrite(e.into_error()))?;
-            file.commit().map_err(CoreError::FileWrite)?;
-            Ok(rows)
-        }
-        Exported::Cancelled { rows } => {
-            Err(CoreError::FileWrite(std::io::Error::other(format!("cancelled after {rows} jobs"))))
-        }
-    });
+    let committed = export::to_file(&store, &query, format, CsvOptions { bom }, out, report);
     match committed {
-        Ok(rows) => {
+        Ok(Exported::Complete { rows }) => {
             if interactive {
                 eprintln!();
             }
             emit(&format!("{rows} jobs written to {}\n", out.display()));
             ExitCode::SUCCESS
         }
+        Ok(Exported::Cancelled { rows }) => fail(5, format!("export cancelled after {rows} jobs, nothing written")),
         Err(error) => fail(5, format!("export failed, nothing written: {error}")),
     }
 }

@@ -21,6 +21,12 @@ pub fn pre_restore_copy(store: &Store) -> PathBuf {
     store.path().with_extension("sqlite3.before-restore")
 }
 
+/// What a backup made today is called unless the person names it: `revive-backup-YYYY-MM-DD.sqlite3`.
+pub fn suggested_file_name() -> String {
+    let today = crate::store::timestamp(time::OffsetDateTime::now_utc());
+    format!("revive-backup-{}.sqlite3", &today[..10])
+}
+
 /// Copies the whole store to `target`.
 pub fn back_up(store: &Store, target: &Path) -> CoreResult<()> {
     let source = Connection::open_with_flags(store.path(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;

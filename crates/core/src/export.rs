@@ -3,12 +3,14 @@
 //! many jobs; the caller writes into an [`AtomicFile`](crate::files::AtomicFile) so the file appears
 //! only when complete.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use rusqlite::Transaction;
 use time::OffsetDateTime;
 
 use crate::error::{CoreError, CoreResult};
+use crate::files::AtomicFile;
 use crate::history::{Filter, HistoryQuery, HistoryRow};
 use crate::jobs::Jobs;
 use crate::store::Store;
@@ -29,6 +31,25 @@ pub const COLUMNS: [&str; 12] = [
     "Last change",
     "Certificate",
 ];
+
+/// What a person can export the history as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Json => "json",
+        }
+    }
+}
 
 /// How often progress is reported, in rows.
 pub const PROGRESS_EVERY: u64 = 1_000;
@@ -104,6 +125,30 @@ pub fn csv(
     Ok(exported)
 }
 
+/// Exports the jobs `query` selects into `target`, which appears only complete: a cancel or an
+/// error leaves no file behind (and an existing file there untouched).
+pub fn to_file(
+    store: &Store,
+    query: &HistoryQuery,
+    format: ExportFormat,
+    options: CsvOptions,
+    target: &Path,
+    progress: impl FnMut(u64) -> bool,
+) -> CoreResult<Exported> {
+    query.filter()?;
+    let mut writer = BufWriter::with_capacity(1 << 16, AtomicFile::create(target).map_err(CoreError::FileWrite)?);
+    let exported = match format {
+        ExportFormat::Csv => csv(store, query, options, &mut writer, progress),
+        ExportFormat::Xlsx => xlsx(store, query, &mut writer, progress),
+        ExportFormat::Json => json(store, query, &mut writer, progress),
+    }?;
+    if let Exported::Complete { .. } = exported {
+        let file = writer.into_inner().map_err(|e| CoreError::FileWrite(e.into_error()))?;
+        file.commit().map_err(CoreError::FileWrite)?;
+    }
+    Ok(exported)
+}
+
 /// Hands every row `query` selects to `write` (with the read transaction, for more detail),
 /// reporting progress every [`PROGRESS_EVERY`] rows; stops when `progress` says cancel. Reports the
 /// final count when complete.
@@ -115,7 +160,7 @@ fn stream(
 ) -> CoreResult<Exported> {
     let mut rows: u64 = 0;
     let mut cancelled = false;
-    store.read(|tx| {
+    store.read_alone(|tx| {
         filter.each(tx, |row| {
             write(tx, row)?;
             rows += 1;

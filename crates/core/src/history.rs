@@ -234,6 +234,12 @@ fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
 }
 
 impl Filter {
+    /// The selected jobs `j` (with their customers `c`) as SQL to put after `FROM`, and its values;
+    /// more conditions may follow with `AND`.
+    pub(crate) fn scope(&self) -> (String, &[Value]) {
+        (format!("jobs j JOIN customers c ON c.id = j.customer_id WHERE ({})", self.condition), &self.values)
+    }
+
     /// How many jobs match, counting no further than `up_to`.
     pub fn count(&self, tx: &Transaction, up_to: u64) -> CoreResult<u64> {
         let sql = format!(

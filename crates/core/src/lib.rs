@@ -19,6 +19,7 @@ pub mod procedures;
 mod rules_file;
 pub mod runs;
 pub mod settings;
+pub mod statistics;
 pub mod status;
 pub mod store;
 pub mod telemetry;

@@ -72,6 +72,16 @@ impl Store {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Runs a long read (an export, statistics) through a read-only connection of its own, in one
+    /// transaction: it sees one consistent state while the app keeps reading and writing through
+    /// the store (WAL lets a writer and readers work at once).
+    pub fn read_alone<T>(&self, query: impl FnOnce(&Transaction) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let tx = conn.transaction()?;
+        query(&tx)
+    }
+
     /// Runs a read inside one transaction so it sees a single consistent state.
     pub fn read<T>(&self, query: impl FnOnce(&Transaction) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -6,7 +6,7 @@ mod generator;
 
 use std::io::Write;
 
-use revive_core::export::{self, neutralized, CsvOptions, Exported, COLUMNS};
+use revive_core::export::{self, neutralized, CsvOptions, ExportFormat, Exported, COLUMNS};
 use revive_core::files::AtomicFile;
 use revive_core::history::HistoryQuery;
 use revive_core::store::Store;
@@ -169,4 +169,59 @@ fn the_json_envelope_streams_every_job_and_a_cancel_leaves_no_file() {
     assert_eq!(exported, Exported::Cancelled { rows: 1_000 });
     drop(file);
     assert!(!cancelled.exists());
+}
+
+#[test]
+fn an_export_to_a_file_lets_the_shop_keep_writing_and_keeps_only_complete_files() {
+    let (dir, store) = shop();
+    let target = dir.path().join("jobs.json");
+    std::fs::write(&target, b"last week's export").unwrap();
+    let format = ExportFormat::Json;
+    // Cancelled halfway: the file already there stays as it was, no partial file is left.
+    let cancelled =
+        export::to_file(&store, &HistoryQuery::default(), format, CsvOptions { bom: false }, &target, |rows| {
+            rows < 1_000
+        })
+        .unwrap();
+    assert_eq!(cancelled, Exported::Cancelled { rows: 1_000 });
+    assert_eq!(std::fs::read(&target).unwrap(), b"last week's export");
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("jobs"))
+            .count(),
+        1
+    );
+
+    // While the export reads, the bench writes: a card is taken in between two progress reports.
+    let mut written = false;
+    let exported =
+        export::to_file(&store, &HistoryQuery::default(), format, CsvOptions { bom: false }, &target, |_| {
+            if !written {
+                let copy = "INSERT INTO jobs (ticket, customer_id, status, model_id, board_serial, symptom_observed,
+                        quote_minor, quote_currency, received_by, created_at, updated_at)
+                     SELECT 'RV-2099-000001', customer_id, status, model_id, board_serial, symptom_observed,
+                        quote_minor, quote_currency, received_by, created_at, updated_at FROM jobs WHERE id = 1";
+                store.write(|tx, _| Ok(tx.execute(copy, [])?)).unwrap();
+                written = true;
+            }
+            true
+        })
+        .unwrap();
+    assert!(written);
+    // The export is one snapshot: the jobs as they were when it started.
+    assert_eq!(exported, Exported::Complete { rows: JOBS });
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(document["count"], JOBS);
+
+    let refused = export::to_file(
+        &store,
+        &HistoryQuery { from: "yesterday".into(), ..Default::default() },
+        format,
+        CsvOptions { bom: false },
+        &dir.path().join("refused.json"),
+        |_| true,
+    );
+    assert!(refused.is_err());
+    assert!(!dir.path().join("refused.json").exists());
 }

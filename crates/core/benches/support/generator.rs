@@ -1,7 +1,7 @@
 //! A deterministic, realistic job history for benchmarks and tests: the same seed gives the same
 //! database. Jobs spread over five years and the shop's models, a few thousand customers (Chinese
-//! and English names), twelve technicians, status moves logged as events, and certificates for
-//! repaired cards since 2025. Written through Revive's own schema, so the search index triggers run.
+//! and English names), twelve technicians, status moves logged as events, bench readings with
+//! findings and Xids for half the cards, and certificates for repaired cards since 2025. Written through Revive's own schema, so the search index triggers run.
 
 use std::path::Path;
 
@@ -35,6 +35,66 @@ const SYMPTOMS: [&str; 8] = [
     "显存温度过高，HBM 95 °C 降频",
     "No output, board does not enumerate; burnt smell near VRM",
 ];
+
+/// What bench diagnostics find, weighted by how often a repair shop sees it: rules by code, Xids
+/// by number.
+const FINDINGS: [(&str, u32); 10] = [
+    ("remap_pending", 14),
+    ("ecc_aggregate_uncorrected", 10),
+    ("pcie_downtrained", 8),
+    ("thermal_slowdown", 9),
+    ("memory_temperature_high", 7),
+    ("fan_check_needed", 6),
+    ("insufficient_power", 4),
+    ("gpu_lost", 5),
+    ("inforom_corrupt", 2),
+    ("remap_failure", 3),
+];
+const XIDS: [(u32, u32); 8] = [(79, 12), (48, 8), (63, 6), (94, 6), (95, 4), (119, 5), (74, 3), (31, 2)];
+
+/// The finding for a rule `code` as diagnostics record it, texts from the shipped rules file.
+fn rule_finding(code: &str) -> serde_json::Value {
+    static RULES: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        serde_json::from_str(include_str!("../../../../rules/diagnostics.json")).expect("the shipped rules parse")
+    });
+    let rule = rules["rules"].as_array().into_iter().flatten().find(|r| r["code"] == code).expect("a shipped rule");
+    serde_json::json!({
+        "code": code, "severity": rule["severity"], "gpuIndex": 0, "evidence": {},
+        "title": rule["title"], "nextStep": rule["next_step"],
+    })
+}
+
+/// The findings of one bench reading: none to three, rules and Xids.
+fn findings(rng: &mut Rng) -> String {
+    let catalog = revive_core::diagnostics::XidCatalog::shipped().expect("the shipped Xid catalog loads");
+    let mut found: Vec<serde_json::Value> = Vec::new();
+    for _ in 0..rng.below(4) {
+        let finding = if rng.below(3) == 0 {
+            let total: u32 = XIDS.iter().map(|(_, w)| w).sum();
+            let mut roll = rng.below(u64::from(total)) as u32;
+            let xid = XIDS
+                .iter()
+                .find(|(_, w)| {
+                    if roll < *w {
+                        true
+                    } else {
+                        roll -= w;
+                        false
+                    }
+                })
+                .map_or(79, |x| x.0);
+            let evidence = std::collections::BTreeMap::from([("count".to_owned(), serde_json::json!(1))]);
+            serde_json::to_value(catalog.finding(xid, Some(0), evidence)).expect("a finding serializes")
+        } else {
+            rule_finding(rng.weighted(&FINDINGS))
+        };
+        if !found.iter().any(|f| f["code"] == finding["code"]) {
+            found.push(finding);
+        }
+    }
+    serde_json::Value::Array(found).to_string()
+}
 
 /// xorshift64*: fast, and the same sequence for the same seed everywhere.
 pub struct Rng(u64);
@@ -113,6 +173,10 @@ pub fn generate(path: &Path, jobs: u64, seed: u64) -> rusqlite::Result<()> {
         )?;
         let mut event =
             tx.prepare("INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut diagnostic = tx.prepare(
+            "INSERT INTO diagnostic_runs (job_id, gpu_index, recorded_at, recorded_by, simulated, driver, reading, findings)
+             VALUES (?1, 0, ?2, ?3, 0, '550.90.07', '{}', ?4)",
+        )?;
         let mut certificate = tx.prepare(
             "INSERT INTO certificates (number, job_id, issued_at, issued_by, document, sha256, signature, public_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'generated')",
@@ -184,6 +248,10 @@ pub fn generate(path: &Path, jobs: u64, seed: u64) -> rusqlite::Result<()> {
                 "status_changed",
                 r#"{"from":"intake","to":"diagnosing"}"#
             ])?;
+            // Half the cards were read on Revive's bench; the rest were diagnosed before it was used.
+            if rng.below(2) == 0 {
+                diagnostic.execute(params![id, timestamp(created + 5_400), technician, findings(&mut rng)])?;
+            }
             if status != "diagnosing" {
                 let detail = format!("{{\"from\":\"diagnosing\",\"to\":\"{status}\"}}");
                 event.execute(params![id, timestamp(updated), closer, "status_changed", detail])?;

@@ -1,0 +1,122 @@
+//! History commands: a page of the filtered history, its statistics, exports with progress and
+//! cancel, and backups. Files are chosen in dialogs opened here; the webview never gets a path or
+//! a file permission. Long work runs on a blocking thread through a connection of its own, so the
+//! rest of the app keeps answering.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use revive_core::backup;
+use revive_core::export::{self, CsvOptions, ExportFormat, Exported};
+use revive_core::history::{self, HistoryPage, HistoryQuery};
+use revive_core::statistics::{self, Statistics};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::commands::AppState;
+use crate::ipc_error::IpcError;
+
+#[tauri::command]
+pub async fn history_page(
+    state: State<'_, AppState>,
+    query: HistoryQuery,
+    offset: u64,
+    limit: u32,
+) -> Result<HistoryPage, IpcError> {
+    Ok(history::page(state.store()?, &query, offset, limit)?)
+}
+
+#[tauri::command]
+pub async fn history_statistics<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<Statistics, IpcError> {
+    on_own_thread(app, move |state| Ok(statistics::of(state.store()?, &query)?)).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportResult {
+    file: String,
+    rows: u64,
+    /// `false`: cancelled, and no file was left.
+    complete: bool,
+}
+
+/// Asks where to save the export and writes the jobs `query` selects there, sending the count so
+/// far to `progress`; `None` when the person closed the dialog.
+#[tauri::command]
+pub async fn export_history<R: Runtime>(
+    app: AppHandle<R>,
+    query: HistoryQuery,
+    format: ExportFormat,
+    bom: bool,
+    title: String,
+    progress: Channel<u64>,
+) -> Result<Option<ExportResult>, IpcError> {
+    query.filter().map_err(IpcError::from)?;
+    let name = format!("revive-jobs.{}", format.extension());
+    let Some(path) = ask_save_path(&app, title, name) else { return Ok(None) };
+    on_own_thread(app, move |state| {
+        state.export_cancelled.store(false, Ordering::SeqCst);
+        let report = |rows: u64| {
+            let _ = progress.send(rows);
+            !state.export_cancelled.load(Ordering::SeqCst)
+        };
+        let exported = export::to_file(state.store()?, &query, format, CsvOptions { bom }, &path, report)?;
+        let file = path.display().to_string();
+        Ok(Some(match exported {
+            Exported::Complete { rows } => ExportResult { file, rows, complete: true },
+            Exported::Cancelled { rows } => ExportResult { file, rows, complete: false },
+        }))
+    })
+    .await
+}
+
+/// Stops the export running now at its next progress report; its file is not kept.
+#[tauri::command]
+pub fn cancel_export(state: State<'_, AppState>) {
+    state.export_cancelled.store(true, Ordering::SeqCst);
+}
+
+/// Asks where to put a backup of the whole store and writes it; `None` when cancelled.
+#[tauri::command]
+pub async fn back_up_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
+    let Some(path) = ask_save_path(&app, title, backup::suggested_file_name()) else { return Ok(None) };
+    on_own_thread(app, move |state| {
+        backup::back_up(state.store()?, &path)?;
+        Ok(Some(path.display().to_string()))
+    })
+    .await
+}
+
+/// Asks for a backup file and replaces the store's content with it; `None` when cancelled.
+#[tauri::command]
+pub async fn restore_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
+    let chosen =
+        app.dialog().file().set_title(title).add_filter("SQLite", &["sqlite3", "sqlite", "db"]).blocking_pick_file();
+    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    on_own_thread(app, move |state| {
+        backup::restore(state.store()?, &path)?;
+        Ok(Some(path.display().to_string()))
+    })
+    .await
+}
+
+/// A save dialog suggesting `file_name`, filtered to its extension.
+pub(crate) fn ask_save_path<R: Runtime>(app: &AppHandle<R>, title: String, file_name: String) -> Option<PathBuf> {
+    let mut dialog = app.dialog().file().set_title(title);
+    if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
+        dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
+    }
+    dialog.set_file_name(file_name).blocking_save_file().and_then(|path| path.into_path().ok())
+}
+
+/// Runs `work` on a thread made for blocking work, with the app's state.
+async fn on_own_thread<R: Runtime, T: Send + 'static>(
+    app: AppHandle<R>,
+    work: impl FnOnce(&AppState) -> Result<T, IpcError> + Send + 'static,
+) -> Result<T, IpcError> {
+    tauri::async_runtime::spawn_blocking(move || work(&app.state::<AppState>()))
+        .await
+        .map_err(|error| IpcError::unexpected(error.to_string()))?
+}
