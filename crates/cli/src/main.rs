@@ -105,6 +105,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Fill a new data folder with a made-up but realistic shop history (the same seed gives the same
+    /// jobs): for trying the history screen and exports, and for benchmarks.
+    Generate {
+        /// How many jobs, spread over five years.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=5_000_000))]
+        jobs: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The new data folder; refused if it already holds a Revive database.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
     /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
     XidImport {
         /// The saved kernel log.
@@ -234,6 +246,7 @@ fn main() -> ExitCode {
         Command::Verify { file, public_key } => verify(&file, &public_key),
         Command::Export { format, out, bom, data_dir, filters } => export(format, &out, bom, data_dir, filters.query()),
         Command::Backup { out, data_dir } => backup_store(&out, data_dir),
+        Command::Generate { jobs, seed, data_dir } => generate(jobs, seed, &data_dir),
         Command::Restore { file, data_dir } => restore_store(&file, data_dir),
         Command::Procedures { action: ProceduresAction::List { dir } } => list_procedures(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => check_procedures(&files),
@@ -288,6 +301,24 @@ fn open_store(data_dir: Option<PathBuf>) -> Result<Store, String> {
     }
     Store::open(&database, time::OffsetDateTime::now_utc)
         .map_err(|error| format!("cannot open {}: {error}", database.display()))
+}
+
+/// 0 written, 5 the folder cannot be used or already has a store.
+fn generate(jobs: u64, seed: u64, data_dir: &Path) -> ExitCode {
+    let database = data_dir.join(store::DATABASE_FILE);
+    if database.exists() {
+        return fail(5, format!("{} already exists; generate into a new folder", database.display()));
+    }
+    let generated = std::fs::create_dir_all(data_dir)
+        .map_err(|error| error.to_string())
+        .and_then(|()| revive_history_generator::generate(&database, jobs, seed).map_err(|error| error.to_string()));
+    match generated {
+        Ok(()) => {
+            emit(&format!("{jobs} jobs generated in {}\n", database.display()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(5, format!("cannot generate into {}: {error}", data_dir.display())),
+    }
 }
 
 /// 0 written, 5 the store or the file cannot be used.

@@ -1,7 +1,6 @@
 //! The `revive` binary as a rack script runs it: against the fake driver, and on kernel logs.
 
-#[path = "../../core/benches/support/generator.rs"]
-mod generator;
+use revive_history_generator as generator;
 #[path = "../../certificate-pdf/tests/common/mod.rs"]
 mod sample;
 

@@ -2,8 +2,7 @@
 //! (a page of 100 rows plus the match count, as the History screen asks) on a generated database.
 //! `cargo bench -p revive-core --bench history` (1,000,000 jobs; `REVIVE_BENCH_JOBS=N` for another size).
 
-#[path = "support/generator.rs"]
-mod generator;
+use revive_history_generator as generator;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,13 +12,11 @@ use revive_core::history::{self, HistoryQuery, HistorySort};
 use revive_core::store::Store;
 
 const ROUNDS: usize = 21;
-/// Raise when `support/generator.rs` writes something else, so the cached databases are rebuilt.
-const GENERATOR_VERSION: u32 = 1;
 
 fn main() {
     let jobs: u64 = std::env::var("REVIVE_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    let path = target.join(format!("bench-history-v{}-{jobs}.sqlite3", GENERATOR_VERSION));
+    let path = target.join(format!("bench-history-v{}-{jobs}.sqlite3", generator::VERSION));
     if !path.exists() {
         let started = Instant::now();
         let partial = path.with_extension("partial");

@@ -1,8 +1,7 @@
 //! CSV export: RFC 4180 that spreadsheets read back intact, formulas neutralised, numbers kept as
 //! numbers, memory-flat streaming with progress, and a cancel that leaves no file.
 
-#[path = "../benches/support/generator.rs"]
-mod generator;
+use revive_history_generator as generator;
 
 use std::io::Write;
 

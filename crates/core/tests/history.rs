@@ -2,8 +2,7 @@
 //! the data says it should, searches find serial tails, ticket starts and Chinese names, sorting
 //! holds, and wrong input is refused without touching anything.
 
-#[path = "../benches/support/generator.rs"]
-mod generator;
+use revive_history_generator as generator;
 
 use revive_core::history::{self, HistoryQuery, HistoryRow, HistorySort};
 use revive_core::store::Store;

@@ -1,8 +1,7 @@
 //! The history's statistics over a generated shop agree with a plain reading of the same rows in
 //! Rust, follow the history's filters, and an empty shop has figures of nothing, not errors.
 
-#[path = "../benches/support/generator.rs"]
-mod generator;
+use revive_history_generator as generator;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

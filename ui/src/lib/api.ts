@@ -402,6 +402,70 @@ export interface Verification {
   supersededBy: string | null;
 }
 
+export type HistorySort = 'received' | 'ticket' | 'customer' | 'model' | 'status' | 'updated';
+
+/** What the history shows: empty strings mean "any". Mirrors revive-core's `HistoryQuery`. */
+export interface HistoryQuery {
+  text: string;
+  from: string;
+  to: string;
+  status: Status | '';
+  model: string;
+  customer: string;
+  technician: string;
+  outcome: '' | 'open' | 'returned' | 'scrapped' | 'rma';
+  certificate: '' | 'yes' | 'no';
+  sort: HistorySort;
+  descending: boolean;
+}
+
+export interface HistoryRow {
+  id: number;
+  ticket: string;
+  status: Status;
+  createdAt: string;
+  updatedAt: string;
+  customer: string;
+  modelId: string;
+  boardSerial: string;
+  gpuUuid: string | null;
+  receivedBy: string;
+  quote: Money;
+  certificate: string | null;
+}
+
+export interface HistoryPage {
+  /** Exact when `exact`, else a lower bound ("more than"). */
+  total: number;
+  exact: boolean;
+  offset: number;
+  rows: HistoryRow[];
+}
+
+export interface Frequency {
+  code: string;
+  title: LocalizedText | null;
+  jobs: number;
+}
+
+export interface Statistics {
+  months: { month: string; received: number; returned: number; revenue: Money[] }[];
+  models: { modelId: string; ended: Partial<Record<Status, number>>; open: number }[];
+  findings: Frequency[];
+  xids: Frequency[];
+  turnaround: { returned: number; medianHours: number | null };
+  technicians: { technician: string; received: number; closed: number }[];
+}
+
+export type ExportFormat = 'csv' | 'xlsx' | 'json';
+
+export interface ExportResult {
+  file: string;
+  rows: number;
+  /** False: cancelled, no file left. */
+  complete: boolean;
+}
+
 export const api = {
   appInfo: () => invoke<AppInfo>('app_info'),
   listModels: () => invoke<GpuModel[]>('list_models'),
@@ -456,6 +520,18 @@ export const api = {
   /** Opens a file dialog in Rust; null when cancelled. */
   verifyCertificateFile: (publicKey: string, title: string) =>
     invoke<{ file: string; verification: Verification } | null>('verify_certificate_file', { publicKey, title }),
+  historyPage: (query: HistoryQuery, offset: number, limit: number) =>
+    invoke<HistoryPage>('history_page', { query, offset, limit }),
+  historyStatistics: (query: HistoryQuery) => invoke<Statistics>('history_statistics', { query }),
+  /** Asks for a file in a native dialog and exports there; `null` when the dialog was closed. */
+  exportHistory: (query: HistoryQuery, format: ExportFormat, bom: boolean, title: string, onProgress: (rows: number) => void) => {
+    const progress = new Channel<number>();
+    progress.onmessage = onProgress;
+    return invoke<ExportResult | null>('export_history', { query, format, bom, title, progress });
+  },
+  cancelExport: () => invoke<void>('cancel_export'),
+  backUpStore: (title: string) => invoke<string | null>('back_up_store', { title }),
+  restoreStore: (title: string) => invoke<string | null>('restore_store', { title }),
   /** Sends the photo's bytes as the raw request body; returns its SHA-256. */
   attachPhoto: (jobId: number, actor: string, bytes: Uint8Array) =>
     invoke<string>('attach_photo', bytes, { headers: { 'revive-job': String(jobId), 'revive-actor': actor } }),

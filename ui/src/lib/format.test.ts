@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, formatTime, modelName } from './format';
+import { formatDate, formatMoney, formatShortTime, formatTime, modelName } from './format';
 
 describe('formatting', () => {
   it('shows minor units as money in the technician’s locale', () => {
@@ -9,6 +9,19 @@ describe('formatting', () => {
 
   it('keeps an unparseable timestamp as it is', () => {
     expect(formatTime('not a time', 'en')).toBe('not a time');
+    expect(formatShortTime('not a time', 'en')).toBe('not a time');
+    expect(formatDate('', 'zh-CN')).toBe('');
+  });
+
+  it('shows table times numeric and 24-hour, in the shop’s time zone', () => {
+    const at = '2026-03-09T14:05:00.000Z';
+    const local = new Date(at);
+    const hh = String(local.getHours()).padStart(2, '0');
+    const mm = String(local.getMinutes()).padStart(2, '0');
+    expect(formatShortTime(at, 'zh-CN')).toContain(`${hh}:${mm}`);
+    expect(formatShortTime(at, 'zh-CN')).toMatch(/^2026\/3\/\d+/);
+    expect(formatDate(at, 'en')).toMatch(/^03\/\d{2}\/2026$/);
+    expect(formatDate(at, 'zh-CN')).toMatch(/^2026\/03\/\d{2}$/);
   });
 
   it('names models from the catalogue and translates "other"', () => {

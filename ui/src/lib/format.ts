@@ -12,6 +12,19 @@ export function formatTime(iso: string, locale: Locale): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
+/** Date and time in a table cell: numeric, short. */
+export function formatShortTime(iso: string, locale: Locale): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23' }).format(date);
+}
+
+export function formatDate(iso: string, locale: Locale): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+}
+
 /** The product name of a catalogue model; "other" is the one name that needs translating. */
 export function modelName(models: GpuModel[], id: string, t: (key: 'model.other') => string): string {
   if (id === 'other') return t('model.other');

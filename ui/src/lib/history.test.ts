@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryRow } from './api';
+import { activeFilters, durationParts, emptyQuery, niceMax, PAGE_SIZE, PageCache, totalsByCurrency } from './history';
+
+function rows(offset: number, count: number): HistoryRow[] {
+  return Array.from({ length: count }, (_, i) => ({ id: offset + i + 1, ticket: `RV-2026-${String(offset + i + 1).padStart(6, '0')}` }) as HistoryRow);
+}
+
+describe('PageCache', () => {
+  it('asks once for each page the visible rows need', () => {
+    const cache = new PageCache();
+    cache.reset();
+    expect(cache.claim(0, 30)).toEqual([0]);
+    expect(cache.claim(10, PAGE_SIZE + 5)).toEqual([1]);
+    expect(cache.claim(0, PAGE_SIZE + 5)).toEqual([]);
+    cache.release(cache.generation, 1);
+    expect(cache.claim(PAGE_SIZE, PAGE_SIZE)).toEqual([1]);
+  });
+
+  it('reads rows from their page and drops answers to an older query', () => {
+    const cache = new PageCache();
+    const first = cache.reset();
+    expect(cache.accept(first, { offset: 0, total: 10_200, exact: false, rows: rows(0, PAGE_SIZE) })).toBe(true);
+    expect(cache.row(5)?.id).toBe(6);
+    expect(cache.row(PAGE_SIZE)).toBeUndefined();
+    expect([cache.total, cache.exact]).toEqual([10_200, false]);
+
+    const second = cache.reset();
+    expect(cache.row(5)).toBeUndefined();
+    expect(cache.accept(first, { offset: PAGE_SIZE, total: 99, exact: true, rows: rows(PAGE_SIZE, 10) })).toBe(false);
+    expect(cache.total).toBe(0);
+    expect(cache.accept(second, { offset: PAGE_SIZE, total: 10_400, exact: false, rows: rows(PAGE_SIZE, PAGE_SIZE) })).toBe(true);
+    expect(cache.row(PAGE_SIZE + 1)?.id).toBe(PAGE_SIZE + 2);
+  });
+
+  it('lets a lower bound only grow until the count is exact', () => {
+    const cache = new PageCache();
+    const generation = cache.reset();
+    cache.accept(generation, { offset: 2_000, total: 12_200, exact: false, rows: [] });
+    cache.accept(generation, { offset: 0, total: 10_200, exact: false, rows: [] });
+    expect(cache.total).toBe(12_200);
+    cache.accept(generation, { offset: 4_000, total: 11_000, exact: true, rows: [] });
+    expect([cache.total, cache.exact]).toEqual([11_000, true]);
+  });
+});
+
+describe('history helpers', () => {
+  it('counts the filters set', () => {
+    expect(activeFilters(emptyQuery())).toBe(0);
+    expect(activeFilters({ ...emptyQuery(), text: '  ', status: 'rma', from: '2026-01-01', descending: false })).toBe(2);
+  });
+
+  it('rounds axis maxima up to 1, 2 or 5 times a power of ten', () => {
+    expect([0, 1, 3, 7, 12, 180, 2_001, 49_000].map(niceMax)).toEqual([1, 1, 5, 10, 20, 200, 5_000, 50_000]);
+  });
+
+  it('sums money per currency', () => {
+    expect(totalsByCurrency([
+      { minor: 100, currency: 'USD' }, { minor: 250, currency: 'CNY' }, { minor: 5, currency: 'USD' },
+    ])).toEqual([{ minor: 250, currency: 'CNY' }, { minor: 105, currency: 'USD' }]);
+  });
+
+  it('says short turnarounds in hours and long ones in days', () => {
+    expect(durationParts(5.25)).toEqual({ value: '5.3', unit: 'hours' });
+    expect(durationParts(30)).toEqual({ value: '30', unit: 'hours' });
+    expect(durationParts(84)).toEqual({ value: '3.5', unit: 'days' });
+  });
+});
