@@ -89,7 +89,7 @@ export class Session {
     return found.length > 0 ? found[0][ELEMENT] : null;
   }
 
-  /** Waits until `css` matches (and, with `text`, until its text contains it); returns the element. */
+  /** Waits until `css` matches (and, with `text`, until its text contains it or matches the RegExp); returns the element. */
   async waitFor(css, timeout = 10_000, text) {
     const deadline = Date.now() + timeout;
     let last = '';
@@ -98,7 +98,7 @@ export class Session {
       if (element) {
         if (text === undefined) return element;
         last = await this.command('GET', `/element/${element}/text`);
-        if (last.includes(text)) return element;
+        if (text instanceof RegExp ? text.test(last) : last.includes(text)) return element;
       }
       await sleep(100);
     }
