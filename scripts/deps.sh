@@ -11,6 +11,11 @@ APT_PACKAGES=(
   xvfb xauth dbus-x11 webkit2gtk-driver fonts-noto-cjk
   poppler-utils zbar-tools xdotool
 )
+# Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl.
+TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl)
+if [ "${1:-}" = "--test" ]; then
+  APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
+fi
 
 sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -113,3 +113,27 @@ try {
   await bench.stop();
   rmSync(files, { recursive: true, force: true });
 }
+
+// The history of a busy shop: a generated store of 50,000 jobs.
+const busy = await startBench();
+try {
+  execFileSync(join(process.env.REVIVE_APP, '..', 'revive'), ['generate', '--jobs', '50000', '--data-dir', busy.dataDir]);
+  await busy.withApp(async (session) => {
+    await addTechnicians(session, 'Li Wei', '王芳', 'Chen Hao');
+    await session.keys([Key.Alt, '6']);
+    await session.type('#history-search', '深圳');
+    await session.click('#history-outcome option[value="returned"]');
+    await session.waitFor('#history-count', 10_000, /^[\d,]+ jobs$/);
+    await session.waitFor('#history-scroll .history-row[data-ticket]');
+    await capture(session, 'docs/history.png');
+    await session.click('#history-clear');
+    await session.click('#history-tab-statistics');
+    await session.waitFor('#kpi-received', 30_000, '50,000');
+    await session.script("document.querySelector('#statistics').scrollIntoView({ block: 'start' }); window.scrollBy(0, -70);");
+    await capture(session, 'docs/statistics.png');
+    await session.script("document.querySelector('#chart-findings').scrollIntoView({ block: 'start' }); window.scrollBy(0, -70);");
+    await capture(session, 'docs/statistics-findings.png');
+  });
+} finally {
+  await busy.stop();
+}
