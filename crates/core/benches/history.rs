@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use revive_core::export::{self, CsvOptions};
 use revive_core::history::{self, HistoryQuery, HistorySort};
+use revive_core::statistics;
 use revive_core::store::Store;
 
 const ROUNDS: usize = 21;
@@ -51,6 +52,7 @@ fn main() {
             HistoryQuery { text: "深圳智算云".into(), descending: true, ..Default::default() },
             0,
         ),
+        ("customer, two characters", HistoryQuery { text: "深圳".into(), descending: true, ..Default::default() }, 0),
         ("notes word", HistoryQuery { text: "remapping failure".into(), descending: true, ..Default::default() }, 0),
         ("status RMA", HistoryQuery { status: "rma".into(), descending: true, ..Default::default() }, 0),
         (
@@ -89,7 +91,33 @@ fn main() {
         times.sort_by(f64::total_cmp);
         println!("{name:<38} {total:>9} {:>9.2} {:>9.2}", times[ROUNDS / 2], times[ROUNDS * 95 / 100]);
     }
-    export_figures(&store, &path, &target);
+    statistics_figures(&store, &recent);
+    // `cargo bench --bench history -- queries`: the searches and statistics only.
+    if !std::env::args().any(|arg| arg == "queries") {
+        export_figures(&store, &path, &target);
+    }
+}
+
+/// The statistics screen's figures over every job, and over one model's last year.
+fn statistics_figures(store: &Store, recent: &dyn Fn(i64) -> String) {
+    let cases = [
+        ("statistics, every job", HistoryQuery::default()),
+        (
+            "statistics, H20 last 365 days",
+            HistoryQuery { model: "h20-96gb".into(), from: recent(365), ..Default::default() },
+        ),
+    ];
+    for (name, query) in cases {
+        let mut times: Vec<f64> = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                statistics::of(store, &query).expect("statistics");
+                started.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!("{name:<38} {:>9} {:>9.0} {:>9.0} (median, max of 5)", "", times[2], times[4]);
+    }
 }
 
 /// The same rows and columns as the CSV export, for `sqlite3 -csv`.

@@ -22,7 +22,7 @@ pub const MAX_PAGE: u32 = 1_000;
 const MIN_INDEXED_SEARCH: usize = 3;
 /// Counting stops this far past the rows asked for: a broad filter over a million jobs answers
 /// at once with "more than", and the count grows as the person scrolls.
-pub const COUNT_AHEAD: u64 = 10_000;
+pub const COUNT_AHEAD: u64 = 2_000;
 
 /// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,12 +79,18 @@ pub struct HistoryRow {
     pub certificate: Option<String>,
 }
 
-/// A validated query: the SQL condition and its values.
+/// A validated query: the SQL condition and its values, and how to read the jobs in order.
 pub struct Filter {
     condition: String,
     values: Vec<Value>,
+    /// The order of the rows (`j` the jobs, `c` their customers).
     order: &'static str,
-    /// The condition looks at the customer's name: counting must join the customers.
+    /// The same order as the rows are found: a text search reads the index in job order (newest
+    /// first, say) and stops as soon as a page is full, instead of collecting every match first.
+    found_order: &'static str,
+    /// Rows come from the search index `s`, joined to the jobs.
+    searched: bool,
+    /// The order needs the customers joined.
     by_customer: bool,
 }
 
@@ -93,7 +99,7 @@ impl HistoryQuery {
     pub fn filter(&self) -> CoreResult<Filter> {
         let mut conditions: Vec<String> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
-        let mut by_customer = false;
+        let mut searched = false;
         if let Some(text) = text::optional(&self.text, Field::SearchText, MAX_SEARCH, Lines::Single)? {
             if let Some(prefix) = ticket_prefix(&text) {
                 // Every ticket shares "RV-20..": the ticket index answers a ticket's start at once.
@@ -101,12 +107,13 @@ impl HistoryQuery {
                 values.push(Value::Text(prefix.clone()));
                 values.push(Value::Text(format!("{prefix}\u{10FFFF}")));
             } else if text.chars().count() >= MIN_INDEXED_SEARCH {
-                conditions.push("j.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)".into());
+                conditions.push("s.job_search MATCH ?".into());
+                searched = true;
                 // One phrase: the text as typed, quotes doubled, never read as FTS syntax.
                 values.push(Value::Text(format!("\"{}\"", text.replace('"', "\"\""))));
             } else {
-                conditions.push("c.name LIKE ? ESCAPE '\\'".into());
-                by_customer = true;
+                // Through the customers' own table and the jobs' customer index: no row-by-row join.
+                conditions.push("j.customer_id IN (SELECT id FROM customers WHERE name LIKE ? ESCAPE '\\')".into());
                 values.push(Value::Text(text::like_pattern(&text)));
             }
         }
@@ -136,22 +143,23 @@ impl HistoryQuery {
             values.push(Value::Text(model.id.clone()));
         }
         if let Some(customer) = text::optional(&self.customer, Field::CustomerName, MAX_SEARCH, Lines::Single)? {
-            conditions.push("c.name = ?".into());
-            by_customer = true;
+            conditions.push("j.customer_id IN (SELECT id FROM customers WHERE name = ?)".into());
             values.push(Value::Text(customer));
         }
         if let Some(technician) = text::optional(&self.technician, Field::Technician, MAX_SEARCH, Lines::Single)? {
-            conditions.push("j.id IN (SELECT job_id FROM job_events WHERE actor = ?)".into());
+            // Probed job by job: the page's order drives, not a list of every job the person touched.
+            conditions.push("EXISTS (SELECT 1 FROM job_events e WHERE e.actor = ? AND e.job_id = j.id)".into());
             values.push(Value::Text(technician));
         }
         let flow = StatusFlow::shipped()?;
         match self.outcome.trim() {
             "" => {}
             "open" => {
-                let ended: Vec<&str> =
-                    Status::ALL.into_iter().filter(|s| flow.is_terminal(*s)).map(Status::id).collect();
-                conditions.push(format!("j.status NOT IN ({})", vec!["?"; ended.len()].join(", ")));
-                values.extend(ended.into_iter().map(|id| Value::Text(id.into())));
+                // The open statuses by name, so the status index finds them.
+                let open: Vec<&str> =
+                    Status::ALL.into_iter().filter(|s| !flow.is_terminal(*s)).map(Status::id).collect();
+                conditions.push(format!("j.status IN ({})", vec!["?"; open.len()].join(", ")));
+                values.extend(open.into_iter().map(|id| Value::Text(id.into())));
             }
             ended => {
                 let status = Status::parse(ended).map_err(|_| CoreError::invalid(Field::Outcome, Problem::Unknown))?;
@@ -164,8 +172,8 @@ impl HistoryQuery {
         }
         match self.certificate.trim() {
             "" => {}
-            "yes" => conditions.push("j.id IN (SELECT job_id FROM certificates)".into()),
-            "no" => conditions.push("j.id NOT IN (SELECT job_id FROM certificates)".into()),
+            "yes" => conditions.push("EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)".into()),
+            "no" => conditions.push("NOT EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)".into()),
             _ => return Err(CoreError::invalid(Field::Certificate, Problem::Unknown)),
         }
         let condition = if conditions.is_empty() { "1".to_owned() } else { conditions.join(" AND ") };
@@ -174,8 +182,10 @@ impl HistoryQuery {
             (HistorySort::Received, true) => "j.id DESC",
             (HistorySort::Ticket, false) => "j.ticket",
             (HistorySort::Ticket, true) => "j.ticket DESC",
-            (HistorySort::Customer, false) => "c.name, j.id",
-            (HistorySort::Customer, true) => "c.name DESC, j.id DESC",
+            // In the customers' own index order (name, contact, id), then each customer's jobs in
+            // the order of the jobs' customer index: read in order, never sorted.
+            (HistorySort::Customer, false) => "c.name, c.contact, c.id, j.id",
+            (HistorySort::Customer, true) => "c.name DESC, c.contact DESC, c.id DESC, j.id DESC",
             (HistorySort::Model, false) => "j.model_id, j.id",
             (HistorySort::Model, true) => "j.model_id DESC, j.id DESC",
             (HistorySort::Status, false) => "j.status, j.id",
@@ -183,7 +193,13 @@ impl HistoryQuery {
             (HistorySort::Updated, false) => "j.updated_at, j.id",
             (HistorySort::Updated, true) => "j.updated_at DESC, j.id DESC",
         };
-        Ok(Filter { condition, values, order, by_customer })
+        let found_order = match (self.sort, self.descending, searched) {
+            (HistorySort::Received, false, true) => "s.rowid",
+            (HistorySort::Received, true, true) => "s.rowid DESC",
+            _ => order,
+        };
+        let by_customer = self.sort == HistorySort::Customer;
+        Ok(Filter { condition, values, order, found_order, searched, by_customer })
     }
 }
 
@@ -234,18 +250,30 @@ fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
 }
 
 impl Filter {
-    /// The selected jobs `j` (with their customers `c`) as SQL to put after `FROM`, and its values;
-    /// more conditions may follow with `AND`.
+    /// The selected jobs `j` as SQL to put after `FROM`, and its values; more conditions may follow
+    /// with `AND`.
     pub(crate) fn scope(&self) -> (String, &[Value]) {
-        (format!("jobs j JOIN customers c ON c.id = j.customer_id WHERE ({})", self.condition), &self.values)
+        (format!("{} WHERE ({})", self.source(false), self.condition), &self.values)
     }
 
-    /// How many jobs match, counting no further than `up_to`.
+    /// Where the rows come from: the jobs `j`, found through the search index `s` for a text
+    /// search, with their customers `c` when the order (or `customers`) asks for them.
+    fn source(&self, customers: bool) -> String {
+        let jobs = if self.searched { "job_search s JOIN jobs j ON j.id = s.rowid" } else { "jobs j" };
+        match customers || self.by_customer {
+            true => format!("{jobs} JOIN customers c ON c.id = j.customer_id"),
+            false => jobs.to_owned(),
+        }
+    }
+
+    /// How many jobs match, counting no further than `up_to`, along the page's own order: the
+    /// count reads the same rows the pages do, never more.
     pub fn count(&self, tx: &Transaction, up_to: u64) -> CoreResult<u64> {
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {up_to})",
-            if self.by_customer { "jobs j JOIN customers c ON c.id = j.customer_id" } else { "jobs j" },
-            self.condition
+            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} ORDER BY {} LIMIT {up_to})",
+            self.source(false),
+            self.condition,
+            self.found_order
         );
         let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
         Ok(count.unsigned_abs())
@@ -256,9 +284,14 @@ impl Filter {
         if limit == 0 || limit > MAX_PAGE {
             return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }));
         }
+        // The page's jobs first, by id alone (skipping `offset` rows costs little), then their columns.
         let sql = format!(
-            "SELECT {COLUMNS} FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}",
-            self.condition, self.order
+            "SELECT {COLUMNS} FROM (SELECT j.id FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}) p
+             JOIN jobs j ON j.id = p.id JOIN customers c ON c.id = j.customer_id ORDER BY {}",
+            self.source(false),
+            self.condition,
+            self.found_order,
+            self.order
         );
         let mut statement = tx.prepare(&sql)?;
         let rows = statement.query_map(params_from_iter(&self.values), history_row)?;
@@ -269,8 +302,10 @@ impl Filter {
     /// returns `false` to stop early.
     pub fn each(&self, tx: &Transaction, mut visit: impl FnMut(HistoryRow) -> CoreResult<bool>) -> CoreResult<()> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE {} ORDER BY {}",
-            self.condition, self.order
+            "SELECT {COLUMNS} FROM {} WHERE {} ORDER BY {}",
+            self.source(true),
+            self.condition,
+            self.found_order
         );
         let mut statement = tx.prepare(&sql)?;
         let mut rows = statement.query(params_from_iter(&self.values))?;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/003_procedure_runs.sql")),
     M::up(include_str!("migrations/004_certificates.sql")),
     M::up(include_str!("migrations/005_history.sql")),
+    M::up(include_str!("migrations/006_history_order.sql")),
 ];
 
 /// The schema version this build writes.

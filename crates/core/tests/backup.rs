@@ -94,14 +94,14 @@ fn an_older_backup_is_brought_to_this_schema() {
     assert_eq!(tickets(&store).len(), 2, "the store is as it was");
     assert!(!backup::pre_restore_copy(&store).exists());
 
-    // As a schema-4 shop wrote it: no search index yet.
+    // As a schema-4 shop wrote it: no search index and no history indexes yet.
     rusqlite::Connection::open(&old_file)
         .unwrap()
         .execute_batch(
             "DROP TRIGGER job_search_on_insert; DROP TRIGGER job_search_on_update; DROP VIEW job_search_text;
              DROP TABLE job_search;
              DROP INDEX jobs_by_created; DROP INDEX jobs_by_model; DROP INDEX jobs_by_updated;
-             DROP INDEX job_events_by_actor; PRAGMA user_version = 4;",
+             DROP INDEX job_events_by_actor; DROP INDEX jobs_in_order; PRAGMA user_version = 4;",
         )
         .unwrap();
     backup::restore(&store, &old_file).unwrap();
