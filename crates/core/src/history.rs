@@ -256,6 +256,11 @@ impl Filter {
         (format!("{} WHERE ({})", self.source(false), self.condition), &self.values)
     }
 
+    /// No condition at all: every job.
+    pub(crate) fn selects_everything(&self) -> bool {
+        self.values.is_empty() && self.condition == "1"
+    }
+
     /// Where the rows come from: the jobs `j`, found through the search index `s` for a text
     /// search, with their customers `c` when the order (or `customers`) asks for them.
     fn source(&self, customers: bool) -> String {

@@ -89,11 +89,12 @@ pub fn of(store: &Store, query: &HistoryQuery) -> CoreResult<Statistics> {
     let filter = query.filter()?;
     let flow = StatusFlow::shipped()?;
     store.read_alone(|tx| {
+        let (findings, xids) = frequent(tx, &filter)?;
         Ok(Statistics {
             months: months(tx, &filter)?,
             models: models(tx, &filter, flow)?,
-            findings: frequent(tx, &filter, false)?,
-            xids: frequent(tx, &filter, true)?,
+            findings,
+            xids,
             turnaround: turnaround(tx, &filter)?,
             technicians: technicians(tx, &filter, flow)?,
         })
@@ -186,25 +187,32 @@ fn models(tx: &Transaction, filter: &Filter, flow: &StatusFlow) -> CoreResult<Ve
     Ok(models)
 }
 
-/// The findings (or the Xids) found in the most jobs.
-fn frequent(tx: &Transaction, filter: &Filter, xids: bool) -> CoreResult<Vec<Frequency>> {
-    let sql = format!(
-        "SELECT f.value ->> '$.code' AS code, count(DISTINCT d.job_id), max(f.value -> '$.title')
-         FROM diagnostic_runs d, json_each(d.findings) f
-         WHERE d.job_id IN (SELECT j.id FROM {{scope}}) AND code {} 'xid\\_%' ESCAPE '\\'
-         GROUP BY code ORDER BY 2 DESC, code LIMIT {TOP}",
-        if xids { "LIKE" } else { "NOT LIKE" }
-    );
-    let mut found = Vec::new();
-    each_row(tx, filter, &sql, |row| {
-        found.push(Frequency {
-            code: row.get(0)?,
-            jobs: row.get::<_, i64>(1)?.unsigned_abs(),
-            title: json_column(row, 2, Quote::None)?,
-        });
+/// The findings and the Xids found in the most jobs, each list at most [`TOP`] long, with the title
+/// a recorded finding carried.
+fn frequent(tx: &Transaction, filter: &Filter) -> CoreResult<(Vec<Frequency>, Vec<Frequency>)> {
+    let sql = if filter.selects_everything() {
+        "SELECT code, count(DISTINCT job_id) FROM run_findings GROUP BY code ORDER BY 2 DESC, code"
+    } else {
+        "SELECT code, count(DISTINCT job_id) FROM run_findings WHERE job_id IN (SELECT j.id FROM {scope})
+         GROUP BY code ORDER BY 2 DESC, code"
+    };
+    let (mut findings, mut xids) = (Vec::new(), Vec::new());
+    each_row(tx, filter, sql, |row| {
+        let code: String = row.get(0)?;
+        let list = if code.starts_with("xid_") { &mut xids } else { &mut findings };
+        if list.len() < TOP {
+            list.push(Frequency { title: None, jobs: row.get::<_, i64>(1)?.unsigned_abs(), code });
+        }
         Ok(())
     })?;
-    Ok(found)
+    let mut title = tx.prepare(
+        "SELECT f.value -> '$.title' FROM run_findings r JOIN diagnostic_runs d ON d.id = r.run_id, json_each(d.findings) f
+         WHERE r.code = ?1 AND f.value ->> '$.code' = ?1 ORDER BY r.run_id DESC LIMIT 1",
+    )?;
+    for frequency in findings.iter_mut().chain(xids.iter_mut()) {
+        frequency.title = title.query_row([&frequency.code], |row| json_column(row, 0, Quote::None))?;
+    }
+    Ok((findings, xids))
 }
 
 fn turnaround(tx: &Transaction, filter: &Filter) -> CoreResult<Turnaround> {

@@ -21,6 +21,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/004_certificates.sql")),
     M::up(include_str!("migrations/005_history.sql")),
     M::up(include_str!("migrations/006_history_order.sql")),
+    M::up(include_str!("migrations/007_statistics.sql")),
 ];
 
 /// The schema version this build writes.
@@ -172,6 +173,13 @@ mod tests {
                 )
                 .unwrap();
             }
+            if version >= 2 {
+                conn.execute_batch(
+                    r#"INSERT INTO diagnostic_runs (job_id, gpu_index, recorded_at, recorded_by, simulated, driver, reading, findings)
+                       VALUES (1, 0, 't', 'Li', 0, '550', '{}', '[{"code":"xid_79"},{"code":"remap_pending"}]');"#,
+                )
+                .unwrap();
+            }
             drop(conn);
             let store = Store::open(&path, OffsetDateTime::now_utc).unwrap();
             assert_eq!(pragma(&store, "user_version"), format!("Integer({SCHEMA_VERSION})"), "from {version}");
@@ -186,6 +194,11 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(found, i64::from(version >= 1), "search index from {version}");
+            // Findings recorded before the statistics' table existed are counted by it.
+            let findings: i64 = store
+                .read(|tx| Ok(tx.query_row("SELECT count(*) FROM run_findings WHERE job_id = 1", [], |r| r.get(0))?))
+                .unwrap();
+            assert_eq!(findings, if version >= 2 { 2 } else { 0 }, "findings from {version}");
         }
     }
 

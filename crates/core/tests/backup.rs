@@ -101,7 +101,9 @@ fn an_older_backup_is_brought_to_this_schema() {
             "DROP TRIGGER job_search_on_insert; DROP TRIGGER job_search_on_update; DROP VIEW job_search_text;
              DROP TABLE job_search;
              DROP INDEX jobs_by_created; DROP INDEX jobs_by_model; DROP INDEX jobs_by_updated;
-             DROP INDEX job_events_by_actor; DROP INDEX jobs_in_order; PRAGMA user_version = 4;",
+             DROP INDEX job_events_by_actor; DROP INDEX jobs_in_order;
+             DROP TRIGGER run_findings_on_insert; DROP TABLE run_findings; DROP INDEX jobs_by_model_status;
+             PRAGMA user_version = 4;",
         )
         .unwrap();
     backup::restore(&store, &old_file).unwrap();
