@@ -2,6 +2,8 @@
 //! at a time (a screen), or row by row (an export). One validated query drives both, so an export
 //! always holds exactly the rows the screen shows.
 
+use std::time::{Duration, Instant};
+
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, Transaction};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,9 @@ const MIN_INDEXED_SEARCH: usize = 3;
 /// Counting stops this far past the rows asked for: a broad filter over a million jobs answers
 /// at once with "more than", and the count grows as the person scrolls.
 pub const COUNT_AHEAD: u64 = 2_000;
+/// Counting also gives up after this long: a filter whose matches are rare along the page's order
+/// would otherwise read deep into the table only to say "more than".
+const COUNT_BUDGET: Duration = Duration::from_millis(8);
 
 /// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -271,17 +276,28 @@ impl Filter {
         }
     }
 
-    /// How many jobs match, counting no further than `up_to`, along the page's own order: the
-    /// count reads the same rows the pages do, never more.
-    pub fn count(&self, tx: &Transaction, up_to: u64) -> CoreResult<u64> {
+    /// How many jobs match, counting no further than `up_to`, along the page's own order (the
+    /// count reads the rows the pages read); `None` when `budget` ran out first.
+    pub fn count(&self, tx: &Transaction, up_to: u64, budget: Duration) -> CoreResult<Option<u64>> {
         let sql = format!(
             "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} ORDER BY {} LIMIT {up_to})",
             self.source(false),
             self.condition,
             self.found_order
         );
-        let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
-        Ok(count.unsigned_abs())
+        let deadline = Instant::now() + budget;
+        tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
+        let counted = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get::<_, i64>(0));
+        tx.progress_handler(0, None::<fn() -> bool>)?;
+        match counted {
+            Ok(count) => Ok(Some(count.unsigned_abs())),
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The matching jobs from `offset`, at most `limit` of them, in the query's order.
@@ -338,8 +354,16 @@ pub fn page(store: &Store, query: &HistoryQuery, offset: u64, limit: u32) -> Cor
     let filter = query.filter()?;
     store.read(|tx| {
         let rows = filter.page(tx, offset, limit)?;
-        let up_to = offset + u64::from(limit) + COUNT_AHEAD;
-        let total = filter.count(tx, up_to)?;
-        Ok(HistoryPage { total, exact: total < up_to, offset, rows })
+        let seen = offset + rows.len() as u64;
+        if !rows.is_empty() && rows.len() < limit as usize {
+            // The last page: nothing to count.
+            return Ok(HistoryPage { total: seen, exact: true, offset, rows });
+        }
+        let up_to = seen + COUNT_AHEAD;
+        let (total, exact) = match filter.count(tx, up_to, COUNT_BUDGET)? {
+            Some(total) => (total, total < up_to),
+            None => (seen, false),
+        };
+        Ok(HistoryPage { total, exact, offset, rows })
     })
 }
