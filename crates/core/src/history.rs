@@ -27,7 +27,7 @@ const MIN_INDEXED_SEARCH: usize = 3;
 pub const COUNT_AHEAD: u64 = 2_000;
 /// Counting also gives up after this long: a filter whose matches are rare along the page's order
 /// would otherwise read deep into the table only to say "more than".
-const COUNT_BUDGET: Duration = Duration::from_millis(8);
+const COUNT_BUDGET: Duration = Duration::from_millis(5);
 
 /// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -207,7 +207,7 @@ fn frequent(tx: &Transaction, filter: &Filter) -> CoreResult<(Vec<Frequency>, Ve
     })?;
     let mut title = tx.prepare(
         "SELECT f.value -> '$.title' FROM run_findings r JOIN diagnostic_runs d ON d.id = r.run_id, json_each(d.findings) f
-         WHERE r.code = ?1 AND f.value ->> '$.code' = ?1 ORDER BY r.run_id DESC LIMIT 1",
+         WHERE r.code = ?1 AND f.value ->> '$.code' = ?1 LIMIT 1",
     )?;
     for frequency in findings.iter_mut().chain(xids.iter_mut()) {
         frequency.title = title.query_row([&frequency.code], |row| json_column(row, 0, Quote::None))?;
