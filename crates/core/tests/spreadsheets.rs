@@ -4,7 +4,7 @@
 //! the workbook the name itself with Excel's quote prefix; quotes stay numbers, dates stay dates.
 //! `scripts/deps.sh --test` installs python3-openpyxl and libreoffice-calc-nogui.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use revive_core::export::{self, neutralized, CsvOptions, ExportFormat, Exported};
@@ -43,9 +43,22 @@ fn shop(dir: &Path) -> (Store, Vec<HistoryRow>) {
     (store, rows)
 }
 
-fn export_to(store: &Store, format: ExportFormat, target: &Path) {
-    let exported = export::to_file(store, &HistoryQuery::default(), format, CsvOptions { bom: true }, target, |_| true);
-    assert!(matches!(exported, Ok(Exported::Complete { rows: 400 })), "{exported:?}");
+/// The shop's jobs in the order the files hold them, and the CSV and XLSX exports of them.
+struct Exports {
+    rows: Vec<HistoryRow>,
+    csv: PathBuf,
+    xlsx: PathBuf,
+}
+
+fn exports(dir: &Path) -> Exports {
+    let (store, rows) = shop(dir);
+    let (csv, xlsx) = (dir.join("jobs.csv"), dir.join("jobs.xlsx"));
+    for (format, target) in [(ExportFormat::Csv, &csv), (ExportFormat::Xlsx, &xlsx)] {
+        let exported =
+            export::to_file(&store, &HistoryQuery::default(), format, CsvOptions { bom: true }, target, |_| true);
+        assert!(matches!(exported, Ok(Exported::Complete { rows: 400 })), "{exported:?}");
+    }
+    Exports { rows, csv, xlsx }
 }
 
 /// One job as a reader should find it: the stored timestamps at whole seconds, the quote a number.
@@ -135,10 +148,7 @@ print(json.dumps({"csv": from_csv, "xlsx": from_xlsx, "types": types[0], "frozen
 #[test]
 fn python_reads_every_value_of_both_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, rows) = shop(dir.path());
-    let (csv_path, xlsx_path) = (dir.path().join("jobs.csv"), dir.path().join("jobs.xlsx"));
-    export_to(&store, ExportFormat::Csv, &csv_path);
-    export_to(&store, ExportFormat::Xlsx, &xlsx_path);
+    let Exports { rows, csv: csv_path, xlsx: xlsx_path } = exports(dir.path());
 
     let printed = run(Command::new(PYTHON).arg("-c").arg(READ_WITH_PYTHON).arg(&csv_path).arg(&xlsx_path));
     let read_back: serde_json::Value = serde_json::from_slice(&printed).unwrap();
@@ -181,10 +191,7 @@ fn through_libreoffice(file: &Path, out: &Path, infilter: Option<&str>) -> Vec<V
 #[test]
 fn libreoffice_round_trips_both_files_with_every_value_intact() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, rows) = shop(dir.path());
-    let (csv_path, xlsx_path) = (dir.path().join("jobs.csv"), dir.path().join("jobs.xlsx"));
-    export_to(&store, ExportFormat::Csv, &csv_path);
-    export_to(&store, ExportFormat::Xlsx, &xlsx_path);
+    let Exports { rows, csv: csv_path, xlsx: xlsx_path } = exports(dir.path());
     let (from_csv_dir, from_xlsx_dir) = (dir.path().join("from-csv"), dir.path().join("from-xlsx"));
 
     // Quoted fields as text, as a person importing the CSV would choose; LibreOffice stores a CR
