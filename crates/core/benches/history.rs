@@ -54,6 +54,19 @@ fn main() {
         ),
         ("customer, two characters", HistoryQuery { text: "深圳".into(), descending: true, ..Default::default() }, 0),
         ("notes word", HistoryQuery { text: "remapping failure".into(), descending: true, ..Default::default() }, 0),
+        (
+            "notes word, RMA, H100 SXM5, 2023",
+            HistoryQuery {
+                text: "remapping failure".into(),
+                status: "rma".into(),
+                model: "h100-sxm5-80gb".into(),
+                from: "2023-01-01".into(),
+                to: "2023-12-31".into(),
+                descending: true,
+                ..Default::default()
+            },
+            0,
+        ),
         ("status RMA", HistoryQuery { status: "rma".into(), descending: true, ..Default::default() }, 0),
         (
             "model H20, last 90 days",

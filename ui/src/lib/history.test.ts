@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from './api';
-import { activeFilters, durationParts, emptyQuery, niceMax, PAGE_SIZE, PageCache, totalsByCurrency } from './history';
+import { activeFilters, durationParts, emptyQuery, MAX_SCROLL_ROWS, niceMax, PAGE_SIZE, PageCache, totalsByCurrency } from './history';
 
 function rows(offset: number, count: number): HistoryRow[] {
   return Array.from({ length: count }, (_, i) => ({ id: offset + i + 1, ticket: `RV-2026-${String(offset + i + 1).padStart(6, '0')}` }) as HistoryRow);
@@ -31,6 +31,18 @@ describe('PageCache', () => {
     expect(cache.total).toBe(0);
     expect(cache.accept(second, { offset: PAGE_SIZE, total: 10_400, exact: false, rows: rows(PAGE_SIZE, PAGE_SIZE) })).toBe(true);
     expect(cache.row(PAGE_SIZE + 1)?.id).toBe(PAGE_SIZE + 2);
+  });
+
+  it('holds a page more than a lower bound, so scrolling reaches the next page', () => {
+    const cache = new PageCache();
+    const generation = cache.reset();
+    expect(cache.scrollRows()).toBe(PAGE_SIZE);
+    cache.accept(generation, { offset: 0, total: PAGE_SIZE, exact: false, rows: rows(0, PAGE_SIZE) });
+    expect(cache.scrollRows()).toBe(2 * PAGE_SIZE);
+    cache.accept(generation, { offset: PAGE_SIZE, total: PAGE_SIZE + 17, exact: true, rows: rows(PAGE_SIZE, 17) });
+    expect(cache.scrollRows()).toBe(PAGE_SIZE + 17);
+    cache.accept(generation, { offset: 0, total: 5_000_000, exact: true, rows: [] });
+    expect(cache.scrollRows()).toBe(MAX_SCROLL_ROWS);
   });
 
   it('lets a lower bound only grow until the count is exact', () => {

@@ -71,6 +71,14 @@ export class PageCache {
     return true;
   }
 
+  /**
+   * How many rows the table holds: every match when the count is exact, else a page more than
+   * counted, so scrolling to the end asks for the next page (and its count) instead of stopping.
+   */
+  scrollRows(): number {
+    return Math.min(this.exact ? this.total : this.total + PAGE_SIZE, MAX_SCROLL_ROWS);
+  }
+
   /** A page whose request failed may be asked again. */
   release(generation: number, page: number) {
     if (generation === this.generation) this.asked.delete(page);
