@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Key, startBench } from '../tests/e2e/webdriver.mjs';
-import { addTechnicians, answerFileDialog, passFinalQa, recordSimulated, takeIn } from '../tests/e2e/journeys.mjs';
+import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, takeIn } from '../tests/e2e/journeys.mjs';
 
 const jobs = [
   { serial: '1654922012345', customer: 'Deep Compute Ltd', observed: 'Xid 63 then Xid 64 under training load', quote: '12000' },
@@ -32,8 +32,7 @@ try {
     await session.waitFor('#settings-saved');
     const tickets = [];
     for (const job of jobs) tickets.push(await takeIn(session, job));
-    await session.click('#nav-jobs');
-    await session.type('#job-search', '077777' + Key.Enter);
+    await openJob(session, '077777');
     await session.click('#move-diagnosing');
     await session.waitFor('.job-head .badge', 5_000, 'Diagnosing');
     await session.click('#nav-jobs');
@@ -61,8 +60,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await capture(session, 'docs/bench.png');
 
-    await session.click('#nav-jobs');
-    await session.type('#job-search', '077777' + Key.Enter);
+    await openJob(session, '077777');
     await session.click('#procedure-choice option[value="vrm-inspection"]');
     await session.click('#start-procedure');
     await session.waitFor('#run-step[data-step="visual"]');
@@ -84,8 +82,7 @@ try {
     await recordSimulated(session, 'h100-remap-pending', tickets[0]);
     await passFinalQa(session, { serial: jobs[0].serial, ticket: tickets[0], approver: 'Zhang Min', files });
     await session.click('#current-technician option[value="Li Wei"]');
-    await session.click('#nav-jobs');
-    await session.type('#job-search', '2012345' + Key.Enter);
+    await openJob(session, '2012345');
     await session.click('#issue-certificate');
     await session.waitFor('#certificate-page');
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -103,8 +100,7 @@ try {
     await capture(session, 'docs/verify.png');
 
     await session.click('#language option[value="zh-CN"]');
-    await session.click('#nav-jobs');
-    await session.type('#job-search', '033333' + Key.Enter);
+    await openJob(session, '033333');
     await session.click('#move-diagnosing');
     await session.waitFor('.job-head .badge', 5_000, '诊断中');
     await capture(session, 'docs/job-zh.png');
@@ -123,8 +119,16 @@ try {
     await session.keys([Key.Alt, '6']);
     await session.type('#history-search', '深圳');
     await session.click('#history-outcome option[value="returned"]');
-    await session.waitFor('#history-count', 10_000, /^[\d,]+ jobs$/);
-    await session.waitFor('#history-scroll .history-row[data-ticket]');
+    // The filtered rows, not the unfiltered ones still on screen while the query runs (WebKitWebDriver
+    // reads no text from the table's grid cells, so the page is asked).
+    for (let wait = 0; ; wait++) {
+      const first = await session.script(
+        "const row = document.querySelector('#history-scroll .history-row[data-ticket]'); return row && row.textContent;",
+      );
+      if (first && first.includes('深圳') && first.includes('Returned')) break;
+      if (wait > 100) throw new Error(`the filtered history never showed: ${first}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await capture(session, 'docs/history.png');
     await session.click('#history-clear');
     await session.click('#history-tab-statistics');

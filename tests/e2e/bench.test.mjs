@@ -3,7 +3,7 @@
 // and finds it there.
 import assert from 'node:assert/strict';
 import { journey } from './webdriver.mjs';
-import { addTechnicians, takeIn } from './journeys.mjs';
+import { addTechnicians, openJob, takeIn } from './journeys.mjs';
 
 journey('a simulated finding is recorded to a job', (bench) =>
   bench.withApp(async (app) => {
@@ -41,8 +41,7 @@ journey('a simulated finding is recorded to a job', (bench) =>
     await app.click('#record-0');
     await app.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
 
-    await app.click('#nav-jobs');
-    await app.type('#job-search', '2012345\uE007');
+    await openJob(app, '2012345');
     await app.waitFor('#job-ticket', 5_000, ticket);
     assert.match(await app.text('#job-comparison'), /Cleared: .*remap_pending/);
     assert.match(await app.text('#job-changes'), /Remap pending\s*true\s*→\s*false/);

@@ -30,7 +30,10 @@ export async function takeIn(session, { serial, customer, observed, quote }) {
 /** Opens a job from the Jobs screen by its serial. */
 export async function openJob(session, serial) {
   await session.click('#nav-jobs');
-  await session.type('#job-search', serial + Key.Enter);
+  await session.type('#job-search', serial);
+  // Enter opens the first row: wait until the list shows this job, not the previous search's.
+  await session.waitFor('#job-table tbody tr[data-ticket]', 10_000, serial);
+  await session.keys(Key.Enter);
   await session.waitFor('#job-ticket');
 }
 
