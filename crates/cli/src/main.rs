@@ -71,7 +71,8 @@ enum Command {
         /// The certificate PDF (or its signed document as JSON).
         file: PathBuf,
         /// The shop's public key (base64url) as printed by the shop, or the key file it exported.
-        #[arg(long, value_name = "KEY|FILE")]
+        /// A key may start with "-" (base64url uses it), so it is never read as an option.
+        #[arg(long, value_name = "KEY|FILE", allow_hyphen_values = true)]
         public_key: String,
     },
     /// Export the shop's job history (the jobs the filters select) to a file that appears only when complete.

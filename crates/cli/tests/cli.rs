@@ -122,6 +122,12 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
         assert!(out.contains("serial 1654922012345") && out.contains(&key.fingerprint()), "{out}");
     }
 
+    // Base64url keys may start with "-": such a key is a value, not an option.
+    let (code, _, err) =
+        revive(&["verify", pdf.to_str().unwrap(), "--public-key", "-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno"]);
+    assert_ne!(code, 2, "{err}");
+    assert!(!err.contains("unexpected argument"), "{err}");
+
     let json = dir.path().join("certificate.json");
     std::fs::write(&json, serde_json::to_string(&certificate.signed).unwrap()).unwrap();
     let (code, out, _) = revive(&["verify", json.to_str().unwrap(), "--public-key", &key.public_key()]);
