@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "verify_certificate_payload",
     "verify_certificate_file",
     "history_page",
+    "history_count",
     "history_statistics",
     "export_history",
     "cancel_export",

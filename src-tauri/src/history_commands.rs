@@ -28,6 +28,12 @@ pub async fn history_page(
     Ok(history::page(state.store()?, &query, offset, limit)?)
 }
 
+/// Every match counted, where a page only said "more than".
+#[tauri::command]
+pub async fn history_count<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<u64, IpcError> {
+    on_own_thread(app, move |state| Ok(history::count(state.store()?, &query)?)).await
+}
+
 #[tauri::command]
 pub async fn history_statistics<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<Statistics, IpcError> {
     on_own_thread(app, move |state| Ok(statistics::of(state.store()?, &query)?)).await

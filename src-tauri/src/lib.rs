@@ -130,6 +130,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         certificate_commands::verify_certificate_payload,
         certificate_commands::verify_certificate_file,
         history_commands::history_page,
+        history_commands::history_count,
         history_commands::history_statistics,
         history_commands::export_history,
         history_commands::cancel_export,

@@ -363,6 +363,10 @@ fn the_history_pages_and_counts_through_ipc() {
     assert_eq!(serials, ["1324021000002", "1324021000001"], "newest ticket first, from the second");
     assert_eq!(page["rows"][0]["customer"], "Deep Compute");
 
+    assert_eq!(call(&bench, "history_count", json!({ "query": { "status": "intake" } })).unwrap(), 3);
+    assert_eq!(call(&bench, "history_count", json!({ "query": { "text": "no such card" } })).unwrap(), 0);
+    let error = call(&bench, "history_count", json!({ "query": { "to": "2026-02-30" } })).unwrap_err();
+    assert_eq!(error["field"], "date_to");
     let figures = call(&bench, "history_statistics", json!({ "query": {} })).unwrap();
     assert_eq!(figures["months"].as_array().unwrap().len(), 1);
     assert_eq!(figures["months"][0]["received"], 3);

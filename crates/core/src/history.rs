@@ -301,6 +301,13 @@ impl Filter {
         }
     }
 
+    /// How many jobs match, all of them counted.
+    fn count_all(&self, tx: &Transaction) -> CoreResult<u64> {
+        let sql = format!("SELECT count(*) FROM {} WHERE {}", self.source(false), self.condition);
+        let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
+        Ok(count.unsigned_abs())
+    }
+
     /// The matching jobs from `offset`, at most `limit` of them, in the query's order.
     pub fn page(&self, tx: &Transaction, offset: u64, limit: u32) -> CoreResult<Vec<HistoryRow>> {
         if limit == 0 || limit > MAX_PAGE {
@@ -349,6 +356,14 @@ pub struct HistoryPage {
     pub exact: bool,
     pub offset: u64,
     pub rows: Vec<HistoryRow>,
+}
+
+/// How many jobs `query` selects, exactly: asked once a page with a lower-bound count is on screen,
+/// so the table's scrollbar can span every match. Reads through a connection of its own, so a long
+/// count never holds up the bench.
+pub fn count(store: &Store, query: &HistoryQuery) -> CoreResult<u64> {
+    let filter = query.filter()?;
+    store.read_alone(|tx| filter.count_all(tx))
 }
 
 pub fn page(store: &Store, query: &HistoryQuery, offset: u64, limit: u32) -> CoreResult<HistoryPage> {

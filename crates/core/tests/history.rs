@@ -154,6 +154,9 @@ fn sorting_and_paging_hold_and_counting_stops_ahead() {
     let middle = history::page(&store, &HistoryQuery::default(), 1_500, 10).unwrap();
     assert_eq!(middle.rows[0].id, 1_501);
     assert_eq!((middle.total, middle.exact), (JOBS, true), "near the end the count is exact");
+    assert_eq!(history::count(&store, &HistoryQuery::default()).unwrap(), JOBS, "every match, counted apart");
+    let rma = HistoryQuery { status: "rma".into(), text: "Xid".into(), ..Default::default() };
+    assert_eq!(history::count(&store, &rma).unwrap(), all(&store, &rma).len() as u64);
     // Counting stops when its time is up, and says so; the store is usable right after.
     let filter = HistoryQuery::default().filter().unwrap();
     let counted = store.read(|tx| filter.count(tx, JOBS + 1, std::time::Duration::ZERO)).unwrap();

@@ -522,6 +522,7 @@ export const api = {
     invoke<{ file: string; verification: Verification } | null>('verify_certificate_file', { publicKey, title }),
   historyPage: (query: HistoryQuery, offset: number, limit: number) =>
     invoke<HistoryPage>('history_page', { query, offset, limit }),
+  historyCount: (query: HistoryQuery) => invoke<number>('history_count', { query }),
   historyStatistics: (query: HistoryQuery) => invoke<Statistics>('history_statistics', { query }),
   /** Asks for a file in a native dialog and exports there; `null` when the dialog was closed. */
   exportHistory: (query: HistoryQuery, format: ExportFormat, bom: boolean, title: string, onProgress: (rows: number) => void) => {

@@ -45,6 +45,18 @@ describe('PageCache', () => {
     expect(cache.scrollRows()).toBe(MAX_SCROLL_ROWS);
   });
 
+  it('takes an exact count for the current query only, and keeps it', () => {
+    const cache = new PageCache();
+    const old = cache.reset();
+    const current = cache.reset();
+    expect(cache.acceptCount(old, 7)).toBe(false);
+    cache.accept(current, { offset: 0, total: 2_200, exact: false, rows: rows(0, PAGE_SIZE) });
+    expect(cache.acceptCount(current, 1_000_000)).toBe(true);
+    expect([cache.total, cache.exact, cache.scrollRows()]).toEqual([1_000_000, true, 1_000_000]);
+    cache.accept(current, { offset: 400_000, total: 402_400, exact: false, rows: rows(400_000, PAGE_SIZE) });
+    expect([cache.total, cache.exact]).toEqual([1_000_000, true]);
+  });
+
   it('lets a lower bound only grow until the count is exact', () => {
     const cache = new PageCache();
     const generation = cache.reset();

@@ -63,8 +63,9 @@ export class PageCache {
   accept(generation: number, page: HistoryPage): boolean {
     if (generation !== this.generation) return false;
     this.pages.set(Math.floor(page.offset / PAGE_SIZE), page.rows);
-    // A later page can only learn more: the count never shrinks while a query stands.
-    if (page.exact || page.total > this.total) {
+    // A later page can only learn more: the count never shrinks while a query stands, and a
+    // lower bound never replaces an exact count.
+    if (page.exact || (!this.exact && page.total > this.total)) {
       this.total = page.total;
       this.exact = page.exact;
     }
@@ -77,6 +78,14 @@ export class PageCache {
    */
   scrollRows(): number {
     return Math.min(this.exact ? this.total : this.total + PAGE_SIZE, MAX_SCROLL_ROWS);
+  }
+
+  /** Takes the exact count asked for apart; false when it belongs to an older query. */
+  acceptCount(generation: number, total: number): boolean {
+    if (generation !== this.generation) return false;
+    this.total = total;
+    this.exact = true;
+    return true;
   }
 
   /** A page whose request failed may be asked again. */
