@@ -170,10 +170,10 @@ struct HistoryFilters {
     /// Ticket, serial, UUID, customer or notes (three characters or more anywhere).
     #[arg(long)]
     text: Option<String>,
-    /// Taken in on or after this day (YYYY-MM-DD).
+    /// Taken in on or after this day (YYYY-MM-DD, local).
     #[arg(long)]
     from: Option<String>,
-    /// Taken in on or before this day (YYYY-MM-DD).
+    /// Taken in on or before this day (YYYY-MM-DD, local).
     #[arg(long)]
     to: Option<String>,
     #[arg(long)]
@@ -197,6 +197,10 @@ struct HistoryFilters {
     sort: SortBy,
     #[arg(long)]
     descending: bool,
+    /// The time zone of --from and --to, in minutes east of UTC (480 for China); default: this
+    /// computer's.
+    #[arg(long, value_name = "MINUTES", allow_hyphen_values = true)]
+    utc_offset: Option<i32>,
 }
 
 impl HistoryFilters {
@@ -220,6 +224,10 @@ impl HistoryFilters {
                 SortBy::Updated => HistorySort::Updated,
             },
             descending: self.descending,
+            utc_offset_minutes: self.utc_offset.unwrap_or_else(|| {
+                // Read while the CLI is still one thread, as the time crate requires on Unix.
+                time::UtcOffset::current_local_offset().map_or(0, |offset| offset.whole_minutes().into())
+            }),
         }
     }
 }

@@ -132,6 +132,7 @@ fn main() {
 fn statistics_figures(store: &Store, recent: &dyn Fn(i64) -> String) {
     let cases = [
         ("statistics, every job", HistoryQuery::default()),
+        ("statistics, every job, months at UTC+8", HistoryQuery { utc_offset_minutes: 480, ..Default::default() }),
         (
             "statistics, H20 last 365 days",
             HistoryQuery { model: "h20-96gb".into(), from: recent(365), ..Default::default() },

@@ -54,6 +54,7 @@ pub enum Field {
     Outcome,
     Page,
     Backup,
+    UtcOffset,
 }
 
 /// What is wrong with the field.

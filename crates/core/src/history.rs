@@ -8,14 +8,14 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
-use time::Date;
+use time::{Date, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::MAX_SEARCH;
 use crate::models::ModelCatalog;
 use crate::money::{Currency, Money};
 use crate::status::{Status, StatusFlow};
-use crate::store::{json_column, Quote, Store};
+use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
 
 /// The most rows one page may ask for: a screenful many times over.
@@ -35,7 +35,7 @@ const COUNT_BUDGET: Duration = Duration::from_millis(5);
 pub struct HistoryQuery {
     /// Ticket, serial, UUID, customer or notes: any part of three characters or more.
     pub text: String,
-    /// Taken in on or after this day (`YYYY-MM-DD`, UTC).
+    /// Taken in on or after this day (`YYYY-MM-DD`, local: see `utc_offset_minutes`).
     pub from: String,
     /// Taken in on or before this day.
     pub to: String,
@@ -49,6 +49,9 @@ pub struct HistoryQuery {
     pub outcome: String,
     /// `yes`: has a certificate; `no`: has none.
     pub certificate: String,
+    /// Where the person is, in minutes east of UTC: `from`, `to` and the statistics' months are
+    /// their local days and months (the store keeps UTC).
+    pub utc_offset_minutes: i32,
     pub sort: HistorySort,
     pub descending: bool,
 }
@@ -97,6 +100,8 @@ pub struct Filter {
     searched: bool,
     /// The order needs the customers joined.
     by_customer: bool,
+    /// The person's UTC offset, validated.
+    offset: UtcOffset,
 }
 
 impl HistoryQuery {
@@ -122,6 +127,11 @@ impl HistoryQuery {
                 values.push(Value::Text(text::like_pattern(&text)));
             }
         }
+        // Anywhere on Earth is within 14 hours of UTC.
+        let offset = UtcOffset::from_whole_seconds(self.utc_offset_minutes.saturating_mul(60))
+            .ok()
+            .filter(|_| self.utc_offset_minutes.abs() <= 14 * 60)
+            .ok_or(CoreError::invalid(Field::UtcOffset, Problem::OutOfRange { min: 0, max: 14 * 60 }))?;
         let (from, to) = (day(&self.from, Field::DateFrom)?, day(&self.to, Field::DateTo)?);
         if let (Some(from), Some(to)) = (from, to) {
             if from > to {
@@ -130,13 +140,13 @@ impl HistoryQuery {
         }
         if let Some(from) = from {
             conditions.push("j.created_at >= ?".into());
-            values.push(Value::Text(day_text(from)));
+            values.push(Value::Text(day_start(from, offset)));
         }
         if let Some(to) = to {
             // Up to the end of that day: before the start of the next.
             let next = to.next_day().ok_or(CoreError::invalid(Field::DateTo, Problem::BadFormat))?;
             conditions.push("j.created_at < ?".into());
-            values.push(Value::Text(day_text(next)));
+            values.push(Value::Text(day_start(next, offset)));
         }
         if !self.status.trim().is_empty() {
             conditions.push("j.status = ?".into());
@@ -204,7 +214,7 @@ impl HistoryQuery {
             _ => order,
         };
         let by_customer = self.sort == HistorySort::Customer;
-        Ok(Filter { condition, values, order, found_order, searched, by_customer })
+        Ok(Filter { condition, values, order, found_order, searched, by_customer, offset })
     }
 }
 
@@ -227,9 +237,9 @@ fn day(raw: &str, field: Field) -> CoreResult<Option<Date>> {
         .map_err(|_| CoreError::invalid(field, Problem::BadFormat))
 }
 
-/// The stored timestamp at the start of `day` (timestamps compare as text).
-fn day_text(day: Date) -> String {
-    format!("{:04}-{:02}-{:02}T00:00:00.000Z", day.year(), u8::from(day.month()), day.day())
+/// The stored (UTC) timestamp at which `day` starts where the person is; timestamps compare as text.
+fn day_start(day: Date, offset: UtcOffset) -> String {
+    timestamp(PrimitiveDateTime::new(day, Time::MIDNIGHT).assume_offset(offset))
 }
 
 const COLUMNS: &str = "j.id, j.ticket, j.status, j.created_at, j.updated_at, c.name, j.model_id, j.board_serial,
@@ -259,6 +269,14 @@ impl Filter {
     /// with `AND`.
     pub(crate) fn scope(&self) -> (String, &[Value]) {
         (format!("{} WHERE ({})", self.source(false), self.condition), &self.values)
+    }
+
+    /// The local `YYYY-MM` of the stored timestamp `column`, as SQL.
+    pub(crate) fn local_month(&self, column: &str) -> String {
+        match self.offset.whole_minutes() {
+            0 => format!("substr({column}, 1, 7)"),
+            minutes => format!("strftime('%Y-%m', {column}, '{minutes:+} minutes')"),
+        }
     }
 
     /// No condition at all: every job.

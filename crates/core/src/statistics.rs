@@ -122,24 +122,24 @@ fn months(tx: &Transaction, filter: &Filter) -> CoreResult<Vec<Month>> {
     fn month(months: &mut BTreeMap<String, Month>, name: String) -> &mut Month {
         months.entry(name.clone()).or_insert(Month { month: name, received: 0, returned: 0, revenue: Vec::new() })
     }
-    each_row(tx, filter, "SELECT substr(j.created_at, 1, 7), count(*) FROM {scope} GROUP BY 1", |row| {
+    let received = format!("SELECT {}, count(*) FROM {{scope}} GROUP BY 1", filter.local_month("j.created_at"));
+    each_row(tx, filter, &received, |row| {
         month(&mut by_month, row.get(0)?).received = row.get::<_, i64>(1)?.unsigned_abs();
         Ok(())
     })?;
     // A returned job never changes again, so its last change is when it was handed back.
-    each_row(
-        tx,
-        filter,
-        "SELECT substr(j.updated_at, 1, 7), j.quote_currency, count(*), sum(j.quote_minor)
-         FROM {scope} AND j.status = 'returned' GROUP BY 1, 2 ORDER BY 1, 2",
-        |row| {
-            let entry = month(&mut by_month, row.get(0)?);
-            entry.returned += row.get::<_, i64>(2)?.unsigned_abs();
-            let currency: Currency = json_column(row, 1, Quote::Text)?;
-            entry.revenue.push(Money { minor: row.get(3)?, currency });
-            Ok(())
-        },
-    )?;
+    let returned = format!(
+        "SELECT {}, j.quote_currency, count(*), sum(j.quote_minor)
+         FROM {{scope}} AND j.status = 'returned' GROUP BY 1, 2 ORDER BY 1, 2",
+        filter.local_month("j.updated_at")
+    );
+    each_row(tx, filter, &returned, |row| {
+        let entry = month(&mut by_month, row.get(0)?);
+        entry.returned += row.get::<_, i64>(2)?.unsigned_abs();
+        let currency: Currency = json_column(row, 1, Quote::Text)?;
+        entry.revenue.push(Money { minor: row.get(3)?, currency });
+        Ok(())
+    })?;
     Ok(fill_gaps(by_month.into_values().collect()))
 }
 

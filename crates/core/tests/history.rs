@@ -66,6 +66,15 @@ fn each_filter_returns_exactly_the_matching_jobs() {
             "SELECT id FROM jobs WHERE created_at >= '2023-03-01' AND created_at < '2023-04-01'",
         ),
         (
+            // March as a shop in China sees it: from 16:00 UTC the day before.
+            HistoryQuery { from: "2023-03-01".into(), to: "2023-03-31".into(), utc_offset_minutes: 480, ..Default::default() },
+            "SELECT id FROM jobs WHERE created_at >= '2023-02-28T16:00:00.000Z' AND created_at < '2023-03-31T16:00:00.000Z'",
+        ),
+        (
+            HistoryQuery { to: "2023-03-31".into(), utc_offset_minutes: -300, ..Default::default() },
+            "SELECT id FROM jobs WHERE created_at < '2023-04-01T05:00:00.000Z'",
+        ),
+        (
             HistoryQuery { technician: "王芳".into(), ..Default::default() },
             "SELECT DISTINCT job_id FROM job_events WHERE actor = '王芳'",
         ),
@@ -176,6 +185,8 @@ fn wrong_input_is_refused_by_field() {
     refused(HistoryQuery { to: "yesterday".into(), ..Default::default() }, Field::DateTo);
     refused(HistoryQuery { from: "2024-05-02".into(), to: "2024-05-01".into(), ..Default::default() }, Field::DateTo);
     refused(HistoryQuery { status: "lost".into(), ..Default::default() }, Field::Status);
+    refused(HistoryQuery { utc_offset_minutes: 15 * 60, ..Default::default() }, Field::UtcOffset);
+    refused(HistoryQuery { utc_offset_minutes: i32::MIN, ..Default::default() }, Field::UtcOffset);
     refused(HistoryQuery { model: "h300".into(), ..Default::default() }, Field::Model);
     refused(HistoryQuery { outcome: "repairing".into(), ..Default::default() }, Field::Outcome);
     refused(HistoryQuery { certificate: "maybe".into(), ..Default::default() }, Field::Certificate);

@@ -184,6 +184,23 @@ fn figures_follow_the_history_filters() {
     assert_eq!(figures.models[0].model_id, "h20-96gb");
     assert!(figures.months.iter().all(|m| m.month.starts_with("2023") || m.received == 0));
 
+    // The months are the shop's: at UTC+8 a job taken in at 20:00 UTC on the last day of a month
+    // belongs to the next one.
+    let month_of = |at: &str, offset: i64| {
+        let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).unwrap()
+            + time::Duration::minutes(offset);
+        format!("{:04}-{:02}", at.year(), u8::from(at.month()))
+    };
+    let jobs = plain_jobs(&store);
+    for offset in [480, -300] {
+        let local =
+            statistics::of(&store, &HistoryQuery { utc_offset_minutes: offset as i32, ..Default::default() }).unwrap();
+        for month in local.months.iter().step_by(7) {
+            let received = jobs.iter().filter(|j| month_of(&j.created, offset) == month.month).count() as u64;
+            assert_eq!(month.received, received, "{} at {offset}", month.month);
+        }
+    }
+
     let refused = statistics::of(&store, &HistoryQuery { outcome: "maybe".into(), ..Default::default() });
     assert!(refused.is_err());
 }

@@ -415,6 +415,8 @@ export interface HistoryQuery {
   technician: string;
   outcome: '' | 'open' | 'returned' | 'scrapped' | 'rma';
   certificate: '' | 'yes' | 'no';
+  /** Minutes east of UTC: the dates are the technician's local days. */
+  utcOffsetMinutes: number;
   sort: HistorySort;
   descending: boolean;
 }

@@ -13,6 +13,7 @@ export function emptyQuery(): HistoryQuery {
   return {
     text: '', from: '', to: '', status: '', model: '', customer: '', technician: '',
     outcome: '', certificate: '', sort: 'received', descending: true,
+    utcOffsetMinutes: -new Date().getTimezoneOffset(),
   };
 }
 

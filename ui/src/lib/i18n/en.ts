@@ -444,6 +444,7 @@ export const en = {
   'settings.restoreConfirm': 'Replace everything with a backup…',
   'settings.restoreCancel': 'Keep the current store',
   'settings.restored': 'Restored from {file}. Revive shows the restored store now.',
+  'field.utc_offset': 'Time zone',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -446,4 +446,5 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.restoreConfirm': '用备份替换全部数据…',
   'settings.restoreCancel': '保留当前数据',
   'settings.restored': '已从 {file} 恢复。Revive 现在显示恢复后的数据。',
+  'field.utc_offset': '时区',
 };
