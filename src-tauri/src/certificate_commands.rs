@@ -12,10 +12,9 @@ use revive_core::settings::Settings;
 use revive_core::CoreError;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::AppState;
-use crate::history_commands::ask_save_path;
+use crate::dialogs::{ask_open_path, ask_save_path};
 use crate::ipc_error::IpcError;
 
 impl AppState {
@@ -153,14 +152,7 @@ pub async fn verify_certificate_file<R: Runtime>(
     title: String,
 ) -> Result<Option<FileVerification>, IpcError> {
     let key = state.verifying_key(&public_key)?;
-    let chosen = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .add_filter("PDF", &["pdf"])
-        .add_filter("JSON", &["json"])
-        .blocking_pick_file();
-    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    let Some(path) = ask_open_path(&app, title, &[("PDF", &["pdf"]), ("JSON", &["json"])]) else { return Ok(None) };
     let verification = verify_path(&path, &key)?.with_local_status(state.store()?)?;
     Ok(Some(FileVerification { file: path.display().to_string(), verification }))
 }

@@ -1,9 +1,8 @@
 //! History commands: a page of the filtered history, its statistics, exports with progress and
-//! cancel, and backups. Files are chosen in dialogs opened here; the webview never gets a path or
+//! cancel, and backups. Files are chosen in the system's dialogs (`dialogs`); the webview never gets a path or
 //! a file permission. Long work runs on a blocking thread through a connection of its own, so the
 //! rest of the app keeps answering.
 
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use revive_core::backup;
@@ -13,9 +12,9 @@ use revive_core::statistics::{self, Statistics};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
-use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::AppState;
+use crate::dialogs::{ask_open_path, ask_save_path};
 use crate::ipc_error::IpcError;
 
 #[tauri::command]
@@ -98,23 +97,12 @@ pub async fn back_up_store<R: Runtime>(app: AppHandle<R>, title: String) -> Resu
 /// Asks for a backup file and replaces the store's content with it; `None` when cancelled.
 #[tauri::command]
 pub async fn restore_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
-    let chosen =
-        app.dialog().file().set_title(title).add_filter("SQLite", &["sqlite3", "sqlite", "db"]).blocking_pick_file();
-    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else { return Ok(None) };
+    let Some(path) = ask_open_path(&app, title, &[("SQLite", &["sqlite3", "sqlite", "db"])]) else { return Ok(None) };
     on_own_thread(app, move |state| {
         backup::restore(state.store()?, &path)?;
         Ok(Some(path.display().to_string()))
     })
     .await
-}
-
-/// A save dialog suggesting `file_name`, filtered to its extension.
-pub(crate) fn ask_save_path<R: Runtime>(app: &AppHandle<R>, title: String, file_name: String) -> Option<PathBuf> {
-    let mut dialog = app.dialog().file().set_title(title);
-    if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
-        dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
-    }
-    dialog.set_file_name(file_name).blocking_save_file().and_then(|path| path.into_path().ok())
 }
 
 /// Runs `work` on a thread made for blocking work, with the app's state.

@@ -2,6 +2,7 @@
 
 mod certificate_commands;
 mod commands;
+mod dialogs;
 mod history_commands;
 mod ipc_error;
 

@@ -1,0 +1,25 @@
+//! The system's file dialogs, opened from Rust so the webview never gets a path or a file
+//! permission: the commands ask here and get the path the person chose, or `None` when they closed
+//! the dialog.
+
+use std::path::PathBuf;
+
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_dialog::DialogExt;
+
+/// A save dialog suggesting `file_name`, filtered to its extension.
+pub fn ask_save_path<R: Runtime>(app: &AppHandle<R>, title: String, file_name: String) -> Option<PathBuf> {
+    let mut dialog = app.dialog().file().set_title(title);
+    if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
+        dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
+    }
+    dialog.set_file_name(file_name).blocking_save_file().and_then(|path| path.into_path().ok())
+}
+
+/// An open dialog offering the files `filters` name (`("PDF", &["pdf"])`, …).
+pub fn ask_open_path<R: Runtime>(app: &AppHandle<R>, title: String, filters: &[(&str, &[&str])]) -> Option<PathBuf> {
+    let dialog = filters
+        .iter()
+        .fold(app.dialog().file().set_title(title), |dialog, (name, extensions)| dialog.add_filter(*name, extensions));
+    dialog.blocking_pick_file().and_then(|path| path.into_path().ok())
+}
