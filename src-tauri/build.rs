@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "intake_job",
     "list_jobs",
     "get_job",
+    "open_jobs_for_serial",
     "change_job_status",
     "bench_scenarios",
     "bench_connect",

@@ -61,10 +61,9 @@ pub async fn issue_certificate(
     job_id: i64,
     warranty_days: String,
     language: CertificateLanguage,
-    actor: String,
 ) -> Result<Certificate, IpcError> {
     let days = certificates::warranty_days(&warranty_days)?;
-    Ok(certificates::issue(state.store()?, &state.data_dir, job_id, days, language, &actor)?)
+    Ok(certificates::issue(state.store()?, &state.data_dir, job_id, days, language, &state.technician()?)?)
 }
 
 #[tauri::command]

@@ -44,6 +44,11 @@ impl AppState {
         self.store.as_ref().map_err(Clone::clone)
     }
 
+    /// The technician at this bench, from Settings: who every action is logged under.
+    pub(crate) fn technician(&self) -> Result<String, IpcError> {
+        Ok(Settings::acting_technician(self.store()?, None)?)
+    }
+
     fn bench(&self) -> std::sync::MutexGuard<'_, Workbench> {
         self.bench.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -84,8 +89,14 @@ pub async fn save_settings(state: State<'_, AppState>, settings: SettingsForm) -
     Ok(Settings::save(state.store()?, &settings)?)
 }
 
+/// `first_technician` names whoever takes the first card in on a bench where nobody is enrolled yet.
 #[tauri::command]
-pub async fn intake_job(state: State<'_, AppState>, form: IntakeForm, actor: String) -> Result<Job, IpcError> {
+pub async fn intake_job(
+    state: State<'_, AppState>,
+    form: IntakeForm,
+    first_technician: Option<String>,
+) -> Result<Job, IpcError> {
+    let actor = Settings::acting_technician(state.store()?, first_technician.as_deref())?;
     Ok(Jobs::new(state.store()?)?.intake(&form, &actor)?)
 }
 
@@ -99,14 +110,15 @@ pub async fn get_job(state: State<'_, AppState>, id: i64) -> Result<Job, IpcErro
     Ok(Jobs::new(state.store()?)?.get(id)?)
 }
 
+/// Jobs still open for a serial being taken in, so intake can point at them before making another.
 #[tauri::command]
-pub async fn change_job_status(
-    state: State<'_, AppState>,
-    id: i64,
-    change: StatusChange,
-    actor: String,
-) -> Result<Job, IpcError> {
-    Ok(Jobs::new(state.store()?)?.change_status(id, &change, &actor)?)
+pub async fn open_jobs_for_serial(state: State<'_, AppState>, serial: String) -> Result<Vec<JobSummary>, IpcError> {
+    Ok(Jobs::new(state.store()?)?.open_for_serial(&serial)?)
+}
+
+#[tauri::command]
+pub async fn change_job_status(state: State<'_, AppState>, id: i64, change: StatusChange) -> Result<Job, IpcError> {
+    Ok(Jobs::new(state.store()?)?.change_status(id, &change, &state.technician()?)?)
 }
 
 #[tauri::command]
@@ -159,9 +171,8 @@ pub async fn record_diagnostic(
     state: State<'_, AppState>,
     job_id: i64,
     gpu_index: u32,
-    actor: String,
 ) -> Result<DiagnosticRun, IpcError> {
-    Ok(state.bench().record(state.store()?, job_id, gpu_index, &actor)?)
+    Ok(state.bench().record(state.store()?, job_id, gpu_index, &state.technician()?)?)
 }
 
 #[tauri::command]
@@ -179,9 +190,8 @@ pub async fn start_procedure(
     state: State<'_, AppState>,
     job_id: i64,
     procedure_id: String,
-    actor: String,
 ) -> Result<RunState, IpcError> {
-    Ok(procedures::start_from_dir(state.store()?, &state.procedures, job_id, &procedure_id, &actor)?)
+    Ok(procedures::start_from_dir(state.store()?, &state.procedures, job_id, &procedure_id, &state.technician()?)?)
 }
 
 #[tauri::command]
@@ -201,12 +211,12 @@ pub async fn answer_step(
     step_id: String,
     answer: Answer,
     note: String,
-    actor: String,
 ) -> Result<RunState, IpcError> {
-    Ok(procedure_run_states::answer(state.store()?, run_id, &step_id, &answer, &note, &actor)?)
+    Ok(procedure_run_states::answer(state.store()?, run_id, &step_id, &answer, &note, &state.technician()?)?)
 }
 
-/// The photo's bytes are the raw request body; the job and technician travel as headers.
+/// The photo's bytes are the raw request body and the job's id a header; the technician is the one
+/// at the bench (a header could not carry a name like 王芳).
 #[tauri::command]
 pub async fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<String, IpcError> {
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -214,7 +224,7 @@ pub async fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> R
         return Err(CoreError::invalid(Field::Photo, Problem::BadFormat).into());
     };
     let job_id: i64 = header("revive-job").parse().map_err(|_| IpcError::from(CoreError::JobNotFound(0)))?;
-    Ok(attachments::attach_photo(state.store()?, &state.data_dir, job_id, bytes, &header("revive-actor"))?)
+    Ok(attachments::attach_photo(state.store()?, &state.data_dir, job_id, bytes, &state.technician()?)?)
 }
 
 #[tauri::command]
@@ -223,23 +233,13 @@ pub async fn job_costs(state: State<'_, AppState>, job_id: i64) -> Result<JobCos
 }
 
 #[tauri::command]
-pub async fn add_part(
-    state: State<'_, AppState>,
-    job_id: i64,
-    part: PartForm,
-    actor: String,
-) -> Result<JobCosts, IpcError> {
-    Ok(costs::add_part(state.store()?, job_id, &part, &actor)?)
+pub async fn add_part(state: State<'_, AppState>, job_id: i64, part: PartForm) -> Result<JobCosts, IpcError> {
+    Ok(costs::add_part(state.store()?, job_id, &part, &state.technician()?)?)
 }
 
 #[tauri::command]
-pub async fn remove_part(
-    state: State<'_, AppState>,
-    job_id: i64,
-    part_id: i64,
-    actor: String,
-) -> Result<JobCosts, IpcError> {
-    Ok(costs::remove_part(state.store()?, job_id, part_id, &actor)?)
+pub async fn remove_part(state: State<'_, AppState>, job_id: i64, part_id: i64) -> Result<JobCosts, IpcError> {
+    Ok(costs::remove_part(state.store()?, job_id, part_id, &state.technician()?)?)
 }
 
 #[tauri::command]
@@ -247,7 +247,6 @@ pub async fn adjust_labor(
     state: State<'_, AppState>,
     job_id: i64,
     adjustment: LaborAdjustmentForm,
-    actor: String,
 ) -> Result<JobCosts, IpcError> {
-    Ok(costs::adjust_labor(state.store()?, job_id, &adjustment, &actor)?)
+    Ok(costs::adjust_labor(state.store()?, job_id, &adjustment, &state.technician()?)?)
 }

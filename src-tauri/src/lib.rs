@@ -18,9 +18,6 @@ use tauri::Manager;
 pub use commands::AppState;
 pub use ipc_error::IpcError;
 
-/// Overrides where the store lives (tests give every run its own directory).
-pub const DATA_DIR_VARIABLE: &str = "REVIVE_DATA_DIR";
-
 /// Overrides where the simulated bench's fake driver library is.
 pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
 /// Overrides where the simulated bench's scenarios are.
@@ -103,6 +100,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::intake_job,
         commands::list_jobs,
         commands::get_job,
+        commands::open_jobs_for_serial,
         commands::change_job_status,
         commands::bench_scenarios,
         commands::bench_connect,
@@ -144,10 +142,8 @@ pub fn run() {
     let app = with_commands(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let data_dir = match std::env::var_os(DATA_DIR_VARIABLE) {
-                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-                _ => app.path().app_data_dir()?,
-            };
+            // The same folder the CLI opens: one resolver in the core.
+            let data_dir = revive_core::paths::data_dir().ok_or("no data folder: set REVIVE_DATA_DIR")?;
             app.manage(open_state(data_dir, data_folders(app.path().resource_dir().ok())));
             Ok(())
         })

@@ -83,6 +83,14 @@ fn with_technician(bench: &Bench) {
     assert_eq!(saved["language"], "zh-CN");
 }
 
+/// Seats `name` at the bench, as the technician switch does; every later action is theirs.
+fn seat(bench: &Bench, name: &str) {
+    let mut settings = call(bench, "get_settings", json!({})).unwrap();
+    settings["currentTechnician"] = json!(name);
+    settings["laborRate"] = json!("");
+    call(bench, "save_settings", json!({ "settings": settings })).unwrap();
+}
+
 fn intake_form(serial: &str) -> Value {
     json!({
         "customerName": "Deep Compute",
@@ -99,7 +107,7 @@ fn intake_form(serial: &str) -> Value {
 fn intake_list_and_status_change_round_trip() {
     let bench = bench();
     with_technician(&bench);
-    let job = call(&bench, "intake_job", json!({ "form": intake_form("1324021055555"), "actor": "Li Wei" })).unwrap();
+    let job = call(&bench, "intake_job", json!({ "form": intake_form("1324021055555") })).unwrap();
     assert!(job["ticket"].as_str().unwrap().starts_with("RV-"));
     assert_eq!(job["quote"], json!({ "minor": 980_000, "currency": "USD" }));
     assert_eq!(job["conditions"], json!(["cracked_pcb"]));
@@ -107,12 +115,9 @@ fn intake_list_and_status_change_round_trip() {
     let found = call(&bench, "list_jobs", json!({ "query": { "text": "055555", "status": "" } })).unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1);
 
-    let moved = call(
-        &bench,
-        "change_job_status",
-        json!({ "id": job["id"], "change": { "to": "diagnosing", "reason": "" }, "actor": "Li Wei" }),
-    )
-    .unwrap();
+    let moved =
+        call(&bench, "change_job_status", json!({ "id": job["id"], "change": { "to": "diagnosing", "reason": "" } }))
+            .unwrap();
     assert_eq!(moved["status"], "diagnosing");
     assert_eq!(moved["events"].as_array().unwrap().len(), 2);
     assert_eq!(call(&bench, "get_job", json!({ "id": job["id"] })).unwrap()["status"], "diagnosing");
@@ -122,7 +127,7 @@ fn intake_list_and_status_change_round_trip() {
 fn bad_input_crosses_ipc_as_code_field_and_problem() {
     let bench = bench();
     with_technician(&bench);
-    let error = call(&bench, "intake_job", json!({ "form": intake_form("  "), "actor": "Li Wei" })).unwrap_err();
+    let error = call(&bench, "intake_job", json!({ "form": intake_form("  ") })).unwrap_err();
     assert_eq!(error["code"], "invalid_input");
     assert_eq!(error["field"], "board_serial");
     assert_eq!(error["problem"], json!({ "kind": "empty" }));
@@ -170,9 +175,8 @@ fn the_simulated_bench_reads_and_records_to_a_job() {
     assert!(view["findings"].as_array().unwrap().iter().any(|f| f["code"] == "remap_pending"));
     assert_eq!(call(&bench, "bench_read", json!({})).unwrap()["snapshot"]["gpus"][0]["state"], "present");
 
-    let job = call(&bench, "intake_job", json!({ "form": intake_form("1654922012345"), "actor": "Li Wei" })).unwrap();
-    let run =
-        call(&bench, "record_diagnostic", json!({ "jobId": job["id"], "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
+    let job = call(&bench, "intake_job", json!({ "form": intake_form("1654922012345") })).unwrap();
+    let run = call(&bench, "record_diagnostic", json!({ "jobId": job["id"], "gpuIndex": 0 })).unwrap();
     assert_eq!(run["simulated"], true);
     let diagnostics = call(&bench, "job_diagnostics", json!({ "jobId": job["id"] })).unwrap();
     assert_eq!(diagnostics["runs"].as_array().unwrap().len(), 1);
@@ -192,41 +196,22 @@ fn the_simulated_bench_reads_and_records_to_a_job() {
 fn a_procedure_runs_through_ipc_with_a_photo() {
     let bench = bench();
     with_technician(&bench);
-    let job = call(&bench, "intake_job", json!({ "form": intake_form("1324021055555"), "actor": "Li Wei" })).unwrap();
+    let job = call(&bench, "intake_job", json!({ "form": intake_form("1324021055555") })).unwrap();
     let choices = call(&bench, "procedure_choices", json!({ "jobId": job["id"] })).unwrap();
     assert!(choices["procedures"].as_array().unwrap().iter().any(|p| p["id"] == "intake-inspection"));
-    let run = call(
-        &bench,
-        "start_procedure",
-        json!({ "jobId": job["id"], "procedureId": "intake-inspection", "actor": "Li Wei" }),
-    )
-    .unwrap();
+    let run =
+        call(&bench, "start_procedure", json!({ "jobId": job["id"], "procedureId": "intake-inspection" })).unwrap();
     assert_eq!(run["currentStep"], "photos");
 
     let jpeg = b"\xFF\xD8\xFF\xE0 board front".to_vec();
     let job_id = job["id"].to_string();
-    let front = call_raw(&bench, "attach_photo", jpeg, &[("revive-job", &job_id), ("revive-actor", "Li Wei")]).unwrap();
-    let back = call_raw(
-        &bench,
-        "attach_photo",
-        b"\x89PNG\r\n\x1a\nback".to_vec(),
-        &[("revive-job", &job_id), ("revive-actor", "Li Wei")],
-    )
-    .unwrap();
-    let refused = call_raw(
-        &bench,
-        "attach_photo",
-        b"not a photo".to_vec(),
-        &[("revive-job", &job_id), ("revive-actor", "Li Wei")],
-    );
+    let front = call_raw(&bench, "attach_photo", jpeg, &[("revive-job", &job_id)]).unwrap();
+    let back = call_raw(&bench, "attach_photo", b"\x89PNG\r\n\x1a\nback".to_vec(), &[("revive-job", &job_id)]).unwrap();
+    let refused = call_raw(&bench, "attach_photo", b"not a photo".to_vec(), &[("revive-job", &job_id)]);
     assert_eq!(refused.unwrap_err()["field"], "photo");
 
     let answer = |step: &str, answer: Value| {
-        call(
-            &bench,
-            "answer_step",
-            json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "", "actor": "Li Wei" }),
-        )
+        call(&bench, "answer_step", json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "" }))
     };
     let moved = answer("photos", json!({ "kind": "photos", "hashes": [front, back] })).unwrap();
     assert_eq!(moved["currentStep"], "seals");
@@ -238,22 +223,50 @@ fn a_procedure_runs_through_ipc_with_a_photo() {
     assert_eq!(runs[0]["currentStep"], "edge-connector");
 
     let part = json!({ "partNumber": "TDA21490", "description": "Power stage", "quantity": "2", "unitCost": "85.5" });
-    let costs = call(&bench, "add_part", json!({ "jobId": job["id"], "part": part, "actor": "Li Wei" })).unwrap();
+    let costs = call(&bench, "add_part", json!({ "jobId": job["id"], "part": part })).unwrap();
     assert_eq!(costs["partsTotal"], json!({ "minor": 17_100, "currency": "USD" }));
     let adjusted = call(
         &bench,
         "adjust_labor",
-        json!({ "jobId": job["id"], "adjustment": { "minutes": "30", "reason": "Untimed rework" }, "actor": "Li Wei" }),
+        json!({ "jobId": job["id"], "adjustment": { "minutes": "30", "reason": "Untimed rework" } }),
     )
     .unwrap();
     assert!(adjusted["laborSeconds"].as_i64().unwrap() >= 1_800);
-    let removed = call(
+    let removed =
+        call(&bench, "remove_part", json!({ "jobId": job["id"], "partId": costs["parts"][0]["id"] })).unwrap();
+    assert_eq!(removed["parts"], json!([]));
+}
+
+#[test]
+fn technicians_named_in_any_script_attach_photos_sign_and_approve() {
+    let bench = bench();
+    let settings =
+        json!({ "settings": { "language": "zh-CN", "technicians": ["王芳", "José"], "currentTechnician": "王芳" } });
+    call(&bench, "save_settings", settings).unwrap();
+    let job = call(&bench, "intake_job", json!({ "form": intake_form("1324021055555") })).unwrap();
+    assert_eq!(job["receivedBy"], "王芳");
+    let run =
+        call(&bench, "start_procedure", json!({ "jobId": job["id"], "procedureId": "intake-inspection" })).unwrap();
+    let job_id = job["id"].to_string();
+    // The webview cannot put 王芳 in a header (not Latin-1); the shell never asks for one.
+    let photos: Vec<Value> = [b"\xFF\xD8\xFF\xE0 front".to_vec(), b"\xFF\xD8\xFF\xE0 back".to_vec()]
+        .into_iter()
+        .map(|jpeg| call_raw(&bench, "attach_photo", jpeg, &[("revive-job", &job_id)]).unwrap())
+        .collect();
+    let answered = call(
         &bench,
-        "remove_part",
-        json!({ "jobId": job["id"], "partId": costs["parts"][0]["id"], "actor": "Li Wei" }),
+        "answer_step",
+        json!({ "runId": run["id"], "stepId": "photos", "answer": { "kind": "photos", "hashes": photos }, "note": "" }),
     )
     .unwrap();
-    assert_eq!(removed["parts"], json!([]));
+    assert_eq!(answered["results"][0]["actor"], "王芳");
+
+    seat(&bench, "José");
+    call_raw(&bench, "attach_photo", b"\x89PNG\r\n\x1a\nseal".to_vec(), &[("revive-job", &job_id)]).unwrap();
+    let moved =
+        call(&bench, "change_job_status", json!({ "id": job["id"], "change": { "to": "diagnosing", "reason": "" } }))
+            .unwrap();
+    assert_eq!(moved["events"].as_array().unwrap().last().unwrap()["actor"], "José");
 }
 
 #[test]
@@ -268,45 +281,40 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
 
     let form = json!({ "customerName": "Deep Compute", "modelId": "h100-sxm5-80gb", "boardSerial": "1654922012345",
         "symptomObserved": "Xid 63", "quoteAmount": "9800.00", "quoteCurrency": "USD" });
-    let job = call(&bench, "intake_job", json!({ "form": form, "actor": "Li Wei" })).unwrap();
+    let job = call(&bench, "intake_job", json!({ "form": form })).unwrap();
     let job_id = job["id"].clone();
     call(&bench, "bench_connect", json!({ "scenario": "h100-remap-pending" })).unwrap();
-    call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
-    let issue = json!({ "jobId": job_id, "warrantyDays": "90", "language": "both", "actor": "Li Wei" });
+    call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0 })).unwrap();
+    let issue = json!({ "jobId": job_id, "warrantyDays": "90", "language": "both" });
     let early = call(&bench, "issue_certificate", issue.clone()).unwrap_err();
     assert_eq!(
         (early["code"].as_str(), early["reason"].as_str()),
         (Some("certificate_not_ready"), Some("final_qa_missing"))
     );
 
-    let run = call(
-        &bench,
-        "start_procedure",
-        json!({ "jobId": job_id, "procedureId": "final-qa-burn-in", "actor": "Li Wei" }),
-    )
-    .unwrap();
-    let answer = |step: &str, answer: Value, actor: &str| {
-        call(
-            &bench,
-            "answer_step",
-            json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "", "actor": actor }),
-        )
-        .unwrap()
+    let run = call(&bench, "start_procedure", json!({ "jobId": job_id, "procedureId": "final-qa-burn-in" })).unwrap();
+    let answer = |step: &str, answer: Value| {
+        call(&bench, "answer_step", json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "" }))
+            .unwrap()
     };
-    answer("burn-in", json!({ "kind": "measure", "value": 0 }), "Li Wei");
-    answer("bandwidth", json!({ "kind": "measure", "value": 1_880_000 }), "Li Wei");
+    answer("burn-in", json!({ "kind": "measure", "value": 0 }));
+    answer("bandwidth", json!({ "kind": "measure", "value": 1_880_000 }));
     call(&bench, "bench_connect", json!({ "scenario": "h100-healthy" })).unwrap();
-    call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0, "actor": "Li Wei" })).unwrap();
-    answer("release-reading", json!({ "kind": "confirm" }), "Li Wei");
+    call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0 })).unwrap();
+    answer("release-reading", json!({ "kind": "confirm" }));
     let job_header = job_id.to_string();
-    let headers = [("revive-job", job_header.as_str()), ("revive-actor", "Li Wei")];
+    let headers = [("revive-job", job_header.as_str())];
     let photos: Vec<Value> = [b"\xFF\xD8\xFF\xE0 front".to_vec(), b"\xFF\xD8\xFF\xE0 back".to_vec()]
         .into_iter()
         .map(|jpeg| call_raw(&bench, "attach_photo", jpeg, &headers).unwrap())
         .collect();
-    answer("photos-out", json!({ "kind": "photos", "hashes": photos }), "Li Wei");
-    answer("technician-qc", json!({ "kind": "confirm" }), "Li Wei");
-    answer("approver-qc", json!({ "kind": "confirm" }), "Zhang Min");
+    answer("photos-out", json!({ "kind": "photos", "hashes": photos }));
+    answer("technician-qc", json!({ "kind": "confirm" }));
+    // The approver sits down at the bench: the switch at the top of the window.
+    seat(&bench, "Zhang Min");
+    answer("approver-qc", json!({ "kind": "confirm" }));
+    let ready = call(&bench, "get_job", json!({ "id": job_id })).unwrap();
+    assert_eq!(ready["status"], "ready", "passing final QA moved the job on: {}", ready["events"]);
 
     let certificate = call(&bench, "issue_certificate", issue).unwrap();
     let number = certificate["number"].as_str().unwrap().to_owned();
@@ -339,7 +347,7 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     assert_eq!(junk["reason"], "payload_malformed");
 
     // A re-issue supersedes, and checking the old code says so.
-    let again = json!({ "jobId": job_id, "warrantyDays": "180", "language": "en", "actor": "Li Wei" });
+    let again = json!({ "jobId": job_id, "warrantyDays": "180", "language": "en" });
     let newer = call(&bench, "issue_certificate", again).unwrap();
     let old = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
     assert_eq!((old["valid"].as_bool(), &old["supersededBy"]), (Some(true), &newer["number"]));
@@ -350,7 +358,7 @@ fn the_history_pages_and_counts_through_ipc() {
     let bench = bench();
     with_technician(&bench);
     for serial in ["1324021000001", "1324021000002", "1324021000003"] {
-        call(&bench, "intake_job", json!({ "form": intake_form(serial), "actor": "Li Wei" })).unwrap();
+        call(&bench, "intake_job", json!({ "form": intake_form(serial) })).unwrap();
     }
     let query = json!({ "text": "", "status": "intake", "sort": "ticket", "descending": true });
     let page = call(&bench, "history_page", json!({ "query": query, "offset": 1, "limit": 50 })).unwrap();

@@ -15,7 +15,7 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
   const files = mkdtempSync(join(tmpdir(), 'revive-certificate-'));
   try {
     await bench.withApp(async (app) => {
-      await addTechnicians(app, 'Li Wei', 'Zhang Min');
+      await addTechnicians(app, '王芳', '李娜');
       await app.type('#s-shop_name', '深圳芯复活 GPU 维修中心');
       await app.click('#settings-save');
       await app.waitFor('#settings-saved');
@@ -30,10 +30,14 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       const ticket = await takeIn(app, { serial: SERIAL, customer: '北京智算云', observed: 'Xid 63', quote: '12000' });
       await recordSimulated(app, 'h100-remap-pending', ticket);
 
-      await passFinalQa(app, { serial: SERIAL, ticket, approver: 'Zhang Min', files });
+      // Technicians named in Chinese: 王芳 attaches the photos and signs, 李娜 approves.
+      await passFinalQa(app, { serial: SERIAL, ticket, approver: '李娜', files });
+
+      // Passing final QA made the card ready: nobody pressed a status button.
+      await openJob(app, '2012345');
+      await app.waitFor('.job-head [data-status="ready"]');
 
       // Issue: the preview shows the page the PDF holds.
-      await openJob(app, '2012345');
       await app.click('#issue-certificate');
       const number = (await app.text('#certificate-number')).trim();
       assert.match(number, /^RC-\d{4}-000001$/);
@@ -53,6 +57,8 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       const text = execFileSync('pdftotext', [pdf, '-']).toString();
       assert.match(text, new RegExp(number));
       assert.match(text, /SIMULATED/);
+      assert.match(text, /王芳/);
+      assert.match(text, /李娜/);
 
       // Verify screen: the file, against this shop's key.
       await app.click('#nav-verify');

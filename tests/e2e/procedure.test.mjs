@@ -66,7 +66,11 @@ journey('a procedure gate waits for the bench, survives a restart and branches o
     await app.waitFor('#run-finished', 5_000, 'needs RMA');
     await app.click('#run-back');
     await app.waitFor('#job-ticket', 5_000, ticket);
-    assert.match(await app.text('#timeline'), /Procedure finished: hbm-triage, needs RMA/);
+    // The timeline names the procedure by its title, and the outcome moved the job on to RMA.
+    const timeline = await app.text('#timeline');
+    assert.match(timeline, /Procedure finished: HBM memory fault triage, needs RMA/);
+    assert.match(timeline, /Diagnosing → RMA · moved by HBM memory fault triage/);
+    await app.waitFor('.job-head [data-status="rma"]');
 
     // The parts used and the labour the steps did not time go on the job, against the quote.
     await app.type('#part-number', 'TDA21490');

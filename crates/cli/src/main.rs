@@ -66,14 +66,18 @@ enum Command {
         #[command(subcommand)]
         action: ProceduresAction,
     },
-    /// Check a repair certificate offline against the shop's public key.
+    /// Check a repair certificate offline against a shop's public key (this shop's own by default).
     Verify {
         /// The certificate PDF (or its signed document as JSON).
         file: PathBuf,
         /// The shop's public key (base64url) as printed by the shop, or the key file it exported.
         /// A key may start with "-" (base64url uses it), so it is never read as an option.
+        /// Without it, the key of the shop whose data folder this is.
         #[arg(long, value_name = "KEY|FILE", allow_hyphen_values = true)]
-        public_key: String,
+        public_key: Option<String>,
+        /// Revive's data folder, for this shop's key (default: $REVIVE_DATA_DIR, else the workstation's).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Export the shop's job history (the jobs the filters select) to a file that appears only when complete.
     Export {
@@ -252,7 +256,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose(json, nvml_lib, scenario, lang),
         Command::XidImport { file, json, lang } => xid_import(&file, json, lang),
-        Command::Verify { file, public_key } => verify(&file, &public_key),
+        Command::Verify { file, public_key, data_dir } => verify(&file, public_key, data_dir),
         Command::Export { format, out, bom, data_dir, filters } => export(format, &out, bom, data_dir, filters.query()),
         Command::Backup { out, data_dir } => backup_store(&out, data_dir),
         Command::Generate { jobs, seed, data_dir } => generate(jobs, seed, &data_dir),
@@ -262,11 +266,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// 0 valid, 1 invalid (with why), 5 unreadable.
-fn verify(file: &Path, public_key: &str) -> ExitCode {
-    let key_file = std::fs::read_to_string(public_key).ok();
-    let public_key = key_file.as_deref().map_or(public_key, certificates::public_key_in);
-    let verification = match verify_path(file, public_key) {
+/// 0 valid, 1 invalid (with why), 5 unreadable (the file, or no key to check with).
+fn verify(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) -> ExitCode {
+    let public_key = match public_key {
+        Some(given) => match std::fs::read_to_string(&given) {
+            Ok(key_file) => certificates::public_key_in(&key_file).to_owned(),
+            Err(_) => given,
+        },
+        None => match shop_public_key(data_dir) {
+            Ok(key) => key,
+            Err(error) => return fail(5, error),
+        },
+    };
+    let verification = match verify_path(file, &public_key) {
         Ok(verification) => verification,
         Err(error) => return fail(5, format!("cannot read {}: {error}", file.display())),
     };
@@ -298,12 +310,19 @@ fn verify(file: &Path, public_key: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// This shop's public key, from its data folder (as `open_store` finds it).
+fn shop_public_key(data_dir: Option<PathBuf>) -> Result<String, String> {
+    let data_dir = data_dir.or_else(revive_core::paths::data_dir).ok_or("no data folder: pass --public-key")?;
+    match certificates::ShopKey::load(&data_dir) {
+        Ok(Some(key)) => Ok(key.public_key()),
+        Ok(None) => Err(format!("no shop key in {}: pass --public-key KEY|FILE", data_dir.display())),
+        Err(error) => Err(format!("cannot read the shop key in {}: {error}", data_dir.display())),
+    }
+}
+
 /// The shop's store in `data_dir`, else `$REVIVE_DATA_DIR`, else the workstation's data folder.
 fn open_store(data_dir: Option<PathBuf>) -> Result<Store, String> {
-    let data_dir = data_dir
-        .or_else(|| std::env::var_os("REVIVE_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/works.revive.bench")))
-        .ok_or("no data folder: pass --data-dir")?;
+    let data_dir = data_dir.or_else(revive_core::paths::data_dir).ok_or("no data folder: pass --data-dir")?;
     let database = data_dir.join(store::DATABASE_FILE);
     if !database.is_file() {
         return Err(format!("no Revive database at {}", database.display()));

@@ -150,6 +150,36 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
 }
 
 #[test]
+fn verify_without_a_key_uses_this_shops_own_and_finds_the_folder_the_app_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let renderer = CertificateRenderer::load(&sample::fonts_dir()).unwrap();
+    let (certificate, _) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::En, false));
+    let pdf = dir.path().join("RC-2026-000042.pdf");
+    std::fs::write(&pdf, renderer.pdf(&certificate).unwrap()).unwrap();
+
+    // The README's `revive verify FILE`, on the workstation: no key, no folder given.
+    let xdg = tempfile::tempdir().unwrap();
+    let workstation = xdg.path().join("works.revive.bench");
+    std::fs::create_dir_all(&workstation).unwrap();
+    let key_file = certificates::KEY_FILE;
+    std::fs::copy(dir.path().join(key_file), workstation.join(key_file)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_revive"))
+        .args(["verify", pdf.to_str().unwrap()])
+        .env_remove("REVIVE_DATA_DIR")
+        .env("XDG_DATA_HOME", xdg.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid: certificate RC-2026-000042"));
+
+    // A folder without a key: nothing to check with, and none is made.
+    let (code, _, err) =
+        revive(&["verify", pdf.to_str().unwrap(), "--data-dir", dir.path().join("x").to_str().unwrap()]);
+    assert_eq!(code, 5, "no key there: {err}");
+    assert!(err.contains("pass --public-key"), "{err}");
+}
+
+#[test]
 fn export_writes_the_filtered_history_as_csv() {
     let dir = tempfile::tempdir().unwrap();
     generator::generate(&dir.path().join("revive.sqlite3"), 1_200, 5).unwrap();

@@ -77,7 +77,7 @@ pub fn add_part(store: &Store, job_id: i64, form: &PartForm, actor: &str) -> Cor
     let part_number = text::label_code(&form.part_number, Field::PartNumber, 64)?
         .ok_or(CoreError::invalid(Field::PartNumber, Problem::Empty))?;
     let description = text::required(&form.description, Field::PartDescription, 200, Lines::Single)?;
-    let quantity: u64 = match form.quantity.trim() {
+    let quantity: u64 = match text::half_width(&form.quantity).trim() {
         "" => return Err(CoreError::invalid(Field::Quantity, Problem::Empty)),
         text => text.parse().map_err(|_| CoreError::invalid(Field::Quantity, Problem::BadFormat))?,
     };
@@ -118,7 +118,7 @@ pub fn remove_part(store: &Store, job_id: i64, part_id: i64, actor: &str) -> Cor
 }
 
 pub fn adjust_labor(store: &Store, job_id: i64, form: &LaborAdjustmentForm, actor: &str) -> CoreResult<JobCosts> {
-    let minutes: i64 = match form.minutes.trim() {
+    let minutes: i64 = match text::half_width(&form.minutes).trim() {
         "" => return Err(CoreError::invalid(Field::Minutes, Problem::Empty)),
         text => text.parse().map_err(|_| CoreError::invalid(Field::Minutes, Problem::BadFormat))?,
     };

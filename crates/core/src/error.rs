@@ -62,17 +62,30 @@ pub enum Field {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Problem {
     Empty,
-    TooLong { max: u64 },
+    TooLong {
+        max: u64,
+    },
     ControlCharacters,
+    /// Only invisible characters (zero-width spaces, fillers): nothing a person could read.
+    Invisible,
+    /// Characters that reorder the text around them (bidi overrides), so it would read differently than it is.
+    DirectionControls,
     DisallowedCharacters,
     BadFormat,
     Negative,
-    TooLarge { max: u64 },
+    TooLarge {
+        max: u64,
+    },
     TooManyDecimals,
     Unknown,
     Duplicate,
-    OutOfRange { min: u64, max: u64 },
-    TooFew { min: u64 },
+    OutOfRange {
+        min: u64,
+        max: u64,
+    },
+    TooFew {
+        min: u64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

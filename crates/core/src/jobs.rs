@@ -166,21 +166,43 @@ impl<'a> Jobs<'a> {
                  ORDER BY j.id DESC LIMIT ?3",
             )?;
             let pattern = needle.as_deref().map(text::like_pattern);
-            let rows = statement.query_map(params![pattern, status.map(Status::id), LIST_LIMIT], |row| {
-                let status = stored_status(row, 2)?;
-                Ok(JobSummary {
-                    id: row.get(0)?,
-                    ticket: row.get(1)?,
-                    status,
-                    open: !self.flow.is_terminal(status),
-                    customer_name: row.get(3)?,
-                    model_id: row.get(4)?,
-                    board_serial: row.get(5)?,
-                    bench_location: row.get(6)?,
-                    updated_at: row.get(7)?,
-                })
-            })?;
+            let rows =
+                statement.query_map(params![pattern, status.map(Status::id), LIST_LIMIT], |row| self.summary(row))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// The jobs still open for this board serial, newest first. A card that comes back while a job
+    /// for it is open is usually the same repair: intake shows them before a second job is made.
+    /// A serial that is not one yet (half typed, bad characters) has none.
+    pub fn open_for_serial(&self, serial: &str) -> CoreResult<Vec<JobSummary>> {
+        let Ok(Some(serial)) = text::label_code(serial, Field::BoardSerial, crate::intake::MAX_CODE) else {
+            return Ok(Vec::new());
+        };
+        self.store.read(|tx| {
+            let mut statement = tx.prepare(
+                "SELECT j.id, j.ticket, j.status, c.name, j.model_id, j.board_serial, j.bench_location, j.updated_at
+                 FROM jobs j JOIN customers c ON c.id = j.customer_id
+                 WHERE j.board_serial = ?1 ORDER BY j.id DESC",
+            )?;
+            let rows = statement.query_map([serial], |row| self.summary(row))?;
+            let jobs = rows.collect::<Result<Vec<_>, _>>()?;
+            Ok(jobs.into_iter().filter(|job| job.open).collect())
+        })
+    }
+
+    fn summary(&self, row: &Row) -> rusqlite::Result<JobSummary> {
+        let status = stored_status(row, 2)?;
+        Ok(JobSummary {
+            id: row.get(0)?,
+            ticket: row.get(1)?,
+            status,
+            open: !self.flow.is_terminal(status),
+            customer_name: row.get(3)?,
+            model_id: row.get(4)?,
+            board_serial: row.get(5)?,
+            bench_location: row.get(6)?,
+            updated_at: row.get(7)?,
         })
     }
 
@@ -197,7 +219,7 @@ impl<'a> Jobs<'a> {
         }
         self.store.write(|tx, now| {
             let actor = Settings::technician_for(tx, actor)?;
-            move_status(tx, self.flow, id, to, reason.as_deref(), &actor, &timestamp(now))
+            move_status(tx, self.flow, id, to, MoveCause::Person { reason: reason.as_deref() }, &actor, &timestamp(now))
         })?;
         self.get(id)
     }
@@ -255,12 +277,18 @@ impl<'a> Jobs<'a> {
 }
 
 /// Moves a job inside the caller's transaction if the flow allows it, logging who and why.
+/// Why a job moves: a person pressed a status button, or a finished procedure run implied it.
+pub(crate) enum MoveCause<'a> {
+    Person { reason: Option<&'a str> },
+    Procedure { run: i64, reason: &'a str },
+}
+
 pub(crate) fn move_status(
     tx: &Transaction,
     flow: &StatusFlow,
     id: i64,
     to: Status,
-    reason: Option<&str>,
+    cause: MoveCause,
     actor: &str,
     at: &str,
 ) -> CoreResult<()> {
@@ -271,7 +299,10 @@ pub(crate) fn move_status(
         "UPDATE jobs SET status = ?1, held_from = ?2, updated_at = ?3 WHERE id = ?4",
         params![to.id(), held_from.map(Status::id), at, id],
     )?;
-    let detail = json!({ "from": from, "to": to, "reason": reason });
+    let detail = match cause {
+        MoveCause::Person { reason } => json!({ "from": from, "to": to, "reason": reason }),
+        MoveCause::Procedure { run, reason } => json!({ "from": from, "to": to, "reason": reason, "run": run }),
+    };
     append_event(tx, id, at, actor, "status_changed", &detail)
 }
 
@@ -293,7 +324,7 @@ fn customer_id(tx: &Transaction, name: &str, contact: &str, at: &str) -> CoreRes
     Ok(tx.query_row("SELECT id FROM customers WHERE name = ?1 AND contact = ?2", (name, contact), |row| row.get(0))?)
 }
 
-fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, Option<Status>)> {
+pub(crate) fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, Option<Status>)> {
     let (status, held_from): (String, Option<String>) = tx
         .query_row("SELECT status, held_from FROM jobs WHERE id = ?1", [id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod jobs;
 pub mod models;
 pub mod money;
+pub mod paths;
 pub mod procedures;
 mod rules_file;
 pub mod runs;

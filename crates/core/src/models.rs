@@ -24,6 +24,18 @@ pub struct GpuModel {
     /// PCI device ids (`0x2330`) that identify the real SKU on the bus.
     pub pci_device_ids: Vec<String>,
     pub cooling: String,
+    /// What a healthy card of this model reaches in a memory bandwidth test; procedures set their
+    /// limit as a share of it. Absent where nobody publishes one.
+    #[serde(default)]
+    pub memory_bandwidth: Option<ReferenceFigure>,
+}
+
+/// A per-model figure and where it comes from (a DCGM target, a datasheet), so a shop can check it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceFigure {
+    pub mb_s: u64,
+    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +69,9 @@ impl ModelCatalog {
         for model in &file.models {
             if model.id.is_empty() || model.name.trim().is_empty() {
                 return Err(invalid("a model has an empty id or name".into()));
+            }
+            if model.memory_bandwidth.as_ref().is_some_and(|f| f.mb_s == 0 || f.source.trim().is_empty()) {
+                return Err(invalid(format!("{}: memory bandwidth needs a positive figure and its source", model.id)));
             }
             if !ids.insert(model.id.as_str()) {
                 return Err(invalid(format!("model id {} appears twice", model.id)));

@@ -41,10 +41,12 @@ pub struct Money {
 
 impl Money {
     /// Parses what a person typed: digits, an optional `.` with up to two decimals, and `,` or
-    /// spaces as thousands separators (`12,000.50`). A wrong amount is reported against `field`.
+    /// spaces as thousands separators (`12,000.50`), also typed full-width on a Chinese keyboard
+    /// (`１２，０００．５０`). A wrong amount is reported against `field`.
     pub fn parse(amount: &str, currency: &str, field: Field) -> CoreResult<Money> {
         let currency = Currency::parse(currency)?;
-        let cleaned: String = amount.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+        let cleaned: String =
+            crate::text::half_width(amount).trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
         if cleaned.is_empty() {
             return Err(CoreError::invalid(field, Problem::Empty));
         }
@@ -90,6 +92,12 @@ mod tests {
         assert_eq!(
             Money::parse(" 12,000.5 ", "USD", Field::QuoteAmount).unwrap(),
             Money { minor: 1_200_050, currency: Currency::Usd }
+        );
+        // From a Chinese keyboard in full-width mode.
+        assert_eq!(Money::parse("１２，０００．５", "CNY", Field::QuoteAmount).unwrap().minor, 1_200_050);
+        assert_eq!(
+            Money::parse("－５", "CNY", Field::QuoteAmount).unwrap_err().to_string(),
+            "invalid QuoteAmount: Negative"
         );
         assert_eq!(Money::parse("0.07", "CNY", Field::QuoteAmount).unwrap().minor, 7);
         assert_eq!(Money::parse("1000000", "CNY", Field::QuoteAmount).unwrap().minor, 100_000_000);

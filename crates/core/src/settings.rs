@@ -118,6 +118,18 @@ impl Settings {
         Ok(())
     }
 
+    /// Who acts at this bench: the technician seated in Settings, the one source of that name, so
+    /// the window never has to carry it (a name travels intact whatever its script). `enrolling` is
+    /// the name a fresh bench's first intake gives; it counts only while nobody is enrolled.
+    pub fn acting_technician(store: &Store, enrolling: Option<&str>) -> CoreResult<String> {
+        let settings = Settings::load(store)?;
+        match (enrolling, settings.current_technician) {
+            (Some(first), _) if settings.technicians.is_empty() => Ok(first.to_owned()),
+            (_, Some(current)) => Ok(current),
+            (_, None) => Err(CoreError::invalid(Field::Technician, Problem::Empty)),
+        }
+    }
+
     /// The name an action is logged under: one of the shop's technicians. A shop with none yet
     /// enrolls the first name that acts (and seats it at the bench), so a fresh install can take a
     /// card in straight away; after that, strangers are refused.
@@ -162,6 +174,25 @@ mod tests {
         drop(store);
         let reopened = Store::open_in_dir(dir.path()).unwrap();
         assert_eq!(Settings::load(&reopened).unwrap(), saved);
+    }
+
+    #[test]
+    fn the_acting_technician_is_whoever_sits_at_the_bench() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        // A fresh bench: the first intake's name, else nobody.
+        assert_eq!(Settings::acting_technician(&store, Some("王芳")).unwrap(), "王芳");
+        assert!(matches!(
+            Settings::acting_technician(&store, None).unwrap_err(),
+            CoreError::Invalid { field: Field::Technician, problem: Problem::Empty }
+        ));
+        let mut seated = form();
+        seated.technicians = vec!["王芳".into(), "José".into()];
+        seated.current_technician = "José".into();
+        Settings::save(&store, &seated).unwrap();
+        // Once people are enrolled, a name from the window changes nothing.
+        assert_eq!(Settings::acting_technician(&store, Some("Mallory")).unwrap(), "José");
+        assert_eq!(Settings::acting_technician(&store, None).unwrap(), "José");
     }
 
     #[test]

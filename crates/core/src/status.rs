@@ -89,6 +89,9 @@ struct StatusEntry {
     next: Vec<String>,
     #[serde(default)]
     reason_required: bool,
+    /// A certificate may be issued while a job is here (the card has passed QC).
+    #[serde(default)]
+    certificate: bool,
 }
 
 /// Where a job may go next.
@@ -104,6 +107,7 @@ pub struct StatusFlow {
     initial: Status,
     next: HashMap<Status, Vec<Target>>,
     reason_required: HashSet<Status>,
+    certificate: HashSet<Status>,
 }
 
 impl StatusFlow {
@@ -118,6 +122,7 @@ impl StatusFlow {
         let file: FlowFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
         let mut next = HashMap::new();
         let mut reason_required = HashSet::new();
+        let mut certificate = HashSet::new();
         for entry in &file.statuses {
             let from = status(&entry.id)?;
             let targets = entry
@@ -131,11 +136,14 @@ impl StatusFlow {
             if entry.reason_required {
                 reason_required.insert(from);
             }
+            if entry.certificate {
+                certificate.insert(from);
+            }
         }
         if let Some(missing) = Status::ALL.iter().find(|s| !next.contains_key(s)) {
             return Err(invalid(format!("status {} has no entry", missing.id())));
         }
-        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required })
+        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required, certificate })
     }
 
     pub fn initial(&self) -> Status {
@@ -168,6 +176,43 @@ impl StatusFlow {
 
     pub fn is_terminal(&self, status: Status) -> bool {
         self.next[&status].is_empty()
+    }
+
+    pub fn allows_certificate(&self, status: Status) -> bool {
+        self.certificate.contains(&status)
+    }
+
+    /// The fewest moves that take a job from `from` to `to` the way finished work implies: through
+    /// the ordinary statuses only, never through a hold, a scrap or an RMA (those need a person's
+    /// reason), and never out of one. Empty when the job is already there; `None` when no such way exists.
+    pub fn implied_path(&self, from: Status, to: Status) -> Option<Vec<Status>> {
+        if from == to {
+            return Some(Vec::new());
+        }
+        if self.needs_reason(from) {
+            return None;
+        }
+        let mut came_from: HashMap<Status, Status> = HashMap::new();
+        let mut frontier = std::collections::VecDeque::from([from]);
+        while let Some(status) = frontier.pop_front() {
+            for target in &self.next[&status] {
+                let Target::To(next) = *target else { continue };
+                if next == from || came_from.contains_key(&next) || (next != to && self.needs_reason(next)) {
+                    continue;
+                }
+                came_from.insert(next, status);
+                if next == to {
+                    let mut path = vec![to];
+                    while let Some(&previous) = came_from.get(path.last()?).filter(|&&p| p != from) {
+                        path.push(previous);
+                    }
+                    path.reverse();
+                    return Some(path);
+                }
+                frontier.push_back(next);
+            }
+        }
+        None
     }
 }
 
@@ -216,6 +261,36 @@ mod tests {
         flow.check(Status::BurnIn, Status::OnHold, None).unwrap();
         flow.check(Status::OnHold, Status::BurnIn, Some(Status::BurnIn)).unwrap();
         assert!(flow.check(Status::OnHold, Status::Qc, Some(Status::BurnIn)).is_err());
+    }
+
+    #[test]
+    fn finished_work_implies_the_ordinary_path_and_nothing_that_needs_a_reason() {
+        let flow = StatusFlow::shipped().unwrap();
+        assert_eq!(
+            flow.implied_path(Status::Intake, Status::Ready).unwrap(),
+            [
+                Status::Diagnosing,
+                Status::AwaitingApproval,
+                Status::Repairing,
+                Status::BurnIn,
+                Status::Qc,
+                Status::Ready
+            ]
+        );
+        assert_eq!(flow.implied_path(Status::Qc, Status::Ready).unwrap(), [Status::Ready]);
+        assert_eq!(flow.implied_path(Status::Ready, Status::Ready).unwrap(), []);
+        assert_eq!(flow.implied_path(Status::Intake, Status::Rma).unwrap(), [Status::Diagnosing, Status::Rma]);
+        // Out of a hold, back from a hand-over or past the end: only a person decides.
+        assert_eq!(flow.implied_path(Status::OnHold, Status::Ready), None);
+        assert_eq!(flow.implied_path(Status::Returned, Status::Ready), None);
+        assert_eq!(flow.implied_path(Status::Ready, Status::Qc), None);
+    }
+
+    #[test]
+    fn certificates_issue_once_the_card_passed_qc() {
+        let flow = StatusFlow::shipped().unwrap();
+        let allowed: Vec<Status> = Status::ALL.into_iter().filter(|s| flow.allows_certificate(*s)).collect();
+        assert_eq!(allowed, [Status::Ready, Status::Returned]);
     }
 
     #[test]

@@ -8,9 +8,11 @@ use revive_core::attachments::attach_photo;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
 use revive_core::export::{self, Exported};
 use revive_core::history::HistoryQuery;
+use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer};
 use revive_core::procedures::{parse, Outcome};
 use revive_core::settings::{Settings, SettingsForm};
+use revive_core::status::Status;
 use revive_core::store::Store;
 use revive_core::telemetry::Sample;
 use revive_core::{CoreError, Field, Problem};
@@ -128,6 +130,38 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     diagnose(&store, job, "h100-remap-pending");
     let dirty = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap_err();
     assert!(matches!(dirty, CoreError::CertificateNotReady("release_has_critical_findings")));
+}
+
+#[test]
+fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).unwrap();
+    let job = take_in_h100(&store);
+    let settings = SettingsForm {
+        language: "zh-CN".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    diagnose(&store, job, "h100-remap-pending");
+    final_qa(&store, dir.path(), job);
+    let jobs = Jobs::new(&store).unwrap();
+    assert_eq!(jobs.get(job).unwrap().status, Status::Ready, "passing final QA made the card ready");
+
+    // Put on hold after QA (the customer disputes the bill): no certificate until it is ready again.
+    let hold = StatusChange { to: "on_hold".into(), reason: "客户对账单有异议".into() };
+    jobs.change_status(job, &hold, TECH).unwrap();
+    let held = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
+    assert!(matches!(held, CoreError::CertificateNotReady("status_not_ready")), "{held}");
+    assert!(certificates::for_job(&store, job).unwrap().is_empty());
+
+    jobs.change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, TECH).unwrap();
+    certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap();
+    jobs.change_status(job, &StatusChange { to: "returned".into(), reason: String::new() }, TECH).unwrap();
+    let reissued = certificates::issue(&store, dir.path(), job, 180, CertificateLanguage::En, TECH).unwrap();
+    assert!(reissued.number.ends_with("-000002"), "a correction after hand-over is still possible");
 }
 
 #[test]

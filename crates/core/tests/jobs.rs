@@ -98,6 +98,20 @@ fn bad_intake_writes_nothing() {
         jobs.intake(&form("SN1", "Acme"), "Somebody Else").unwrap_err(),
         CoreError::Invalid { field: Field::Technician, problem: Problem::Unknown }
     ));
+    // A name of invisible characters, or one that would read backwards, is no name.
+    for customer in ["\u{200B}\u{200B}", "\u{FEFF} \u{3164}", "王芳\u{202E}司公限有"] {
+        let error = jobs.intake(&form("SN1", customer), TECH).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                CoreError::Invalid {
+                    field: Field::CustomerName,
+                    problem: Problem::Invisible | Problem::DirectionControls
+                }
+            ),
+            "{customer:?}: {error}"
+        );
+    }
     assert_eq!(job_count(&store), (0, 0));
     // A refused intake does not burn a ticket number.
     assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket[8..], *"000001");
@@ -208,4 +222,28 @@ fn a_fresh_bench_enrolls_its_first_technician_with_the_first_intake() {
     assert_eq!(settings.current_technician.as_deref(), Some("Wang Fang"));
     assert!(jobs.intake(&form("SN2", "Acme"), "Passer-by").is_err());
     assert_eq!(job_count(&store).0, 1);
+}
+
+#[test]
+fn intake_finds_the_open_jobs_of_a_serial_typed_in_any_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = Jobs::new(&store).unwrap();
+    assert!(jobs.open_for_serial("1654922012345").unwrap().is_empty());
+    let first = jobs.intake(&form("1654922012345", "深圳华强北 王芳"), TECH).unwrap();
+    let closed = jobs.intake(&form("1654922012345", "José García"), TECH).unwrap();
+    jobs.change_status(closed.id, &change("scrapped", "PCB burnt through"), TECH).unwrap();
+    jobs.intake(&form("1654922099999", "Other"), TECH).unwrap();
+
+    // From a Chinese keyboard in full-width mode, the same serial.
+    let open = jobs.open_for_serial("１６５４９２２０１２３４５").unwrap();
+    assert_eq!(open.iter().map(|j| j.ticket.as_str()).collect::<Vec<_>>(), [first.ticket.as_str()]);
+    assert_eq!(open[0].customer_name, "深圳华强北 王芳");
+    // Half a serial, or one that cannot be a serial, has none (and is no error while typing).
+    assert!(jobs.open_for_serial("165492201234").unwrap().is_empty());
+    assert!(jobs.open_for_serial("16549 22012345").unwrap().is_empty());
+    // A second job is still possible: intake warns, it does not refuse.
+    let second = jobs.intake(&form("１６５４９２２０１２３４５", "深圳华强北 王芳"), TECH).unwrap();
+    assert_eq!(second.board_serial, "1654922012345");
+    assert_eq!(jobs.open_for_serial("1654922012345").unwrap().len(), 2);
 }

@@ -140,10 +140,88 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
     let approved = runs::answer(&store, run.id, "approver-qc", &Answer::Confirm, "", "Zhang Min").unwrap();
     assert_eq!(approved.outcome, Some(Outcome::Repaired));
     assert_eq!(approved.results.last().unwrap().actor, "Zhang Min");
-    // QA would move the job to ready, but a job still at intake cannot jump there: it stays, logged.
+    // Passed final QA on a job nobody moved: it was diagnosed, repaired, burnt in and checked, so it
+    // goes on to Ready through each of those, every move logged with the run as its cause.
     let job = Jobs::new(&store).unwrap().get(job).unwrap();
-    assert_eq!(job.status, Status::Intake);
-    assert_eq!(job.events.last().unwrap().kind, "procedure_status_not_moved");
+    assert_eq!(job.status, Status::Ready);
+    let implied: Vec<(&str, &str)> = job
+        .events
+        .iter()
+        .filter(|e| e.kind == "status_changed" && e.detail["run"] == run.id)
+        .map(|e| (e.detail["to"].as_str().unwrap(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        implied,
+        [
+            ("diagnosing", "Zhang Min"),
+            ("awaiting_approval", "Zhang Min"),
+            ("repairing", "Zhang Min"),
+            ("burn_in", "Zhang Min"),
+            ("qc", "Zhang Min"),
+            ("ready", "Zhang Min")
+        ]
+    );
+    assert!(job.events.iter().all(|e| e.kind != "procedure_status_not_moved"));
+}
+
+#[test]
+fn a_job_on_hold_is_not_moved_by_finished_work() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let job = take_in_h100(&store);
+    let hold = StatusChange { to: "on_hold".into(), reason: "客户未确认报价".into() };
+    Jobs::new(&store).unwrap().change_status(job, &hold, TECH).unwrap();
+    // Faulty burn-in results end final QA as "needs RMA"; only a person takes a held job anywhere.
+    let run = runs::start(&store, job, &procedure("final-qa-burn-in"), TECH).unwrap();
+    let ended = runs::answer(&store, run.id, "burn-in", &Answer::Measure { value: 3.0 }, "", TECH).unwrap();
+    assert_eq!(ended.outcome, Some(Outcome::NeedsRma));
+    let job = Jobs::new(&store).unwrap().get(job).unwrap();
+    assert_eq!(job.status, Status::OnHold);
+    let last = job.events.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.detail["wanted"].as_str()), ("procedure_status_not_moved", Some("rma")));
+}
+
+#[test]
+fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let take_in = |model: &str, serial: &str| {
+        let form = revive_core::intake::IntakeForm {
+            customer_name: "深圳算力".into(),
+            model_id: model.into(),
+            board_serial: serial.into(),
+            symptom_observed: "风扇异响，满载掉卡".into(),
+            quote_amount: "3000".into(),
+            quote_currency: "CNY".into(),
+            ..Default::default()
+        };
+        Jobs::new(&store).unwrap().intake(&form, TECH).unwrap().id
+    };
+    let bandwidth_min =
+        |run: &runs::RunState| match &run.procedure.steps.iter().find(|s| s.id == "bandwidth").unwrap().kind {
+            revive_core::procedures::StepKind::Measurement { min, .. } => *min,
+            other => panic!("{other:?}"),
+        };
+    let final_qa = procedure("final-qa-burn-in");
+
+    // An RTX 4090 at its datasheet's 1,008,000 MB/s passes; the H100 figure would have failed it.
+    let rtx = runs::start(&store, take_in("rtx-4090", "1320123456789"), &final_qa, TECH).unwrap();
+    assert_eq!(bandwidth_min(&rtx), Some(756_000.0));
+    runs::answer(&store, rtx.id, "burn-in", &Answer::Measure { value: 0.0 }, "", TECH).unwrap();
+    let judged = runs::answer(&store, rtx.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", TECH).unwrap();
+    assert_eq!(judged.results.last().unwrap().passed, Some(true));
+
+    let h100 = runs::start(&store, take_in("h100-sxm5-80gb", "1654922099999"), &final_qa, TECH).unwrap();
+    assert_eq!(bandwidth_min(&h100), Some(1_428_750.0));
+    runs::answer(&store, h100.id, "burn-in", &Answer::Measure { value: 0.0 }, "", TECH).unwrap();
+    let slow = runs::answer(&store, h100.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", TECH).unwrap();
+    assert_eq!(slow.results.last().unwrap().passed, Some(false));
+
+    // A model nobody publishes a figure for has no lower limit to fail.
+    let other = runs::start(&store, take_in("other", "1320000000001"), &final_qa, TECH).unwrap();
+    assert_eq!(bandwidth_min(&other), None);
 }
 
 #[test]

@@ -127,6 +127,7 @@ export interface Job {
 
 export interface Problem {
   kind: string;
+  min?: number;
   max?: number;
 }
 
@@ -473,11 +474,13 @@ export const api = {
   listModels: () => invoke<GpuModel[]>('list_models'),
   getSettings: () => invoke<Settings>('get_settings'),
   saveSettings: (settings: SettingsForm) => invoke<Settings>('save_settings', { settings }),
-  intakeJob: (form: IntakeForm, actor: string) => invoke<Job>('intake_job', { form, actor }),
+  /** `firstTechnician` names whoever takes the first card in on a bench with nobody enrolled. */
+  intakeJob: (form: IntakeForm, firstTechnician: string | null) => invoke<Job>('intake_job', { form, firstTechnician }),
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
   getJob: (id: number) => invoke<Job>('get_job', { id }),
-  changeJobStatus: (id: number, to: Status, reason: string, actor: string) =>
-    invoke<Job>('change_job_status', { id, change: { to, reason }, actor }),
+  openJobsForSerial: (serial: string) => invoke<JobSummary[]>('open_jobs_for_serial', { serial }),
+  changeJobStatus: (id: number, to: Status, reason: string) =>
+    invoke<Job>('change_job_status', { id, change: { to, reason } }),
   benchScenarios: () => invoke<ScenarioInfo[]>('bench_scenarios'),
   /** An empty scenario connects the installed NVIDIA driver. */
   benchConnect: (scenario: string) => invoke<BenchView>('bench_connect', { scenario }),
@@ -490,26 +493,24 @@ export const api = {
   },
   benchUnwatch: () => invoke<void>('bench_unwatch'),
   benchImportKernelLog: (text: string) => invoke<KernelLogImport>('bench_import_kernel_log', { text }),
-  recordDiagnostic: (jobId: number, gpuIndex: number, actor: string) =>
-    invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, actor }),
+  recordDiagnostic: (jobId: number, gpuIndex: number) => invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
   procedureChoices: (jobId: number) =>
     invoke<{ procedures: ProcedureChoice[]; errors: { file: string; line: number; message: string }[] }>('procedure_choices', { jobId }),
-  startProcedure: (jobId: number, procedureId: string, actor: string) =>
-    invoke<RunState>('start_procedure', { jobId, procedureId, actor }),
+  startProcedure: (jobId: number, procedureId: string) => invoke<RunState>('start_procedure', { jobId, procedureId }),
   procedureRuns: (jobId: number) => invoke<RunState[]>('procedure_runs', { jobId }),
   procedureRun: (runId: number) => invoke<RunState>('procedure_run', { runId }),
-  answerStep: (runId: number, stepId: string, answer: Answer, note: string, actor: string) =>
-    invoke<RunState>('answer_step', { runId, stepId, answer, note, actor }),
+  answerStep: (runId: number, stepId: string, answer: Answer, note: string) =>
+    invoke<RunState>('answer_step', { runId, stepId, answer, note }),
   jobCosts: (jobId: number) => invoke<JobCosts>('job_costs', { jobId }),
-  addPart: (jobId: number, part: { partNumber: string; description: string; quantity: string; unitCost: string }, actor: string) =>
-    invoke<JobCosts>('add_part', { jobId, part, actor }),
-  removePart: (jobId: number, partId: number, actor: string) => invoke<JobCosts>('remove_part', { jobId, partId, actor }),
-  adjustLabor: (jobId: number, minutes: string, reason: string, actor: string) =>
-    invoke<JobCosts>('adjust_labor', { jobId, adjustment: { minutes, reason }, actor }),
+  addPart: (jobId: number, part: { partNumber: string; description: string; quantity: string; unitCost: string }) =>
+    invoke<JobCosts>('add_part', { jobId, part }),
+  removePart: (jobId: number, partId: number) => invoke<JobCosts>('remove_part', { jobId, partId }),
+  adjustLabor: (jobId: number, minutes: string, reason: string) =>
+    invoke<JobCosts>('adjust_labor', { jobId, adjustment: { minutes, reason } }),
   shopKey: () => invoke<ShopKey>('shop_key'),
-  issueCertificate: (jobId: number, warrantyDays: string, language: CertificateLanguage, actor: string) =>
-    invoke<Certificate>('issue_certificate', { jobId, warrantyDays, language, actor }),
+  issueCertificate: (jobId: number, warrantyDays: string, language: CertificateLanguage) =>
+    invoke<Certificate>('issue_certificate', { jobId, warrantyDays, language }),
   jobCertificates: (jobId: number) => invoke<Certificate[]>('job_certificates', { jobId }),
   certificatePreview: (number: string) =>
     invoke<{ certificate: Certificate; svg: string }>('certificate_preview', { number }),
@@ -535,7 +536,8 @@ export const api = {
   cancelExport: () => invoke<void>('cancel_export'),
   backUpStore: (title: string) => invoke<string | null>('back_up_store', { title }),
   restoreStore: (title: string) => invoke<string | null>('restore_store', { title }),
-  /** Sends the photo's bytes as the raw request body; returns its SHA-256. */
-  attachPhoto: (jobId: number, actor: string, bytes: Uint8Array) =>
-    invoke<string>('attach_photo', bytes, { headers: { 'revive-job': String(jobId), 'revive-actor': actor } }),
+  /** Sends the photo's bytes as the raw request body; returns its SHA-256. Every action is logged
+   * under the technician at the bench, whom the core knows: no name travels from here. */
+  attachPhoto: (jobId: number, bytes: Uint8Array) =>
+    invoke<string>('attach_photo', bytes, { headers: { 'revive-job': String(jobId) } }),
 };

@@ -19,6 +19,15 @@ describe('errorText', () => {
     expect(errorField(tooLong)).toBe('condition_note');
   });
 
+  it('fills in every limit a range problem carries', () => {
+    const quantity = { code: 'invalid_input', message: 'x', field: 'quantity', problem: { kind: 'out_of_range', min: 1, max: 10000 } };
+    expect(errorText(quantity, tIn('en'))).toBe('Quantity: between 1 and 10000');
+    expect(errorText(quantity, tIn('zh-CN'))).not.toMatch(/[{}]/);
+    const photos = { code: 'invalid_input', message: 'x', field: 'photo', problem: { kind: 'too_few', min: 2 } };
+    expect(errorText(photos, tIn('en'))).toMatch(/at least 2$/);
+    expect(errorText(photos, tIn('zh-CN'))).toContain('2');
+  });
+
   it('translates known codes and falls back for unknown ones', () => {
     expect(errorText({ code: 'illegal_transition', message: 'x' }, tIn('en'))).toContain('cannot move');
     expect(errorText({ code: 'store_too_new', message: 'x' }, tIn('zh-CN'))).toContain('更新版本');

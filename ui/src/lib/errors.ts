@@ -21,10 +21,8 @@ export function errorText(error: unknown, t: Translate): string {
     const fieldKey = `field.${error.field}`;
     const problemKey = `problem.${error.problem.kind}`;
     if (known(fieldKey) && known(problemKey)) {
-      return t('error.invalid_input', {
-        field: t(fieldKey),
-        problem: t(problemKey, { max: error.problem.max ?? '' }),
-      });
+      const { kind: _kind, ...limits } = error.problem;
+      return t('error.invalid_input', { field: t(fieldKey), problem: t(problemKey, limits) });
     }
   }
   const reasonKey = `error.${error.code}.${error.reason ?? ''}`;

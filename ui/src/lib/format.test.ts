@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatMoney, formatShortTime, formatTime, modelName } from './format';
+import { evidenceItems, formatDate, formatMoney, formatShortTime, formatTime, modelName } from './format';
+import { translate } from './i18n.svelte';
 
 describe('formatting', () => {
   it('shows minor units as money in the technician’s locale', () => {
@@ -29,5 +30,19 @@ describe('formatting', () => {
     expect(modelName(models, 'h20-96gb', () => 'x')).toBe('H20 96GB');
     expect(modelName(models, 'other', () => '其他型号')).toBe('其他型号');
     expect(modelName(models, 'retired-id', () => 'x')).toBe('retired-id');
+  });
+
+  it('shows evidence through the catalogue: names, numbers and flags in the chosen language', () => {
+    const evidence = { replays: 12345, inforom_valid: false, expected: ['0x2330'], source: 'nvml_event', brand_new: 'x', gone: null };
+    const zh = evidenceItems(evidence, 'zh-CN', (key, params) => translate('zh-CN', key, params));
+    expect(zh).toEqual([
+      { name: 'PCIe 重传次数', value: '12,345' },
+      { name: 'InfoROM 校验通过', value: '否' },
+      { name: '应有的 PCI 设备 ID', value: '0x2330' },
+      { name: '来源', value: '连接期间的 NVML 事件' },
+      { name: 'brand_new', value: 'x' },
+    ]);
+    const english = evidenceItems({ temperature_c: 91.456 }, 'en', (key, params) => translate('en', key, params));
+    expect(english).toEqual([{ name: 'GPU temperature (°C)', value: '91.46' }]);
   });
 });

@@ -1,6 +1,7 @@
 // Display formatting that depends on the technician's language.
 import type { Locale } from './i18n.svelte';
 import type { GpuModel, Money } from './api';
+import { en, type MessageKey } from './i18n/en';
 
 export function formatMoney(money: Money, locale: Locale): string {
   return new Intl.NumberFormat(locale, { style: 'currency', currency: money.currency }).format(money.minor / 100);
@@ -29,4 +30,31 @@ export function formatDate(iso: string, locale: Locale): string {
 export function modelName(models: GpuModel[], id: string, t: (key: 'model.other') => string): string {
   if (id === 'other') return t('model.other');
   return models.find((model) => model.id === id)?.name ?? id;
+}
+
+type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** One piece of a finding's evidence as a person reads it: a translated name and a value in the
+ * chosen language's number format (yes/no for flags, lists joined). Names the catalogue does not
+ * know yet show as they are. */
+export function evidenceItems(evidence: Record<string, unknown>, locale: Locale, t: Translate): { name: string; value: string }[] {
+  const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  const shown = (value: unknown): string => {
+    if (typeof value === 'number') return number.format(value);
+    if (typeof value === 'boolean') return t(value ? 'evidence.yes' : 'evidence.no');
+    if (Array.isArray(value)) return value.map(shown).join(', ');
+    if (typeof value === 'string') return value;
+    return JSON.stringify(value);
+  };
+  const known = (key: string): key is MessageKey => key in en;
+  return Object.entries(evidence)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([name, value]) => {
+      const label = `evidence.${name}`;
+      const valueKey = `evidence.${name}.${String(value)}`;
+      return {
+        name: known(label) ? t(label) : name,
+        value: known(valueKey) ? t(valueKey) : shown(value),
+      };
+    });
 }

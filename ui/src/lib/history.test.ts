@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from './api';
-import { activeFilters, durationParts, emptyQuery, MAX_SCROLL_ROWS, niceMax, PAGE_SIZE, PageCache, totalsByCurrency } from './history';
+import { activeFilters, axisTicks, durationParts, emptyQuery, MAX_SCROLL_ROWS, PAGE_SIZE, PageCache, totalsByCurrency } from './history';
 
 function rows(offset: number, count: number): HistoryRow[] {
   return Array.from({ length: count }, (_, i) => ({ id: offset + i + 1, ticket: `RV-2026-${String(offset + i + 1).padStart(6, '0')}` }) as HistoryRow);
@@ -74,8 +74,16 @@ describe('history helpers', () => {
     expect(activeFilters({ ...emptyQuery(), text: '  ', status: 'rma', from: '2026-01-01', descending: false })).toBe(2);
   });
 
-  it('rounds axis maxima up to 1, 2 or 5 times a power of ten', () => {
-    expect([0, 1, 3, 7, 12, 180, 2_001, 49_000].map(niceMax)).toEqual([1, 1, 5, 10, 20, 200, 5_000, 50_000]);
+  it('puts gridlines on round numbers only', () => {
+    expect(axisTicks(0)).toEqual([0, 1]);
+    expect(axisTicks(3)).toEqual([0, 1, 2, 3]);
+    // Not 13 and 38 (quarters of 50).
+    expect(axisTicks(50)).toEqual([0, 20, 40, 60]);
+    expect(axisTicks(180)).toEqual([0, 50, 100, 150, 200]);
+    expect(axisTicks(49_000)).toEqual([0, 20_000, 40_000, 60_000]);
+    // Money in minor units: never a fraction of a yuan (CN¥0.0025).
+    expect(axisTicks(1, 100)).toEqual([0, 100]);
+    expect(axisTicks(1_234_567, 100)).toEqual([0, 500_000, 1_000_000, 1_500_000]);
   });
 
   it('sums money per currency', () => {

@@ -102,12 +102,16 @@ export function totalsByCurrency(amounts: Money[]): Money[] {
   return [...sums.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, minor]) => ({ currency, minor }) as Money);
 }
 
-/** A round axis maximum at or above `value`: 1, 2 or 5 times a power of ten. */
-export function niceMax(value: number): number {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  const step = [1, 2, 5, 10].find((factor) => factor * power >= value) ?? 10;
-  return step * power;
+/** Gridline values from 0 up to at least `value`: about four steps of 1, 2 or 5 times a power of
+ * ten, never finer than `minStep` (1 for counts, 100 minor units for money), so every tick is a
+ * round number a person would write. */
+export function axisTicks(value: number, minStep = 1): number[] {
+  const rough = Math.max(value, 0) / 4;
+  const power = 10 ** Math.floor(Math.log10(Math.max(rough, Number.MIN_VALUE)));
+  const nice = ([1, 2, 5, 10].find((factor) => factor * power >= rough) ?? 10) * power;
+  const step = Math.max(nice, minStep);
+  const count = Math.max(1, Math.ceil(value / step));
+  return Array.from({ length: count + 1 }, (_, i) => i * step);
 }
 
 /** Hours as a person says them: "18 h" under two days, else "3.5 d". */

@@ -60,8 +60,9 @@ describe('IntakeView', () => {
     flushSync();
     expect(calls).toHaveLength(1);
     expect(calls[0].cmd).toBe('intake_job');
-    const args = calls[0].args as { form: Record<string, unknown>; actor: string };
-    expect(args.actor).toBe('Li Wei');
+    const args = calls[0].args as { form: Record<string, unknown>; firstTechnician: string | null };
+    // The core logs the technician at the bench; the window sends no name once people are enrolled.
+    expect(args.firstTechnician).toBeNull();
     expect(args.form.boardSerial).toBe('1654922012345');
     expect(args.form.quoteCurrency).toBe('CNY');
     expect(byId('intake-created').textContent).toContain('RV-2026-000007');
@@ -89,7 +90,7 @@ describe('IntakeView on a fresh bench', () => {
     document.body.innerHTML = '';
   });
 
-  it('asks the first technician for their name and sends it as the actor', async () => {
+  it('asks the first technician for their name and sends it to be enrolled', async () => {
     const calls: { cmd: string; args: unknown }[] = [];
     let settingsChanged = 0;
     mockIPC((cmd, args) => {
@@ -103,11 +104,11 @@ describe('IntakeView on a fresh bench', () => {
     });
     flushSync();
     expect(document.getElementById('need-technician')).toBeNull();
-    type('f-technician', 'Wang Fang');
+    type('f-technician', '王芳');
     byId('intake-submit').click();
     await settle();
     flushSync();
-    expect((calls[0].args as { actor: string }).actor).toBe('Wang Fang');
+    expect((calls[0].args as { firstTechnician: string }).firstTechnician).toBe('王芳');
     expect(settingsChanged).toBe(1);
     unmount(component);
   });

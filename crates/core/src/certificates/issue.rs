@@ -17,6 +17,7 @@ use crate::jobs::append_event;
 use crate::models::ModelCatalog;
 use crate::procedures::{Outcome, Role, StepKind};
 use crate::settings::Settings;
+use crate::status::{Status, StatusFlow};
 use crate::store::{timestamp, Store};
 
 pub const MAX_WARRANTY_DAYS: u32 = 3 * 365;
@@ -89,6 +90,7 @@ pub struct Certificate {
 
 /// Reads a warranty period as a person typed it, in whole days.
 pub fn warranty_days(text: &str) -> CoreResult<u32> {
+    let text = crate::text::half_width(text);
     let text = text.trim();
     if text.is_empty() {
         return Err(CoreError::invalid(Field::WarrantyDays, Problem::Empty));
@@ -194,13 +196,14 @@ fn assemble(
     warranty_days: u32,
     language: CertificateLanguage,
 ) -> CoreResult<(CertificateDocument, Option<String>)> {
-    type JobRow = (String, String, String, String, Option<String>, Option<String>, String);
-    let (ticket, customer, model_id, serial, uuid, part_number, symptoms): JobRow = tx
+    type JobRow = (String, String, String, String, Option<String>, Option<String>, String, String);
+    let (ticket, customer, model_id, serial, uuid, part_number, symptoms, status): JobRow = tx
         .query_row(
-            "SELECT j.ticket, c.name, j.model_id, j.board_serial, j.gpu_uuid, j.board_part_number, j.symptom_observed
+            "SELECT j.ticket, c.name, j.model_id, j.board_serial, j.gpu_uuid, j.board_part_number, j.symptom_observed,
+                    j.status
              FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?1",
             [job_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
         )
         .optional()?
         .ok_or(CoreError::JobNotFound(job_id))?;
@@ -223,6 +226,10 @@ fn assemble(
             .find_map(|s| qa.results.iter().rev().find(|r| r.step_id == s.id).map(|r| r.actor.clone()))
     };
     let approver = signer(Role::Approver).ok_or(not_ready("final_qa_missing"))?;
+    // Final QA passed, but the job has since been sent back (to repair, on hold): its status says not yet.
+    if !StatusFlow::shipped()?.allows_certificate(Status::parse(&status)?) {
+        return Err(not_ready("status_not_ready"));
+    }
     let technician = signer(Role::Technician).unwrap_or_else(|| qa.started_by.clone());
 
     // Diagnostic runs: the first is the intake evidence, the latest the release reading.

@@ -25,20 +25,26 @@ pub struct ShopKey {
 impl ShopKey {
     /// The shop's key from the data directory, created on first use.
     pub fn load_or_create(data_dir: &Path) -> CoreResult<ShopKey> {
+        if let Some(key) = ShopKey::load(data_dir)? {
+            return Ok(key);
+        }
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| CoreError::KeyUnusable(e.to_string()))?;
+        std::fs::create_dir_all(data_dir)?;
+        write_private(&data_dir.join(KEY_FILE), &seed)?;
+        Ok(ShopKey { signing: SigningKey::from_bytes(&seed) })
+    }
+
+    /// The shop's key if the data directory has one; never makes one (checking is not issuing).
+    pub fn load(data_dir: &Path) -> CoreResult<Option<ShopKey>> {
         let path = data_dir.join(KEY_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let seed: [u8; 32] =
                     bytes.as_slice().try_into().map_err(|_| CoreError::KeyUnusable(path.display().to_string()))?;
-                Ok(ShopKey { signing: SigningKey::from_bytes(&seed) })
+                Ok(Some(ShopKey { signing: SigningKey::from_bytes(&seed) }))
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let mut seed = [0u8; 32];
-                getrandom::fill(&mut seed).map_err(|e| CoreError::KeyUnusable(e.to_string()))?;
-                std::fs::create_dir_all(data_dir)?;
-                write_private(&path, &seed)?;
-                Ok(ShopKey { signing: SigningKey::from_bytes(&seed) })
-            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error.into()),
         }
     }

@@ -44,6 +44,43 @@ pub enum LimitsSource {
     ShopPractice,
 }
 
+/// A limit that depends on the model: `min_fraction` of the figure the model catalogue gives.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct ModelReference {
+    pub figure: ModelFigure,
+    pub min_fraction: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFigure {
+    MemoryBandwidth,
+}
+
+impl Procedure {
+    /// This procedure with every model-dependent limit set for `model` (none for an unknown model).
+    pub fn with_limits_for(&self, model: Option<&crate::models::GpuModel>) -> Procedure {
+        let mut procedure = self.clone();
+        for step in &mut procedure.steps {
+            if let StepKind::Measurement { min, model_reference: Some(reference), .. } = &mut step.kind {
+                *min = model.and_then(|model| reference.min_for(model));
+            }
+        }
+        procedure
+    }
+}
+
+impl ModelReference {
+    /// The lower limit for a card of `model`; `None` when the catalogue has no figure for it.
+    pub fn min_for(&self, model: &crate::models::GpuModel) -> Option<f64> {
+        let figure = match self.figure {
+            ModelFigure::MemoryBandwidth => model.memory_bandwidth.as_ref()?.mb_s,
+        };
+        Some((figure as f64 * self.min_fraction).round())
+    }
+}
+
 /// What a diagnostic gate waits for: a diagnostic run recorded on the job after the gate was
 /// reached, that satisfies the condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +119,9 @@ pub enum StepKind {
         max: Option<f64>,
         limits_source: LimitsSource,
         on_fail: Option<Next>,
+        /// The lower limit as a share of the job's model figure, filled in as `min` when a run starts.
+        #[serde(default)]
+        model_reference: Option<ModelReference>,
     },
     Choice {
         options: Vec<ChoiceOption>,

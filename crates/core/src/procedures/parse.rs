@@ -8,7 +8,10 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ChoiceOption, GateCondition, LimitsSource, Next, Outcome, Procedure, Role, Step, StepKind};
+use super::{
+    ChoiceOption, GateCondition, LimitsSource, ModelFigure, ModelReference, Next, Outcome, Procedure, Role, Step,
+    StepKind,
+};
 use crate::diagnostics::{DiagnosticRules, Text};
 use crate::models::ModelCatalog;
 use crate::status::Status;
@@ -105,6 +108,8 @@ struct RawStep {
     min: Option<Spanned<f64>>,
     max: Option<Spanned<f64>>,
     limits_source: Option<Spanned<String>>,
+    model_figure: Option<Spanned<String>>,
+    min_fraction: Option<Spanned<f64>>,
     options: Option<Vec<Spanned<RawOption>>>,
     min_photos: Option<Spanned<u32>>,
     gate: Option<Spanned<String>>,
@@ -245,7 +250,7 @@ fn step(
     let allowed: &[&str] = match kind_name {
         "instruction" => &[],
         "check" => &["on_fail"],
-        "measurement" => &["unit", "min", "max", "limits_source", "on_fail"],
+        "measurement" => &["unit", "min", "max", "limits_source", "on_fail", "model_figure", "min_fraction"],
         "choice" => &["options"],
         "photo" => &["min_photos"],
         "gate" => &["gate", "finding"],
@@ -257,12 +262,14 @@ fn step(
             ))
         }
     };
-    let present: [(&str, Option<Range<usize>>); 10] = [
+    let present: [(&str, Option<Range<usize>>); 12] = [
         ("on_fail", raw.on_fail.as_ref().map(Spanned::span)),
         ("unit", raw.unit.as_ref().map(Spanned::span)),
         ("min", raw.min.as_ref().map(Spanned::span)),
         ("max", raw.max.as_ref().map(Spanned::span)),
         ("limits_source", raw.limits_source.as_ref().map(Spanned::span)),
+        ("model_figure", raw.model_figure.as_ref().map(Spanned::span)),
+        ("min_fraction", raw.min_fraction.as_ref().map(Spanned::span)),
         ("options", raw.options.as_ref().and_then(|o| o.first()).map(Spanned::span)),
         ("min_photos", raw.min_photos.as_ref().map(Spanned::span)),
         ("gate", raw.gate.as_ref().map(Spanned::span)),
@@ -319,8 +326,14 @@ fn measurement(
         return Err(report.at(unit.span(), format!("unknown unit `{}` ({})", unit.get_ref(), UNITS.join(", "))));
     }
     let (min, max) = (raw.min.as_ref().map(|v| *v.get_ref()), raw.max.as_ref().map(|v| *v.get_ref()));
+    let model_reference = model_reference(report, spanned)?;
+    if model_reference.is_some() && min.is_some() {
+        return Err(report.at(spanned.span(), "a measurement takes `min` or `model_figure`, not both"));
+    }
     match (min, max) {
-        (None, None) => return Err(report.at(spanned.span(), "a measurement needs `min`, `max` or both")),
+        (None, None) if model_reference.is_none() => {
+            return Err(report.at(spanned.span(), "a measurement needs `min`, `max`, `model_figure` or some of them"))
+        }
         (Some(min), Some(max)) if min > max => {
             return Err(report.at(raw.min.as_ref().map_or(spanned.span(), Spanned::span), "min is above max"))
         }
@@ -338,7 +351,26 @@ fn measurement(
         "shop_practice" => LimitsSource::ShopPractice,
         other => return Err(report.at(source.span(), format!("unknown limits_source `{other}`"))),
     };
-    Ok(StepKind::Measurement { unit: unit.get_ref().clone(), min, max, limits_source, on_fail })
+    Ok(StepKind::Measurement { unit: unit.get_ref().clone(), min, max, limits_source, on_fail, model_reference })
+}
+
+/// `model_figure` with `min_fraction`: the lower limit follows the job's model.
+fn model_reference(report: &Reporter, spanned: &Spanned<RawStep>) -> Result<Option<ModelReference>, ProcedureError> {
+    let raw = spanned.get_ref();
+    let (figure, fraction) = match (&raw.model_figure, &raw.min_fraction) {
+        (None, None) => return Ok(None),
+        (Some(figure), Some(fraction)) => (figure, fraction),
+        _ => return Err(report.at(spanned.span(), "`model_figure` and `min_fraction` go together")),
+    };
+    let figure = match figure.get_ref().as_str() {
+        "memory_bandwidth" => ModelFigure::MemoryBandwidth,
+        other => return Err(report.at(figure.span(), format!("unknown model_figure `{other}` (memory_bandwidth)"))),
+    };
+    let min_fraction = *fraction.get_ref();
+    if !(min_fraction > 0.0 && min_fraction <= 1.0) {
+        return Err(report.at(fraction.span(), "min_fraction must be above 0 and at most 1"));
+    }
+    Ok(Some(ModelReference { figure, min_fraction }))
 }
 
 fn choice(

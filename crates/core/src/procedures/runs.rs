@@ -12,7 +12,8 @@ use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
 use crate::attachments;
 use crate::diagnostics::Severity;
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::{append_event, move_status};
+use crate::jobs::{append_event, current_status, move_status, MoveCause};
+use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, timestamp, Quote, Store};
@@ -85,9 +86,11 @@ pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> 
     let first = procedure.steps.first().ok_or(CoreError::invalid(Field::Procedure, Problem::Empty))?;
     store.write(|tx, now| {
         let actor = Settings::technician_for(tx, actor)?;
-        let exists: Option<i64> =
-            tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?;
-        exists.ok_or(CoreError::JobNotFound(job_id))?;
+        let model_id: Option<String> =
+            tx.query_row("SELECT model_id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?;
+        let model_id = model_id.ok_or(CoreError::JobNotFound(job_id))?;
+        // The run keeps the limits of this card's model, so a later catalogue edit does not move them.
+        let procedure = procedure.with_limits_for(ModelCatalog::shipped()?.get(&model_id).ok());
         let running: Option<i64> = tx
             .query_row(
                 "SELECT id FROM procedure_runs WHERE job_id = ?1 AND procedure_id = ?2 AND finished_at IS NULL",
@@ -103,7 +106,7 @@ pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> 
             "INSERT INTO procedure_runs (job_id, procedure_id, procedure_version, definition, started_at, started_by,
                 current_step, step_reached_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
-            params![job_id, procedure.id, procedure.version, serde_json::to_string(procedure)?, at, actor, first.id],
+            params![job_id, procedure.id, procedure.version, serde_json::to_string(&procedure)?, at, actor, first.id],
         )?;
         let run = tx.last_insert_rowid();
         let detail = json!({ "run": run, "procedure": procedure.id, "version": procedure.version });
@@ -296,8 +299,10 @@ fn move_on(tx: &Transaction, run: &RunState, step: &Step, next: Option<Next>, at
     Ok(())
 }
 
-/// Moves the job as the outcome says, when the status flow allows it from where the job is; when it
-/// does not (an RMA outcome on a job still at intake, say) the job stays and the log says why.
+/// Moves the job as the outcome says, through every status the finished work implies (final QA
+/// passed on a job still at intake has been diagnosed, repaired, burnt in and checked), each move
+/// logged with the procedure as its reason. When the flow allows no such way (the job is on hold,
+/// say) the job stays and the log says why.
 fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, actor: &str) -> CoreResult<()> {
     let target = match outcome {
         Outcome::NeedsRma => Some(Status::Rma),
@@ -306,13 +311,16 @@ fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, a
     };
     let Some(to) = target else { return Ok(()) };
     let reason = format!("{}: {}", run.procedure.id, serde_json::to_value(outcome)?.as_str().unwrap_or_default());
-    match move_status(tx, StatusFlow::shipped()?, run.job_id, to, Some(&reason), actor, at) {
-        Err(CoreError::IllegalTransition { from, to }) => {
-            let detail = json!({ "run": run.id, "wanted": to, "from": from });
-            append_event(tx, run.job_id, at, actor, "procedure_status_not_moved", &detail)
-        }
-        other => other,
+    let flow = StatusFlow::shipped()?;
+    let (from, _) = current_status(tx, run.job_id)?;
+    let Some(path) = flow.implied_path(from, to) else {
+        let detail = json!({ "run": run.id, "wanted": to, "from": from });
+        return append_event(tx, run.job_id, at, actor, "procedure_status_not_moved", &detail);
+    };
+    for status in path {
+        move_status(tx, flow, run.job_id, status, MoveCause::Procedure { run: run.id, reason: &reason }, actor, at)?;
     }
+    Ok(())
 }
 
 fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {
