@@ -11,8 +11,9 @@ APT_PACKAGES=(
   xvfb xauth dbus-x11 webkit2gtk-driver fonts-noto-cjk
   poppler-utils zbar-tools xdotool
 )
-# Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl.
-TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl)
+# Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl; `make
+# screenshots` captures the window with ImageMagick.
+TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick)
 if [ "${1:-}" = "--test" ]; then
   APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 fi

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, Transaction};
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
-use time::{Date, PrimitiveDateTime, Time, UtcOffset};
+use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::MAX_SEARCH;
@@ -227,14 +226,26 @@ fn ticket_prefix(text: &str) -> Option<String> {
     (year.len() == 4 && digits(year) && digits(number) && number.len() <= 6).then_some(upper)
 }
 
+/// A day as a person types it: year, month and day in that order, split by `-`, `/` or `.`, the
+/// month and day with or without a leading zero, digits full-width or not (`２０２６/3/9`).
 fn day(raw: &str, field: Field) -> CoreResult<Option<Date>> {
+    let raw = text::half_width(raw);
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    Date::parse(raw, format_description!("[year]-[month]-[day]"))
+    let bad = || CoreError::invalid(field, Problem::BadFormat);
+    let parts: Vec<&str> = raw.split(['-', '/', '.']).collect();
+    let [year, month, day] = parts[..] else { return Err(bad()) };
+    let number = |part: &str, digits: std::ops::RangeInclusive<usize>| {
+        let plain = digits.contains(&part.len()) && part.chars().all(|c| c.is_ascii_digit());
+        plain.then(|| part.parse::<u16>().ok()).flatten().ok_or_else(bad)
+    };
+    let month = Month::try_from(u8::try_from(number(month, 1..=2)?).map_err(|_| bad())?).map_err(|_| bad())?;
+    let year = i32::from(number(year, 4..=4)?);
+    Date::from_calendar_date(year, month, u8::try_from(number(day, 1..=2)?).map_err(|_| bad())?)
         .map(Some)
-        .map_err(|_| CoreError::invalid(field, Problem::BadFormat))
+        .map_err(|_| bad())
 }
 
 /// The stored (UTC) timestamp at which `day` starts where the person is; timestamps compare as text.

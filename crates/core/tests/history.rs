@@ -175,6 +175,20 @@ fn sorting_and_paging_hold_and_counting_stops_ahead() {
 }
 
 #[test]
+fn dates_are_read_as_people_type_them() {
+    let (_dir, store) = shop();
+    let total = |from: &str, to: &str| {
+        let query = HistoryQuery { from: from.into(), to: to.into(), ..Default::default() };
+        history::page(&store, &query, 0, 10).unwrap().total
+    };
+    let march = total("2023-03-01", "2023-03-31");
+    assert!(march > 0, "the generated shop took cards in that month");
+    // The slashes and dots of a Chinese date, no leading zeros, full-width digits: the same month.
+    assert_eq!(total("2023/3/1", "2023.03.31"), march);
+    assert_eq!(total("２０２３／３／１", "２０２３－０３－３１"), march);
+}
+
+#[test]
 fn wrong_input_is_refused_by_field() {
     let (_dir, store) = shop();
     let refused = |query: HistoryQuery, field: Field| match history::page(&store, &query, 0, 10) {
@@ -183,6 +197,9 @@ fn wrong_input_is_refused_by_field() {
     };
     refused(HistoryQuery { from: "2024-13-01".into(), ..Default::default() }, Field::DateFrom);
     refused(HistoryQuery { to: "yesterday".into(), ..Default::default() }, Field::DateTo);
+    for typo in ["2024-02-30", "24-05-01", "2024-5", "2024-05-01-02", "2024/005/01", "２０２４年5月1日"] {
+        refused(HistoryQuery { from: typo.into(), ..Default::default() }, Field::DateFrom);
+    }
     refused(HistoryQuery { from: "2024-05-02".into(), to: "2024-05-01".into(), ..Default::default() }, Field::DateTo);
     refused(HistoryQuery { status: "lost".into(), ..Default::default() }, Field::Status);
     refused(HistoryQuery { utc_offset_minutes: 15 * 60, ..Default::default() }, Field::UtcOffset);

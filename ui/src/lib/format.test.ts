@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceItems, formatDate, formatMoney, formatShortTime, formatTime, modelName } from './format';
+import { evidenceItems, formatClock, formatDate, formatMoney, formatShortTime, formatTime, modelName } from './format';
 import { translate } from './i18n.svelte';
 
 describe('formatting', () => {
@@ -23,6 +23,14 @@ describe('formatting', () => {
     expect(formatShortTime(at, 'zh-CN')).toMatch(/^2026\/3\/\d+/);
     expect(formatDate(at, 'en')).toMatch(/^03\/\d{2}\/2026$/);
     expect(formatDate(at, 'zh-CN')).toMatch(/^2026\/03\/\d{2}$/);
+  });
+
+  it('puts chart times in the 24-hour form of either language', () => {
+    const at = Date.UTC(2026, 11, 1, 7, 26, 5) / 1000;
+    const local = new Date(at * 1000);
+    const hh = String(local.getHours()).padStart(2, '0');
+    expect(formatClock(at, 'zh-CN')).toBe(`${hh}:26:05`);
+    expect(formatClock(at, 'en')).toBe(`${hh}:26:05`);
   });
 
   it('names models from the catalogue and translates "other"', () => {

@@ -13,6 +13,12 @@ export function formatTime(iso: string, locale: Locale): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
+/** A time of day on a chart axis, 24-hour with seconds; `epochSeconds` as uPlot counts. */
+export function formatClock(epochSeconds: number, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    .format(new Date(epochSeconds * 1000));
+}
+
 /** Date and time in a table cell: numeric, short. */
 export function formatShortTime(iso: string, locale: Locale): string {
   const date = new Date(iso);

@@ -6,6 +6,7 @@ describe('barcode scanner input', () => {
     expect(cleanScan(' 1654922012345\r\n')).toBe('1654922012345');
     expect(cleanScan('\t1654922012345\t')).toBe('1654922012345');
     expect(cleanScan('1654 922')).toBe('1654 922');
+    expect(cleanScan('１６５４９２２０１２３４５　')).toBe('1654922012345');
   });
 
   it('treats a plain Enter as the end of a scan, not Ctrl+Enter or IME confirmation', () => {

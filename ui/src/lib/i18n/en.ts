@@ -451,6 +451,7 @@ export const en = {
   'history.empty': 'No job matches these filters.',
   'history.tooMany': 'The table shows the first {count} jobs; narrow the filters to see the rest.',
   'history.col.ticket': 'Ticket',
+  'history.datePlaceholder': 'YYYY-MM-DD',
   'history.col.received': 'Received',
   'history.col.status': 'Status',
   'history.col.customer': 'Customer',
