@@ -24,10 +24,14 @@ $(UI_DIST): $(UI_SOURCES)
 app: $(UI_DIST)
 	cargo build -p revive-app -p fake-nvml -p revive-cli
 
+# The bindings feature also writes the UI's TypeScript types from the Rust ones; if that changed
+# anything git tracks, the committed types were stale.
 test-rust: $(UI_DIST)
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets --quiet -- -D warnings
-	cargo test --workspace
+	cargo clippy --workspace --all-targets --features revive-app/bindings --quiet -- -D warnings
+	cargo test --workspace --features revive-app/bindings
+	@git diff --quiet -- ui/src/lib/bindings && [ -z "$$(git ls-files --others --exclude-standard ui/src/lib/bindings)" ] \
+		|| { git status --short -- ui/src/lib/bindings; echo "ui/src/lib/bindings is stale: commit what cargo test wrote" >&2; exit 1; }
 
 test-ui:
 	cd ui && npm run check && npm test

@@ -43,6 +43,7 @@ impl AppState {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ShopKeyView {
     public_key: String,
@@ -72,6 +73,7 @@ pub async fn job_certificates(state: State<'_, AppState>, job_id: i64) -> Result
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CertificatePreview {
     certificate: Certificate,

@@ -55,6 +55,7 @@ impl AppState {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     version: &'static str,

@@ -39,6 +39,7 @@ pub async fn history_statistics<R: Runtime>(app: AppHandle<R>, query: HistoryQue
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportResult {
     file: String,

@@ -5,15 +5,19 @@ use revive_core::{CoreError, Field, Problem};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct IpcError {
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
     pub field: Option<Field>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
     pub problem: Option<Problem>,
     /// Which precondition is missing, where the code has several (a certificate not ready yet).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
     pub reason: Option<&'static str>,
 }
 

@@ -1,5 +1,7 @@
 //! The Revive desktop shell: opens the store in the data directory and exposes the core to the UI.
 
+#[cfg(feature = "bindings")]
+pub mod bindings;
 mod certificate_commands;
 mod commands;
 mod dialogs;

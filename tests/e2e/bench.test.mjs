@@ -44,7 +44,7 @@ journey('a simulated finding is recorded to a job', (bench) =>
     await openJob(app, '2012345');
     await app.waitFor('#job-ticket', 5_000, ticket);
     assert.match(await app.text('#job-comparison'), /Cleared: .*remap_pending/);
-    assert.match(await app.text('#job-changes'), /Remap pending\s*true\s*→\s*false/);
+    assert.match(await app.text('#job-changes'), /Remap pending\s*yes\s*→\s*no/);
     const run = await app.text('#job-diagnostics .run:last-child');
     assert.match(run, /SIMULATED/);
     assert.match(run, /h100-remap-pending/);

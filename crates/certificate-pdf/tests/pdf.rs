@@ -153,7 +153,7 @@ fn the_attached_document_verifies_and_names_what_was_signed() {
     assert_eq!(verification.sha256.as_deref(), Some(signed.sha256.as_str()));
     assert_eq!(verification.key_fingerprint.as_deref(), Some(key.fingerprint().as_str()));
     let document = verification.document.unwrap();
-    assert_eq!(document.gpu["serial"], "1654922012345");
+    assert_eq!(document.gpu.serial, "1654922012345");
 
     // The signed JSON on its own verifies the same way.
     let json = serde_json::to_vec(&signed).unwrap();

@@ -287,19 +287,8 @@ fn verify(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) ->
         return fail(1, format!("invalid: {reason}"));
     };
     let mut out = String::new();
-    say!(
-        out,
-        "valid: certificate {} issued {} by {}",
-        document.number,
-        &document.issued_at[..10],
-        document.shop["name"].as_str().unwrap_or("")
-    );
-    say!(
-        out,
-        "  GPU      {} serial {}",
-        document.gpu["modelName"].as_str().unwrap_or(""),
-        document.gpu["serial"].as_str().unwrap_or("")
-    );
+    say!(out, "valid: certificate {} issued {} by {}", document.number, &document.issued_at[..10], document.shop.name);
+    say!(out, "  GPU      {} serial {}", document.gpu.model_name, document.gpu.serial);
     say!(out, "  customer {} ticket {}", document.customer, document.ticket);
     if document.simulated {
         say!(out, "  SIMULATED: its readings came from the simulated bench");

@@ -3,10 +3,9 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::append_event;
+use crate::events::{self, Event};
 use crate::money::{Currency, Money};
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
@@ -17,6 +16,7 @@ pub const MAX_QUANTITY: u64 = 10_000;
 pub const MAX_ADJUSTMENT_MINUTES: u64 = 60 * 40;
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct PartForm {
     pub part_number: String,
@@ -26,6 +26,7 @@ pub struct PartForm {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct LaborAdjustmentForm {
     /// Signed: `-15` takes a quarter of an hour off.
@@ -34,6 +35,7 @@ pub struct LaborAdjustmentForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Part {
     pub id: i64,
@@ -46,6 +48,7 @@ pub struct Part {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LaborAdjustment {
     pub seconds: i64,
@@ -55,6 +58,7 @@ pub struct LaborAdjustment {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobCosts {
     pub quote: Money,
@@ -94,8 +98,13 @@ pub fn add_part(store: &Store, job_id: i64, form: &PartForm, actor: &str) -> Cor
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![job_id, part_number, description, quantity as i64, unit_cost.minor, at, actor],
         )?;
-        let detail = json!({ "part_number": part_number, "quantity": quantity, "unit_cost_minor": unit_cost.minor });
-        append_event(tx, job_id, &at, &actor, "part_added", &detail)
+        events::append(
+            tx,
+            job_id,
+            &at,
+            &actor,
+            &Event::PartAdded { part_number, quantity, unit_cost_minor: unit_cost.minor },
+        )
     })?;
     for_job(store, job_id)
 }
@@ -112,7 +121,7 @@ pub fn remove_part(store: &Store, job_id: i64, part_id: i64, actor: &str) -> Cor
             .optional()?;
         let part_number = part.ok_or(CoreError::invalid(Field::Part, Problem::Unknown))?;
         tx.execute("DELETE FROM job_parts WHERE id = ?1", [part_id])?;
-        append_event(tx, job_id, &timestamp(now), &actor, "part_removed", &json!({ "part_number": part_number }))
+        events::append(tx, job_id, &timestamp(now), &actor, &Event::PartRemoved { part_number })
     })?;
     for_job(store, job_id)
 }
@@ -134,7 +143,7 @@ pub fn adjust_labor(store: &Store, job_id: i64, form: &LaborAdjustmentForm, acto
             "INSERT INTO labor_adjustments (job_id, seconds, reason, at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![job_id, minutes * 60, reason, at, actor],
         )?;
-        append_event(tx, job_id, &at, &actor, "labor_adjusted", &json!({ "minutes": minutes, "reason": reason }))
+        events::append(tx, job_id, &at, &actor, &Event::LaborAdjusted { minutes, reason })
     })?;
     for_job(store, job_id)
 }

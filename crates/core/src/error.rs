@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// Which input a validation failure is about; the UI translates the field name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     CustomerName,
@@ -59,6 +60,7 @@ pub enum Field {
 
 /// What is wrong with the field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Problem {
     Empty,

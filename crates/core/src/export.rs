@@ -34,6 +34,7 @@ pub const COLUMNS: [&str; 12] = [
 
 /// What a person can export the history as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Csv,

@@ -30,6 +30,7 @@ const COUNT_BUDGET: Duration = Duration::from_millis(5);
 
 /// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct HistoryQuery {
     /// Ticket, serial, UUID, customer or notes: any part of three characters or more.
@@ -56,6 +57,7 @@ pub struct HistoryQuery {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum HistorySort {
     #[default]
@@ -69,6 +71,7 @@ pub enum HistorySort {
 
 /// One job as the history lists and exports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRow {
     pub id: i64,
@@ -378,6 +381,7 @@ impl Filter {
 
 /// A page of the history and how many jobs match.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPage {
     /// The matches counted, exact when `exact`, else a lower bound.

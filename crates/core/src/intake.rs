@@ -15,6 +15,7 @@ pub const MAX_LOCATION: usize = 32;
 
 /// Visual condition at intake, from the shop's checklist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     BentPins,
@@ -46,6 +47,7 @@ impl Condition {
 /// The intake form exactly as typed; every field is text so that nothing is rejected before the
 /// core can say precisely what is wrong with it.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct IntakeForm {
     pub customer_name: String,
@@ -68,6 +70,7 @@ pub struct IntakeForm {
 
 /// NVIDIA's incident questions: what, when, how, how often / how widely, what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Symptoms {
     pub observed: String,

@@ -3,10 +3,10 @@
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::events::{self, Event};
 use crate::intake::{Condition, IntakeForm, Symptoms};
 use crate::models::ModelCatalog;
 use crate::money::Money;
@@ -21,6 +21,7 @@ pub const MAX_SEARCH: usize = 200;
 pub const LIST_LIMIT: u32 = 500;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobSummary {
     pub id: i64,
@@ -36,6 +37,7 @@ pub struct JobSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     pub id: i64,
@@ -62,22 +64,26 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct NextStatus {
     pub status: Status,
     pub reason_required: bool,
 }
 
+/// One entry of the job's timeline: when, who, and what happened (`kind` and `detail` on the wire).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobEvent {
     pub at: String,
     pub actor: String,
-    pub kind: String,
-    pub detail: serde_json::Value,
+    #[serde(flatten)]
+    pub event: Event,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct JobQuery {
     /// Matches ticket, board serial or customer name anywhere, case-insensitively.
@@ -87,6 +93,7 @@ pub struct JobQuery {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct StatusChange {
     pub to: String,
@@ -143,8 +150,7 @@ impl<'a> Jobs<'a> {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            let detail = json!({ "ticket": ticket, "status": self.flow.initial() });
-            append_event(tx, id, &at, &actor, "created", &detail)?;
+            events::append(tx, id, &at, &actor, &Event::Created { ticket, status: self.flow.initial() })?;
             Ok(id)
         })?;
         self.get(id)
@@ -299,11 +305,11 @@ pub(crate) fn move_status(
         "UPDATE jobs SET status = ?1, held_from = ?2, updated_at = ?3 WHERE id = ?4",
         params![to.id(), held_from.map(Status::id), at, id],
     )?;
-    let detail = match cause {
-        MoveCause::Person { reason } => json!({ "from": from, "to": to, "reason": reason }),
-        MoveCause::Procedure { run, reason } => json!({ "from": from, "to": to, "reason": reason, "run": run }),
+    let (reason, run) = match cause {
+        MoveCause::Person { reason } => (reason, None),
+        MoveCause::Procedure { run, reason } => (Some(reason), Some(run)),
     };
-    append_event(tx, id, at, actor, "status_changed", &detail)
+    events::append(tx, id, at, actor, &Event::StatusChanged { from, to, reason: reason.map(str::to_owned), run })
 }
 
 /// `RV-<year>-<6 digits>`, counting from 1 each year; the counter only ever grows.
@@ -333,33 +339,17 @@ pub(crate) fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, O
 }
 
 /// Appends to a job's event log, inside the caller's transaction.
-pub(crate) fn append_event(
-    tx: &Transaction,
-    job_id: i64,
-    at: &str,
-    actor: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> CoreResult<()> {
-    tx.execute(
-        "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![job_id, at, actor, kind, detail.to_string()],
-    )?;
-    Ok(())
-}
-
 fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
     let mut statement = tx.prepare("SELECT at, actor, kind, detail FROM job_events WHERE job_id = ?1 ORDER BY id")?;
     let rows = statement.query_map([job_id], |row| {
-        let detail: String = row.get(3)?;
-        Ok(JobEvent {
-            at: row.get(0)?,
-            actor: row.get(1)?,
-            kind: row.get(2)?,
-            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-        })
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut events = Vec::new();
+    for row in rows {
+        let (at, actor, kind, detail) = row?;
+        events.push(JobEvent { at, actor, event: Event::from_columns(&kind, &detail)? });
+    }
+    Ok(events)
 }
 
 fn stored_status(row: &Row, index: usize) -> rusqlite::Result<Status> {

@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod costs;
 pub mod diagnostics;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod files;
 pub mod history;

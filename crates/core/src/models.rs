@@ -13,7 +13,10 @@ const SHIPPED: &str = include_str!("../../../rules/gpu-models.json");
 const SCHEMA_VERSION: u64 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+// The rules file a shop edits keeps its snake_case; the window gets camelCase like every other shape.
+#[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
+#[cfg_attr(feature = "bindings", ts(rename_all = "camelCase"))]
 pub struct GpuModel {
     /// Stable id stored on jobs; never renamed once shipped.
     pub id: String,
@@ -32,7 +35,9 @@ pub struct GpuModel {
 
 /// A per-model figure and where it comes from (a DCGM target, a datasheet), so a shop can check it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
+#[cfg_attr(feature = "bindings", ts(rename_all = "camelCase"))]
 pub struct ReferenceFigure {
     pub mb_s: u64,
     pub source: String,

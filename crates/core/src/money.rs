@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub enum Currency {
     #[serde(rename = "CNY")]
     Cny,
@@ -34,6 +35,7 @@ impl Currency {
 pub const MAX_QUOTE_MAJOR: u64 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct Money {
     pub minor: i64,
     pub currency: Currency,

@@ -5,18 +5,18 @@ use std::collections::BTreeSet;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
-use serde_json::json;
 
-use crate::bench::{BenchSnapshot, GpuReading};
+use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
 use crate::diagnostics::{evaluate, DiagnosticRules, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::append_event;
+use crate::events::{self, Event};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::store::{json_column, timestamp, Quote, Store};
 use crate::telemetry::{self, Sample};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosticRun {
     pub id: i64,
@@ -26,15 +26,16 @@ pub struct DiagnosticRun {
     pub recorded_by: String,
     pub simulated: bool,
     pub scenario: Option<String>,
-    pub driver: serde_json::Value,
-    pub reading: serde_json::Value,
-    pub findings: Vec<serde_json::Value>,
+    pub driver: DriverInfo,
+    pub reading: GpuReading,
+    pub findings: Vec<Finding>,
     /// Telemetry samples stored with the run.
     pub telemetry_samples: u32,
 }
 
 /// What changed between the job's first run and its latest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Comparison {
     pub first_run: i64,
@@ -47,35 +48,61 @@ pub struct Comparison {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadingChange {
     pub reading: &'static str,
-    pub before: serde_json::Value,
-    pub after: serde_json::Value,
+    pub before: Option<ReadingValue>,
+    pub after: Option<ReadingValue>,
 }
 
-/// The readings a repair is judged by, and where they sit in a stored reading.
-const COMPARED: [(&str, &str); 17] = [
-    ("state", "/state"),
-    ("serial", "/identity/serial"),
-    ("uuid", "/identity/uuid"),
-    ("vbios_version", "/identity/vbiosVersion"),
-    ("inforom_valid", "/identity/inforomValid"),
-    ("ecc_volatile_uncorrected", "/health/ecc/volatileUncorrected"),
-    ("ecc_aggregate_uncorrected", "/health/ecc/aggregateUncorrected"),
-    ("remapped_rows_uncorrectable", "/health/remappedRows/uncorrectable"),
-    ("remap_pending", "/health/remappedRows/pending"),
-    ("remap_failure", "/health/remappedRows/failure"),
-    ("pcie_generation", "/health/pcie/generation"),
-    ("pcie_width", "/health/pcie/width"),
-    ("pcie_replays", "/health/pcie/replays"),
-    ("temperature_c", "/health/temperatureC"),
-    ("memory_temperature_c", "/health/memoryTemperatureC"),
-    ("power_w", "/health/powerW"),
-    ("enforced_power_limit_w", "/health/enforcedPowerLimitW"),
-];
+/// One reading's value as a comparison shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum ReadingValue {
+    Flag(bool),
+    Number(f64),
+    Text(String),
+}
+
+/// The readings a repair is judged by, by name (the UI's `reading.*` texts), read from a reading.
+fn compared(reading: &GpuReading) -> [(&'static str, Option<ReadingValue>); 17] {
+    use ReadingValue::{Flag, Number, Text};
+    let number = |value: Option<u64>| value.map(|v| Number(v as f64));
+    let (identity, health) = match reading {
+        GpuReading::Present { identity, health, .. } => (identity.as_ref().clone(), health.as_ref().clone()),
+        GpuReading::Lost { .. } => (Identity::default(), Health::default()),
+    };
+    let state = match reading {
+        GpuReading::Present { .. } => "present",
+        GpuReading::Lost { .. } => "lost",
+    };
+    let ecc = health.ecc.as_ref();
+    let rows = health.remapped_rows.as_ref();
+    [
+        ("state", Some(Text(state.into()))),
+        ("serial", identity.serial.map(Text)),
+        ("uuid", identity.uuid.map(Text)),
+        ("vbios_version", identity.vbios_version.map(Text)),
+        ("inforom_valid", identity.inforom_valid.map(Flag)),
+        ("ecc_volatile_uncorrected", number(ecc.map(|e| e.volatile_uncorrected))),
+        ("ecc_aggregate_uncorrected", number(ecc.map(|e| e.aggregate_uncorrected))),
+        ("remapped_rows_uncorrectable", number(rows.map(|r| u64::from(r.uncorrectable)))),
+        ("remap_pending", rows.map(|r| Flag(r.pending))),
+        ("remap_failure", rows.map(|r| Flag(r.failure))),
+        ("pcie_generation", number(health.pcie.generation.map(u64::from))),
+        ("pcie_width", number(health.pcie.width.map(u64::from))),
+        ("pcie_replays", number(health.pcie.replays.map(u64::from))),
+        ("temperature_c", number(health.temperature_c.map(u64::from))),
+        ("memory_temperature_c", number(health.memory_temperature_c.map(u64::from))),
+        ("power_w", health.power_w.map(Number)),
+        ("enforced_power_limit_w", health.enforced_power_limit_w.map(Number)),
+    ]
+}
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobDiagnostics {
     pub runs: Vec<DiagnosticRun>,
@@ -132,11 +159,13 @@ pub fn record(store: &Store, job_id: i64, evidence: &RunEvidence, actor: &str) -
             "INSERT INTO run_telemetry (run_id, samples, packed) VALUES (?1, ?2, ?3)",
             params![run_id, telemetry.len() as i64, telemetry::pack(telemetry)],
         )?;
-        let detail = json!({
-            "run": run_id, "gpu_index": gpu_index, "simulated": snapshot.simulated,
-            "findings": findings.iter().map(|f| &f.code).collect::<Vec<_>>(),
-        });
-        append_event(tx, job_id, &at, &actor, "diagnostic_recorded", &detail)?;
+        let recorded = Event::DiagnosticRecorded {
+            run: run_id,
+            gpu_index,
+            simulated: snapshot.simulated,
+            findings: findings.iter().map(|f| f.code.clone()).collect(),
+        };
+        events::append(tx, job_id, &at, &actor, &recorded)?;
         tx.execute("UPDATE jobs SET updated_at = ?1 WHERE id = ?2", params![at, job_id])?;
         Ok(run_id)
     })?;
@@ -172,24 +201,17 @@ pub fn telemetry(store: &Store, run_id: i64) -> CoreResult<Vec<Sample>> {
 
 /// The finding codes in a stored findings list (a diagnostic run's `findings` column).
 pub(crate) fn finding_codes(findings: &str) -> CoreResult<Vec<String>> {
-    let findings: Vec<serde_json::Value> = serde_json::from_str(findings)?;
-    Ok(findings.iter().filter_map(|f| f["code"].as_str().map(str::to_owned)).collect())
+    let findings: Vec<Finding> = serde_json::from_str(findings)?;
+    Ok(findings.into_iter().map(|f| f.code).collect())
 }
 
 fn compare(first: &DiagnosticRun, latest: &DiagnosticRun) -> Comparison {
-    let codes = |run: &DiagnosticRun| -> BTreeSet<String> {
-        run.findings.iter().filter_map(|f| f["code"].as_str().map(str::to_owned)).collect()
-    };
+    let codes = |run: &DiagnosticRun| -> BTreeSet<String> { run.findings.iter().map(|f| f.code.clone()).collect() };
     let (before, after) = (codes(first), codes(latest));
-    let value =
-        |run: &DiagnosticRun, pointer: &str| run.reading.pointer(pointer).cloned().unwrap_or(serde_json::Value::Null);
-    let changes = COMPARED
-        .iter()
-        .map(|(reading, pointer)| ReadingChange {
-            reading,
-            before: value(first, pointer),
-            after: value(latest, pointer),
-        })
+    let changes = compared(&first.reading)
+        .into_iter()
+        .zip(compared(&latest.reading))
+        .map(|((reading, before), (_, after))| ReadingChange { reading, before, after })
         .filter(|change| change.before != change.after)
         .collect();
     Comparison {
@@ -227,7 +249,6 @@ fn load_runs(store: &Store, job_id: i64, only: Option<i64>) -> CoreResult<Vec<Di
              WHERE r.job_id = ?1 AND (?2 IS NULL OR r.id = ?2) ORDER BY r.id",
         )?;
         let rows = statement.query_map(params![job_id, only], |row| {
-            let json = |index: usize| json_column::<serde_json::Value>(row, index, Quote::None);
             Ok(DiagnosticRun {
                 id: row.get(0)?,
                 job_id,
@@ -236,8 +257,8 @@ fn load_runs(store: &Store, job_id: i64, only: Option<i64>) -> CoreResult<Vec<Di
                 recorded_by: row.get(3)?,
                 simulated: row.get(4)?,
                 scenario: row.get(5)?,
-                driver: json(6)?,
-                reading: json(7)?,
+                driver: json_column(row, 6, Quote::None)?,
+                reading: json_column(row, 7, Quote::None)?,
                 findings: json_column(row, 8, Quote::None)?,
                 telemetry_samples: row.get(9)?,
             })

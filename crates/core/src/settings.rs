@@ -13,6 +13,7 @@ pub const MAX_TECHNICIAN_NAME: usize = 100;
 const KEY: &str = "shop";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub enum Language {
     #[default]
     #[serde(rename = "en")]
@@ -22,6 +23,7 @@ pub enum Language {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     pub shop_name: String,
@@ -37,6 +39,7 @@ pub struct Settings {
 
 /// Settings as the form sends them: plain text, validated here.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(default, rename_all = "camelCase")]
 pub struct SettingsForm {
     pub shop_name: String,

@@ -19,6 +19,7 @@ use crate::store::{json_column, Quote, Store};
 pub const TOP: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Statistics {
     /// Every month from the first to the last job selected, none skipped.
@@ -33,6 +34,7 @@ pub struct Statistics {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Month {
     /// `YYYY-MM`.
@@ -46,6 +48,7 @@ pub struct Month {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ModelOutcomes {
     pub model_id: String,
@@ -56,6 +59,7 @@ pub struct ModelOutcomes {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Frequency {
     pub code: String,
@@ -66,6 +70,7 @@ pub struct Frequency {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Turnaround {
     /// Jobs handed back, whose intake-to-return time is known.
@@ -75,6 +80,7 @@ pub struct Turnaround {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Throughput {
     pub technician: String,

@@ -15,6 +15,7 @@ const SCHEMA_VERSION: u64 = 1;
 const RESUME: &str = "$resume";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Intake,

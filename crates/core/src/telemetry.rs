@@ -23,6 +23,7 @@ const PACKED_VERSION: u8 = 1;
 const SAMPLE_BYTES: usize = 15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Sample {
     /// Unix time in milliseconds.
@@ -36,6 +37,7 @@ pub struct Sample {
     pub pcie_width: Option<u32>,
     /// NVML clock-event reason bits (stored packed); the UI receives their names.
     #[serde(serialize_with = "reason_names")]
+    #[cfg_attr(feature = "bindings", ts(as = "Vec<String>"))]
     pub clock_event_reasons: u64,
     /// The GPU did not answer (fell off the bus).
     pub lost: bool,

@@ -96,7 +96,8 @@ fn hardware_faults_show_as_their_nvml_answers() {
         let (_, health) = only_gpu(&snapshot);
         assert_eq!(health.power_w, None);
         assert_eq!(health.unreadable.len(), 1);
-        assert_eq!((health.unreadable[0].reading, health.unreadable[0].reason), ("power_usage", "insufficient_power"));
+        let unreadable = &health.unreadable[0];
+        assert_eq!((unreadable.reading.as_str(), unreadable.reason.as_str()), ("power_usage", "insufficient_power"));
     });
     on_bench("h100-pcie-downtrained", |bench| {
         let snapshot = bench.snapshot().unwrap();

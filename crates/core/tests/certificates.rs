@@ -85,18 +85,15 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     assert!(!cleared.title.en.is_empty() && !cleared.title.zh_cn.is_empty());
     assert!(document.findings_at_release.is_empty());
     assert!(document.identity_matches_intake && document.simulated);
-    assert_eq!(document.shop["name"], "深圳 GPU 复活工坊");
-    assert_eq!(document.gpu["serial"], "1654922012345");
+    assert_eq!(document.shop.name, "深圳 GPU 复活工坊");
+    assert_eq!(document.gpu.serial, "1654922012345");
     assert_eq!(document.procedures[0].id, "final-qa-burn-in");
     assert_eq!(document.procedures[0].outcome, Outcome::Repaired);
     assert!(!document.procedures[0].title.zh_cn.is_ascii());
     let evidence = &document.release_evidence;
-    assert_eq!(
-        (evidence["maxTemperatureC"].as_f64(), evidence["maxMemoryTemperatureC"].as_f64()),
-        (Some(83.0), Some(87.0))
-    );
-    assert!(evidence["burnInSeconds"].as_i64().is_some_and(|s| s >= 0), "{evidence}");
-    assert_eq!((evidence["maxPowerW"].as_f64(), evidence["telemetrySamples"].as_u64()), (Some(690.0), Some(120)));
+    assert_eq!((evidence.max_temperature_c, evidence.max_memory_temperature_c), (Some(83.0), Some(87.0)));
+    assert!(evidence.burn_in_seconds.is_some_and(|s| s >= 0), "{evidence:?}");
+    assert_eq!((evidence.max_power_w, evidence.telemetry_samples), (Some(690.0), 120));
 
     let rewrite = store.write(|tx, _| Ok(tx.execute("UPDATE certificates SET document = '{}'", [])?));
     assert!(rewrite.is_err(), "an issued certificate never changes");

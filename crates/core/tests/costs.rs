@@ -56,8 +56,14 @@ fn parts_and_labour_add_up_against_the_quote() {
     let first = costs.parts[0].id;
     let costs = remove_part(&store, job, first, TECH).unwrap();
     assert_eq!(costs.parts.len(), 1);
-    let kinds: Vec<String> =
-        revive_core::jobs::Jobs::new(&store).unwrap().get(job).unwrap().events.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = revive_core::jobs::Jobs::new(&store)
+        .unwrap()
+        .get(job)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.event.to_columns().unwrap().0)
+        .collect();
     assert!(
         kinds.contains(&"part_added".into())
             && kinds.contains(&"part_removed".into())

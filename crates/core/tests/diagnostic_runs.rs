@@ -4,9 +4,10 @@ mod common;
 
 use common::{open, take_in_h100, TECH};
 use revive_core::bench::BenchSnapshot;
-use revive_core::bench::GpuProvider;
+use revive_core::bench::{GpuProvider, GpuReading};
+use revive_core::events::Event;
 use revive_core::jobs::{JobQuery, Jobs};
-use revive_core::runs::{self, RunEvidence};
+use revive_core::runs::{self, ReadingValue, RunEvidence};
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
 
@@ -25,8 +26,9 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let run = runs::record(&store, job_id, &evidence(&before, 0, Some("h100-remap-pending")), TECH).unwrap();
     assert!(run.simulated);
     assert_eq!(run.scenario.as_deref(), Some("h100-remap-pending"));
-    assert_eq!(run.reading["health"]["remappedRows"]["pending"], true);
-    let codes: Vec<&str> = run.findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let GpuReading::Present { health, .. } = &run.reading else { panic!("{:?}", run.reading) };
+    assert_eq!(health.remapped_rows.as_ref().map(|rows| rows.pending), Some(true));
+    let codes: Vec<&str> = run.findings.iter().map(|f| f.code.as_str()).collect();
     assert!(codes.contains(&"remap_pending"), "{codes:?}");
 
     let after = open("h100-healthy").unwrap().snapshot().unwrap();
@@ -36,16 +38,17 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let comparison = diagnostics.comparison.unwrap();
     assert!(comparison.cleared.contains(&"remap_pending".to_owned()));
     assert_eq!((comparison.persisting.len(), comparison.new.len()), (0, 0));
-    let changed: Vec<(&str, serde_json::Value, serde_json::Value)> =
+    let changed: Vec<(&str, Option<ReadingValue>, Option<ReadingValue>)> =
         comparison.changes.iter().map(|c| (c.reading, c.before.clone(), c.after.clone())).collect();
-    assert!(changed.contains(&("remap_pending", true.into(), false.into())), "{changed:?}");
-    assert!(changed.contains(&("ecc_volatile_uncorrected", 1.into(), 0.into())), "{changed:?}");
+    let (flag, number) = (|v| Some(ReadingValue::Flag(v)), |v| Some(ReadingValue::Number(v)));
+    assert!(changed.contains(&("remap_pending", flag(true), flag(false))), "{changed:?}");
+    assert!(changed.contains(&("ecc_volatile_uncorrected", number(1.0), number(0.0))), "{changed:?}");
     assert!(!changed.iter().any(|(reading, _, _)| *reading == "serial"), "same card, same serial");
 
     let job = Jobs::new(&store).unwrap().get(job_id).unwrap();
-    let kinds: Vec<&str> = job.events.iter().map(|e| e.kind.as_str()).collect();
+    let kinds: Vec<String> = job.events.iter().map(|e| e.event.to_columns().unwrap().0).collect();
     assert_eq!(kinds, ["created", "diagnostic_recorded", "diagnostic_recorded"]);
-    assert_eq!(job.events[1].detail["simulated"], true);
+    assert!(matches!(job.events[1].event, Event::DiagnosticRecorded { simulated: true, .. }));
 }
 
 #[test]
@@ -57,7 +60,7 @@ fn a_run_is_judged_against_the_gpu_the_job_took_in() {
     // The job took in an H100; an H20 is in the bench.
     let snapshot = open("h20-healthy").unwrap().snapshot().unwrap();
     let run = runs::record(&store, job_id, &evidence(&snapshot, 0, Some("h20-healthy")), TECH).unwrap();
-    let codes: Vec<&str> = run.findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = run.findings.iter().map(|f| f.code.as_str()).collect();
     assert_eq!(codes, ["model_mismatch"]);
 }
 

@@ -1,5 +1,6 @@
 //! The job service against a real store on disk: intake, tickets, search, status flow, timeline.
 
+use revive_core::events::Event;
 use revive_core::intake::IntakeForm;
 use revive_core::jobs::{JobQuery, Jobs, StatusChange};
 use revive_core::settings::{Settings, SettingsForm};
@@ -76,7 +77,7 @@ fn intake_records_everything_and_logs_who_created_it() {
     assert_eq!(job.received_by, TECH);
     assert_eq!(job.quote.minor, 1_500_000);
     assert_eq!(job.events.len(), 1);
-    assert_eq!(job.events[0].kind, "created");
+    assert_eq!(job.events[0].event, Event::Created { ticket: job.ticket.clone(), status: Status::Intake });
     assert_eq!(job.events[0].actor, TECH);
     assert!(job.next.iter().any(|n| n.status == Status::Diagnosing && !n.reason_required));
 }
@@ -175,9 +176,23 @@ fn status_moves_are_checked_and_logged() {
     assert_eq!(held.next.first().map(|n| n.status), Some(Status::Diagnosing));
     let resumed = jobs.change_status(job.id, &change("diagnosing", ""), TECH).unwrap();
 
-    let moves: Vec<_> = resumed.events.iter().skip(1).map(|e| (e.actor.as_str(), e.detail["to"].clone())).collect();
-    assert_eq!(moves, [(TECH, "diagnosing".into()), ("Zhang Min", "on_hold".into()), (TECH, "diagnosing".into())]);
-    assert_eq!(resumed.events[2].detail["reason"], "Customer unreachable");
+    let moves: Vec<_> = resumed
+        .events
+        .iter()
+        .skip(1)
+        .map(|e| match &e.event {
+            Event::StatusChanged { to, reason, .. } => (e.actor.as_str(), *to, reason.as_deref()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (TECH, Status::Diagnosing, None),
+            ("Zhang Min", Status::OnHold, Some("Customer unreachable")),
+            (TECH, Status::Diagnosing, None)
+        ]
+    );
     assert!(matches!(jobs.change_status(999, &change("diagnosing", ""), TECH), Err(CoreError::JobNotFound(999))));
 }
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use common::{hold_bench, record_scenario, take_in_h100, TECH};
 use revive_core::attachments::attach_photo;
+use revive_core::events::Event;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer, CheckResult};
 use revive_core::procedures::{parse, GateCondition, Outcome, Procedure};
@@ -100,9 +101,12 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     // Needing an RMA moves the job to RMA, with the procedure as the reason.
     let job = Jobs::new(&store).unwrap().get(job).unwrap();
     assert_eq!(job.status, Status::Rma);
-    let kinds: Vec<&str> = job.events.iter().map(|e| e.kind.as_str()).collect();
-    assert!(kinds.contains(&"procedure_started") && kinds.contains(&"procedure_finished"), "{kinds:?}");
-    assert_eq!(job.events.last().unwrap().detail["reason"], "hbm-triage: needs_rma");
+    assert!(job.events.iter().any(|e| matches!(e.event, Event::ProcedureStarted { .. })));
+    assert!(job.events.iter().any(|e| matches!(e.event, Event::ProcedureFinished { outcome: Outcome::NeedsRma, .. })));
+    assert!(matches!(
+        &job.events.last().unwrap().event,
+        Event::StatusChanged { to: Status::Rma, reason: Some(reason), .. } if reason == "hbm-triage: needs_rma"
+    ));
 }
 
 #[test]
@@ -144,24 +148,18 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
     // goes on to Ready through each of those, every move logged with the run as its cause.
     let job = Jobs::new(&store).unwrap().get(job).unwrap();
     assert_eq!(job.status, Status::Ready);
-    let implied: Vec<(&str, &str)> = job
+    let implied: Vec<(Status, &str)> = job
         .events
         .iter()
-        .filter(|e| e.kind == "status_changed" && e.detail["run"] == run.id)
-        .map(|e| (e.detail["to"].as_str().unwrap(), e.actor.as_str()))
+        .filter_map(|e| match e.event {
+            Event::StatusChanged { to, run: Some(by), .. } if by == run.id => Some((to, e.actor.as_str())),
+            _ => None,
+        })
         .collect();
-    assert_eq!(
-        implied,
-        [
-            ("diagnosing", "Zhang Min"),
-            ("awaiting_approval", "Zhang Min"),
-            ("repairing", "Zhang Min"),
-            ("burn_in", "Zhang Min"),
-            ("qc", "Zhang Min"),
-            ("ready", "Zhang Min")
-        ]
-    );
-    assert!(job.events.iter().all(|e| e.kind != "procedure_status_not_moved"));
+    let walked =
+        [Status::Diagnosing, Status::AwaitingApproval, Status::Repairing, Status::BurnIn, Status::Qc, Status::Ready];
+    assert_eq!(implied, walked.map(|status| (status, "Zhang Min")));
+    assert!(job.events.iter().all(|e| !matches!(e.event, Event::ProcedureStatusNotMoved { .. })));
 }
 
 #[test]
@@ -178,8 +176,10 @@ fn a_job_on_hold_is_not_moved_by_finished_work() {
     assert_eq!(ended.outcome, Some(Outcome::NeedsRma));
     let job = Jobs::new(&store).unwrap().get(job).unwrap();
     assert_eq!(job.status, Status::OnHold);
-    let last = job.events.last().unwrap();
-    assert_eq!((last.kind.as_str(), last.detail["wanted"].as_str()), ("procedure_status_not_moved", Some("rma")));
+    assert!(matches!(
+        job.events.last().unwrap().event,
+        Event::ProcedureStatusNotMoved { wanted: Status::Rma, from: Status::OnHold, .. }
+    ));
 }
 
 #[test]

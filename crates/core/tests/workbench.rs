@@ -141,7 +141,7 @@ fn xids_reported_by_the_driver_become_findings_on_their_gpu() {
     assert!(xid.next_step.en.contains("Reset the GPU when convenient"));
 
     let run = bench.record(&store, job_id, 0, "Li Wei").unwrap();
-    assert!(run.findings.iter().any(|f| f["code"] == "xid_63"));
+    assert!(run.findings.iter().any(|f| f.code == "xid_63"));
     assert_eq!(bench.read().unwrap().xids.len(), 1, "each Xid is delivered once");
 }
 

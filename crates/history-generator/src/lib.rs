@@ -5,6 +5,12 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
+use revive_core::bench::{DriverInfo, GpuReading, Health, Identity};
+use revive_core::diagnostics::{DiagnosticRules, Finding};
+use revive_core::events::Event;
+use revive_core::status::Status;
 use revive_core::store::Store;
 use rusqlite::{params, Connection};
 
@@ -52,23 +58,11 @@ const FINDINGS: [(&str, u32); 10] = [
 ];
 const XIDS: [(u32, u32); 8] = [(79, 12), (48, 8), (63, 6), (94, 6), (95, 4), (119, 5), (74, 3), (31, 2)];
 
-/// The finding for a rule `code` as diagnostics record it, texts from the shipped rules file.
-fn rule_finding(code: &str) -> serde_json::Value {
-    static RULES: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    let rules = RULES.get_or_init(|| {
-        serde_json::from_str(include_str!("../../../rules/diagnostics.json")).expect("the shipped rules parse")
-    });
-    let rule = rules["rules"].as_array().into_iter().flatten().find(|r| r["code"] == code).expect("a shipped rule");
-    serde_json::json!({
-        "code": code, "severity": rule["severity"], "gpuIndex": 0, "evidence": {},
-        "title": rule["title"], "nextStep": rule["next_step"],
-    })
-}
-
 /// The findings of one bench reading: none to three, rules and Xids.
-fn findings(rng: &mut Rng) -> String {
+fn findings(rng: &mut Rng) -> Vec<Finding> {
     let catalog = revive_core::diagnostics::XidCatalog::shipped().expect("the shipped Xid catalog loads");
-    let mut found: Vec<serde_json::Value> = Vec::new();
+    let rules = DiagnosticRules::shipped().expect("the shipped rules load");
+    let mut found: Vec<Finding> = Vec::new();
     for _ in 0..rng.below(4) {
         let finding = if rng.below(3) == 0 {
             let total: u32 = XIDS.iter().map(|(_, w)| w).sum();
@@ -84,21 +78,38 @@ fn findings(rng: &mut Rng) -> String {
                     }
                 })
                 .map_or(79, |x| x.0);
-            let evidence = std::collections::BTreeMap::from([("count".to_owned(), serde_json::json!(1))]);
-            serde_json::to_value(catalog.finding(xid, Some(0), evidence)).expect("a finding serializes")
+            let evidence = BTreeMap::from([("count".to_owned(), serde_json::json!(1))]);
+            catalog.finding(xid, Some(0), evidence)
         } else {
-            rule_finding(rng.weighted(&FINDINGS))
+            rules.finding(rng.weighted(&FINDINGS), Some(0), BTreeMap::new()).expect("a shipped rule")
         };
-        if !found.iter().any(|f| f["code"] == finding["code"]) {
+        if !found.iter().any(|f| f.code == finding.code) {
             found.push(finding);
         }
     }
-    serde_json::Value::Array(found).to_string()
+    found
+}
+
+/// What the bench read of a generated card: its serial and a few health figures, as a reading is stored.
+fn reading(serial: &str, rng: &mut Rng) -> GpuReading {
+    let identity = Identity { serial: Some(serial.to_owned()), ..Identity::default() };
+    let health = Health { temperature_c: Some(40 + rng.below(40) as u32), ..Health::default() };
+    GpuReading::Present { index: 0, identity: Box::new(identity), health: Box::new(health) }
+}
+
+/// The driver generated cards were read with.
+fn driver() -> DriverInfo {
+    DriverInfo { driver_version: "550.90.07".into(), nvml_version: "12.550.90.07".into(), cuda_version: "12.4".into() }
+}
+
+/// A stored column's JSON text.
+fn json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
 }
 
 /// Rises whenever the same seed starts giving a different history (cached benchmark stores are
 /// named with it).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// xorshift64*: fast, and the same sequence for the same seed everywhere.
 struct Rng(u64);
@@ -179,7 +190,7 @@ pub fn generate(path: &Path, jobs: u64, seed: u64) -> rusqlite::Result<()> {
             tx.prepare("INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut diagnostic = tx.prepare(
             "INSERT INTO diagnostic_runs (job_id, gpu_index, recorded_at, recorded_by, simulated, driver, reading, findings)
-             VALUES (?1, 0, ?2, ?3, 0, '550.90.07', '{}', ?4)",
+             VALUES (?1, 0, ?2, ?3, 0, ?4, ?5, ?6)",
         )?;
         let mut certificate = tx.prepare(
             "INSERT INTO certificates (number, job_id, issued_at, issued_by, document, sha256, signature, public_key)
@@ -238,27 +249,25 @@ pub fn generate(path: &Path, jobs: u64, seed: u64) -> rusqlite::Result<()> {
                 timestamp(created),
                 timestamp(updated),
             ])?;
-            event.execute(params![
-                id,
-                timestamp(created),
-                technician,
-                "created",
-                format!("{{\"ticket\":\"{ticket}\"}}")
-            ])?;
-            event.execute(params![
-                id,
-                timestamp(created + 3_600),
-                technician,
-                "status_changed",
-                r#"{"from":"intake","to":"diagnosing"}"#
-            ])?;
+            let mut log = |at: i64, actor: &str, happened: Event| -> rusqlite::Result<()> {
+                let (kind, detail) =
+                    happened.to_columns().map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                event.execute(params![id, timestamp(at), actor, kind, detail])?;
+                Ok(())
+            };
+            log(created, technician, Event::Created { ticket: ticket.clone(), status: Status::Intake })?;
+            let diagnosing =
+                Event::StatusChanged { from: Status::Intake, to: Status::Diagnosing, reason: None, run: None };
+            log(created + 3_600, technician, diagnosing)?;
             // Half the cards were read on Revive's bench; the rest were diagnosed before it was used.
             if rng.below(2) == 0 {
-                diagnostic.execute(params![id, timestamp(created + 5_400), technician, findings(&mut rng)])?;
+                let at = timestamp(created + 5_400);
+                let (reading, found) = (json(&reading(&serial, &mut rng))?, json(&findings(&mut rng))?);
+                diagnostic.execute(params![id, at, technician, json(&driver())?, reading, found])?;
             }
             if status != "diagnosing" {
-                let detail = format!("{{\"from\":\"diagnosing\",\"to\":\"{status}\"}}");
-                event.execute(params![id, timestamp(updated), closer, "status_changed", detail])?;
+                let to = Status::parse(status).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                log(updated, closer, Event::StatusChanged { from: Status::Diagnosing, to, reason: None, run: None })?;
             }
             if status == "returned" && year >= 2025 {
                 let count = certificates_in_year.entry(year).or_default();

@@ -34,7 +34,7 @@ describe('formatting', () => {
   });
 
   it('names models from the catalogue and translates "other"', () => {
-    const models = [{ id: 'h20-96gb', name: 'H20 96GB', architecture: 'hopper', form_factor: 'sxm', memory_gib: 96, pci_device_ids: [], cooling: 'passive' }];
+    const models = [{ id: 'h20-96gb', name: 'H20 96GB', architecture: 'hopper', formFactor: 'sxm', memoryGib: 96, pciDeviceIds: [], cooling: 'passive', memoryBandwidth: null }];
     expect(modelName(models, 'h20-96gb', () => 'x')).toBe('H20 96GB');
     expect(modelName(models, 'other', () => '其他型号')).toBe('其他型号');
     expect(modelName(models, 'retired-id', () => 'x')).toBe('retired-id');

@@ -40,18 +40,19 @@ export function modelName(models: GpuModel[], id: string, t: (key: 'model.other'
 
 type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
+/** A reading's value in the chosen language: numbers in its format, yes/no for flags, lists joined. */
+export function formatValue(value: unknown, locale: Locale, t: Translate): string {
+  if (typeof value === 'number') return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value);
+  if (typeof value === 'boolean') return t(value ? 'evidence.yes' : 'evidence.no');
+  if (Array.isArray(value)) return value.map((item) => formatValue(item, locale, t)).join(', ');
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
 /** One piece of a finding's evidence as a person reads it: a translated name and a value in the
  * chosen language's number format (yes/no for flags, lists joined). Names the catalogue does not
  * know yet show as they are. */
 export function evidenceItems(evidence: Record<string, unknown>, locale: Locale, t: Translate): { name: string; value: string }[] {
-  const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
-  const shown = (value: unknown): string => {
-    if (typeof value === 'number') return number.format(value);
-    if (typeof value === 'boolean') return t(value ? 'evidence.yes' : 'evidence.no');
-    if (Array.isArray(value)) return value.map(shown).join(', ');
-    if (typeof value === 'string') return value;
-    return JSON.stringify(value);
-  };
   const known = (key: string): key is MessageKey => key in en;
   return Object.entries(evidence)
     .filter(([, value]) => value !== null && value !== undefined)
@@ -60,7 +61,7 @@ export function evidenceItems(evidence: Record<string, unknown>, locale: Locale,
       const valueKey = `evidence.${name}.${String(value)}`;
       return {
         name: known(label) ? t(label) : name,
-        value: known(valueKey) ? t(valueKey) : shown(value),
+        value: known(valueKey) ? t(valueKey) : formatValue(value, locale, t),
       };
     });
 }

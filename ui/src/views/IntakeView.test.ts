@@ -8,7 +8,7 @@ import { setLocale } from '../lib/i18n.svelte';
 const settings: Settings = {
   shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei', laborRate: null,
 };
-const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', form_factor: 'sxm', memory_gib: 80, pci_device_ids: ['0x2330'], cooling: 'passive' }];
+const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', formFactor: 'sxm', memoryGib: 80, pciDeviceIds: ['0x2330'], cooling: 'passive', memoryBandwidth: null }];
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use revive_core::certificates::{
-    Certificate, CertificateDocument, CertificateLanguage, NamedFinding, ProcedureDone, ShopKey,
+    Certificate, CertificateDocument, CertificateLanguage, CertifiedGpu, NamedFinding, PartLine, ProcedureDone,
+    ReleaseEvidence, ShopIdentity, ShopKey,
 };
 use revive_core::diagnostics::Text;
 use revive_core::procedures::Outcome;
-use serde_json::json;
 
 pub fn fonts_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fonts"))
@@ -22,6 +22,10 @@ fn finding(code: &str, en: &str, zh_cn: &str) -> NamedFinding {
     NamedFinding { code: code.into(), title: text(en, zh_cn) }
 }
 
+fn part(part_number: &str, description: &str, quantity: i64) -> PartLine {
+    PartLine { part_number: part_number.into(), description: description.into(), quantity }
+}
+
 pub fn document(language: CertificateLanguage, simulated: bool) -> CertificateDocument {
     CertificateDocument {
         schema: 1,
@@ -29,18 +33,21 @@ pub fn document(language: CertificateLanguage, simulated: bool) -> CertificateDo
         issued_at: "2026-11-28T09:30:00Z".into(),
         supersedes: None,
         language,
-        shop: json!({ "name": "深圳芯复活 GPU 维修中心", "address": "深圳市福田区华强北路 1019 号 3 楼 · 3F, 1019 Huaqiang N. Rd, Futian, Shenzhen" }),
+        shop: ShopIdentity {
+            name: "深圳芯复活 GPU 维修中心".into(),
+            address: "深圳市福田区华强北路 1019 号 3 楼 · 3F, 1019 Huaqiang N. Rd, Futian, Shenzhen".into(),
+        },
         ticket: "RV-2026-000317".into(),
         customer: "北京智算云科技有限公司".into(),
-        gpu: json!({
-            "model": "h100-sxm5-80gb",
-            "modelName": "NVIDIA H100 SXM5 80GB",
-            "serial": "1654922012345",
-            "uuid": "GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d",
-            "boardPartNumber": "692-2G520-0200-000",
-            "vbios": "96.00.74.00.01",
-            "inforom": "G520.0200.00.05",
-        }),
+        gpu: CertifiedGpu {
+            model: "h100-sxm5-80gb".into(),
+            model_name: "NVIDIA H100 SXM5 80GB".into(),
+            serial: "1654922012345".into(),
+            uuid: Some("GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d".into()),
+            board_part_number: Some("692-2G520-0200-000".into()),
+            vbios: Some("96.00.74.00.01".into()),
+            inforom: Some("G520.0200.00.05".into()),
+        },
         identity_matches_intake: true,
         symptoms: "训练任务中 GPU 掉卡，dmesg 报 Xid 63 / Xid 94。Card fell off the bus during training.".into(),
         findings_at_intake: vec![
@@ -67,20 +74,20 @@ pub fn document(language: CertificateLanguage, simulated: bool) -> CertificateDo
             },
         ],
         parts: vec![
-            json!({ "partNumber": "TP-PTM7950-50", "description": "Phase-change thermal pad 相变导热垫", "quantity": 1 }),
-            json!({ "partNumber": "FAN-9GA0612", "description": "Blower fan 涡轮风扇", "quantity": 2 }),
+            part("TP-PTM7950-50", "Phase-change thermal pad 相变导热垫", 1),
+            part("FAN-9GA0612", "Blower fan 涡轮风扇", 2),
         ],
-        release_evidence: json!({
-            "recordedAt": "2026-11-28T09:12:04Z",
-            "burnInSeconds": 7512,
-            "telemetrySamples": 7200,
-            "maxTemperatureC": 83.0,
-            "maxMemoryTemperatureC": 87.0,
-            "maxPowerW": 690.5,
-            "eccAggregateUncorrectedDelta": 0,
-            "remappedRowsDelta": 0,
-            "xidCount": 2,
-        }),
+        release_evidence: ReleaseEvidence {
+            recorded_at: "2026-11-28T09:12:04Z".into(),
+            burn_in_seconds: Some(7512),
+            telemetry_samples: 7200,
+            max_temperature_c: Some(83.0),
+            max_memory_temperature_c: Some(87.0),
+            max_power_w: Some(690.5),
+            ecc_aggregate_uncorrected_delta: Some(0),
+            remapped_rows_delta: Some(0),
+            xid_count: 2,
+        },
         technician: "李伟 Li Wei".into(),
         approver: "张敏 Zhang Min".into(),
         warranty_days: 90,

@@ -4,7 +4,7 @@
 mod nvml;
 mod workbench;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use nvml::{DriverSource, NvmlProvider};
 pub use workbench::{BenchView, KernelLogImport, LiveXid, ScenarioInfo, SimulatedBench, Workbench};
@@ -62,6 +62,7 @@ pub trait GpuProvider {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct BenchSnapshot {
     pub driver: DriverInfo,
@@ -70,7 +71,8 @@ pub struct BenchSnapshot {
     pub gpus: Vec<GpuReading>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DriverInfo {
     pub driver_version: String,
@@ -79,7 +81,8 @@ pub struct DriverInfo {
     pub cuda_version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", tag = "state")]
 pub enum GpuReading {
     Present {
@@ -93,8 +96,9 @@ pub enum GpuReading {
     },
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
 pub struct Identity {
     pub name: Option<String>,
     pub serial: Option<String>,
@@ -116,8 +120,9 @@ pub struct Identity {
     pub gsp_firmware_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
 pub struct Health {
     pub temperature_c: Option<u32>,
     pub memory_temperature_c: Option<u32>,
@@ -146,8 +151,9 @@ pub struct Health {
     pub unreadable: Vec<Unreadable>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
 pub struct Pcie {
     pub generation: Option<u32>,
     pub width: Option<u32>,
@@ -156,8 +162,9 @@ pub struct Pcie {
     pub replays: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
 pub struct Ecc {
     pub volatile_corrected: u64,
     pub volatile_uncorrected: u64,
@@ -168,7 +175,8 @@ pub struct Ecc {
     pub aggregate_uncorrected_sram: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RemappedRows {
     pub correctable: u32,
@@ -177,7 +185,8 @@ pub struct RemappedRows {
     pub failure: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RemapperHistogram {
     pub max: u32,
@@ -187,7 +196,8 @@ pub struct RemapperHistogram {
     pub none: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RetiredPages {
     pub single_bit: u32,
@@ -195,10 +205,11 @@ pub struct RetiredPages {
     pub pending: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Unreadable {
-    pub reading: &'static str,
+    pub reading: String,
     /// `insufficient_power`, `corrupted_inforom`, `no_permission`, or `failed`.
-    pub reason: &'static str,
+    pub reason: String,
 }

@@ -232,7 +232,7 @@ impl Reader {
                     NvmlError::NoPermission => "no_permission",
                     _ => "failed",
                 };
-                self.unreadable.push(Unreadable { reading, reason });
+                self.unreadable.push(Unreadable { reading: reading.to_owned(), reason: reason.to_owned() });
                 Ok(None)
             }
         }

@@ -19,6 +19,7 @@ use crate::worker::Worker;
 
 /// A scenario the simulated bench offers.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ScenarioInfo {
     pub id: String,
@@ -27,6 +28,7 @@ pub struct ScenarioInfo {
 
 /// One reading of the whole bench with its findings.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct BenchView {
     pub snapshot: BenchSnapshot,
@@ -83,6 +85,7 @@ fn valid_id(id: &str) -> bool {
 pub const MAX_KERNEL_LOG_BYTES: usize = 20 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct KernelLogImport {
     /// Xid lines found.
@@ -92,6 +95,7 @@ pub struct KernelLogImport {
 
 /// An Xid the driver reported while the bench was connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LiveXid {
     pub gpu_index: u32,

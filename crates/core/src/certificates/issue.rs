@@ -7,22 +7,23 @@ use std::path::Path;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{ShopKey, SignedDocument};
-use crate::diagnostics::Text;
+use crate::bench::{GpuReading, Health, Identity};
+use crate::diagnostics::{Finding, Severity, Text};
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::append_event;
+use crate::events::{self, Event};
 use crate::models::ModelCatalog;
 use crate::procedures::{Outcome, Role, StepKind};
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
-use crate::store::{timestamp, Store};
+use crate::store::{json_column, timestamp, Quote, Store};
 
 pub const MAX_WARRANTY_DAYS: u32 = 3 * 365;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateLanguage {
     En,
@@ -32,6 +33,7 @@ pub enum CertificateLanguage {
 
 /// Everything the certificate states; its canonical JSON is what is signed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateDocument {
     pub schema: u32,
@@ -39,10 +41,10 @@ pub struct CertificateDocument {
     pub issued_at: String,
     pub supersedes: Option<String>,
     pub language: CertificateLanguage,
-    pub shop: serde_json::Value,
+    pub shop: ShopIdentity,
     pub ticket: String,
     pub customer: String,
-    pub gpu: serde_json::Value,
+    pub gpu: CertifiedGpu,
     /// Serial and UUID at release equal those at intake.
     pub identity_matches_intake: bool,
     pub symptoms: String,
@@ -50,8 +52,8 @@ pub struct CertificateDocument {
     pub findings_at_release: Vec<NamedFinding>,
     pub findings_cleared: Vec<NamedFinding>,
     pub procedures: Vec<ProcedureDone>,
-    pub parts: Vec<serde_json::Value>,
-    pub release_evidence: serde_json::Value,
+    pub parts: Vec<PartLine>,
+    pub release_evidence: ReleaseEvidence,
     pub technician: String,
     pub approver: String,
     pub warranty_days: u32,
@@ -59,9 +61,60 @@ pub struct CertificateDocument {
     pub simulated: bool,
 }
 
+/// The shop that issued the certificate, as its settings named it then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct ShopIdentity {
+    pub name: String,
+    pub address: String,
+}
+
+/// The card the certificate is for: the model taken in and what it said of itself at release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CertifiedGpu {
+    pub model: String,
+    pub model_name: String,
+    pub serial: String,
+    pub uuid: Option<String>,
+    pub board_part_number: Option<String>,
+    pub vbios: Option<String>,
+    pub inforom: Option<String>,
+}
+
+/// A part fitted during the repair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct PartLine {
+    pub part_number: String,
+    pub description: String,
+    pub quantity: i64,
+}
+
+/// What the card showed when it left: the release reading and the burn-in before it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseEvidence {
+    pub recorded_at: String,
+    /// The time the procedure's burn-in step took.
+    pub burn_in_seconds: Option<i64>,
+    pub telemetry_samples: usize,
+    pub max_temperature_c: Option<f64>,
+    pub max_memory_temperature_c: Option<f64>,
+    pub max_power_w: Option<f64>,
+    /// Change from the intake reading to the release reading.
+    pub ecc_aggregate_uncorrected_delta: Option<i64>,
+    pub remapped_rows_delta: Option<i64>,
+    pub xid_count: usize,
+}
+
 /// A finding as the certificate names it: its code and its title in both languages, so the page
 /// states in words exactly what was signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct NamedFinding {
     pub code: String,
     pub title: Text,
@@ -69,6 +122,7 @@ pub struct NamedFinding {
 
 /// A procedure finished on the job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct ProcedureDone {
     pub id: String,
     pub version: u32,
@@ -77,6 +131,7 @@ pub struct ProcedureDone {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Certificate {
     pub number: String,
@@ -144,8 +199,12 @@ pub fn issue(
                 params![document.number, previous],
             )?;
         }
-        let detail = json!({ "number": document.number, "supersedes": previous, "sha256": signed.sha256 });
-        append_event(tx, job_id, &at, &actor, "certificate_issued", &detail)?;
+        let issued = Event::CertificateIssued {
+            number: document.number.clone(),
+            supersedes: previous.clone(),
+            sha256: signed.sha256.clone(),
+        };
+        events::append(tx, job_id, &at, &actor, &issued)?;
         Ok(document.number)
     })?;
     get(store, &number)
@@ -233,72 +292,71 @@ fn assemble(
     let technician = signer(Role::Technician).unwrap_or_else(|| qa.started_by.clone());
 
     // Diagnostic runs: the first is the intake evidence, the latest the release reading.
-    type RunRow = (String, String, bool, String);
-    let diagnostics: Vec<RunRow> = tx
+    let diagnostics: Vec<StoredRun> = tx
         .prepare("SELECT recorded_at, reading, simulated, findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id")?
-        .query_map([job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([job_id], |r| {
+            Ok(StoredRun {
+                recorded_at: r.get(0)?,
+                reading: json_column(r, 1, Quote::None)?,
+                simulated: r.get(2)?,
+                findings: json_column(r, 3, Quote::None)?,
+            })
+        })?
         .collect::<Result<_, _>>()?;
     let (first, release) = match (diagnostics.first(), diagnostics.last()) {
-        (Some(first), Some(release)) if release.0 >= qa.started_at => (first, release),
+        (Some(first), Some(release)) if release.recorded_at >= qa.started_at => (first, release),
         _ => return Err(not_ready("release_reading_missing")),
     };
-    let release_reading: serde_json::Value = serde_json::from_str(&release.1)?;
-    let release_findings = named_findings(&release.3)?;
-    let critical =
-        serde_json::from_str::<Vec<serde_json::Value>>(&release.3)?.iter().any(|f| f["severity"] == "critical");
-    if critical {
+    if release.findings.iter().any(|f| f.severity == Severity::Critical) {
         return Err(not_ready("release_has_critical_findings"));
     }
-    let intake_findings = named_findings(&first.3)?;
+    let release_findings = named_findings(&release.findings);
+    let intake_findings = named_findings(&first.findings);
     let cleared: Vec<NamedFinding> = intake_findings
         .iter()
         .filter(|finding| !release_findings.iter().any(|r| r.code == finding.code))
         .cloned()
         .collect();
-    let identity = &release_reading["identity"];
-    let identity_matches_intake = identity["serial"].as_str() == Some(serial.as_str())
-        && uuid.as_deref().is_none_or(|u| identity["uuid"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(u)));
-    let ecc_delta = |path: &str| {
-        let value = |reading: &str| serde_json::from_str::<serde_json::Value>(reading).ok()?.pointer(path)?.as_i64();
-        Some(value(&release.1)? - value(&first.1)?)
+    let (identity, health) = release.identity_and_health();
+    let identity_matches_intake = identity.serial.as_deref() == Some(serial.as_str())
+        && uuid.as_deref().is_none_or(|u| identity.uuid.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(u)));
+    let change = |count: fn(&Health) -> Option<u64>| {
+        let (before, after) = (count(&first.identity_and_health().1)?, count(&health)?);
+        Some(after as i64 - before as i64)
     };
     let peaks = telemetry_peaks(tx, job_id, &qa.started_at)?;
-    let reading_f64 = |path: &str| release_reading.pointer(path).and_then(serde_json::Value::as_f64);
-    let peak = |from_telemetry: Option<f64>, path: &str| max_of(from_telemetry, reading_f64(path));
-    let mut xid_count = 0;
-    for run in &diagnostics {
-        xid_count += named_findings(&run.3)?.iter().filter(|f| f.code.starts_with("xid_")).count();
-    }
+    let xid_count: usize =
+        diagnostics.iter().map(|run| run.findings.iter().filter(|f| f.code.starts_with("xid_")).count()).sum();
     let burn_in_seconds = qa
         .procedure
         .burn_in_step
         .as_ref()
         .and_then(|step| qa.results.iter().rev().find(|result| &result.step_id == step))
         .map(|result| result.seconds);
-    let release_evidence = json!({
-        "recordedAt": release.0,
-        "burnInSeconds": burn_in_seconds,
-        "telemetrySamples": peaks.samples,
-        "maxTemperatureC": peak(peaks.temperature, "/health/temperatureC"),
-        "maxMemoryTemperatureC": peak(peaks.memory_temperature, "/health/memoryTemperatureC"),
-        "maxPowerW": peak(peaks.power, "/health/powerW"),
-        "eccAggregateUncorrectedDelta": ecc_delta("/health/ecc/aggregateUncorrected"),
-        "remappedRowsDelta": ecc_delta("/health/remappedRows/uncorrectable"),
-        "xidCount": xid_count,
-    });
-    let simulated = diagnostics.iter().any(|d| d.2);
+    let release_evidence = ReleaseEvidence {
+        recorded_at: release.recorded_at.clone(),
+        burn_in_seconds,
+        telemetry_samples: peaks.samples,
+        max_temperature_c: max_of(peaks.temperature, health.temperature_c.map(f64::from)),
+        max_memory_temperature_c: max_of(peaks.memory_temperature, health.memory_temperature_c.map(f64::from)),
+        max_power_w: max_of(peaks.power, health.power_w),
+        ecc_aggregate_uncorrected_delta: change(|h| Some(h.ecc.as_ref()?.aggregate_uncorrected)),
+        remapped_rows_delta: change(|h| Some(u64::from(h.remapped_rows.as_ref()?.uncorrectable))),
+        xid_count,
+    };
+    let simulated = diagnostics.iter().any(|d| d.simulated);
 
     let settings = Settings::load_in(tx)?;
     let model_name = ModelCatalog::shipped()?.get(&model_id).map(|m| m.name.clone()).unwrap_or(model_id.clone());
-    let gpu = json!({
-        "model": model_id,
-        "modelName": model_name,
-        "serial": serial,
-        "uuid": identity["uuid"],
-        "boardPartNumber": identity["boardPartNumber"].as_str().map(str::to_owned).or(part_number),
-        "vbios": identity["vbiosVersion"],
-        "inforom": identity["inforomImageVersion"],
-    });
+    let gpu = CertifiedGpu {
+        model: model_id,
+        model_name,
+        serial,
+        uuid: identity.uuid,
+        board_part_number: identity.board_part_number.or(part_number),
+        vbios: identity.vbios_version,
+        inforom: identity.inforom_image_version,
+    };
     let procedures = runs
         .iter()
         .filter_map(|r| {
@@ -312,9 +370,7 @@ fn assemble(
         .collect();
     let parts = tx
         .prepare("SELECT part_number, description, quantity FROM job_parts WHERE job_id = ?1 ORDER BY id")?
-        .query_map([job_id], |r| {
-            Ok(json!({ "partNumber": r.get::<_, String>(0)?, "description": r.get::<_, String>(1)?, "quantity": r.get::<_, i64>(2)? }))
-        })?
+        .query_map([job_id], |r| Ok(PartLine { part_number: r.get(0)?, description: r.get(1)?, quantity: r.get(2)? }))?
         .collect::<Result<_, _>>()?;
     let previous: Option<String> = tx
         .query_row("SELECT number FROM certificates WHERE job_id = ?1 AND superseded_by IS NULL", [job_id], |r| {
@@ -327,7 +383,7 @@ fn assemble(
         issued_at: timestamp(now),
         supersedes: previous.clone(),
         language,
-        shop: json!({ "name": settings.shop_name, "address": settings.shop_address }),
+        shop: ShopIdentity { name: settings.shop_name, address: settings.shop_address },
         ticket,
         customer,
         gpu,
@@ -384,9 +440,27 @@ fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The findings stored with a diagnostic run, by code and title.
-fn named_findings(findings: &str) -> CoreResult<Vec<NamedFinding>> {
-    Ok(serde_json::from_str(findings)?)
+/// A diagnostic run as the certificate reads it back from the store.
+struct StoredRun {
+    recorded_at: String,
+    reading: GpuReading,
+    simulated: bool,
+    findings: Vec<Finding>,
+}
+
+impl StoredRun {
+    /// What the GPU said of itself; nothing for a GPU that had fallen off the bus.
+    fn identity_and_health(&self) -> (Identity, Health) {
+        match &self.reading {
+            GpuReading::Present { identity, health, .. } => (identity.as_ref().clone(), health.as_ref().clone()),
+            GpuReading::Lost { .. } => (Identity::default(), Health::default()),
+        }
+    }
+}
+
+/// Findings by code and title, as the certificate names them.
+fn named_findings(findings: &[Finding]) -> Vec<NamedFinding> {
+    findings.iter().map(|f| NamedFinding { code: f.code.clone(), title: f.title.clone() }).collect()
 }
 
 /// Each code once (a finding reported for several GPUs or runs), ordered by code.

@@ -122,6 +122,7 @@ pub fn canonical<T: Serialize>(document: &T) -> CoreResult<String> {
 
 /// A document as issued: its canonical text, its SHA-256 and the shop's signature over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SignedDocument {
     pub document: String,
@@ -139,6 +140,7 @@ pub enum Verdict {
 
 /// Why a certificate is not the one the shop issued; the UI translates the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Invalidity {
     #[error("the public key is not a base64url Ed25519 key")]

@@ -9,6 +9,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
     pub valid: bool,

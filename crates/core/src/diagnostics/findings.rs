@@ -25,19 +25,12 @@ struct Raise<'r> {
 
 impl Raise<'_> {
     fn raise(&mut self, code: &str, evidence: Value) {
-        let rule = self.rules.rule(code);
         let evidence = match evidence {
             Value::Object(map) => map.into_iter().collect(),
             other => BTreeMap::from([("value".to_owned(), other)]),
         };
-        self.found.push(Finding {
-            code: code.to_owned(),
-            severity: rule.severity,
-            gpu_index: Some(self.gpu_index),
-            evidence,
-            title: rule.title.clone(),
-            next_step: rule.next_step.clone(),
-        });
+        // Every code raised here is one of the shipped rules: validation checked the file has them all.
+        self.found.extend(self.rules.finding(code, Some(self.gpu_index), evidence));
     }
 
     fn threshold(&self, code: &str) -> f64 {

@@ -15,6 +15,7 @@ pub use rules::DiagnosticRules;
 pub use xid::{live_xid_findings, parse_kernel_log, xid_findings, XidCatalog, XidEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -24,6 +25,7 @@ pub enum Severity {
 
 /// A text in both of Revive's languages, as the rules files carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub en: String,
@@ -31,13 +33,15 @@ pub struct Text {
     pub zh_cn: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub code: String,
     pub severity: Severity,
     pub gpu_index: Option<u32>,
     /// The readings that triggered it, by name.
+    #[serde(default)]
     pub evidence: BTreeMap<String, serde_json::Value>,
     pub title: Text,
     pub next_step: Text,

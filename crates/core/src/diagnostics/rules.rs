@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::{Severity, Text};
+use super::{Finding, Severity, Text};
 use crate::error::CoreResult;
 use crate::models::ModelCatalog;
 use crate::rules_file;
@@ -136,6 +136,24 @@ impl DiagnosticRules {
     /// Whether a finding code exists: one of the rules, or an Xid (`xid_79`).
     pub fn knows(&self, code: &str) -> bool {
         self.rules.contains_key(code) || code.strip_prefix("xid_").is_some_and(|n| n.parse::<u32>().is_ok())
+    }
+
+    /// The finding rule `code` raises, with its severity and texts; `None` for a code no rule has.
+    pub fn finding(
+        &self,
+        code: &str,
+        gpu_index: Option<u32>,
+        evidence: BTreeMap<String, serde_json::Value>,
+    ) -> Option<Finding> {
+        let rule = self.rules.get(code)?;
+        Some(Finding {
+            code: code.to_owned(),
+            severity: rule.severity,
+            gpu_index,
+            evidence,
+            title: rule.title.clone(),
+            next_step: rule.next_step.clone(),
+        })
     }
 
     /// The rule for a known code; validation guarantees every known code has one.

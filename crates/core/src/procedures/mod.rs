@@ -20,6 +20,7 @@ pub use parse::{parse, ProcedureError};
 
 /// How a procedure (or a branch of it) ends; finishing moves the job's status accordingly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Repaired,
@@ -29,6 +30,7 @@ pub enum Outcome {
 
 /// Where a step's result leads when it is not simply the next step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Next {
     Goto(String),
@@ -37,6 +39,7 @@ pub enum Next {
 
 /// Where a measurement's limits come from, so a shop knows which ones to set for itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LimitsSource {
     Nvidia,
@@ -46,13 +49,15 @@ pub enum LimitsSource {
 
 /// A limit that depends on the model: `min_fraction` of the figure the model catalogue gives.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub struct ModelReference {
     pub figure: ModelFigure,
     pub min_fraction: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ModelFigure {
     MemoryBandwidth,
@@ -84,6 +89,7 @@ impl ModelReference {
 /// What a diagnostic gate waits for: a diagnostic run recorded on the job after the gate was
 /// reached, that satisfies the condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "condition")]
 pub enum GateCondition {
     /// Any run: the evidence is on the job.
@@ -96,6 +102,7 @@ pub enum GateCondition {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Technician,
@@ -104,12 +111,15 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+// Fields go camelCase on the wire like every other shape; runs stored before then said `on_fail`.
+#[serde(rename_all = "snake_case", rename_all_fields = "camelCase", tag = "kind")]
 pub enum StepKind {
     /// Read and confirm.
     Instruction,
     /// Pass, fail or not applicable, with a note.
     Check {
+        #[serde(alias = "on_fail")]
         on_fail: Option<Next>,
     },
     /// A number with a unit, judged against its limits.
@@ -117,7 +127,9 @@ pub enum StepKind {
         unit: String,
         min: Option<f64>,
         max: Option<f64>,
+        #[serde(alias = "limits_source")]
         limits_source: LimitsSource,
+        #[serde(alias = "on_fail")]
         on_fail: Option<Next>,
         /// The lower limit as a share of the job's model figure, filled in as `min` when a run starts.
         #[serde(default)]
@@ -128,6 +140,7 @@ pub enum StepKind {
     },
     /// Photos attached to the job.
     Photo {
+        #[serde(alias = "min_photos")]
         min_photos: u32,
     },
     Gate {
@@ -139,6 +152,7 @@ pub enum StepKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ChoiceOption {
     pub id: String,
@@ -147,6 +161,7 @@ pub struct ChoiceOption {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub id: String,
@@ -157,6 +172,7 @@ pub struct Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Procedure {
     pub id: String,
@@ -201,6 +217,7 @@ pub fn load_dir(dir: &Path) -> (Vec<Procedure>, Vec<ProcedureError>) {
 
 /// A procedure a technician can start on a job.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProcedureChoice {
     pub id: String,
@@ -213,6 +230,7 @@ pub struct ProcedureChoice {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProcedureChoices {
     pub procedures: Vec<ProcedureChoice>,
@@ -268,4 +286,24 @@ pub fn start_from_dir(
         .find(|p| p.id == procedure_id)
         .ok_or(CoreError::invalid(crate::error::Field::Procedure, crate::error::Problem::Unknown))?;
     runs::start(store, job_id, &procedure, actor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_stored_before_the_wire_went_camel_case_still_load() {
+        let stored = r#"[{"kind":"check","on_fail":{"end":"scrap"}},{"kind":"photo","min_photos":2},
+            {"kind":"measurement","unit":"ohm","min":0.2,"max":null,"limits_source":"shop_practice","on_fail":null}]"#;
+        let kinds: Vec<StepKind> = serde_json::from_str(stored).unwrap();
+        assert_eq!(kinds[0], StepKind::Check { on_fail: Some(Next::End(Outcome::Scrap)) });
+        assert_eq!(kinds[1], StepKind::Photo { min_photos: 2 });
+        let again = serde_json::to_string(&kinds[2]).unwrap();
+        assert!(
+            again.contains(r#""limitsSource":"shop_practice""#) && again.contains(r#""modelReference":null"#),
+            "{again}"
+        );
+        assert_eq!(serde_json::from_str::<StepKind>(&again).unwrap(), kinds[2]);
+    }
 }

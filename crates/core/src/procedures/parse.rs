@@ -36,6 +36,7 @@ pub const UNITS: [&str; 14] = [
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct ProcedureError {
     pub file: String,
     /// 1-based; 0 when the file could not be read at all.

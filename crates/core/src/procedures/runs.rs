@@ -5,14 +5,14 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
 use crate::attachments;
 use crate::diagnostics::Severity;
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::{append_event, current_status, move_status, MoveCause};
+use crate::events::{self, Event};
+use crate::jobs::{current_status, move_status, MoveCause};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::status::{Status, StatusFlow};
@@ -23,6 +23,7 @@ pub const MAX_NOTE: usize = 2_000;
 
 /// What a technician gives for a step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Answer {
     /// An instruction read and done, a gate to try, a sign-off.
@@ -43,6 +44,7 @@ pub enum Answer {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckResult {
     Pass,
@@ -51,11 +53,12 @@ pub enum CheckResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StepResult {
     pub visit: u32,
     pub step_id: String,
-    pub answer: serde_json::Value,
+    pub answer: Answer,
     pub passed: Option<bool>,
     pub note: Option<String>,
     pub actor: String,
@@ -65,6 +68,7 @@ pub struct StepResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RunState {
     pub id: i64,
@@ -109,8 +113,8 @@ pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> 
             params![job_id, procedure.id, procedure.version, serde_json::to_string(&procedure)?, at, actor, first.id],
         )?;
         let run = tx.last_insert_rowid();
-        let detail = json!({ "run": run, "procedure": procedure.id, "version": procedure.version });
-        append_event(tx, job_id, &at, &actor, "procedure_started", &detail)?;
+        let started = Event::ProcedureStarted { run, procedure: procedure.id.clone(), version: procedure.version };
+        events::append(tx, job_id, &at, &actor, &started)?;
         load(tx, run)
     })
 }
@@ -291,8 +295,8 @@ fn move_on(tx: &Transaction, run: &RunState, step: &Step, next: Option<Next>, at
                     finished_at = ?1, outcome = ?2 WHERE id = ?3",
                 params![at, outcome_name.as_str(), run.id],
             )?;
-            let detail = json!({ "run": run.id, "procedure": run.procedure.id, "outcome": outcome });
-            append_event(tx, run.job_id, at, actor, "procedure_finished", &detail)?;
+            let finished = Event::ProcedureFinished { run: run.id, procedure: run.procedure.id.clone(), outcome };
+            events::append(tx, run.job_id, at, actor, &finished)?;
             apply_outcome(tx, run, outcome, at, actor)?;
         }
     }
@@ -314,8 +318,8 @@ fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, a
     let flow = StatusFlow::shipped()?;
     let (from, _) = current_status(tx, run.job_id)?;
     let Some(path) = flow.implied_path(from, to) else {
-        let detail = json!({ "run": run.id, "wanted": to, "from": from });
-        return append_event(tx, run.job_id, at, actor, "procedure_status_not_moved", &detail);
+        let not_moved = Event::ProcedureStatusNotMoved { run: run.id, wanted: to, from };
+        return events::append(tx, run.job_id, at, actor, &not_moved);
     };
     for status in path {
         move_status(tx, flow, run.job_id, status, MoveCause::Procedure { run: run.id, reason: &reason }, actor, at)?;
