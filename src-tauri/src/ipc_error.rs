@@ -1,13 +1,13 @@
 //! The one shape every command failure takes over IPC: `{code, message}` plus, for bad input, the
 //! field and problem, so the UI can say in the technician's language exactly what to fix.
 
-use revive_core::{CoreError, Field, Problem};
+use revive_core::{CoreError, ErrorCode, Field, NotReady, Problem};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct IpcError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "bindings", ts(optional))]
@@ -18,13 +18,13 @@ pub struct IpcError {
     /// Which precondition is missing, where the code has several (a certificate not ready yet).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "bindings", ts(optional))]
-    pub reason: Option<&'static str>,
+    pub reason: Option<NotReady>,
 }
 
 impl IpcError {
     /// A failure the UI has no text of its own for: it shows the message.
     pub fn unexpected(message: String) -> IpcError {
-        IpcError { code: "unexpected".into(), message, field: None, problem: None, reason: None }
+        IpcError { code: ErrorCode::Unexpected, message, field: None, problem: None, reason: None }
     }
 }
 
@@ -38,7 +38,7 @@ impl From<CoreError> for IpcError {
             CoreError::CertificateNotReady(reason) => Some(*reason),
             _ => None,
         };
-        IpcError { code: error.code().to_owned(), message: error.to_string(), field, problem, reason }
+        IpcError { code: error.code(), message: error.to_string(), field, problem, reason }
     }
 }
 
@@ -46,13 +46,9 @@ impl From<revive_certificate_pdf::PdfError> for IpcError {
     fn from(error: revive_certificate_pdf::PdfError) -> Self {
         match error {
             revive_certificate_pdf::PdfError::Core(core) => core.into(),
-            other => IpcError {
-                code: other.code().to_owned(),
-                message: other.to_string(),
-                field: None,
-                problem: None,
-                reason: None,
-            },
+            other => {
+                IpcError { code: other.code(), message: other.to_string(), field: None, problem: None, reason: None }
+            }
         }
     }
 }

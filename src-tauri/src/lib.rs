@@ -3,6 +3,7 @@
 #[cfg(feature = "bindings")]
 pub mod bindings;
 mod certificate_commands;
+pub mod command_list;
 mod commands;
 mod dialogs;
 mod history_commands;

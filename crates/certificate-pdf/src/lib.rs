@@ -9,7 +9,7 @@ pub use embedded::signed_document_in;
 pub use render::{CertificateRenderer, FONT_FILES};
 
 use revive_core::certificates::{verify_document, Invalidity, SignedDocument, Verification};
-use revive_core::{CoreError, Field, Problem};
+use revive_core::{CoreError, ErrorCode, Field, Problem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
@@ -23,10 +23,10 @@ pub enum PdfError {
 
 impl PdfError {
     /// Stable code for the UI's message catalog.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            PdfError::FontsMissing { .. } => "certificate_fonts_missing",
-            PdfError::Typeset(_) => "certificate_typeset_failed",
+            PdfError::FontsMissing { .. } => ErrorCode::CertificateFontsMissing,
+            PdfError::Typeset(_) => ErrorCode::CertificateTypesetFailed,
             PdfError::Core(error) => error.code(),
         }
     }

@@ -1,5 +1,6 @@
 //! Typed failures of the core. Each carries a stable `code()` so the shell can send `{code, message}`
-//! over IPC and the UI can translate it; the `Display` text is for logs and the CLI.
+//! over IPC and the UI can translate it; the `Display` text is for logs and the CLI. This module is
+//! the floor every other one stands on: it imports none of them.
 
 use serde::Serialize;
 
@@ -90,6 +91,78 @@ pub enum Problem {
     },
 }
 
+/// Every code a failure reaches the window with. The UI's catalogs are typed against it, so a new
+/// code without an English and a Chinese text fails `npm run check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    JobNotFound,
+    IllegalTransition,
+    StoreTooNew,
+    RulesInvalid,
+    StorageFailed,
+    DataDirUnusable,
+    FileWriteFailed,
+    FileReadFailed,
+    NoDriver,
+    DriverNotLoaded,
+    DriverPermissionDenied,
+    DriverFailed,
+    RunNotFound,
+    RunInProgress,
+    RunFinished,
+    StepNotCurrent,
+    GateClosed,
+    ApproverDidTheWork,
+    KeyUnusable,
+    CertificateNotReady,
+    CertificateFontsMissing,
+    CertificateTypesetFailed,
+    /// A failure the UI has no words of its own for: it shows the message.
+    Unexpected,
+}
+
+/// Which precondition of a certificate is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum NotReady {
+    /// No finished, repaired final QA with an approver's sign-off.
+    FinalQaMissing,
+    /// Final QA passed, but the job has since been sent back or put on hold.
+    StatusNotReady,
+    ReleaseReadingMissing,
+    ReleaseHasCriticalFindings,
+}
+
+/// Why the bench cannot be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Unavailable {
+    #[error("no NVIDIA driver library is installed")]
+    NoDriver,
+    #[error("the NVIDIA kernel driver is not loaded")]
+    DriverNotLoaded,
+    #[error("no permission to talk to the NVIDIA driver")]
+    PermissionDenied,
+    #[error("the NVIDIA driver failed: {0}")]
+    Failed(String),
+}
+
+impl Unavailable {
+    /// The error code the UI translates.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Unavailable::NoDriver => ErrorCode::NoDriver,
+            Unavailable::DriverNotLoaded => ErrorCode::DriverNotLoaded,
+            Unavailable::PermissionDenied => ErrorCode::DriverPermissionDenied,
+            Unavailable::Failed(_) => ErrorCode::DriverFailed,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("invalid {field:?}: {problem:?}")]
@@ -108,7 +181,7 @@ pub enum CoreError {
     RulesInvalid { file: &'static str, reason: String },
 
     #[error(transparent)]
-    Bench(#[from] crate::bench::Unavailable),
+    Bench(#[from] Unavailable),
 
     #[error("procedure run {0} not found")]
     RunNotFound(i64),
@@ -122,8 +195,8 @@ pub enum CoreError {
     #[error("procedure run {run} is on step {current}, not that one")]
     StepNotCurrent { run: i64, current: String },
 
-    #[error("the gate waits for a diagnostic run on this job that satisfies {0:?}")]
-    GateClosed(crate::procedures::GateCondition),
+    #[error("the gate of step {step} waits for a diagnostic run on this job that satisfies it")]
+    GateClosed { step: String },
 
     #[error("the approver must be someone other than the technician who did the work")]
     ApproverDidTheWork,
@@ -131,8 +204,8 @@ pub enum CoreError {
     #[error("the shop's signing key cannot be used: {0}")]
     KeyUnusable(String),
 
-    #[error("the job cannot have a certificate yet: {0}")]
-    CertificateNotReady(&'static str),
+    #[error("the job cannot have a certificate yet: {0:?}")]
+    CertificateNotReady(NotReady),
 
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -159,26 +232,26 @@ impl CoreError {
     }
 
     /// Stable machine-readable code; the UI message catalog has a text for each.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::Invalid { .. } => "invalid_input",
-            CoreError::JobNotFound(_) => "job_not_found",
-            CoreError::IllegalTransition { .. } => "illegal_transition",
-            CoreError::StoreTooNew { .. } => "store_too_new",
-            CoreError::RulesInvalid { .. } => "rules_invalid",
-            CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => "storage_failed",
-            CoreError::DataDir(_) => "data_dir_unusable",
-            CoreError::FileWrite(_) => "file_write_failed",
-            CoreError::FileRead(_) => "file_read_failed",
+            CoreError::Invalid { .. } => ErrorCode::InvalidInput,
+            CoreError::JobNotFound(_) => ErrorCode::JobNotFound,
+            CoreError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            CoreError::StoreTooNew { .. } => ErrorCode::StoreTooNew,
+            CoreError::RulesInvalid { .. } => ErrorCode::RulesInvalid,
+            CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => ErrorCode::StorageFailed,
+            CoreError::DataDir(_) => ErrorCode::DataDirUnusable,
+            CoreError::FileWrite(_) => ErrorCode::FileWriteFailed,
+            CoreError::FileRead(_) => ErrorCode::FileReadFailed,
             CoreError::Bench(unavailable) => unavailable.code(),
-            CoreError::RunNotFound(_) => "run_not_found",
-            CoreError::RunInProgress(_) => "run_in_progress",
-            CoreError::RunFinished(_) => "run_finished",
-            CoreError::StepNotCurrent { .. } => "step_not_current",
-            CoreError::GateClosed(_) => "gate_closed",
-            CoreError::ApproverDidTheWork => "approver_did_the_work",
-            CoreError::KeyUnusable(_) => "key_unusable",
-            CoreError::CertificateNotReady(_) => "certificate_not_ready",
+            CoreError::RunNotFound(_) => ErrorCode::RunNotFound,
+            CoreError::RunInProgress(_) => ErrorCode::RunInProgress,
+            CoreError::RunFinished(_) => ErrorCode::RunFinished,
+            CoreError::StepNotCurrent { .. } => ErrorCode::StepNotCurrent,
+            CoreError::GateClosed { .. } => ErrorCode::GateClosed,
+            CoreError::ApproverDidTheWork => ErrorCode::ApproverDidTheWork,
+            CoreError::KeyUnusable(_) => ErrorCode::KeyUnusable,
+            CoreError::CertificateNotReady(_) => ErrorCode::CertificateNotReady,
         }
     }
 }

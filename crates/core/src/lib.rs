@@ -28,4 +28,4 @@ pub mod telemetry;
 mod text;
 mod worker;
 
-pub use error::{CoreError, CoreResult, Field, Problem};
+pub use error::{CoreError, CoreResult, ErrorCode, Field, NotReady, Problem};

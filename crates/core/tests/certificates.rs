@@ -15,7 +15,7 @@ use revive_core::settings::{Settings, SettingsForm};
 use revive_core::status::Status;
 use revive_core::store::Store;
 use revive_core::telemetry::Sample;
-use revive_core::{CoreError, Field, Problem};
+use revive_core::{CoreError, Field, NotReady, Problem};
 
 fn diagnose(store: &Store, job: i64, scenario: &str) {
     record_scenario(store, job, scenario, &[]);
@@ -71,7 +71,7 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     Settings::save(&store, &settings).unwrap();
     diagnose(&store, job, "h100-remap-pending");
     let early = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
-    assert!(matches!(early, CoreError::CertificateNotReady("final_qa_missing")));
+    assert!(matches!(early, CoreError::CertificateNotReady(NotReady::FinalQaMissing)));
 
     final_qa(&store, dir.path(), job);
     let certificate = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap();
@@ -126,7 +126,7 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     // A release reading that is not clean stops a certificate.
     diagnose(&store, job, "h100-remap-pending");
     let dirty = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap_err();
-    assert!(matches!(dirty, CoreError::CertificateNotReady("release_has_critical_findings")));
+    assert!(matches!(dirty, CoreError::CertificateNotReady(NotReady::ReleaseHasCriticalFindings)));
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
     let hold = StatusChange { to: "on_hold".into(), reason: "客户对账单有异议".into() };
     jobs.change_status(job, &hold, TECH).unwrap();
     let held = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
-    assert!(matches!(held, CoreError::CertificateNotReady("status_not_ready")), "{held}");
+    assert!(matches!(held, CoreError::CertificateNotReady(NotReady::StatusNotReady)), "{held}");
     assert!(certificates::for_job(&store, job).unwrap().is_empty());
 
     jobs.change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, TECH).unwrap();

@@ -11,7 +11,7 @@ use revive_core::attachments::attach_photo;
 use revive_core::events::Event;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer, CheckResult};
-use revive_core::procedures::{parse, GateCondition, Outcome, Procedure};
+use revive_core::procedures::{parse, Outcome, Procedure};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::status::Status;
 use revive_core::store::{Store, DATABASE_FILE};
@@ -66,7 +66,8 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     assert_eq!(run.current_step.as_deref(), Some("evidence"));
 
     // No evidence recorded since the gate was reached: it holds, and nothing is written.
-    assert!(matches!(confirm(&store, run.id, "evidence"), Err(CoreError::GateClosed(GateCondition::RunRecorded))));
+    let closed = confirm(&store, run.id, "evidence").unwrap_err();
+    assert!(matches!(closed, CoreError::GateClosed { ref step } if step == "evidence"), "{closed}");
     assert!(runs::state(&store, run.id).unwrap().results.is_empty());
     wait(90);
     diagnose(&store, job, "h100-remap-pending");
@@ -77,9 +78,8 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     wait(30);
     diagnose(&store, job, "h100-remap-pending");
     let held = confirm(&store, run.id, "reread").unwrap_err();
-    assert!(
-        matches!(held, CoreError::GateClosed(GateCondition::FindingAbsent { ref finding }) if finding == "remap_pending")
-    );
+    // Held by the reading that still shows the pending remap the gate waits to see gone.
+    assert!(matches!(held, CoreError::GateClosed { ref step } if step == "reread"), "{held}");
     diagnose(&store, job, "h100-healthy");
     assert_eq!(confirm(&store, run.id, "reread").unwrap().current_step.as_deref(), Some("remap-failed"));
 

@@ -36,9 +36,9 @@ fn a_disconnected_bench_says_why() {
     let mut bench = Workbench::default();
     assert!(matches!(bench.read(), Err(CoreError::Bench(Unavailable::NoDriver))));
     let missing = bench.connect_driver(Some("/nonexistent/libnvidia-ml.so.1".as_ref())).unwrap_err();
-    assert_eq!(missing.code(), "no_driver");
+    assert_eq!(missing.code(), revive_core::ErrorCode::NoDriver);
     let unloaded = bench.connect_simulated(&simulated(), "no-driver-loaded").unwrap_err();
-    assert_eq!(unloaded.code(), "driver_not_loaded");
+    assert_eq!(unloaded.code(), revive_core::ErrorCode::DriverNotLoaded);
     assert!(bench.read().is_err(), "a failed connection leaves nothing connected");
 }
 

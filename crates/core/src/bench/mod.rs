@@ -9,31 +9,7 @@ use serde::{Deserialize, Serialize};
 pub use nvml::{DriverSource, NvmlProvider};
 pub use workbench::{BenchView, KernelLogImport, LiveXid, ScenarioInfo, SimulatedBench, Workbench};
 
-/// Why the bench cannot be read at all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
-pub enum Unavailable {
-    #[error("no NVIDIA driver library is installed")]
-    NoDriver,
-    #[error("the NVIDIA kernel driver is not loaded")]
-    DriverNotLoaded,
-    #[error("no permission to talk to the NVIDIA driver")]
-    PermissionDenied,
-    #[error("the NVIDIA driver failed: {0}")]
-    Failed(String),
-}
-
-impl Unavailable {
-    /// The error code the UI translates.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Unavailable::NoDriver => "no_driver",
-            Unavailable::DriverNotLoaded => "driver_not_loaded",
-            Unavailable::PermissionDenied => "driver_permission_denied",
-            Unavailable::Failed(_) => "driver_failed",
-        }
-    }
-}
+pub use crate::error::Unavailable;
 
 /// NVML clock-event reason bits and the names findings and the UI use.
 const CLOCK_EVENT_REASONS: [(u64, &str); 9] = [

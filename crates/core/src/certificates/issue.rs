@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::{ShopKey, SignedDocument};
 use crate::bench::{GpuReading, Health, Identity};
 use crate::diagnostics::{Finding, Severity, Text};
-use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
 use crate::events::{self, Event};
 use crate::models::ModelCatalog;
 use crate::procedures::{Outcome, Role, StepKind};
@@ -244,7 +244,7 @@ pub fn for_job(store: &Store, job_id: i64) -> CoreResult<Vec<Certificate>> {
     numbers.iter().map(|number| get(store, number)).collect()
 }
 
-fn not_ready(reason: &'static str) -> CoreError {
+fn not_ready(reason: NotReady) -> CoreError {
     CoreError::CertificateNotReady(reason)
 }
 
@@ -276,7 +276,7 @@ fn assemble(
             run.outcome == Some(Outcome::Repaired)
                 && run.procedure.steps.iter().any(|s| s.kind == StepKind::SignOff { role: Role::Approver })
         })
-        .ok_or(not_ready("final_qa_missing"))?;
+        .ok_or(not_ready(NotReady::FinalQaMissing))?;
     let signer = |role: Role| {
         qa.procedure
             .steps
@@ -284,10 +284,10 @@ fn assemble(
             .filter(|s| s.kind == StepKind::SignOff { role })
             .find_map(|s| qa.results.iter().rev().find(|r| r.step_id == s.id).map(|r| r.actor.clone()))
     };
-    let approver = signer(Role::Approver).ok_or(not_ready("final_qa_missing"))?;
+    let approver = signer(Role::Approver).ok_or(not_ready(NotReady::FinalQaMissing))?;
     // Final QA passed, but the job has since been sent back (to repair, on hold): its status says not yet.
     if !StatusFlow::shipped()?.allows_certificate(Status::parse(&status)?) {
-        return Err(not_ready("status_not_ready"));
+        return Err(not_ready(NotReady::StatusNotReady));
     }
     let technician = signer(Role::Technician).unwrap_or_else(|| qa.started_by.clone());
 
@@ -305,10 +305,10 @@ fn assemble(
         .collect::<Result<_, _>>()?;
     let (first, release) = match (diagnostics.first(), diagnostics.last()) {
         (Some(first), Some(release)) if release.recorded_at >= qa.started_at => (first, release),
-        _ => return Err(not_ready("release_reading_missing")),
+        _ => return Err(not_ready(NotReady::ReleaseReadingMissing)),
     };
     if release.findings.iter().any(|f| f.severity == Severity::Critical) {
-        return Err(not_ready("release_has_critical_findings"));
+        return Err(not_ready(NotReady::ReleaseHasCriticalFindings));
     }
     let release_findings = named_findings(&release.findings);
     let intake_findings = named_findings(&first.findings);

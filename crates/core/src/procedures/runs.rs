@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
 use crate::attachments;
-use crate::diagnostics::Severity;
+use crate::diagnostics::{Finding, Severity};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::events::{self, Event};
 use crate::jobs::{current_status, move_status, MoveCause};
@@ -210,7 +210,7 @@ fn judge(
             Ok((None, None))
         }
         (StepKind::Gate { requires }, Answer::Confirm) => {
-            gate_open(tx, run.job_id, requires, reached_at)?;
+            gate_open(tx, run.job_id, &step.id, requires, reached_at)?;
             Ok((None, None))
         }
         (StepKind::SignOff { role }, Answer::Confirm) => {
@@ -247,8 +247,8 @@ fn worked_on(run: &RunState) -> Vec<String> {
 }
 
 /// A gate opens on the newest diagnostic run recorded on the job since the gate was reached.
-fn gate_open(tx: &Transaction, job_id: i64, requires: &GateCondition, reached_at: &str) -> CoreResult<()> {
-    let closed = || CoreError::GateClosed(requires.clone());
+fn gate_open(tx: &Transaction, job_id: i64, step: &str, requires: &GateCondition, reached_at: &str) -> CoreResult<()> {
+    let closed = || CoreError::GateClosed { step: step.to_owned() };
     let findings: String = tx
         .query_row(
             "SELECT findings FROM diagnostic_runs WHERE job_id = ?1 AND recorded_at >= ?2 ORDER BY id DESC LIMIT 1",
@@ -257,14 +257,11 @@ fn gate_open(tx: &Transaction, job_id: i64, requires: &GateCondition, reached_at
         )
         .optional()?
         .ok_or_else(closed)?;
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&findings)?;
+    let findings: Vec<Finding> = serde_json::from_str(&findings)?;
     let open = match requires {
         GateCondition::RunRecorded => true,
-        GateCondition::NoCriticalFindings => {
-            let critical = serde_json::to_value(Severity::Critical)?;
-            !findings.iter().any(|f| f["severity"] == critical)
-        }
-        GateCondition::FindingAbsent { finding } => !findings.iter().any(|f| f["code"] == finding.as_str()),
+        GateCondition::NoCriticalFindings => !findings.iter().any(|f| f.severity == Severity::Critical),
+        GateCondition::FindingAbsent { finding } => !findings.iter().any(|f| &f.code == finding),
     };
     if open {
         Ok(())

@@ -1,4 +1,29 @@
-// English message catalog. Keys are shared with zh-CN.ts, which must translate every one.
+// English message catalog. Keys are shared with zh-CN.ts, which must translate every one. The
+// catalog must have a text for every code, field, problem, status and kind the Rust types can send
+// (their generated unions below): a new one without its texts fails `npm run check`.
+import type { Condition } from '../bindings/Condition';
+import type { ErrorCode } from '../bindings/ErrorCode';
+import type { Field } from '../bindings/Field';
+import type { GateCondition } from '../bindings/GateCondition';
+import type { LimitsSource } from '../bindings/LimitsSource';
+import type { NotReady } from '../bindings/NotReady';
+import type { Outcome } from '../bindings/Outcome';
+import type { Problem } from '../bindings/Problem';
+import type { Severity } from '../bindings/Severity';
+import type { Status } from '../bindings/Status';
+
+type FromRust =
+  | `error.${ErrorCode}`
+  | `error.certificate_not_ready.${NotReady}`
+  | `field.${Field}`
+  | `problem.${Problem['kind']}`
+  | `status.${Status}`
+  | `severity.${Severity}`
+  | `outcome.${Outcome}`
+  | `condition.${Condition}`
+  | `gate.${GateCondition['condition']}`
+  | `limits.${LimitsSource}`;
+
 export const en = {
   'app.name': 'Revive',
   'app.tagline': 'GPU repair bench',
@@ -108,7 +133,6 @@ export const en = {
   'event.created': 'Job created as {ticket}',
   'event.status_changed': '{from} → {to}',
   'event.reason': 'Reason: {reason}',
-  'event.unknown': 'Recorded: {kind}',
 
   'settings.title': 'Settings',
   'settings.shop': 'Shop',
@@ -502,9 +526,7 @@ export const en = {
   'settings.restoreCancel': 'Keep the current store',
   'settings.restored': 'Restored from {file}. Revive shows the restored store now.',
   'field.utc_offset': 'Time zone',
-} as const;
+} as const satisfies Record<FromRust, string> & Record<string, string>;
 
 export type MessageKey = keyof typeof en;
 
-/** The names of the form fields the catalog labels (`field.<name>`), as the core reports them. */
-export type FieldName = MessageKey extends infer K ? (K extends `field.${infer F}` ? F : never) : never;

@@ -110,7 +110,6 @@ export const zhCN: Record<MessageKey, string> = {
   'event.created': '已创建工单 {ticket}',
   'event.status_changed': '{from} → {to}',
   'event.reason': '原因：{reason}',
-  'event.unknown': '记录：{kind}',
 
   'settings.title': '设置',
   'settings.shop': '店铺',
