@@ -60,6 +60,8 @@ impl AppState {
 pub struct AppInfo {
     version: &'static str,
     data_dir: String,
+    /// Where the log of failures is, for a technician to send.
+    log_dir: String,
     schema_version: i64,
     /// Set when the store could not be opened; every other command then fails with it too.
     store_error: Option<IpcError>,
@@ -70,6 +72,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: state.data_dir.display().to_string(),
+        log_dir: crate::logging::log_dir(&state.data_dir).display().to_string(),
         schema_version: SCHEMA_VERSION,
         store_error: state.store.as_ref().err().cloned(),
     }

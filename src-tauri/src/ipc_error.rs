@@ -24,12 +24,18 @@ pub struct IpcError {
 impl IpcError {
     /// A failure the UI has no text of its own for: it shows the message.
     pub fn unexpected(message: String) -> IpcError {
+        tracing::error!(code = ?ErrorCode::Unexpected, "{message}");
         IpcError { code: ErrorCode::Unexpected, message, field: None, problem: None, reason: None }
     }
 }
 
 impl From<CoreError> for IpcError {
     fn from(error: CoreError) -> Self {
+        // A refused input is the form doing its job; anything else is a failure worth a trace.
+        match &error {
+            CoreError::Invalid { .. } => tracing::info!(code = ?error.code(), "{error}"),
+            _ => tracing::error!(code = ?error.code(), "{}", crate::logging::cause_chain(&error)),
+        }
         let (field, problem) = match &error {
             CoreError::Invalid { field, problem } => (Some(*field), Some(*problem)),
             _ => (None, None),
@@ -47,6 +53,7 @@ impl From<revive_certificate_pdf::PdfError> for IpcError {
         match error {
             revive_certificate_pdf::PdfError::Core(core) => core.into(),
             other => {
+                tracing::error!(code = ?other.code(), "{}", crate::logging::cause_chain(&other));
                 IpcError { code: other.code(), message: other.to_string(), field: None, problem: None, reason: None }
             }
         }

@@ -8,6 +8,7 @@ mod commands;
 mod dialogs;
 mod history_commands;
 mod ipc_error;
+pub mod logging;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -147,6 +148,8 @@ pub fn run() {
         .setup(|app| {
             // The same folder the CLI opens: one resolver in the core.
             let data_dir = revive_core::paths::data_dir().ok_or("no data folder: set REVIVE_DATA_DIR")?;
+            // Kept until the app ends; dropping it flushes the log.
+            app.manage(logging::start(&data_dir));
             app.manage(open_state(data_dir, data_folders(app.path().resource_dir().ok())));
             Ok(())
         })

@@ -141,6 +141,7 @@ export const en = {
   'settings.save': 'Save settings',
   'settings.saved': 'Settings saved.',
   'settings.dataDir': 'Data folder',
+  'settings.logDir': 'Log of failures (send it with a fault report)',
   'settings.version': 'Version {version}, store schema {schema}',
 
   'language.en': 'English',

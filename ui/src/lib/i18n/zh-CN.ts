@@ -118,6 +118,7 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.save': '保存设置',
   'settings.saved': '设置已保存。',
   'settings.dataDir': '数据目录',
+  'settings.logDir': '故障日志（报告问题时请一并发送）',
   'settings.version': '版本 {version}，数据库结构 {schema}',
 
   'language.en': 'English',
