@@ -1,0 +1,225 @@
+//! The command line as clap reads it: subcommands, options and their help. Behaviour is elsewhere.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use revive_core::diagnostics::Text;
+use revive_core::history::{HistoryQuery, HistorySort};
+
+use crate::exit::Exit;
+
+#[derive(Parser)]
+#[command(name = "revive", version, about = "Revive GPU repair bench, headless", after_help = Exit::help())]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+// Parsed once per run: the export's many filters make that variant large, which costs nothing here.
+#[allow(clippy::large_enum_variant)]
+pub enum Command {
+    /// Read identity and health of every GPU on this machine and judge them with NVIDIA's thresholds.
+    Diagnose {
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Use this NVML library instead of the installed driver's libnvidia-ml.so.1.
+        #[arg(long, value_name = "PATH")]
+        nvml_lib: Option<PathBuf>,
+        /// With --nvml-lib pointing at Revive's fake driver: the simulated bench scenario to load.
+        #[arg(long, value_name = "FILE", requires = "nvml_lib")]
+        scenario: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Language::En)]
+        lang: Language,
+    },
+    /// List the repair procedures, or check procedure files a shop wrote or edited.
+    Procedures {
+        #[command(subcommand)]
+        action: ProceduresAction,
+    },
+    /// Check a repair certificate offline against a shop's public key (this shop's own by default).
+    Verify {
+        /// The certificate PDF (or its signed document as JSON).
+        file: PathBuf,
+        /// The shop's public key (base64url) as printed by the shop, or the key file it exported.
+        /// A key may start with "-" (base64url uses it), so it is never read as an option.
+        /// Without it, the key of the shop whose data folder this is.
+        #[arg(long, value_name = "KEY|FILE", allow_hyphen_values = true)]
+        public_key: Option<String>,
+        /// Revive's data folder, for this shop's key (default: $REVIVE_DATA_DIR, else the workstation's).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Export the shop's job history (the jobs the filters select) to a file that appears only when complete.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write the export.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Start a CSV with a byte order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
+        /// Revive's data folder (default: $REVIVE_DATA_DIR, else the workstation's).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        filters: HistoryFilters,
+    },
+    /// Copy the shop's database to a file (while the workstation keeps working).
+    Backup {
+        /// Where the backup goes; it appears only when complete.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Replace the shop's database with a backup, after checking it. Close the workstation first.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Fill a new data folder with a made-up but realistic shop history (the same seed gives the same
+    /// jobs): for trying the history screen and exports, and for benchmarks.
+    Generate {
+        /// How many jobs, spread over five years.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=5_000_000))]
+        jobs: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The new data folder; refused if it already holds a Revive database.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
+    /// Find NVIDIA Xid events in kernel-log text (dmesg or journalctl -k output) and say what they mean.
+    XidImport {
+        /// The saved kernel log.
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_enum, default_value_t = Language::En)]
+        lang: Language,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProceduresAction {
+    /// Every procedure in the folder, with its version and what it applies to.
+    List {
+        /// The procedures folder (default: $REVIVE_PROCEDURES, else the one shipped with Revive).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Validate procedure files; each problem is printed as FILE:LINE: what is wrong.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// RFC 4180, UTF-8, one row per job.
+    Csv,
+    /// An Excel workbook with typed columns.
+    Xlsx,
+    /// Every job with its full detail, in a versioned envelope.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SortBy {
+    Received,
+    Ticket,
+    Customer,
+    Model,
+    Status,
+    Updated,
+}
+
+/// The History screen's filters.
+#[derive(clap::Args)]
+pub struct HistoryFilters {
+    /// Ticket, serial, UUID, customer or notes (three characters or more anywhere).
+    #[arg(long)]
+    text: Option<String>,
+    /// Taken in on or after this day (YYYY-MM-DD, local).
+    #[arg(long)]
+    from: Option<String>,
+    /// Taken in on or before this day (YYYY-MM-DD, local).
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    /// A model id, e.g. h100-sxm5-80gb.
+    #[arg(long)]
+    model: Option<String>,
+    /// The customer's name, exactly.
+    #[arg(long)]
+    customer: Option<String>,
+    /// Anyone who did something on the job.
+    #[arg(long)]
+    technician: Option<String>,
+    /// open, returned, scrapped or rma.
+    #[arg(long)]
+    outcome: Option<String>,
+    /// yes: only jobs with a certificate; no: only jobs without.
+    #[arg(long)]
+    certificate: Option<String>,
+    #[arg(long, value_enum, default_value_t = SortBy::Received)]
+    sort: SortBy,
+    #[arg(long)]
+    descending: bool,
+    /// The time zone of --from and --to, in minutes east of UTC (480 for China); default: this
+    /// computer's.
+    #[arg(long, value_name = "MINUTES", allow_hyphen_values = true)]
+    utc_offset: Option<i32>,
+}
+
+impl HistoryFilters {
+    pub fn query(self) -> HistoryQuery {
+        HistoryQuery {
+            text: self.text.unwrap_or_default(),
+            from: self.from.unwrap_or_default(),
+            to: self.to.unwrap_or_default(),
+            status: self.status.unwrap_or_default(),
+            model: self.model.unwrap_or_default(),
+            customer: self.customer.unwrap_or_default(),
+            technician: self.technician.unwrap_or_default(),
+            outcome: self.outcome.unwrap_or_default(),
+            certificate: self.certificate.unwrap_or_default(),
+            sort: match self.sort {
+                SortBy::Received => HistorySort::Received,
+                SortBy::Ticket => HistorySort::Ticket,
+                SortBy::Customer => HistorySort::Customer,
+                SortBy::Model => HistorySort::Model,
+                SortBy::Status => HistorySort::Status,
+                SortBy::Updated => HistorySort::Updated,
+            },
+            descending: self.descending,
+            utc_offset_minutes: self.utc_offset.unwrap_or_else(|| {
+                // Read while the CLI is still one thread, as the time crate requires on Unix.
+                time::UtcOffset::current_local_offset().map_or(0, |offset| offset.whole_minutes().into())
+            }),
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Language {
+    En,
+    #[value(name = "zh-CN")]
+    ZhCn,
+}
+
+impl Language {
+    pub fn pick(self, text: &Text) -> &str {
+        match self {
+            Language::En => &text.en,
+            Language::ZhCn => &text.zh_cn,
+        }
+    }
+}

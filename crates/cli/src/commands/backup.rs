@@ -1,0 +1,42 @@
+//! `revive backup` and `revive restore`: the whole store to a file and back.
+
+use std::path::{Path, PathBuf};
+
+use revive_core::{backup, CoreError};
+
+use super::open_store;
+use crate::exit::Exit;
+use crate::output::{emit, fail};
+
+/// 0 written, 5 the store or the file cannot be used.
+pub fn back_up(out: &Path, data_dir: Option<PathBuf>) -> Exit {
+    let store = match open_store(data_dir) {
+        Ok(store) => store,
+        Err(message) => return fail(Exit::Unreadable, message),
+    };
+    match backup::back_up(&store, out) {
+        Ok(()) => {
+            emit(&format!("backed up to {}\n", out.display()));
+            Exit::Ok
+        }
+        Err(error) => fail(Exit::Unreadable, format!("backup failed, nothing written: {error}")),
+    }
+}
+
+/// 0 restored, 1 the file is not a backup this build can restore, 5 the store cannot be used.
+pub fn restore(file: &Path, data_dir: Option<PathBuf>) -> Exit {
+    let store = match open_store(data_dir) {
+        Ok(store) => store,
+        Err(message) => return fail(Exit::Unreadable, message),
+    };
+    match backup::restore(&store, file) {
+        Ok(()) => {
+            emit(&format!("restored from {}\n", file.display()));
+            Exit::Ok
+        }
+        Err(error @ (CoreError::Invalid { .. } | CoreError::StoreTooNew { .. })) => {
+            fail(Exit::Warnings, format!("not restored, the store is unchanged: {error}"))
+        }
+        Err(error) => fail(Exit::Unreadable, format!("not restored, the store is unchanged: {error}")),
+    }
+}

@@ -1,0 +1,43 @@
+//! One module per subcommand, each returning its exit status; `run` picks the one asked for.
+
+mod backup;
+mod diagnose;
+mod export;
+mod generate;
+mod procedures;
+mod verify;
+mod xid_import;
+
+use std::path::PathBuf;
+
+use revive_core::store::{self, Store};
+
+use crate::cli::{Command, ProceduresAction};
+use crate::exit::Exit;
+
+pub fn run(command: Command) -> Exit {
+    match command {
+        Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose::run(json, nvml_lib, scenario, lang),
+        Command::XidImport { file, json, lang } => xid_import::run(&file, json, lang),
+        Command::Verify { file, public_key, data_dir } => verify::run(&file, public_key, data_dir),
+        Command::Export { format, out, bom, data_dir, filters } => {
+            export::run(format, &out, bom, data_dir, filters.query())
+        }
+        Command::Backup { out, data_dir } => backup::back_up(&out, data_dir),
+        Command::Generate { jobs, seed, data_dir } => generate::run(jobs, seed, &data_dir),
+        Command::Restore { file, data_dir } => backup::restore(&file, data_dir),
+        Command::Procedures { action: ProceduresAction::List { dir } } => procedures::list(dir),
+        Command::Procedures { action: ProceduresAction::Check { files } } => procedures::check(&files),
+    }
+}
+
+/// The shop's store in `data_dir`, else `$REVIVE_DATA_DIR`, else the workstation's data folder.
+fn open_store(data_dir: Option<PathBuf>) -> Result<Store, String> {
+    let data_dir = data_dir.or_else(revive_core::paths::data_dir).ok_or("no data folder: pass --data-dir")?;
+    let database = data_dir.join(store::DATABASE_FILE);
+    if !database.is_file() {
+        return Err(format!("no Revive database at {}", database.display()));
+    }
+    Store::open(&database, time::OffsetDateTime::now_utc)
+        .map_err(|error| format!("cannot open {}: {error}", database.display()))
+}

@@ -1,0 +1,33 @@
+//! `revive xid-import`: the Xids in a saved kernel log and what each means.
+
+use std::path::PathBuf;
+
+use revive_core::diagnostics::{parse_kernel_log, xid_findings, XidCatalog};
+use serde_json::json;
+
+use crate::cli::Language;
+use crate::exit::Exit;
+use crate::output::{emit, fail, print_findings};
+
+pub fn run(file: &PathBuf, as_json: bool, lang: Language) -> Exit {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => return fail(Exit::Unreadable, format!("cannot read {}: {error}", file.display())),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let events = parse_kernel_log(&text);
+    let catalog = match XidCatalog::shipped() {
+        Ok(catalog) => catalog,
+        Err(error) => return fail(Exit::Unreadable, error),
+    };
+    let findings = xid_findings(catalog, &events, None);
+    let mut out = String::new();
+    if as_json {
+        say!(out, "{:#}", json!({ "events": events, "findings": findings }));
+    } else {
+        say!(out, "{} Xid event(s) in {}", events.len(), file.display());
+        print_findings(&mut out, &findings, lang);
+    }
+    emit(&out);
+    Exit::of_findings(&findings)
+}
