@@ -22,9 +22,9 @@ use revive_core::status::Status;
 use revive_core::telemetry::Sample;
 use ts_rs::{Config, ExportError, TS};
 
-use crate::certificate_commands::{CertificatePreview, ShopKeyView};
+use crate::commands::certificates::{CertificatePreview, ShopKeyView};
+use crate::commands::history::ExportResult;
 use crate::commands::AppInfo;
-use crate::history_commands::ExportResult;
 use crate::ipc_error::IpcError;
 
 /// Writes one `.ts` file per type into `dir`: every argument and result of the commands, and what

@@ -13,7 +13,7 @@ use revive_core::CoreError;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::commands::AppState;
+use super::AppState;
 use crate::dialogs::{ask_open_path, ask_save_path};
 use crate::ipc_error::IpcError;
 

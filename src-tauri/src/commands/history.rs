@@ -13,7 +13,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
-use crate::commands::AppState;
+use super::AppState;
 use crate::dialogs::{ask_open_path, ask_save_path};
 use crate::ipc_error::IpcError;
 

@@ -1,0 +1,63 @@
+//! Job commands: the model catalogue, intake (warning of a serial's open jobs), the job list and
+//! detail, status moves, and photos attached to a job.
+
+use revive_core::attachments;
+use revive_core::intake::IntakeForm;
+use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
+use revive_core::models::{GpuModel, ModelCatalog};
+use revive_core::settings::Settings;
+use revive_core::{CoreError, Field, Problem};
+use tauri::ipc::{InvokeBody, Request};
+use tauri::State;
+
+use super::AppState;
+use crate::ipc_error::IpcError;
+
+#[tauri::command]
+pub fn list_models() -> Result<Vec<GpuModel>, IpcError> {
+    Ok(ModelCatalog::shipped()?.all().to_vec())
+}
+
+/// `first_technician` names whoever takes the first card in on a bench where nobody is enrolled yet.
+#[tauri::command]
+pub async fn intake_job(
+    state: State<'_, AppState>,
+    form: IntakeForm,
+    first_technician: Option<String>,
+) -> Result<Job, IpcError> {
+    let actor = Settings::acting_technician(state.store()?, first_technician.as_deref())?;
+    Ok(Jobs::new(state.store()?)?.intake(&form, &actor)?)
+}
+
+#[tauri::command]
+pub async fn list_jobs(state: State<'_, AppState>, query: JobQuery) -> Result<Vec<JobSummary>, IpcError> {
+    Ok(Jobs::new(state.store()?)?.list(&query)?)
+}
+
+#[tauri::command]
+pub async fn get_job(state: State<'_, AppState>, id: i64) -> Result<Job, IpcError> {
+    Ok(Jobs::new(state.store()?)?.get(id)?)
+}
+
+/// Jobs still open for a serial being taken in, so intake can point at them before making another.
+#[tauri::command]
+pub async fn open_jobs_for_serial(state: State<'_, AppState>, serial: String) -> Result<Vec<JobSummary>, IpcError> {
+    Ok(Jobs::new(state.store()?)?.open_for_serial(&serial)?)
+}
+
+#[tauri::command]
+pub async fn change_job_status(state: State<'_, AppState>, id: i64, change: StatusChange) -> Result<Job, IpcError> {
+    Ok(Jobs::new(state.store()?)?.change_status(id, &change, &state.technician()?)?)
+}
+
+/// The photo's bytes are the raw request body and the job's id a header; the technician is the one
+/// at the bench (a header could not carry a name like 王芳).
+#[tauri::command]
+pub async fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<String, IpcError> {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CoreError::invalid(Field::Photo, Problem::BadFormat).into());
+    };
+    let job_id: i64 = header("revive-job").parse().map_err(|_| IpcError::from(CoreError::JobNotFound(0)))?;
+    Ok(attachments::attach_photo(state.store()?, &state.data_dir, job_id, bytes, &state.technician()?)?)
+}

@@ -1,0 +1,75 @@
+//! Tauri commands, one module per domain as the core has them: each takes the webview's arguments,
+//! hands them to the core and maps the result. No domain logic lives here.
+
+pub mod bench;
+pub mod certificates;
+pub mod costs;
+pub mod history;
+pub mod jobs;
+pub mod procedures;
+pub mod settings;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use revive_certificate_pdf::CertificateRenderer;
+use revive_core::bench::{SimulatedBench, Workbench};
+use revive_core::settings::Settings;
+use revive_core::store::{Store, SCHEMA_VERSION};
+use serde::Serialize;
+use tauri::State;
+
+use crate::ipc_error::IpcError;
+
+/// The store, or why it could not be opened (shown to the technician instead of a crash), and the bench.
+pub struct AppState {
+    pub data_dir: PathBuf,
+    pub store: Result<Store, IpcError>,
+    pub bench: Mutex<Workbench>,
+    pub simulated: SimulatedBench,
+    pub procedures: PathBuf,
+    pub fonts: PathBuf,
+    pub renderer: Mutex<Option<Arc<CertificateRenderer>>>,
+    /// Set to stop the export that is running.
+    pub export_cancelled: AtomicBool,
+}
+
+impl AppState {
+    pub(crate) fn store(&self) -> Result<&Store, IpcError> {
+        self.store.as_ref().map_err(Clone::clone)
+    }
+
+    /// The technician at this bench, from Settings: who every action is logged under.
+    pub(crate) fn technician(&self) -> Result<String, IpcError> {
+        Ok(Settings::acting_technician(self.store()?, None)?)
+    }
+
+    pub(crate) fn bench(&self) -> std::sync::MutexGuard<'_, Workbench> {
+        self.bench.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    version: &'static str,
+    data_dir: String,
+    /// Where the log of failures is, for a technician to send.
+    log_dir: String,
+    schema_version: i64,
+    /// Set when the store could not be opened; every other command then fails with it too.
+    store_error: Option<IpcError>,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        data_dir: state.data_dir.display().to_string(),
+        log_dir: crate::logging::log_dir(&state.data_dir).display().to_string(),
+        schema_version: SCHEMA_VERSION,
+        store_error: state.store.as_ref().err().cloned(),
+    }
+}
