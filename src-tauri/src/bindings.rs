@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use revive_core::bench::Sample;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo};
 use revive_core::certificates::{Certificate, CertificateDocument, CertificateLanguage, Verification};
 use revive_core::costs::{JobCosts, LaborAdjustmentForm, PartForm};
@@ -19,7 +20,6 @@ use revive_core::runs::{DiagnosticRun, JobDiagnostics};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::statistics::Statistics;
 use revive_core::status::Status;
-use revive_core::telemetry::Sample;
 use ts_rs::{Config, ExportError, TS};
 
 use crate::commands::certificates::{CertificatePreview, ShopKeyView};

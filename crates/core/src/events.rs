@@ -7,7 +7,7 @@ use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreResult;
-use crate::procedures::Outcome;
+use crate::procedures::model::Outcome;
 use crate::status::Status;
 
 /// What happened. The detail's field names are the stored ones (snake_case), not the wire's

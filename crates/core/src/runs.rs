@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
+use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
 use crate::diagnostics::{evaluate, DiagnosticRules, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
@@ -13,7 +14,7 @@ use crate::events::{self, Event};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::store::{json_column, timestamp, Quote, Store};
-use crate::telemetry::{self, Sample};
+use crate::telemetry;
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]

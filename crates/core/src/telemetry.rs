@@ -7,9 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-
-use crate::bench::{clock_event_reason_names, GpuProvider, NvmlProvider};
+use crate::bench::{GpuProvider, NvmlProvider, Sample};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::worker::Worker;
 
@@ -21,31 +19,6 @@ pub const MAX_INTERVAL_MS: u64 = 60_000;
 pub const WINDOW_SAMPLES: usize = 600;
 const PACKED_VERSION: u8 = 1;
 const SAMPLE_BYTES: usize = 15;
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct Sample {
-    /// Unix time in milliseconds.
-    pub at_ms: u64,
-    pub gpu: u32,
-    pub temperature_c: Option<u32>,
-    pub memory_temperature_c: Option<u32>,
-    pub power_w: Option<f64>,
-    pub sm_clock_mhz: Option<u32>,
-    pub pcie_generation: Option<u32>,
-    pub pcie_width: Option<u32>,
-    /// NVML clock-event reason bits (stored packed); the UI receives their names.
-    #[serde(serialize_with = "reason_names")]
-    #[cfg_attr(feature = "bindings", ts(as = "Vec<String>"))]
-    pub clock_event_reasons: u64,
-    /// The GPU did not answer (fell off the bus).
-    pub lost: bool,
-}
-
-fn reason_names<S: serde::Serializer>(bits: &u64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(clock_event_reason_names(*bits))
-}
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
@@ -221,7 +194,7 @@ mod tests {
         let sample = sample(1, 50);
         let json = serde_json::to_value(sample).unwrap();
         assert_eq!(json["clockEventReasons"], serde_json::json!(["sw_thermal_slowdown", "hw_thermal_slowdown"]));
-        assert_eq!(clock_event_reason_names(0), Vec::<String>::new());
+        assert_eq!(crate::bench::clock_event_reason_names(0), Vec::<String>::new());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod common;
 
 use common::{hold_bench, record_scenario, take_in_h100, TECH};
 use revive_core::attachments::attach_photo;
+use revive_core::bench::Sample;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
 use revive_core::export::{self, Exported};
 use revive_core::history::HistoryQuery;
@@ -14,7 +15,6 @@ use revive_core::procedures::{parse, Outcome};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::status::Status;
 use revive_core::store::Store;
-use revive_core::telemetry::Sample;
 use revive_core::{CoreError, Field, NotReady, Problem};
 
 fn diagnose(store: &Store, job: i64, scenario: &str) {

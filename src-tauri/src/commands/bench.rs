@@ -1,9 +1,9 @@
 //! Bench commands: connecting the driver or a simulated scenario, readings, live telemetry over a
 //! channel, Xids from a kernel log, and recording a reading to a job.
 
+use revive_core::bench::Sample;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo};
 use revive_core::runs::{self, DiagnosticRun, JobDiagnostics};
-use revive_core::telemetry::Sample;
 use tauri::ipc::Channel;
 use tauri::State;
 

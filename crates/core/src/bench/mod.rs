@@ -29,12 +29,38 @@ pub fn clock_event_reason_names(bits: u64) -> Vec<String> {
     CLOCK_EVENT_REASONS.iter().filter(|(bit, _)| bits & bit != 0).map(|(_, name)| (*name).to_owned()).collect()
 }
 
+/// One GPU's fast-changing values at one instant, as the sampler streams them and runs keep them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    /// Unix time in milliseconds.
+    pub at_ms: u64,
+    pub gpu: u32,
+    pub temperature_c: Option<u32>,
+    pub memory_temperature_c: Option<u32>,
+    pub power_w: Option<f64>,
+    pub sm_clock_mhz: Option<u32>,
+    pub pcie_generation: Option<u32>,
+    pub pcie_width: Option<u32>,
+    /// NVML clock-event reason bits (stored packed); the UI receives their names.
+    #[serde(serialize_with = "reason_names")]
+    #[cfg_attr(feature = "bindings", ts(as = "Vec<String>"))]
+    pub clock_event_reasons: u64,
+    /// The GPU did not answer (fell off the bus).
+    pub lost: bool,
+}
+
+fn reason_names<S: serde::Serializer>(bits: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(clock_event_reason_names(*bits))
+}
+
 /// What any source of GPU readings provides.
 pub trait GpuProvider {
     /// Everything about every GPU: identity, health, counters.
     fn snapshot(&self) -> Result<BenchSnapshot, Unavailable>;
     /// Only the fast-changing values, cheaply enough to repeat ten times a second.
-    fn sample(&self) -> Result<Vec<crate::telemetry::Sample>, Unavailable>;
+    fn sample(&self) -> Result<Vec<Sample>, Unavailable>;
 }
 
 #[derive(Debug, Clone, Serialize)]
