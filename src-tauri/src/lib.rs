@@ -20,15 +20,6 @@ use tauri::Manager;
 pub use commands::AppState;
 pub use ipc_error::IpcError;
 
-/// Overrides where the simulated bench's fake driver library is.
-pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
-/// Overrides where the simulated bench's scenarios are.
-pub const SCENARIOS_VARIABLE: &str = "REVIVE_SCENARIOS";
-/// Overrides where the repair procedures are (a shop keeps its own there).
-pub const PROCEDURES_VARIABLE: &str = "REVIVE_PROCEDURES";
-/// Overrides where the certificate's fonts are.
-pub const FONTS_VARIABLE: &str = "REVIVE_FONTS";
-
 /// Opens the store, keeping the failure as state so the window can explain it, creates the shop's
 /// signing key on first run, and connects the bench to the installed NVIDIA driver if there is one
 /// (the Bench screen offers the simulated bench if not).
@@ -58,38 +49,14 @@ pub struct DataFolders {
     pub fonts: PathBuf,
 }
 
-/// A shipped data folder: the variable's path, else the bundled resource, else the repository's
-/// copy in a development build.
-fn data_folder(variable: &str, resources: Option<&PathBuf>, name: &str, repository: &str) -> PathBuf {
-    let from_env = std::env::var_os(variable).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let bundled = resources.map(|dir| dir.join(name)).filter(|dir| dir.is_dir());
-    from_env.or(bundled).unwrap_or_else(|| PathBuf::from(repository))
-}
-
-/// The fake driver is built next to the app; scenarios and procedures ship with it.
+/// What ships with the app, found the way every front end finds it (the core's one resolver).
 pub fn data_folders(resources: Option<PathBuf>) -> DataFolders {
-    let beside_app = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.to_path_buf()));
-    let library_name = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    let library = std::env::var_os(FAKE_NVML_VARIABLE)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| beside_app.map(|dir| dir.join(&library_name)))
-        .unwrap_or_else(|| PathBuf::from(&library_name));
-    let scenarios = data_folder(
-        SCENARIOS_VARIABLE,
-        resources.as_ref(),
-        "scenarios",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"),
-    );
-    let procedures = data_folder(
-        PROCEDURES_VARIABLE,
-        resources.as_ref(),
-        "procedures",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../procedures"),
-    );
-    let fonts =
-        data_folder(FONTS_VARIABLE, resources.as_ref(), "fonts", concat!(env!("CARGO_MANIFEST_DIR"), "/../fonts"));
-    DataFolders { simulated: SimulatedBench { library, scenarios }, procedures, fonts }
+    let shipped = revive_core::paths::Shipped::resolve(resources.as_deref());
+    DataFolders {
+        simulated: SimulatedBench { library: shipped.fake_nvml, scenarios: shipped.scenarios },
+        procedures: shipped.procedures,
+        fonts: shipped.fonts,
+    }
 }
 
 /// Registers every command the UI may call; the ACL in `capabilities/` decides which window gets which.

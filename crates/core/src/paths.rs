@@ -1,13 +1,58 @@
-//! Where Revive keeps a shop's data. One resolver for every front end (the app, the CLI and the rack
-//! agent to come), so they always open the same store whatever the platform or `XDG_DATA_HOME` says.
+//! Where Revive keeps a shop's data and finds what ships with it. One resolver for every front end
+//! (the app, the CLI and the rack agent to come), so they always open the same store and the same
+//! procedures whatever the platform or `XDG_DATA_HOME` says.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The app's identifier (`tauri.conf.json`): the data folder's name under the platform data folder.
 pub const APP_IDENTIFIER: &str = "works.revive.bench";
 /// Overrides where the store lives (tests give every run its own folder).
 pub const DATA_DIR_VARIABLE: &str = "REVIVE_DATA_DIR";
+
+/// Override where each shipped folder is (tests, a shop's own procedures).
+pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
+pub const SCENARIOS_VARIABLE: &str = "REVIVE_SCENARIOS";
+pub const PROCEDURES_VARIABLE: &str = "REVIVE_PROCEDURES";
+pub const FONTS_VARIABLE: &str = "REVIVE_FONTS";
+
+/// What ships with Revive: the simulated bench's driver and scenarios, the repair procedures and
+/// the certificate's fonts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipped {
+    pub fake_nvml: PathBuf,
+    pub scenarios: PathBuf,
+    pub procedures: PathBuf,
+    pub fonts: PathBuf,
+}
+
+impl Shipped {
+    /// Each from its variable, else from `resources` (the app's bundle), else the folder of that name
+    /// beside the running program, else the source checkout this build came from. The fake driver is
+    /// built beside the program.
+    pub fn resolve(resources: Option<&Path>) -> Shipped {
+        let program_dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf));
+        let folder = |variable: &str, name: &str| {
+            variable_path(variable)
+                .or_else(|| resources.map(|dir| dir.join(name)).filter(|dir| dir.is_dir()))
+                .or_else(|| program_dir.as_ref().map(|dir| dir.join(name)).filter(|dir| dir.is_dir()))
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(name))
+        };
+        let library = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+        Shipped {
+            fake_nvml: variable_path(FAKE_NVML_VARIABLE)
+                .or_else(|| program_dir.as_ref().map(|dir| dir.join(&library)))
+                .unwrap_or_else(|| PathBuf::from(&library)),
+            scenarios: folder(SCENARIOS_VARIABLE, "scenarios"),
+            procedures: folder(PROCEDURES_VARIABLE, "procedures"),
+            fonts: folder(FONTS_VARIABLE, "fonts"),
+        }
+    }
+}
+
+fn variable_path(variable: &str) -> Option<PathBuf> {
+    std::env::var_os(variable).filter(|value| !value.is_empty()).map(PathBuf::from)
+}
 
 /// `$REVIVE_DATA_DIR` when set, else the identifier's folder in the platform data folder
 /// (`$XDG_DATA_HOME` or `~/.local/share` on Linux, as Tauri's `app_data_dir`); `None` when the
@@ -36,5 +81,16 @@ mod tests {
             Some(PathBuf::from("/home/wang/.local/share/works.revive.bench"))
         );
         assert_eq!(data_dir_from(None, None), None);
+    }
+
+    #[test]
+    fn shipped_folders_come_from_the_bundle_else_the_checkout() {
+        let bundle = tempfile::tempdir().unwrap();
+        std::fs::create_dir(bundle.path().join("procedures")).unwrap();
+        let shipped = Shipped::resolve(Some(bundle.path()));
+        assert_eq!(shipped.procedures, bundle.path().join("procedures"));
+        // The bundle has no scenarios: the checkout's are used, and they are there.
+        assert!(shipped.scenarios.join("h100-healthy.json").is_file(), "{:?}", shipped.scenarios);
+        assert!(Shipped::resolve(None).fonts.is_dir());
     }
 }

@@ -8,9 +8,7 @@ use crate::exit::Exit;
 use crate::output::emit;
 
 pub fn list(dir: Option<PathBuf>) -> Exit {
-    let dir = dir
-        .or_else(|| std::env::var_os("REVIVE_PROCEDURES").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../procedures")));
+    let dir = dir.unwrap_or_else(|| revive_core::paths::Shipped::resolve(None).procedures);
     let (loaded, failed) = procedures::load_dir(&dir);
     let mut out = String::new();
     for procedure in &loaded {
