@@ -2,13 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import IntakeView from './IntakeView.svelte';
-import type { Settings } from '../lib/api';
+import type { GpuModel, Job, JobSummary, Settings } from '../lib/api';
 import { setLocale } from '../lib/i18n.svelte';
 
 const settings: Settings = {
   shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei', laborRate: null,
 };
-const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', formFactor: 'sxm', memoryGib: 80, pciDeviceIds: ['0x2330'], cooling: 'passive', memoryBandwidth: null }];
+const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', formFactor: 'sxm', memoryGib: 80, pciDeviceIds: ['0x2330'], cooling: 'passive', memoryBandwidth: null }] satisfies GpuModel[];
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -51,7 +51,7 @@ describe('IntakeView', () => {
   it('sends the form with the bench technician and shows the new ticket', async () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      return { id: 7, ticket: 'RV-2026-000007' };
+      return { id: 7, ticket: 'RV-2026-000007' } as Partial<Job>;
     });
     type('f-board_serial', '1654922012345');
     type('f-customer_name', 'Deep Compute');
@@ -67,6 +67,34 @@ describe('IntakeView', () => {
     expect(args.form.quoteCurrency).toBe('CNY');
     expect(byId('intake-created').textContent).toContain('RV-2026-000007');
     expect(byId<HTMLInputElement>('f-board_serial').value).toBe('');
+  });
+
+  it('points at the open job of a serial that is already in the shop', async () => {
+    const open = {
+      id: 3, ticket: 'RV-2026-000003', status: 'diagnosing', open: true, customerName: '深圳算力', modelId: 'h100-sxm5-80gb',
+      boardSerial: '1654922012345', benchLocation: null, updatedAt: '2026-12-01T07:00:00Z',
+    } satisfies JobSummary;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      return cmd === 'open_jobs_for_serial' ? [open] : null;
+    });
+    let opened: number | null = null;
+    unmount(component);
+    component = mount(IntakeView, {
+      target: document.body,
+      props: { models, settings, onOpen: (id: number) => (opened = id), onSettingsChanged: () => {} },
+    });
+    flushSync();
+    // Typed on a Chinese keyboard in full-width mode, then the scanner's Enter.
+    type('f-board_serial', '１６５４９２２０１２３４５');
+    byId('f-board_serial').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    await settle();
+    flushSync();
+    expect(calls[0]).toEqual({ cmd: 'open_jobs_for_serial', args: { serial: '1654922012345' } });
+    expect(byId('open-jobs').textContent).toContain('RV-2026-000003');
+    expect(byId('open-jobs').textContent).toContain('Diagnosing');
+    byId('open-jobs').querySelector('button')?.click();
+    expect(opened).toBe(3);
   });
 
   it('shows a refused intake as a translated message and marks the field', async () => {
