@@ -22,7 +22,7 @@ use revive_core::statistics::Statistics;
 use revive_core::status::Status;
 use ts_rs::{Config, ExportError, TS};
 
-use crate::commands::certificates::{CertificatePreview, ShopKeyView};
+use crate::commands::certificates::{CertificatePreview, FileVerification, ShopKeyView};
 use crate::commands::history::ExportResult;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
@@ -62,6 +62,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     CertificatePreview::export_all(&config)?;
     CertificateDocument::export_all(&config)?;
     Verification::export_all(&config)?;
+    FileVerification::export_all(&config)?;
     HistoryQuery::export_all(&config)?;
     HistoryPage::export_all(&config)?;
     Statistics::export_all(&config)?;

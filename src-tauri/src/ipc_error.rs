@@ -31,11 +31,7 @@ impl IpcError {
 
 impl From<CoreError> for IpcError {
     fn from(error: CoreError) -> Self {
-        // A refused input is the form doing its job; anything else is a failure worth a trace.
-        match &error {
-            CoreError::Invalid { .. } => tracing::info!(code = ?error.code(), "{error}"),
-            _ => tracing::error!(code = ?error.code(), "{}", crate::logging::cause_chain(&error)),
-        }
+        crate::logging::record(error.code(), &error);
         let (field, problem) = match &error {
             CoreError::Invalid { field, problem } => (Some(*field), Some(*problem)),
             _ => (None, None),
@@ -53,7 +49,7 @@ impl From<revive_certificate_pdf::PdfError> for IpcError {
         match error {
             revive_certificate_pdf::PdfError::Core(core) => core.into(),
             other => {
-                tracing::error!(code = ?other.code(), "{}", crate::logging::cause_chain(&other));
+                crate::logging::record(other.code(), &other);
                 IpcError { code: other.code(), message: other.to_string(), field: None, problem: None, reason: None }
             }
         }

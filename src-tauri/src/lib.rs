@@ -113,8 +113,9 @@ pub fn run() {
         .setup(|app| {
             // The same folder the CLI opens: one resolver in the core.
             let data_dir = revive_core::paths::data_dir().ok_or("no data folder: set REVIVE_DATA_DIR")?;
-            // Kept until the app ends; dropping it flushes the log.
-            app.manage(logging::start(&data_dir));
+            if !logging::start(&data_dir) {
+                eprintln!("Revive: cannot write the log in {}", logging::log_dir(&data_dir).display());
+            }
             app.manage(open_state(data_dir, data_folders(app.path().resource_dir().ok())));
             Ok(())
         })

@@ -282,13 +282,13 @@ impl<'a> Jobs<'a> {
     }
 }
 
-/// Moves a job inside the caller's transaction if the flow allows it, logging who and why.
 /// Why a job moves: a person pressed a status button, or a finished procedure run implied it.
 pub(crate) enum MoveCause<'a> {
     Person { reason: Option<&'a str> },
     Procedure { run: i64, reason: &'a str },
 }
 
+/// Moves a job inside the caller's transaction if the flow allows it, logging who and why.
 pub(crate) fn move_status(
     tx: &Transaction,
     flow: &StatusFlow,
@@ -338,7 +338,7 @@ pub(crate) fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, O
     Ok((Status::parse(&status)?, held_from.map(|s| Status::parse(&s)).transpose()?))
 }
 
-/// Appends to a job's event log, inside the caller's transaction.
+/// The job's event log, oldest first.
 fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
     let mut statement = tx.prepare("SELECT at, actor, kind, detail FROM job_events WHERE job_id = ?1 ORDER BY id")?;
     let rows = statement.query_map([job_id], |row| {

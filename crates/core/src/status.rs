@@ -109,6 +109,8 @@ pub struct StatusFlow {
     next: HashMap<Status, Vec<Target>>,
     reason_required: HashSet<Status>,
     certificate: HashSet<Status>,
+    /// The statuses in the file's order, which is the order work goes in.
+    order: Vec<Status>,
 }
 
 impl StatusFlow {
@@ -124,8 +126,10 @@ impl StatusFlow {
         let mut next = HashMap::new();
         let mut reason_required = HashSet::new();
         let mut certificate = HashSet::new();
+        let mut order = Vec::new();
         for entry in &file.statuses {
             let from = status(&entry.id)?;
+            order.push(from);
             let targets = entry
                 .next
                 .iter()
@@ -144,7 +148,7 @@ impl StatusFlow {
         if let Some(missing) = Status::ALL.iter().find(|s| !next.contains_key(s)) {
             return Err(invalid(format!("status {} has no entry", missing.id())));
         }
-        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required, certificate })
+        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required, certificate, order })
     }
 
     pub fn initial(&self) -> Status {
@@ -179,13 +183,19 @@ impl StatusFlow {
         self.next[&status].is_empty()
     }
 
+    fn position(&self, status: Status) -> usize {
+        self.order.iter().position(|s| *s == status).unwrap_or(usize::MAX)
+    }
+
     pub fn allows_certificate(&self, status: Status) -> bool {
         self.certificate.contains(&status)
     }
 
-    /// The fewest moves that take a job from `from` to `to` the way finished work implies: through
-    /// the ordinary statuses only, never through a hold, a scrap or an RMA (those need a person's
-    /// reason), and never out of one. Empty when the job is already there; `None` when no such way exists.
+    /// The fewest moves that take a job from `from` to `to` the way finished work implies: forward
+    /// only (each status later in the flow file than the one before, so work never walks a job back
+    /// to repairing), through the ordinary statuses only, never through a hold, a scrap or an RMA
+    /// (those need a person's reason), and never out of one. Empty when the job is already there;
+    /// `None` when no such way exists.
     pub fn implied_path(&self, from: Status, to: Status) -> Option<Vec<Status>> {
         if from == to {
             return Some(Vec::new());
@@ -198,7 +208,9 @@ impl StatusFlow {
         while let Some(status) = frontier.pop_front() {
             for target in &self.next[&status] {
                 let Target::To(next) = *target else { continue };
-                if next == from || came_from.contains_key(&next) || (next != to && self.needs_reason(next)) {
+                let backwards = self.position(next) <= self.position(status);
+                if next == from || backwards || came_from.contains_key(&next) || (next != to && self.needs_reason(next))
+                {
                     continue;
                 }
                 came_from.insert(next, status);
@@ -285,6 +297,10 @@ mod tests {
         assert_eq!(flow.implied_path(Status::OnHold, Status::Ready), None);
         assert_eq!(flow.implied_path(Status::Returned, Status::Ready), None);
         assert_eq!(flow.implied_path(Status::Ready, Status::Qc), None);
+        // Scrapped during burn-in: not by way of a repair that did not happen.
+        assert_eq!(flow.implied_path(Status::BurnIn, Status::Scrapped), None);
+        assert_eq!(flow.implied_path(Status::BurnIn, Status::Rma).unwrap(), [Status::Rma]);
+        assert_eq!(flow.implied_path(Status::Qc, Status::Scrapped), None);
     }
 
     #[test]

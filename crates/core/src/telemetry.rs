@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::bench::{GpuProvider, NvmlProvider, Sample};
 use crate::error::{CoreError, CoreResult, Field, Problem};
@@ -19,10 +19,6 @@ pub const MAX_INTERVAL_MS: u64 = 60_000;
 pub const WINDOW_SAMPLES: usize = 600;
 const PACKED_VERSION: u8 = 1;
 const SAMPLE_BYTES: usize = 15;
-
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
 
 pub fn check_interval(interval_ms: u64) -> CoreResult<Duration> {
     if !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&interval_ms) {

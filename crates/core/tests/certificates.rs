@@ -162,6 +162,31 @@ fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
 }
 
 #[test]
+fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).unwrap();
+    let job = take_in_h100(&store);
+    let settings = SettingsForm {
+        language: "zh-CN".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    diagnose(&store, job, "h100-remap-pending");
+    final_qa(&store, dir.path(), job);
+    // Burnt in again before hand-over: faulty results end the new QA as "needs RMA".
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures/final-qa-burn-in.toml");
+    let procedure = parse("final-qa-burn-in", &std::fs::read_to_string(path).unwrap()).unwrap();
+    let again = runs::start(&store, job, &procedure, TECH).unwrap();
+    let failed = runs::answer(&store, again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", TECH).unwrap();
+    assert_eq!(failed.outcome, Some(Outcome::NeedsRma));
+    let refused = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
+    assert!(matches!(refused, CoreError::CertificateNotReady(NotReady::FinalQaMissing)), "{refused}");
+}
+
+#[test]
 fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();

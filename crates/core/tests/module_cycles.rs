@@ -28,21 +28,70 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// The paths after each `marker` (`crate::` or `super::`): lowercase segments joined by `::`.
-fn paths_after<'a>(text: &'a str, marker: &'a str) -> impl Iterator<Item = String> + 'a {
-    text.match_indices(marker).map(move |(at, _)| {
-        let rest = &text[at + marker.len()..];
-        let end = rest
-            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == ':'))
-            .unwrap_or(rest.len());
-        rest[..end].trim_end_matches(':').to_owned()
-    })
+/// The paths after each `marker` (`crate::` or `super::`), one per name a `{…}` group lists:
+/// `crate::bench::{Sample, NvmlProvider}` gives `bench::Sample` and `bench::NvmlProvider`.
+fn paths_after(text: &str, marker: &str) -> Vec<String> {
+    let ident = |s: &str| s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+    let mut paths = Vec::new();
+    for (at, _) in text.match_indices(marker) {
+        let mut rest = &text[at + marker.len()..];
+        let mut prefix = String::new();
+        loop {
+            let length = ident(rest);
+            let segment = &rest[..length];
+            rest = &rest[length..];
+            if let Some(after) = rest.strip_prefix("::{") {
+                let group = &after[..after.find('}').unwrap_or(after.len())];
+                for name in group.split(',').map(|n| n.trim().split("::").next().unwrap_or_default()) {
+                    paths.push(format!("{prefix}{segment}::{}", &name[..ident(name)]));
+                }
+                break;
+            }
+            prefix.push_str(segment);
+            match rest.strip_prefix("::") {
+                Some(after) => {
+                    prefix.push_str("::");
+                    rest = after;
+                }
+                None => {
+                    paths.push(prefix);
+                    break;
+                }
+            }
+        }
+    }
+    paths
 }
 
-/// The longest module that `path` starts with.
-fn resolve(modules: &BTreeSet<String>, path: &str) -> Option<String> {
+/// Names a folder module re-exports from one of its files (`pub use nvml::{NvmlProvider}` in
+/// `bench/mod.rs`): an import of `bench::NvmlProvider` is an import of `bench::nvml`.
+fn reexports(modules: &BTreeSet<String>, sources: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for (module, code) in sources {
+        for line in code.lines().map(str::trim).filter(|line| line.starts_with("pub use ")) {
+            for path in paths_after(line, "pub use ") {
+                let Some((child, name)) = path.split_once("::") else { continue };
+                let child = if module.is_empty() { child.to_owned() } else { format!("{module}::{child}") };
+                if modules.contains(&child) {
+                    let exported = if module.is_empty() { name.to_owned() } else { format!("{module}::{name}") };
+                    found.insert(exported, child);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The file `path` names: the longest module it starts with, or the file that module re-exports
+/// the next name from.
+fn resolve(modules: &BTreeSet<String>, reexported: &BTreeMap<String, String>, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
-    (1..=segments.len()).rev().map(|n| segments[..n].join("::")).find(|candidate| modules.contains(candidate))
+    let n = (1..=segments.len()).rev().find(|n| modules.contains(&segments[..*n].join("::")))?;
+    let module = segments[..n].join("::");
+    match segments.get(n) {
+        Some(name) => Some(reexported.get(&format!("{module}::{name}")).cloned().unwrap_or(module)),
+        None => Some(module),
+    }
 }
 
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
@@ -58,16 +107,17 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         })
         .collect();
     let modules: BTreeSet<String> = sources.keys().cloned().collect();
+    let reexported = reexports(&modules, &sources);
     let mut edges = BTreeMap::new();
     for (module, code) in &sources {
         let parent = module.rsplit_once("::").map_or(String::new(), |(parent, _)| parent.to_owned());
         let mut imports = BTreeSet::new();
         for path in paths_after(code, "crate::") {
-            imports.extend(resolve(&modules, &path));
+            imports.extend(resolve(&modules, &reexported, &path));
         }
         for path in paths_after(code, "super::") {
             let absolute = if parent.is_empty() { path } else { format!("{parent}::{path}") };
-            imports.insert(resolve(&modules, &absolute).unwrap_or_else(|| parent.clone()));
+            imports.insert(resolve(&modules, &reexported, &absolute).unwrap_or_else(|| parent.clone()));
         }
         imports.remove(module);
         imports.remove("");

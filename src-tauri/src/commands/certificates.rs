@@ -138,6 +138,7 @@ pub async fn verify_certificate_payload(
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FileVerification {
     file: String,

@@ -8,11 +8,13 @@ import type { BenchView } from './bindings/BenchView';
 import type { Certificate } from './bindings/Certificate';
 import type { CertificateDocument } from './bindings/CertificateDocument';
 import type { CertificateLanguage } from './bindings/CertificateLanguage';
+import type { CertificatePreview } from './bindings/CertificatePreview';
 import type { Condition } from './bindings/Condition';
 import type { Currency } from './bindings/Currency';
 import type { DiagnosticRun } from './bindings/DiagnosticRun';
 import type { ExportFormat } from './bindings/ExportFormat';
 import type { ExportResult } from './bindings/ExportResult';
+import type { FileVerification } from './bindings/FileVerification';
 import type { Finding } from './bindings/Finding';
 import type { Frequency } from './bindings/Frequency';
 import type { GateCondition } from './bindings/GateCondition';
@@ -33,15 +35,18 @@ import type { JobDiagnostics } from './bindings/JobDiagnostics';
 import type { JobEvent } from './bindings/JobEvent';
 import type { JobSummary } from './bindings/JobSummary';
 import type { KernelLogImport } from './bindings/KernelLogImport';
+import type { LaborAdjustmentForm } from './bindings/LaborAdjustmentForm';
 import type { Language } from './bindings/Language';
 import type { LiveXid } from './bindings/LiveXid';
 import type { Money } from './bindings/Money';
 import type { Next } from './bindings/Next';
 import type { Outcome } from './bindings/Outcome';
 import type { Part } from './bindings/Part';
+import type { PartForm } from './bindings/PartForm';
 import type { Problem } from './bindings/Problem';
 import type { Procedure } from './bindings/Procedure';
 import type { ProcedureChoice } from './bindings/ProcedureChoice';
+import type { ProcedureChoices } from './bindings/ProcedureChoices';
 import type { ReadingChange } from './bindings/ReadingChange';
 import type { RunState } from './bindings/RunState';
 import type { Sample } from './bindings/Sample';
@@ -68,11 +73,13 @@ export type {
   Certificate,
   CertificateDocument,
   CertificateLanguage,
+  CertificatePreview,
   Condition,
   Currency,
   DiagnosticRun,
   ExportFormat,
   ExportResult,
+  FileVerification,
   Finding,
   Frequency,
   GateCondition,
@@ -93,15 +100,18 @@ export type {
   JobEvent,
   JobSummary,
   KernelLogImport,
+  LaborAdjustmentForm,
   Language,
   LiveXid,
   Money,
   Next,
   Outcome,
   Part,
+  PartForm,
   Problem,
   Procedure,
   ProcedureChoice,
+  ProcedureChoices,
   ReadingChange,
   RunState,
   Sample,
@@ -164,24 +174,23 @@ export const api = {
   recordDiagnostic: (jobId: number, gpuIndex: number) => invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
   procedureChoices: (jobId: number) =>
-    invoke<{ procedures: ProcedureChoice[]; errors: { file: string; line: number; message: string }[] }>('procedure_choices', { jobId }),
+    invoke<ProcedureChoices>('procedure_choices', { jobId }),
   startProcedure: (jobId: number, procedureId: string) => invoke<RunState>('start_procedure', { jobId, procedureId }),
   procedureRuns: (jobId: number) => invoke<RunState[]>('procedure_runs', { jobId }),
   procedureRun: (runId: number) => invoke<RunState>('procedure_run', { runId }),
   answerStep: (runId: number, stepId: string, answer: Answer, note: string) =>
     invoke<RunState>('answer_step', { runId, stepId, answer, note }),
   jobCosts: (jobId: number) => invoke<JobCosts>('job_costs', { jobId }),
-  addPart: (jobId: number, part: { partNumber: string; description: string; quantity: string; unitCost: string }) =>
+  addPart: (jobId: number, part: PartForm) =>
     invoke<JobCosts>('add_part', { jobId, part }),
   removePart: (jobId: number, partId: number) => invoke<JobCosts>('remove_part', { jobId, partId }),
-  adjustLabor: (jobId: number, minutes: string, reason: string) =>
-    invoke<JobCosts>('adjust_labor', { jobId, adjustment: { minutes, reason } }),
+  adjustLabor: (jobId: number, adjustment: LaborAdjustmentForm) => invoke<JobCosts>('adjust_labor', { jobId, adjustment }),
   shopKey: () => invoke<ShopKeyView>('shop_key'),
   issueCertificate: (jobId: number, warrantyDays: string, language: CertificateLanguage) =>
     invoke<Certificate>('issue_certificate', { jobId, warrantyDays, language }),
   jobCertificates: (jobId: number) => invoke<Certificate[]>('job_certificates', { jobId }),
   certificatePreview: (number: string) =>
-    invoke<{ certificate: Certificate; svg: string }>('certificate_preview', { number }),
+    invoke<CertificatePreview>('certificate_preview', { number }),
   /** Opens a save dialog (titled `title`) in Rust; the saved path, or null when cancelled. */
   saveCertificatePdf: (number: string, title: string) => invoke<string | null>('save_certificate_pdf', { number, title }),
   exportPublicKey: (title: string) => invoke<string | null>('export_public_key', { title }),
@@ -190,7 +199,7 @@ export const api = {
     invoke<Verification>('verify_certificate_payload', { payload, publicKey }),
   /** Opens a file dialog in Rust; null when cancelled. */
   verifyCertificateFile: (publicKey: string, title: string) =>
-    invoke<{ file: string; verification: Verification } | null>('verify_certificate_file', { publicKey, title }),
+    invoke<FileVerification | null>('verify_certificate_file', { publicKey, title }),
   historyPage: (query: HistoryQuery, offset: number, limit: number) =>
     invoke<HistoryPage>('history_page', { query, offset, limit }),
   historyCount: (query: HistoryQuery) => invoke<number>('history_count', { query }),

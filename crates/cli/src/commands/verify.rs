@@ -29,7 +29,13 @@ pub fn run(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) -
         return fail(Exit::Warnings, format!("invalid: {reason}"));
     };
     let mut out = String::new();
-    say!(out, "valid: certificate {} issued {} by {}", document.number, &document.issued_at[..10], document.shop.name);
+    say!(
+        out,
+        "valid: certificate {} issued {} by {}",
+        document.number,
+        document.issued_at.get(..10).unwrap_or(&document.issued_at),
+        document.shop.name
+    );
     say!(out, "  GPU      {} serial {}", document.gpu.model_name, document.gpu.serial);
     say!(out, "  customer {} ticket {}", document.customer, document.ticket);
     if document.simulated {

@@ -55,6 +55,11 @@ fn reason_names<S: serde::Serializer>(bits: &u64, serializer: S) -> Result<S::Ok
     serializer.collect_seq(clock_event_reason_names(*bits))
 }
 
+/// Now, as a sample's `at_ms` counts it (Unix milliseconds).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 /// What any source of GPU readings provides.
 pub trait GpuProvider {
     /// Everything about every GPU: identity, health, counters.

@@ -17,8 +17,7 @@ use nvml_wrapper::structs::device::FieldId;
 use nvml_wrapper::sys_exports::field_id::{NVML_FI_DEV_GET_GPU_RECOVERY_ACTION, NVML_FI_DEV_MEMORY_TEMP};
 use nvml_wrapper::{Device, Nvml};
 
-use super::Sample;
-use crate::telemetry::now_ms;
+use super::{now_ms, Sample};
 
 use super::{
     clock_event_reason_names, BenchSnapshot, DriverInfo, Ecc, GpuProvider, GpuReading, Health, Identity, Pcie,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::Sample;
+use super::{now_ms, Sample};
 use super::{BenchSnapshot, DriverSource, GpuProvider, NvmlProvider, Unavailable};
 use crate::diagnostics::{
     judge_bench, live_xid_findings, parse_kernel_log, xid_findings, DiagnosticRules, Finding, XidCatalog,
@@ -15,7 +15,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
 use crate::runs::{self, DiagnosticRun, RunEvidence};
 use crate::store::Store;
-use crate::telemetry::{check_interval, now_ms, start_sampler, Window};
+use crate::telemetry::{check_interval, start_sampler, Window};
 use crate::worker::Worker;
 
 /// A scenario the simulated bench offers.

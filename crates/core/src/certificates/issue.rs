@@ -31,7 +31,8 @@ pub enum CertificateLanguage {
     Both,
 }
 
-/// Everything the certificate states; its canonical JSON is what is signed.
+/// Everything the certificate states; its canonical JSON is what is signed. Parts of it that early
+/// builds did not write yet read as empty (`default`), so every certificate ever issued still loads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
@@ -62,17 +63,18 @@ pub struct CertificateDocument {
 }
 
 /// The shop that issued the certificate, as its settings named it then.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(default)]
 pub struct ShopIdentity {
     pub name: String,
     pub address: String,
 }
 
 /// The card the certificate is for: the model taken in and what it said of itself at release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CertifiedGpu {
     pub model: String,
     pub model_name: String,
@@ -84,9 +86,9 @@ pub struct CertifiedGpu {
 }
 
 /// A part fitted during the repair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct PartLine {
     pub part_number: String,
     pub description: String,
@@ -94,9 +96,9 @@ pub struct PartLine {
 }
 
 /// What the card showed when it left: the release reading and the burn-in before it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ReleaseEvidence {
     pub recorded_at: String,
     /// The time the procedure's burn-in step took.
@@ -267,15 +269,17 @@ fn assemble(
         .optional()?
         .ok_or(CoreError::JobNotFound(job_id))?;
 
-    // Final QA: a finished, repaired run whose procedure has an approver sign-off that was given.
+    // Final QA: the latest finished run of a procedure with an approver's sign-off, and it passed.
+    // A later QA that failed (burn-in faults) outranks an earlier pass.
     let runs = crate::procedures::runs::for_job_in(tx, job_id)?;
     let qa = runs
         .iter()
         .rev()
         .find(|run| {
-            run.outcome == Some(Outcome::Repaired)
+            run.outcome.is_some()
                 && run.procedure.steps.iter().any(|s| s.kind == StepKind::SignOff { role: Role::Approver })
         })
+        .filter(|run| run.outcome == Some(Outcome::Repaired))
         .ok_or(not_ready(NotReady::FinalQaMissing))?;
     let signer = |role: Role| {
         qa.procedure

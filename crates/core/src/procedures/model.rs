@@ -53,12 +53,16 @@ pub enum ModelFigure {
 }
 
 impl Procedure {
-    /// This procedure with every model-dependent limit set for `model` (none for an unknown model).
+    /// This procedure with every model-dependent limit set for `model`; a model without the figure
+    /// (or none) keeps the file's fallback `min`, if it has one.
     pub fn with_limits_for(&self, model: Option<&crate::models::GpuModel>) -> Procedure {
         let mut procedure = self.clone();
         for step in &mut procedure.steps {
             if let StepKind::Measurement { min, model_reference: Some(reference), .. } = &mut step.kind {
-                *min = model.and_then(|model| reference.min_for(model));
+                // The file's own `min`, if any, stands for models the catalogue has no figure for.
+                if let Some(for_model) = model.and_then(|model| reference.min_for(model)) {
+                    *min = Some(for_model);
+                }
             }
         }
         procedure
@@ -120,7 +124,8 @@ pub enum StepKind {
         limits_source: LimitsSource,
         #[serde(alias = "on_fail")]
         on_fail: Option<Next>,
-        /// The lower limit as a share of the job's model figure, filled in as `min` when a run starts.
+        /// The lower limit as a share of the job's model figure, filled in as `min` when a run starts
+        /// (replacing the file's `min`, which then only serves models without a figure).
         #[serde(default)]
         model_reference: Option<ModelReference>,
     },
@@ -200,5 +205,37 @@ mod tests {
             "{again}"
         );
         assert_eq!(serde_json::from_str::<StepKind>(&again).unwrap(), kinds[2]);
+    }
+
+    #[test]
+    fn a_model_figure_replaces_the_fallback_min_and_a_model_without_one_keeps_it() {
+        let step = |min: Option<f64>| Step {
+            id: "bandwidth".into(),
+            title: Text { en: "Bandwidth".into(), zh_cn: "带宽".into() },
+            instruction: Text { en: "Measure".into(), zh_cn: "测量".into() },
+            kind: StepKind::Measurement {
+                unit: "megabytes_per_second".into(),
+                min,
+                max: None,
+                limits_source: LimitsSource::Nvidia,
+                on_fail: None,
+                model_reference: Some(ModelReference { figure: ModelFigure::MemoryBandwidth, min_fraction: 0.5 }),
+            },
+        };
+        let procedure: Procedure = serde_json::from_value(serde_json::json!({
+            "id": "qa", "version": 1, "title": { "en": "QA", "zh-CN": "质检" }, "summary": { "en": "QA", "zh-CN": "质检" },
+            "appliesTo": ["*"], "suggestedBy": [], "outcome": "repaired", "movesJobTo": null, "burnInStep": null, "steps": [],
+        }))
+        .unwrap();
+        let with = |min: Option<f64>| Procedure { steps: vec![step(min)], ..procedure.clone() };
+        let catalog = crate::models::ModelCatalog::shipped().unwrap();
+        let min_of = |p: Procedure| match &p.steps[0].kind {
+            StepKind::Measurement { min, .. } => *min,
+            _ => None,
+        };
+        let h100 = catalog.get("h100-sxm5-80gb").ok();
+        assert_eq!(min_of(with(Some(100.0)).with_limits_for(h100)), Some(952_500.0));
+        assert_eq!(min_of(with(Some(100.0)).with_limits_for(catalog.get("other").ok())), Some(100.0));
+        assert_eq!(min_of(with(None).with_limits_for(None)), None);
     }
 }

@@ -328,9 +328,6 @@ fn measurement(
     }
     let (min, max) = (raw.min.as_ref().map(|v| *v.get_ref()), raw.max.as_ref().map(|v| *v.get_ref()));
     let model_reference = model_reference(report, spanned)?;
-    if model_reference.is_some() && min.is_some() {
-        return Err(report.at(spanned.span(), "a measurement takes `min` or `model_figure`, not both"));
-    }
     match (min, max) {
         (None, None) if model_reference.is_none() => {
             return Err(report.at(spanned.span(), "a measurement needs `min`, `max`, `model_figure` or some of them"))

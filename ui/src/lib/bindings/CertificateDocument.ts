@@ -8,7 +8,8 @@ import type { ReleaseEvidence } from "./ReleaseEvidence";
 import type { ShopIdentity } from "./ShopIdentity";
 
 /**
- * Everything the certificate states; its canonical JSON is what is signed.
+ * Everything the certificate states; its canonical JSON is what is signed. Parts of it that early
+ * builds did not write yet read as empty (`default`), so every certificate ever issued still loads.
  */
 export type CertificateDocument = { schema: number, number: string, issuedAt: string, supersedes: string | null, language: CertificateLanguage, shop: ShopIdentity, ticket: string, customer: string, gpu: CertifiedGpu, 
 /**

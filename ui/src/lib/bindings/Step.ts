@@ -9,6 +9,7 @@ import type { Text } from "./Text";
 
 export type Step = { id: string, title: Text, instruction: Text, } & ({ "kind": "instruction" } | { "kind": "check", onFail: Next | null, } | { "kind": "measurement", unit: string, min: number | null, max: number | null, limitsSource: LimitsSource, onFail: Next | null, 
 /**
- * The lower limit as a share of the job's model figure, filled in as `min` when a run starts.
+ * The lower limit as a share of the job's model figure, filled in as `min` when a run starts
+ * (replacing the file's `min`, which then only serves models without a figure).
  */
 modelReference: ModelReference | null, } | { "kind": "choice", options: Array<ChoiceOption>, } | { "kind": "photo", minPhotos: number, } | { "kind": "gate", requires: GateCondition, } | { "kind": "sign_off", role: Role, });
