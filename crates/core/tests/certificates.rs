@@ -11,7 +11,7 @@ use revive_core::export::{self, Exported};
 use revive_core::history::HistoryQuery;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer};
-use revive_core::procedures::{parse, Outcome};
+use revive_core::procedures::{parse, Outcome, Procedure};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::status::Status;
 use revive_core::store::Store;
@@ -39,10 +39,13 @@ fn burn_in_telemetry() -> Vec<Sample> {
         .collect()
 }
 
-fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
+fn final_qa_procedure() -> Procedure {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures/final-qa-burn-in.toml");
-    let procedure = parse("final-qa-burn-in", &std::fs::read_to_string(path).unwrap()).unwrap();
-    let run = runs::start(store, job, &procedure, TECH).unwrap();
+    parse("final-qa-burn-in", &std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
+    let run = runs::start(store, job, &final_qa_procedure(), TECH).unwrap();
     let answer = |step: &str, answer: Answer, who: &str| runs::answer(store, run.id, step, &answer, "", who).unwrap();
     answer("burn-in", Answer::Measure { value: 0.0 }, TECH);
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, TECH);
@@ -52,6 +55,23 @@ fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
     answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, TECH);
     answer("technician-qc", Answer::Confirm, TECH);
     answer("approver-qc", Answer::Confirm, "Zhang Min");
+}
+
+/// A store in `dir` with an H100 taken in with a pending remap, then repaired: final QA passed
+/// with Zhang Min's approval. Li Wei is at the bench.
+fn repaired_job(dir: &std::path::Path) -> (Store, i64) {
+    let store = Store::open_in_dir(dir).unwrap();
+    let job = take_in_h100(&store);
+    let settings = SettingsForm {
+        language: "zh-CN".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    Settings::save(&store, &settings).unwrap();
+    diagnose(&store, job, "h100-remap-pending");
+    final_qa(&store, dir, job);
+    (store, job)
 }
 
 #[test]
@@ -133,17 +153,7 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
 fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job = take_in_h100(&store);
-    let settings = SettingsForm {
-        language: "zh-CN".into(),
-        technicians: vec![TECH.into(), "Zhang Min".into()],
-        current_technician: TECH.into(),
-        ..Default::default()
-    };
-    Settings::save(&store, &settings).unwrap();
-    diagnose(&store, job, "h100-remap-pending");
-    final_qa(&store, dir.path(), job);
+    let (store, job) = repaired_job(dir.path());
     let jobs = Jobs::new(&store).unwrap();
     assert_eq!(jobs.get(job).unwrap().status, Status::Ready, "passing final QA made the card ready");
 
@@ -165,21 +175,9 @@ fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
 fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job = take_in_h100(&store);
-    let settings = SettingsForm {
-        language: "zh-CN".into(),
-        technicians: vec![TECH.into(), "Zhang Min".into()],
-        current_technician: TECH.into(),
-        ..Default::default()
-    };
-    Settings::save(&store, &settings).unwrap();
-    diagnose(&store, job, "h100-remap-pending");
-    final_qa(&store, dir.path(), job);
+    let (store, job) = repaired_job(dir.path());
     // Burnt in again before hand-over: faulty results end the new QA as "needs RMA".
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures/final-qa-burn-in.toml");
-    let procedure = parse("final-qa-burn-in", &std::fs::read_to_string(path).unwrap()).unwrap();
-    let again = runs::start(&store, job, &procedure, TECH).unwrap();
+    let again = runs::start(&store, job, &final_qa_procedure(), TECH).unwrap();
     let failed = runs::answer(&store, again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", TECH).unwrap();
     assert_eq!(failed.outcome, Some(Outcome::NeedsRma));
     let refused = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
@@ -190,17 +188,7 @@ fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
 fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job = take_in_h100(&store);
-    let settings = SettingsForm {
-        language: "en".into(),
-        technicians: vec![TECH.into(), "Zhang Min".into()],
-        current_technician: TECH.into(),
-        ..Default::default()
-    };
-    Settings::save(&store, &settings).unwrap();
-    diagnose(&store, job, "h100-remap-pending");
-    final_qa(&store, dir.path(), job);
+    let (store, job) = repaired_job(dir.path());
     let certificate = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap();
 
     let mut out = Vec::new();
