@@ -237,6 +237,7 @@ export const en = {
   'event.procedure_finished': 'Procedure finished: {procedure}, {outcome}',
   'event.procedure_status_not_moved': 'The job could not move to {status} from where it is',
   'event.moved_by_procedure': 'moved by {procedure}',
+  'event.moved_by_run': 'moved by procedure run {run}',
   'error.run_not_found': 'That procedure run does not exist.',
   'error.run_in_progress': 'This procedure is already running on this job: continue it.',
   'error.run_finished': 'This procedure run is finished.',

@@ -214,6 +214,7 @@ export const zhCN: Record<MessageKey, string> = {
   'event.procedure_finished': '流程结束：{procedure}，{outcome}',
   'event.procedure_status_not_moved': '工单无法从当前状态转到 {status}',
   'event.moved_by_procedure': '由「{procedure}」推进',
+  'event.moved_by_run': '由第 {run} 次流程运行推进',
   'error.run_not_found': '该流程记录不存在。',
   'error.run_in_progress': '本工单已在执行该流程：请继续。',
   'error.run_finished': '该流程已结束。',
