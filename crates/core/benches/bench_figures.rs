@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use nvidia_ml_fake::locate::{built_library, shipped_scenario};
+use revive_core::bench::telemetry::pack;
 use revive_core::bench::Sample;
 use revive_core::bench::{DriverSource, GpuProvider, GpuReading, NvmlProvider, SimulatedBench, Workbench};
-use revive_core::telemetry::pack;
 
 /// User + system CPU time of this process so far (all threads), from /proc/self/stat.
 fn process_cpu() -> Duration {

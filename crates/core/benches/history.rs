@@ -7,9 +7,9 @@ use revive_history_generator as generator;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use revive_core::export::{self, CsvOptions};
+use revive_core::history::export::{self, CsvOptions};
+use revive_core::history::statistics;
 use revive_core::history::{self, HistoryQuery, HistorySort};
-use revive_core::statistics;
 use revive_core::store::Store;
 
 const ROUNDS: usize = 21;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{take_in_h100, TECH};
-use revive_core::attachments::{attach_photo, path_of, MAX_PHOTO_BYTES};
+use revive_core::jobs::attachments::{attach_photo, path_of, MAX_PHOTO_BYTES};
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::take_in_h100;
-use revive_core::backup;
+use revive_core::history::backup;
 use revive_core::jobs::{JobQuery, Jobs};
 use revive_core::store::{Store, DATABASE_FILE};
 use revive_core::{CoreError, Field};

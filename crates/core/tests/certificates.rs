@@ -4,16 +4,16 @@
 mod common;
 
 use common::{hold_bench, record_scenario, take_in_h100, TECH};
-use revive_core::attachments::attach_photo;
 use revive_core::bench::Sample;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
-use revive_core::export::{self, Exported};
+use revive_core::history::export::{self, Exported};
 use revive_core::history::HistoryQuery;
+use revive_core::jobs::attachments::attach_photo;
+use revive_core::jobs::status::Status;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer};
 use revive_core::procedures::{parse, Outcome, Procedure};
 use revive_core::settings::{Settings, SettingsForm};
-use revive_core::status::Status;
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, NotReady, Problem};
 

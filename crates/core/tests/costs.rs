@@ -3,7 +3,7 @@
 mod common;
 
 use common::{take_in_h100, TECH};
-use revive_core::costs::{add_part, adjust_labor, for_job, remove_part, LaborAdjustmentForm, PartForm};
+use revive_core::jobs::costs::{add_part, adjust_labor, for_job, remove_part, LaborAdjustmentForm, PartForm};
 use revive_core::settings::{Settings, SettingsForm};
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::io::Write;
 
-use revive_core::attachments::attach_photo;
-use revive_core::intake::IntakeForm;
+use revive_core::jobs::attachments::attach_photo;
+use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::{JobQuery, Jobs};
 use revive_core::procedures::parse;
 use revive_core::procedures::runs::{self, Answer, CheckResult};

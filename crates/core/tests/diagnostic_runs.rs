@@ -5,9 +5,9 @@ mod common;
 use common::{open, take_in_h100, TECH};
 use revive_core::bench::BenchSnapshot;
 use revive_core::bench::{GpuProvider, GpuReading};
-use revive_core::events::Event;
+use revive_core::diagnostics::runs::{self, ReadingValue, RunEvidence};
+use revive_core::jobs::events::Event;
 use revive_core::jobs::{JobQuery, Jobs};
-use revive_core::runs::{self, ReadingValue, RunEvidence};
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
 

@@ -5,8 +5,8 @@ use revive_history_generator as generator;
 
 use std::io::Write;
 
-use revive_core::export::{self, neutralized, CsvOptions, ExportFormat, Exported, COLUMNS};
 use revive_core::files::AtomicFile;
+use revive_core::history::export::{self, neutralized, CsvOptions, ExportFormat, Exported, COLUMNS};
 use revive_core::history::HistoryQuery;
 use revive_core::store::Store;
 

@@ -1,10 +1,10 @@
 //! The job service against a real store on disk: intake, tickets, search, status flow, timeline.
 
-use revive_core::events::Event;
-use revive_core::intake::IntakeForm;
+use revive_core::jobs::events::Event;
+use revive_core::jobs::intake::IntakeForm;
+use revive_core::jobs::status::Status;
 use revive_core::jobs::{JobQuery, Jobs, StatusChange};
 use revive_core::settings::{Settings, SettingsForm};
-use revive_core::status::Status;
 use revive_core::store::{Store, DATABASE_FILE};
 use revive_core::{CoreError, Field, Problem};
 use time::macros::datetime;

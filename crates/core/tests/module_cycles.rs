@@ -192,3 +192,18 @@ fn a_cycle_is_found() {
     group.sort();
     assert_eq!(group, ["a", "b", "c"]);
 }
+
+/// The files at the crate's root are the foundation (errors, the store, text, money, paths,
+/// settings, the model catalogue); the folders are features and the workshop that assembles them.
+/// A feature may stand on the foundation, never the other way round.
+#[test]
+fn the_foundation_imports_no_feature() {
+    let edges = graph();
+    let is_feature = |module: &str| module.contains("::") || edges.keys().any(|m| m.starts_with(&format!("{module}::")));
+    let foundation: Vec<&String> = edges.keys().filter(|m| !m.is_empty() && !is_feature(m)).collect();
+    assert!(foundation.iter().any(|m| *m == "store"), "{foundation:?}");
+    for module in foundation {
+        let features: Vec<&String> = edges[module].iter().filter(|to| is_feature(to)).collect();
+        assert!(features.is_empty(), "{module} imports {features:?}");
+    }
+}

@@ -7,13 +7,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use common::{hold_bench, record_scenario, take_in_h100, TECH};
-use revive_core::attachments::attach_photo;
-use revive_core::events::Event;
+use revive_core::jobs::attachments::attach_photo;
+use revive_core::jobs::events::Event;
+use revive_core::jobs::status::Status;
 use revive_core::jobs::{Jobs, StatusChange};
 use revive_core::procedures::runs::{self, Answer, CheckResult};
 use revive_core::procedures::{parse, Outcome, Procedure};
 use revive_core::settings::{Settings, SettingsForm};
-use revive_core::status::Status;
 use revive_core::store::{Store, DATABASE_FILE};
 use revive_core::{CoreError, Field, Problem};
 use time::OffsetDateTime;
@@ -188,7 +188,7 @@ fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
     let take_in = |model: &str, serial: &str| {
-        let form = revive_core::intake::IntakeForm {
+        let form = revive_core::jobs::intake::IntakeForm {
             customer_name: "深圳算力".into(),
             model_id: model.into(),
             board_serial: serial.into(),

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use revive_core::export::{self, neutralized, CsvOptions, ExportFormat, Exported};
+use revive_core::history::export::{self, neutralized, CsvOptions, ExportFormat, Exported};
 use revive_core::history::{self, HistoryQuery, HistoryRow};
 use revive_core::store::Store;
 use revive_history_generator as generator;

@@ -5,9 +5,9 @@ use revive_history_generator as generator;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use revive_core::history::statistics;
 use revive_core::history::HistoryQuery;
 use revive_core::money::Currency;
-use revive_core::statistics;
 use revive_core::store::Store;
 
 const JOBS: u64 = 2_000;

@@ -4,7 +4,7 @@ mod common;
 
 use common::{built_library, hold_bench, shipped_scenario, take_in_h100};
 use revive_core::bench::{SimulatedBench, Unavailable, Workbench};
-use revive_core::runs;
+use revive_core::diagnostics::runs;
 use revive_core::store::Store;
 use revive_core::{CoreError, Field, Problem};
 

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use revive_core::bench::{DriverInfo, GpuReading, Health, Identity};
 use revive_core::diagnostics::{DiagnosticRules, Finding};
-use revive_core::events::Event;
-use revive_core::status::Status;
+use revive_core::jobs::events::Event;
+use revive_core::jobs::status::Status;
 use revive_core::store::Store;
 use rusqlite::{params, Connection};
 

@@ -3,7 +3,7 @@
 
 use revive_core::bench::Sample;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo};
-use revive_core::runs::{self, DiagnosticRun, JobDiagnostics};
+use revive_core::diagnostics::runs::{self, DiagnosticRun, JobDiagnostics};
 use tauri::ipc::Channel;
 use tauri::State;
 

@@ -1,6 +1,6 @@
 //! Cost commands: parts fitted and labour corrections against the job's quote.
 
-use revive_core::costs::{self, JobCosts, LaborAdjustmentForm, PartForm};
+use revive_core::jobs::costs::{self, JobCosts, LaborAdjustmentForm, PartForm};
 use tauri::State;
 
 use super::AppState;

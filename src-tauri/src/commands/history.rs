@@ -5,10 +5,10 @@
 
 use std::sync::atomic::Ordering;
 
-use revive_core::backup;
-use revive_core::export::{self, CsvOptions, ExportFormat, Exported};
+use revive_core::history::backup;
+use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
+use revive_core::history::statistics::{self, Statistics};
 use revive_core::history::{self, HistoryPage, HistoryQuery};
-use revive_core::statistics::{self, Statistics};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};

@@ -1,8 +1,8 @@
 //! Job commands: the model catalogue, intake (warning of a serial's open jobs), the job list and
 //! detail, status moves, and photos attached to a job.
 
-use revive_core::attachments;
-use revive_core::intake::IntakeForm;
+use revive_core::jobs::attachments;
+use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
 use revive_core::models::{GpuModel, ModelCatalog};
 use revive_core::settings::Settings;

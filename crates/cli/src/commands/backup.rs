@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use revive_core::{backup, CoreError};
+use revive_core::history::backup;
+use revive_core::CoreError;
 
 use super::open_store;
 use crate::exit::Exit;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use revive_core::export::{self, CsvOptions, Exported};
+use revive_core::history::export::{self, CsvOptions, Exported};
 use revive_core::history::HistoryQuery;
 
 use super::open_store;

@@ -2,6 +2,7 @@
 //! NVML provider reads the real driver, or any library that speaks its ABI (the simulated bench).
 
 mod nvml;
+pub mod telemetry;
 mod workbench;
 
 use serde::{Deserialize, Serialize};

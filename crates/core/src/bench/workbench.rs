@@ -8,14 +8,14 @@ use serde::Serialize;
 
 use super::{now_ms, Sample};
 use super::{BenchSnapshot, DriverSource, GpuProvider, NvmlProvider, Unavailable};
+use crate::bench::telemetry::{check_interval, start_sampler, Window};
+use crate::diagnostics::runs::{self, DiagnosticRun, RunEvidence};
 use crate::diagnostics::{
     judge_bench, live_xid_findings, parse_kernel_log, xid_findings, DiagnosticRules, Finding, XidCatalog,
 };
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::models::ModelCatalog;
-use crate::runs::{self, DiagnosticRun, RunEvidence};
 use crate::store::Store;
-use crate::telemetry::{check_interval, start_sampler, Window};
 use crate::worker::Worker;
 
 /// A scenario the simulated bench offers.

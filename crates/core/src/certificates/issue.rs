@@ -13,11 +13,11 @@ use super::{ShopKey, SignedDocument};
 use crate::bench::{GpuReading, Health, Identity};
 use crate::diagnostics::{Finding, Severity, Text};
 use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
-use crate::events::{self, Event};
+use crate::jobs::events::{self, Event};
+use crate::jobs::status::{Status, StatusFlow};
 use crate::models::ModelCatalog;
 use crate::procedures::{Outcome, Role, StepKind};
 use crate::settings::Settings;
-use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, timestamp, Quote, Store};
 
 pub const MAX_WARRANTY_DAYS: u32 = 3 * 365;
@@ -427,7 +427,7 @@ fn telemetry_peaks(tx: &Transaction, job_id: i64, since: &str) -> CoreResult<Pea
         .collect::<Result<_, _>>()?;
     let mut peaks = Peaks::default();
     for (gpu, packed) in stored {
-        for sample in crate::telemetry::unpack(&packed, gpu)?.into_iter().filter(|s| !s.lost) {
+        for sample in crate::bench::telemetry::unpack(&packed, gpu)?.into_iter().filter(|s| !s.lost) {
             peaks.samples += 1;
             peaks.temperature = max_of(peaks.temperature, sample.temperature_c.map(f64::from));
             peaks.memory_temperature = max_of(peaks.memory_temperature, sample.memory_temperature_c.map(f64::from));

@@ -4,6 +4,7 @@
 
 mod findings;
 mod rules;
+pub mod runs;
 mod xid;
 
 use std::collections::BTreeMap;

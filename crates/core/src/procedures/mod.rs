@@ -82,7 +82,7 @@ pub fn choices_for_job(store: &Store, dir: &Path, job_id: i64) -> CoreResult<Pro
             .optional()?;
         Ok((model_id, findings))
     })?;
-    let codes = findings.map(|json| crate::runs::finding_codes(&json)).transpose()?.unwrap_or_default();
+    let codes = findings.map(|json| crate::diagnostics::runs::finding_codes(&json)).transpose()?.unwrap_or_default();
     let (loaded, errors) = load_dir(dir);
     let mut procedures: Vec<ProcedureChoice> = loaded
         .into_iter()

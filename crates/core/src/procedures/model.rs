@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Text;
-use crate::status::Status;
+use crate::jobs::status::Status;
 
 /// How a procedure (or a branch of it) ends; finishing moves the job's status accordingly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,8 +13,8 @@ use super::{
     StepKind,
 };
 use crate::diagnostics::{DiagnosticRules, Text};
+use crate::jobs::status::Status;
 use crate::models::ModelCatalog;
-use crate::status::Status;
 
 const SCHEMA_VERSION: u32 = 1;
 /// Units a measurement may use; the UI shows each with its symbol.

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
-use crate::attachments;
 use crate::diagnostics::{Finding, Severity};
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::events::{self, Event};
+use crate::jobs::attachments;
+use crate::jobs::events::{self, Event};
+use crate::jobs::status::{Status, StatusFlow};
 use crate::jobs::{current_status, move_status, MoveCause};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
-use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
 

@@ -7,9 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 pub use nvidia_ml_fake::locate::{built_library, shipped_scenario};
 use revive_core::bench::Sample;
 use revive_core::bench::{DriverSource, GpuProvider, NvmlProvider, Unavailable};
-use revive_core::intake::IntakeForm;
+use revive_core::diagnostics::runs::{record, RunEvidence};
+use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::Jobs;
-use revive_core::runs::{record, RunEvidence};
 use revive_core::store::Store;
 
 /// The technician the helpers act as (a fresh store enrols them with the first intake).

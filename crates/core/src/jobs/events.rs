@@ -7,8 +7,8 @@ use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreResult;
+use crate::jobs::status::Status;
 use crate::procedures::model::Outcome;
-use crate::status::Status;
 
 /// What happened. The detail's field names are the stored ones (snake_case), not the wire's
 /// camelCase: they are the record itself, byte for byte.

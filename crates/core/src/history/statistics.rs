@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::diagnostics::Text;
 use crate::error::CoreResult;
 use crate::history::{Filter, HistoryQuery};
+use crate::jobs::status::{Status, StatusFlow};
 use crate::money::{Currency, Money};
-use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, Quote, Store};
 
 /// How many findings and Xids the "most frequent" lists hold.

@@ -2,6 +2,10 @@
 //! at a time (a screen), or row by row (an export). One validated query drives both, so an export
 //! always holds exactly the rows the screen shows.
 
+pub mod backup;
+pub mod export;
+pub mod statistics;
+
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
@@ -10,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::status::{Status, StatusFlow};
 use crate::jobs::MAX_SEARCH;
 use crate::models::ModelCatalog;
 use crate::money::{Currency, Money};
-use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
 

@@ -6,15 +6,15 @@ use std::collections::BTreeSet;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
+use crate::bench::telemetry;
 use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
 use crate::diagnostics::{evaluate, DiagnosticRules, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::events::{self, Event};
+use crate::jobs::events::{self, Event};
 use crate::models::ModelCatalog;
 use crate::settings::Settings;
 use crate::store::{json_column, timestamp, Quote, Store};
-use crate::telemetry;
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]

@@ -9,7 +9,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::rules_file;
 
 const FILE: &str = "rules/status-flow.json";
-const SHIPPED: &str = include_str!("../../../rules/status-flow.json");
+const SHIPPED: &str = include_str!("../../../../rules/status-flow.json");
 const SCHEMA_VERSION: u64 = 1;
 /// In the flow file, "go back to the status the job was held from".
 const RESUME: &str = "$resume";

@@ -1,19 +1,25 @@
 //! Repair jobs: intake, search, detail with timeline, and status moves, each one transaction
 //! that also appends to the job's event log.
 
+pub mod attachments;
+pub mod costs;
+pub mod events;
+pub mod intake;
+pub mod status;
+
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::events::{self, Event};
-use crate::intake::{Condition, IntakeForm, Symptoms};
+use crate::jobs::intake::{Condition, IntakeForm, Symptoms};
+use crate::jobs::status::{Status, StatusFlow};
 use crate::models::ModelCatalog;
 use crate::money::Money;
 use crate::settings::Settings;
-use crate::status::{Status, StatusFlow};
 use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
+use events::Event;
 
 pub const MAX_REASON: usize = 1_000;
 pub const MAX_SEARCH: usize = 200;
@@ -182,7 +188,7 @@ impl<'a> Jobs<'a> {
     /// for it is open is usually the same repair: intake shows them before a second job is made.
     /// A serial that is not one yet (half typed, bad characters) has none.
     pub fn open_for_serial(&self, serial: &str) -> CoreResult<Vec<JobSummary>> {
-        let Ok(Some(serial)) = text::label_code(serial, Field::BoardSerial, crate::intake::MAX_CODE) else {
+        let Ok(Some(serial)) = text::label_code(serial, Field::BoardSerial, crate::jobs::intake::MAX_CODE) else {
             return Ok(Vec::new());
         };
         self.store.read(|tx| {

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::events::{self, Event};
+use crate::jobs::events::{self, Event};
 use crate::money::{Currency, Money};
 use crate::settings::Settings;
 use crate::store::{timestamp, Store};
