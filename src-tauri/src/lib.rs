@@ -14,17 +14,18 @@ use std::sync::Mutex;
 
 use revive_core::bench::{SimulatedBench, Workbench};
 use revive_core::certificates::ShopKey;
-use revive_core::store::Store;
+use revive_core::paths::Shipped;
+use revive_core::workshop::Workshop;
 use tauri::Manager;
 
 pub use commands::AppState;
 pub use ipc_error::IpcError;
 
-/// Opens the store, keeping the failure as state so the window can explain it, creates the shop's
-/// signing key on first run, and connects the bench to the installed NVIDIA driver if there is one
-/// (the Bench screen offers the simulated bench if not).
-pub fn open_state(data_dir: PathBuf, folders: DataFolders) -> AppState {
-    let store = Store::open_in_dir(&data_dir).map_err(IpcError::from);
+/// Opens the shop's workshop, keeping the failure as state so the window can explain it, creates
+/// the shop's signing key on first run, and connects the bench to the installed NVIDIA driver if
+/// there is one (the Bench screen offers the simulated bench if not).
+pub fn open_state(data_dir: PathBuf, shipped: Shipped) -> AppState {
+    let workshop = Workshop::open(&data_dir, shipped.clone()).map_err(IpcError::from);
     // A key that cannot be made now is reported where it is needed: issuing and Settings.
     let _ = ShopKey::load_or_create(&data_dir);
     let mut bench = Workbench::default();
@@ -32,30 +33,12 @@ pub fn open_state(data_dir: PathBuf, folders: DataFolders) -> AppState {
     let _ = bench.connect_driver(None);
     AppState {
         data_dir,
-        store,
+        workshop,
         bench: Mutex::new(bench),
-        simulated: folders.simulated,
-        procedures: folders.procedures,
-        fonts: folders.fonts,
+        simulated: SimulatedBench { library: shipped.fake_nvml, scenarios: shipped.scenarios },
+        fonts: shipped.fonts,
         renderer: Mutex::new(None),
         export_cancelled: AtomicBool::new(false),
-    }
-}
-
-/// Where the app finds what ships beside it.
-pub struct DataFolders {
-    pub simulated: SimulatedBench,
-    pub procedures: PathBuf,
-    pub fonts: PathBuf,
-}
-
-/// What ships with the app, found the way every front end finds it (the core's one resolver).
-pub fn data_folders(resources: Option<PathBuf>) -> DataFolders {
-    let shipped = revive_core::paths::Shipped::resolve(resources.as_deref());
-    DataFolders {
-        simulated: SimulatedBench { library: shipped.fake_nvml, scenarios: shipped.scenarios },
-        procedures: shipped.procedures,
-        fonts: shipped.fonts,
     }
 }
 
@@ -116,7 +99,9 @@ pub fn run() {
             if !logging::start(&data_dir) {
                 eprintln!("Revive: cannot write the log in {}", logging::log_dir(&data_dir).display());
             }
-            app.manage(open_state(data_dir, data_folders(app.path().resource_dir().ok())));
+            // What ships with the app, found the way every front end finds it.
+            let shipped = Shipped::resolve(app.path().resource_dir().ok().as_deref());
+            app.manage(open_state(data_dir, shipped));
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -1,8 +1,8 @@
 //! The IPC layer as the webview sees it: argument names, result shapes and `{code, message}` errors.
 
 use nvidia_ml_fake::locate::{built_library, shipped_scenario};
-use revive_app::{open_state, with_commands, DataFolders};
-use revive_core::bench::SimulatedBench;
+use revive_app::{open_state, with_commands};
+use revive_core::paths::Shipped;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
@@ -15,13 +15,11 @@ struct Bench {
     _dir: tempfile::TempDir,
 }
 
-/// The shipped folders as the tests see them: the fake driver beside the test binary.
-fn folders() -> DataFolders {
-    DataFolders {
-        simulated: SimulatedBench {
-            library: built_library(),
-            scenarios: shipped_scenario("x").parent().unwrap().to_owned(),
-        },
+/// What ships, as the tests see it: the fake driver beside the test binary.
+fn folders() -> Shipped {
+    Shipped {
+        fake_nvml: built_library(),
+        scenarios: shipped_scenario("x").parent().unwrap().to_owned(),
         procedures: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../procedures"),
         fonts: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fonts"),
     }

@@ -107,9 +107,10 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum ProceduresAction {
-    /// Every procedure in the folder, with its version and what it applies to.
+    /// Every procedure, with its version and its number of steps.
     List {
-        /// The procedures folder (default: $REVIVE_PROCEDURES, else the one shipped with Revive).
+        /// A folder of procedures (default: the shop's, those shipped with Revive or in
+        /// $REVIVE_PROCEDURES and its own in the data folder's procedures/).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },

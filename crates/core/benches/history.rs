@@ -7,19 +7,23 @@ use revive_history_generator as generator;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use revive_core::history::export::{self, CsvOptions};
-use revive_core::history::statistics;
-use revive_core::history::{self, HistoryQuery, HistorySort};
-use revive_core::store::Store;
+use revive_core::history::export::{CsvOptions, ExportFormat};
+use revive_core::history::{HistoryQuery, HistorySort};
+use revive_core::paths::Shipped;
+use revive_core::store::DATABASE_FILE;
+use revive_core::workshop::Workshop;
 
 const ROUNDS: usize = 21;
 
 fn main() {
     let jobs: u64 = std::env::var("REVIVE_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    let path = target.join(format!("bench-history-v{}-{jobs}.sqlite3", generator::VERSION));
+    // A shop's data folder holding the generated store.
+    let folder = target.join(format!("bench-history-v{}-{jobs}", generator::VERSION));
+    let path = folder.join(DATABASE_FILE);
     if !path.exists() {
         let started = Instant::now();
+        std::fs::create_dir_all(&folder).expect("the shop's folder");
         let partial = path.with_extension("partial");
         generator::generate(&partial, jobs, 42).expect("generate the history");
         std::fs::rename(&partial, &path).expect("keep the generated history");
@@ -27,9 +31,10 @@ fn main() {
     }
     let megabytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     println!("database {} ({megabytes:.0} MB)", path.display());
-    let store = Store::open(&path, time::OffsetDateTime::now_utc).expect("open the history");
+    let shop = Workshop::open(&folder, Shipped::resolve(None)).expect("open the history");
 
-    let serial_tail: String = store
+    let serial_tail: String = shop
+        .store()
         .read(|tx| {
             Ok(tx.query_row("SELECT board_serial FROM jobs WHERE id = ?1", [jobs as i64 / 3], |r| {
                 r.get::<_, String>(0)
@@ -100,7 +105,7 @@ fn main() {
         let mut total = 0;
         for _ in 0..ROUNDS {
             let started = Instant::now();
-            let page = history::page(&store, &query, offset, 100).expect("query");
+            let page = shop.history().page(&query, offset, 100).expect("query");
             times.push(started.elapsed().as_secs_f64() * 1e3);
             total = page.total;
         }
@@ -109,7 +114,7 @@ fn main() {
         let mut counting: Vec<f64> = (0..5)
             .map(|_| {
                 let started = Instant::now();
-                history::count(&store, &query).expect("count");
+                shop.history().count(&query).expect("count");
                 started.elapsed().as_secs_f64() * 1e3
             })
             .collect();
@@ -121,15 +126,15 @@ fn main() {
             counting[2]
         );
     }
-    statistics_figures(&store, &recent);
+    statistics_figures(&shop, &recent);
     // `cargo bench --bench history -- queries`: the searches and statistics only.
     if !std::env::args().any(|arg| arg == "queries") {
-        export_figures(&store, &path, &target);
+        export_figures(&shop, &path, &target);
     }
 }
 
 /// The statistics screen's figures over every job, and over one model's last year.
-fn statistics_figures(store: &Store, recent: &dyn Fn(i64) -> String) {
+fn statistics_figures(shop: &Workshop, recent: &dyn Fn(i64) -> String) {
     let cases = [
         ("statistics, every job", HistoryQuery::default()),
         ("statistics, every job, months at UTC+8", HistoryQuery { utc_offset_minutes: 480, ..Default::default() }),
@@ -142,7 +147,7 @@ fn statistics_figures(store: &Store, recent: &dyn Fn(i64) -> String) {
         let mut times: Vec<f64> = (0..5)
             .map(|_| {
                 let started = Instant::now();
-                statistics::of(store, &query).expect("statistics");
+                shop.history().statistics(&query).expect("statistics");
                 started.elapsed().as_secs_f64() * 1e3
             })
             .collect();
@@ -159,13 +164,15 @@ const SQLITE3_EXPORT: &str = "SELECT j.ticket, j.created_at, j.status, c.name, j
 
 /// Exports every job as CSV, side by side with `sqlite3 -csv` over the same rows, then as XLSX,
 /// with the process's peak memory.
-fn export_figures(store: &Store, database: &std::path::Path, target: &std::path::Path) {
+fn export_figures(shop: &Workshop, database: &std::path::Path, target: &std::path::Path) {
     let out = target.join("bench-history-export.csv");
     let before = peak_memory_kb();
     let started = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&out).expect("export file"));
-    let exported =
-        export::csv(store, &HistoryQuery::default(), CsvOptions { bom: false }, file, |_| true).expect("export");
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Csv, CsvOptions { bom: false }, file, |_| true)
+        .expect("export");
     let ours = started.elapsed().as_secs_f64();
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     println!(
@@ -190,7 +197,10 @@ fn export_figures(store: &Store, database: &std::path::Path, target: &std::path:
     let out = target.join("bench-history-export.xlsx");
     let started = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&out).expect("export file"));
-    let exported = export::xlsx(store, &HistoryQuery::default(), file, |_| true).expect("export");
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Xlsx, CsvOptions::default(), file, |_| true)
+        .expect("export");
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     println!(
         "XLSX export: {exported:?} in {:.2} s ({size:.0} MB); peak memory {} MB after",
@@ -200,7 +210,10 @@ fn export_figures(store: &Store, database: &std::path::Path, target: &std::path:
     let out = target.join("bench-history-export.json");
     let started = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&out).expect("export file"));
-    let exported = export::json(store, &HistoryQuery::default(), file, |_| true).expect("export");
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Json, CsvOptions::default(), file, |_| true)
+        .expect("export");
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     println!(
         "JSON export: {exported:?} in {:.2} s ({size:.0} MB); peak memory {} MB after",

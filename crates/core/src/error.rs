@@ -177,8 +177,8 @@ pub enum CoreError {
     #[error("the database was written by a newer Revive (schema {found}, this build knows up to {supported})")]
     StoreTooNew { found: i64, supported: i64 },
 
-    #[error("the shipped rules file {file} is invalid: {reason}")]
-    RulesInvalid { file: &'static str, reason: String },
+    #[error("the rules file {file} is invalid: {reason}")]
+    RulesInvalid { file: String, reason: String },
 
     #[error(transparent)]
     Bench(#[from] Unavailable),

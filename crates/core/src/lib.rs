@@ -8,6 +8,8 @@ pub mod diagnostics;
 pub mod history;
 pub mod jobs;
 pub mod procedures;
+// The one shop every front end opens, with its services.
+pub mod workshop;
 
 // The foundation every feature stands on; none of it imports a feature.
 pub mod error;

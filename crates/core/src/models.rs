@@ -1,15 +1,12 @@
 //! The catalogue of GPU models a job can be taken in as, loaded from `rules/gpu-models.json`.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::rules_file;
+use crate::rules_file::{self, RulesFile};
 
-const FILE: &str = "rules/gpu-models.json";
-const SHIPPED: &str = include_str!("../../../rules/gpu-models.json");
 const SCHEMA_VERSION: u64 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,15 +54,12 @@ pub struct ModelCatalog {
 }
 
 impl ModelCatalog {
-    /// The catalogue shipped inside this build, validated once.
-    pub fn shipped() -> CoreResult<&'static ModelCatalog> {
-        static CATALOG: OnceLock<Result<ModelCatalog, String>> = OnceLock::new();
-        rules_file::shipped(&CATALOG, FILE, || ModelCatalog::from_json(SHIPPED))
-    }
+    pub const FILE: RulesFile =
+        RulesFile { name: "gpu-models.json", shipped: include_str!("../../../rules/gpu-models.json") };
 
     pub fn from_json(text: &str) -> CoreResult<ModelCatalog> {
-        let invalid = |reason: String| rules_file::invalid(FILE, reason);
-        let file: ModelsFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
+        let invalid = |reason: String| Self::FILE.invalid(reason);
+        let file: ModelsFile = rules_file::parse(Self::FILE, text, SCHEMA_VERSION)?;
         if file.models.is_empty() {
             return Err(invalid("no models".into()));
         }
@@ -123,7 +117,7 @@ mod tests {
 
     #[test]
     fn shipped_catalog_is_valid_and_covers_the_shop_floor() {
-        let catalog = ModelCatalog::shipped().unwrap();
+        let catalog = &crate::workshop::Catalogs::built_in().unwrap().models;
         for id in ["h100-sxm5-80gb", "h100-nvl-94gb", "h20-96gb", "a100-sxm4-80gb", "rtx-4090", "other"] {
             assert!(catalog.get(id).is_ok(), "{id} missing");
         }
@@ -134,7 +128,7 @@ mod tests {
 
     #[test]
     fn unknown_model_is_an_input_error() {
-        let catalog = ModelCatalog::shipped().unwrap();
+        let catalog = &crate::workshop::Catalogs::built_in().unwrap().models;
         assert!(matches!(
             catalog.get("h100-pcie-81gb").unwrap_err(),
             CoreError::Invalid { field: Field::Model, problem: Problem::Unknown }

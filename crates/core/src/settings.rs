@@ -124,20 +124,23 @@ impl Settings {
     /// Who acts at this bench: the technician seated in Settings, the one source of that name, so
     /// the window never has to carry it (a name travels intact whatever its script). `enrolling` is
     /// the name a fresh bench's first intake gives; it counts only while nobody is enrolled.
-    pub fn acting_technician(store: &Store, enrolling: Option<&str>) -> CoreResult<String> {
+    pub(crate) fn acting_technician(store: &Store, enrolling: Option<&str>) -> CoreResult<Technician> {
         let settings = Settings::load(store)?;
         match (enrolling, settings.current_technician) {
-            (Some(first), _) if settings.technicians.is_empty() => Ok(first.to_owned()),
-            (_, Some(current)) => Ok(current),
+            (Some(first), _) if settings.technicians.is_empty() => {
+                Ok(Technician(text::required(first, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?))
+            }
+            (_, Some(current)) => Ok(Technician(current)),
             (_, None) => Err(CoreError::invalid(Field::Technician, Problem::Empty)),
         }
     }
 
-    /// The name an action is logged under: one of the shop's technicians. A shop with none yet
-    /// enrolls the first name that acts (and seats it at the bench), so a fresh install can take a
-    /// card in straight away; after that, strangers are refused.
-    pub(crate) fn technician_for(tx: &Transaction, actor: &str) -> CoreResult<String> {
-        let actor = text::required(actor, Field::Technician, MAX_TECHNICIAN_NAME, Lines::Single)?;
+    /// The name an action is logged under, checked again inside the action's transaction: the
+    /// technician may have been removed from the shop since the action began. A shop with none yet
+    /// enrols the first name that acts (and seats it at the bench), so a fresh install can take a
+    /// card in straight away.
+    pub(crate) fn technician_for(tx: &Transaction, technician: &Technician) -> CoreResult<String> {
+        let actor = technician.0.clone();
         let mut settings = Settings::load_in(tx)?;
         if settings.technicians.is_empty() {
             settings.technicians.push(actor.clone());
@@ -147,6 +150,17 @@ impl Settings {
             return Err(CoreError::invalid(Field::Technician, Problem::Unknown));
         }
         Ok(actor)
+    }
+}
+
+/// A technician's name as the shop knows it, resolved once per action from Settings; services take
+/// this rather than a bare name, so nothing can act under a name nobody checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Technician(String);
+
+impl Technician {
+    pub fn name(&self) -> &str {
+        &self.0
     }
 }
 
@@ -184,7 +198,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_dir(dir.path()).unwrap();
         // A fresh bench: the first intake's name, else nobody.
-        assert_eq!(Settings::acting_technician(&store, Some("王芳")).unwrap(), "王芳");
+        assert_eq!(Settings::acting_technician(&store, Some("王芳")).unwrap().name(), "王芳");
+        assert!(matches!(
+            Settings::acting_technician(&store, Some("\u{200B}")).unwrap_err(),
+            CoreError::Invalid { field: Field::Technician, problem: Problem::Invisible }
+        ));
         assert!(matches!(
             Settings::acting_technician(&store, None).unwrap_err(),
             CoreError::Invalid { field: Field::Technician, problem: Problem::Empty }
@@ -194,8 +212,8 @@ mod tests {
         seated.current_technician = "José".into();
         Settings::save(&store, &seated).unwrap();
         // Once people are enrolled, a name from the window changes nothing.
-        assert_eq!(Settings::acting_technician(&store, Some("Mallory")).unwrap(), "José");
-        assert_eq!(Settings::acting_technician(&store, None).unwrap(), "José");
+        assert_eq!(Settings::acting_technician(&store, Some("Mallory")).unwrap().name(), "José");
+        assert_eq!(Settings::acting_technician(&store, None).unwrap().name(), "José");
     }
 
     #[test]

@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::take_in_h100;
+use common::{open_shop, take_in_h100};
 use revive_core::history::backup;
-use revive_core::jobs::{JobQuery, Jobs};
-use revive_core::store::{Store, DATABASE_FILE};
+use revive_core::jobs::JobQuery;
+use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field};
 
-fn tickets(store: &Store) -> Vec<String> {
-    let jobs = Jobs::new(store).unwrap().list(&JobQuery::default()).unwrap();
+fn tickets(shop: &Workshop) -> Vec<String> {
+    let jobs = shop.jobs().list(&JobQuery::default()).unwrap();
     let mut tickets: Vec<String> = jobs.into_iter().map(|job| job.ticket).collect();
     tickets.sort();
     tickets
@@ -20,22 +20,22 @@ fn tickets(store: &Store) -> Vec<String> {
 #[test]
 fn a_backup_restores_exactly_what_was_there() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    take_in_h100(&store);
+    let shop = open_shop(dir.path());
+    take_in_h100(&shop);
     let backup_file = dir.path().join("revive-backup.sqlite3");
-    backup::back_up(&store, &backup_file).unwrap();
-    let before = tickets(&store);
+    shop.history().back_up(&backup_file).unwrap();
+    let before = tickets(&shop);
     assert_eq!(before.len(), 1);
 
     // The shop keeps working after the backup; then the backup is restored.
-    take_in_h100(&store);
-    assert_eq!(tickets(&store).len(), 2);
-    backup::restore(&store, &backup_file).unwrap();
-    assert_eq!(tickets(&store), before);
-    assert!(!backup::pre_restore_copy(&store).exists(), "the copy goes once the restore succeeded");
+    take_in_h100(&shop);
+    assert_eq!(tickets(&shop).len(), 2);
+    shop.history().restore(&backup_file).unwrap();
+    assert_eq!(tickets(&shop), before);
+    assert!(!backup::pre_restore_copy(shop.store()).exists(), "the copy goes once the restore succeeded");
     // The restored store works on: the next ticket number is never reused.
-    take_in_h100(&store);
-    assert_eq!(tickets(&store).len(), 2);
+    take_in_h100(&shop);
+    assert_eq!(tickets(&shop).len(), 2);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -47,52 +47,52 @@ fn a_backup_restores_exactly_what_was_there() {
 #[test]
 fn a_wrong_file_is_refused_and_the_store_is_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    take_in_h100(&store);
-    let before = tickets(&store);
+    let shop = open_shop(dir.path());
+    take_in_h100(&shop);
+    let before = tickets(&shop);
 
     let junk = dir.path().join("spreadsheet.xlsx");
     std::fs::write(&junk, b"PK\x03\x04 not a database at all, but long enough to look like a file").unwrap();
-    assert!(matches!(backup::restore(&store, &junk), Err(CoreError::Invalid { field: Field::Backup, .. })));
+    assert!(matches!(shop.history().restore(&junk), Err(CoreError::Invalid { field: Field::Backup, .. })));
 
     let other = dir.path().join("other.sqlite3");
     rusqlite::Connection::open(&other).unwrap().execute_batch("CREATE TABLE notes (x);").unwrap();
-    assert!(matches!(backup::restore(&store, &other), Err(CoreError::Invalid { field: Field::Backup, .. })));
+    assert!(matches!(shop.history().restore(&other), Err(CoreError::Invalid { field: Field::Backup, .. })));
 
     let newer = dir.path().join("newer.sqlite3");
-    backup::back_up(&store, &newer).unwrap();
+    shop.history().back_up(&newer).unwrap();
     rusqlite::Connection::open(&newer).unwrap().execute_batch("PRAGMA user_version = 99;").unwrap();
-    assert!(matches!(backup::restore(&store, &newer), Err(CoreError::StoreTooNew { found: 99, .. })));
+    assert!(matches!(shop.history().restore(&newer), Err(CoreError::StoreTooNew { found: 99, .. })));
 
     let truncated = dir.path().join("truncated.sqlite3");
-    backup::back_up(&store, &truncated).unwrap();
+    shop.history().back_up(&truncated).unwrap();
     let bytes = std::fs::read(&truncated).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(backup::restore(&store, &truncated).is_err());
+    assert!(shop.history().restore(&truncated).is_err());
 
-    assert_eq!(tickets(&store), before, "nothing was replaced");
-    assert!(dir.path().join(DATABASE_FILE).exists());
+    assert_eq!(tickets(&shop), before, "nothing was replaced");
+    assert!(dir.path().join(revive_core::store::DATABASE_FILE).exists());
 }
 
 #[test]
 fn an_older_backup_is_brought_to_this_schema() {
     let dir = tempfile::tempdir().unwrap();
     let old = tempfile::tempdir().unwrap();
-    let old_store = Store::open_in_dir(old.path()).unwrap();
+    let old_store = open_shop(old.path());
     take_in_h100(&old_store);
     let old_file = old.path().join("old.sqlite3");
-    backup::back_up(&old_store, &old_file).unwrap();
+    old_store.history().back_up(&old_file).unwrap();
     // A file that says schema 4 but already holds schema 5's objects cannot be brought forward: the
     // restore fails and the store is put back as it was.
     let confused = old.path().join("confused.sqlite3");
     std::fs::copy(&old_file, &confused).unwrap();
     rusqlite::Connection::open(&confused).unwrap().execute_batch("PRAGMA user_version = 4;").unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    take_in_h100(&store);
-    take_in_h100(&store);
-    assert!(matches!(backup::restore(&store, &confused), Err(CoreError::Migration(_))));
-    assert_eq!(tickets(&store).len(), 2, "the store is as it was");
-    assert!(!backup::pre_restore_copy(&store).exists());
+    let shop = open_shop(dir.path());
+    take_in_h100(&shop);
+    take_in_h100(&shop);
+    assert!(matches!(shop.history().restore(&confused), Err(CoreError::Migration(_))));
+    assert_eq!(tickets(&shop).len(), 2, "the shop is as it was");
+    assert!(!backup::pre_restore_copy(shop.store()).exists());
 
     // As a schema-4 shop wrote it: no search index and no history indexes yet.
     rusqlite::Connection::open(&old_file)
@@ -106,8 +106,8 @@ fn an_older_backup_is_brought_to_this_schema() {
              PRAGMA user_version = 4;",
         )
         .unwrap();
-    backup::restore(&store, &old_file).unwrap();
-    assert_eq!(tickets(&store).len(), 1);
+    shop.history().restore(&old_file).unwrap();
+    assert_eq!(tickets(&shop).len(), 1);
     let query = revive_core::history::HistoryQuery { text: "2012345".into(), ..Default::default() };
-    assert_eq!(revive_core::history::page(&store, &query, 0, 10).unwrap().total, 1, "indexed after the restore");
+    assert_eq!(shop.history().page(&query, 0, 10).unwrap().total, 1, "indexed after the restore");
 }

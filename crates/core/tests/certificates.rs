@@ -3,22 +3,21 @@
 
 mod common;
 
-use common::{hold_bench, record_scenario, take_in_h100, TECH};
+use common::{hold_bench, open_shop, record_scenario, seat, take_in_h100, tech, TECH};
 use revive_core::bench::Sample;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
-use revive_core::history::export::{self, Exported};
+use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
 use revive_core::history::HistoryQuery;
-use revive_core::jobs::attachments::attach_photo;
 use revive_core::jobs::status::Status;
-use revive_core::jobs::{Jobs, StatusChange};
-use revive_core::procedures::runs::{self, Answer};
-use revive_core::procedures::{parse, Outcome, Procedure};
-use revive_core::settings::{Settings, SettingsForm};
-use revive_core::store::Store;
+use revive_core::jobs::StatusChange;
+use revive_core::procedures::runs::Answer;
+use revive_core::procedures::Outcome;
+use revive_core::settings::{SettingsForm, Technician};
+use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field, NotReady, Problem};
 
-fn diagnose(store: &Store, job: i64, scenario: &str) {
-    record_scenario(store, job, scenario, &[]);
+fn diagnose(shop: &Workshop, job: i64, scenario: &str) {
+    record_scenario(shop, job, scenario, &[]);
 }
 
 /// What burn-in looked like on the bench: hot and drawing near the power limit.
@@ -39,47 +38,46 @@ fn burn_in_telemetry() -> Vec<Sample> {
         .collect()
 }
 
-fn final_qa_procedure() -> Procedure {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures/final-qa-burn-in.toml");
-    parse("final-qa-burn-in", &std::fs::read_to_string(path).unwrap()).unwrap()
+fn final_qa(shop: &Workshop, job: i64) {
+    let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(shop)).unwrap();
+    let answer = |step: &str, answer: Answer, who: &Technician| {
+        shop.procedure_runs().answer(run.id, step, &answer, "", who).unwrap()
+    };
+    answer("burn-in", Answer::Measure { value: 0.0 }, &tech(shop));
+    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(shop));
+    record_scenario(shop, job, "h100-healthy", &burn_in_telemetry());
+    answer("release-reading", Answer::Confirm, &tech(shop));
+    let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(shop)).unwrap());
+    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(shop));
+    answer("technician-qc", Answer::Confirm, &tech(shop));
+    // The approver takes the bench to sign, then hands it back.
+    answer("approver-qc", Answer::Confirm, &seat(shop, "Zhang Min"));
+    seat(shop, TECH);
 }
 
-fn final_qa(store: &Store, dir: &std::path::Path, job: i64) {
-    let run = runs::start(store, job, &final_qa_procedure(), TECH).unwrap();
-    let answer = |step: &str, answer: Answer, who: &str| runs::answer(store, run.id, step, &answer, "", who).unwrap();
-    answer("burn-in", Answer::Measure { value: 0.0 }, TECH);
-    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, TECH);
-    record_scenario(store, job, "h100-healthy", &burn_in_telemetry());
-    answer("release-reading", Answer::Confirm, TECH);
-    let photos = [1u8, 2].map(|n| attach_photo(store, dir, job, &[0xFF, 0xD8, 0xFF, n], TECH).unwrap());
-    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, TECH);
-    answer("technician-qc", Answer::Confirm, TECH);
-    answer("approver-qc", Answer::Confirm, "Zhang Min");
-}
-
-/// A store in `dir` with an H100 taken in with a pending remap, then repaired: final QA passed
+/// A shop in `dir` with an H100 taken in with a pending remap, then repaired: final QA passed
 /// with Zhang Min's approval. Li Wei is at the bench.
-fn repaired_job(dir: &std::path::Path) -> (Store, i64) {
-    let store = Store::open_in_dir(dir).unwrap();
-    let job = take_in_h100(&store);
+fn repaired_job(dir: &std::path::Path) -> (Workshop, i64) {
+    let shop = open_shop(dir);
+    let job = take_in_h100(&shop);
     let settings = SettingsForm {
         language: "zh-CN".into(),
         technicians: vec![TECH.into(), "Zhang Min".into()],
         current_technician: TECH.into(),
         ..Default::default()
     };
-    Settings::save(&store, &settings).unwrap();
-    diagnose(&store, job, "h100-remap-pending");
-    final_qa(&store, dir, job);
-    (store, job)
+    shop.save_settings(&settings).unwrap();
+    diagnose(&shop, job, "h100-remap-pending");
+    final_qa(&shop, job);
+    (shop, job)
 }
 
 #[test]
 fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job = take_in_h100(&store);
+    let shop = open_shop(dir.path());
+    let job = take_in_h100(&shop);
     let settings = SettingsForm {
         shop_name: "深圳 GPU 复活工坊".into(),
         shop_address: "华强北, Futian, Shenzhen".into(),
@@ -88,13 +86,13 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
         current_technician: TECH.into(),
         ..Default::default()
     };
-    Settings::save(&store, &settings).unwrap();
-    diagnose(&store, job, "h100-remap-pending");
-    let early = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
+    shop.save_settings(&settings).unwrap();
+    diagnose(&shop, job, "h100-remap-pending");
+    let early = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap_err();
     assert!(matches!(early, CoreError::CertificateNotReady(NotReady::FinalQaMissing)));
 
-    final_qa(&store, dir.path(), job);
-    let certificate = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap();
+    final_qa(&shop, job);
+    let certificate = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap();
     assert!(certificate.number.starts_with("RC-") && certificate.number.ends_with("-000001"));
     let key = ShopKey::load_or_create(dir.path()).unwrap();
     assert_eq!(certificate.public_key, key.public_key());
@@ -115,20 +113,20 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     assert!(evidence.burn_in_seconds.is_some_and(|s| s >= 0), "{evidence:?}");
     assert_eq!((evidence.max_power_w, evidence.telemetry_samples), (Some(690.0), 120));
 
-    let rewrite = store.write(|tx, _| Ok(tx.execute("UPDATE certificates SET document = '{}'", [])?));
+    let rewrite = shop.store().write(|tx, _| Ok(tx.execute("UPDATE certificates SET document = '{}'", [])?));
     assert!(rewrite.is_err(), "an issued certificate never changes");
-    assert!(store.write(|tx, _| Ok(tx.execute("DELETE FROM certificates", [])?)).is_err());
+    assert!(shop.store().write(|tx, _| Ok(tx.execute("DELETE FROM certificates", [])?)).is_err());
 
-    let reissued = certificates::issue(&store, dir.path(), job, 180, CertificateLanguage::En, TECH).unwrap();
+    let reissued = shop.certificates().issue(job, 180, CertificateLanguage::En, &tech(&shop)).unwrap();
     assert!(reissued.number.ends_with("-000002"));
-    let old = certificates::get(&store, &certificate.number).unwrap();
+    let old = shop.certificates().get(&certificate.number).unwrap();
     assert_eq!(old.superseded_by.as_deref(), Some(reissued.number.as_str()));
     let document: CertificateDocument = serde_json::from_str(&reissued.signed.document).unwrap();
     assert_eq!(document.supersedes.as_deref(), Some(certificate.number.as_str()));
-    assert_eq!(certificates::for_job(&store, job).unwrap().len(), 2);
+    assert_eq!(shop.certificates().for_job(job).unwrap().len(), 2);
 
     assert!(matches!(
-        certificates::issue(&store, dir.path(), job, 0, CertificateLanguage::En, TECH).unwrap_err(),
+        shop.certificates().issue(job, 0, CertificateLanguage::En, &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::WarrantyDays, problem: Problem::OutOfRange { .. } }
     ));
     assert_eq!(certificates::warranty_days(" 180 ").unwrap(), 180);
@@ -144,8 +142,8 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
         CoreError::Invalid { problem: Problem::OutOfRange { min: 1, max: 1095 }, .. }
     ));
     // A release reading that is not clean stops a certificate.
-    diagnose(&store, job, "h100-remap-pending");
-    let dirty = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap_err();
+    diagnose(&shop, job, "h100-remap-pending");
+    let dirty = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap_err();
     assert!(matches!(dirty, CoreError::CertificateNotReady(NotReady::ReleaseHasCriticalFindings)));
 }
 
@@ -153,21 +151,21 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
 fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let (store, job) = repaired_job(dir.path());
-    let jobs = Jobs::new(&store).unwrap();
+    let (shop, job) = repaired_job(dir.path());
+    let jobs = shop.jobs();
     assert_eq!(jobs.get(job).unwrap().status, Status::Ready, "passing final QA made the card ready");
 
     // Put on hold after QA (the customer disputes the bill): no certificate until it is ready again.
     let hold = StatusChange { to: "on_hold".into(), reason: "客户对账单有异议".into() };
-    jobs.change_status(job, &hold, TECH).unwrap();
-    let held = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
+    jobs.change_status(job, &hold, &tech(&shop)).unwrap();
+    let held = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap_err();
     assert!(matches!(held, CoreError::CertificateNotReady(NotReady::StatusNotReady)), "{held}");
-    assert!(certificates::for_job(&store, job).unwrap().is_empty());
+    assert!(shop.certificates().for_job(job).unwrap().is_empty());
 
-    jobs.change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, TECH).unwrap();
-    certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap();
-    jobs.change_status(job, &StatusChange { to: "returned".into(), reason: String::new() }, TECH).unwrap();
-    let reissued = certificates::issue(&store, dir.path(), job, 180, CertificateLanguage::En, TECH).unwrap();
+    jobs.change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, &tech(&shop)).unwrap();
+    shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap();
+    jobs.change_status(job, &StatusChange { to: "returned".into(), reason: String::new() }, &tech(&shop)).unwrap();
+    let reissued = shop.certificates().issue(job, 180, CertificateLanguage::En, &tech(&shop)).unwrap();
     assert!(reissued.number.ends_with("-000002"), "a correction after hand-over is still possible");
 }
 
@@ -175,12 +173,13 @@ fn a_certificate_issues_only_while_the_job_is_ready_or_returned() {
 fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let (store, job) = repaired_job(dir.path());
+    let (shop, job) = repaired_job(dir.path());
     // Burnt in again before hand-over: faulty results end the new QA as "needs RMA".
-    let again = runs::start(&store, job, &final_qa_procedure(), TECH).unwrap();
-    let failed = runs::answer(&store, again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", TECH).unwrap();
+    let again = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
+    let failed =
+        shop.procedure_runs().answer(again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", &tech(&shop)).unwrap();
     assert_eq!(failed.outcome, Some(Outcome::NeedsRma));
-    let refused = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::Both, TECH).unwrap_err();
+    let refused = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap_err();
     assert!(matches!(refused, CoreError::CertificateNotReady(NotReady::FinalQaMissing)), "{refused}");
 }
 
@@ -188,12 +187,15 @@ fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
 fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let (store, job) = repaired_job(dir.path());
-    let certificate = certificates::issue(&store, dir.path(), job, 90, CertificateLanguage::En, TECH).unwrap();
+    let (shop, job) = repaired_job(dir.path());
+    let certificate = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap();
 
     let mut out = Vec::new();
     let query = HistoryQuery { certificate: "yes".into(), ..Default::default() };
-    assert_eq!(export::json(&store, &query, &mut out, |_| true).unwrap(), Exported::Complete { rows: 1 });
+    assert_eq!(
+        shop.history().export_to(&query, ExportFormat::Json, CsvOptions::default(), &mut out, |_| true).unwrap(),
+        Exported::Complete { rows: 1 }
+    );
     let envelope: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!((envelope["format"].as_str(), envelope["version"].as_u64()), (Some(export::JSON_FORMAT), Some(1)));
     assert_eq!(envelope["count"], 1);

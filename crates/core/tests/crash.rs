@@ -2,26 +2,25 @@
 //! exactly the answers committed before each kill, and the run resumes where it stopped.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::io::Write;
 
-use revive_core::jobs::attachments::attach_photo;
 use revive_core::jobs::intake::IntakeForm;
-use revive_core::jobs::{JobQuery, Jobs};
-use revive_core::procedures::parse;
-use revive_core::procedures::runs::{self, Answer, CheckResult};
-use revive_core::store::Store;
+use revive_core::jobs::JobQuery;
+use revive_core::paths::Shipped;
+use revive_core::procedures::runs::{Answer, CheckResult};
+use revive_core::workshop::Workshop;
 
 const ANSWERS: usize = 240;
 const TECH: &str = "Li Wei";
 /// Set for the child process: the test binary re-runs itself as the technician who gets killed.
 const CHILD_DATA_DIR: &str = "REVIVE_CRASH_CHILD_DATA";
 
-fn procedures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures")
+fn open_shop(dir: &Path) -> Workshop {
+    Workshop::open(dir, Shipped::resolve(None)).unwrap()
 }
 
 /// What the script answers at `step`: a short on the core rail, then "replace the stage", forever.
@@ -40,8 +39,9 @@ fn answer_for(step: &str, photo: &str) -> Answer {
 #[test]
 fn scripted_technician() {
     let Some(dir) = std::env::var_os(CHILD_DATA_DIR) else { return };
-    let store = Store::open_in_dir(Path::new(&dir)).unwrap();
-    let jobs = Jobs::new(&store).unwrap();
+    let shop = open_shop(Path::new(&dir));
+    let tech = shop.technician_or_first(TECH).unwrap();
+    let jobs = shop.jobs();
     let job = match jobs.list(&JobQuery::default()).unwrap().first() {
         Some(job) => job.id,
         None => {
@@ -54,20 +54,18 @@ fn scripted_technician() {
                 quote_currency: "CNY".into(),
                 ..Default::default()
             };
-            jobs.intake(&form, TECH).unwrap().id
+            jobs.intake(&form, &tech).unwrap().id
         }
     };
-    let text = std::fs::read_to_string(procedures_dir().join("vrm-inspection.toml")).unwrap();
-    let procedure = parse("vrm-inspection.toml", &text).unwrap();
-    let mut state = match runs::for_job(&store, job).unwrap().into_iter().find(|r| r.current_step.is_some()) {
+    let mut state = match shop.procedure_runs().for_job(job).unwrap().into_iter().find(|r| r.current_step.is_some()) {
         Some(run) => run,
-        None => runs::start(&store, job, &procedure, TECH).unwrap(),
+        None => shop.procedure_runs().start(job, "vrm-inspection", &tech).unwrap(),
     };
-    let photo = attach_photo(&store, Path::new(&dir), job, b"\xFF\xD8\xFF crash test", TECH).unwrap();
+    let photo = shop.photos().attach(job, b"\xFF\xD8\xFF crash test", &tech).unwrap();
     let mut out = std::io::stdout().lock();
     while state.results.len() < ANSWERS {
         let step = state.current_step.clone().unwrap();
-        state = runs::answer(&store, state.id, &step, &answer_for(&step, &photo), "", TECH).unwrap();
+        state = shop.procedure_runs().answer(state.id, &step, &answer_for(&step, &photo), "", &tech).unwrap();
         writeln!(out, "committed {}", state.results.len()).unwrap();
         out.flush().unwrap();
     }
@@ -101,10 +99,11 @@ impl Dice {
 }
 
 fn check_store(dir: &Path, committed: usize) -> usize {
-    let store = Store::open_in_dir(dir).unwrap();
-    let integrity: String = store.read(|tx| Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)).unwrap();
+    let shop = open_shop(dir);
+    let integrity: String =
+        shop.store().read(|tx| Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)).unwrap();
     assert_eq!(integrity, "ok");
-    let run = runs::for_job(&store, 1).unwrap().pop();
+    let run = shop.procedure_runs().for_job(1).unwrap().pop();
     let results = run.map(|r| r.results).unwrap_or_default();
     // The kill can land after a commit and before its line was printed: one more, never fewer.
     assert!(results.len() == committed || results.len() == committed + 1, "{} vs {committed}", results.len());

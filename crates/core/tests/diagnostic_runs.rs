@@ -2,13 +2,12 @@
 
 mod common;
 
-use common::{open, take_in_h100, TECH};
+use common::{open, open_shop, take_in_h100, tech};
 use revive_core::bench::BenchSnapshot;
 use revive_core::bench::{GpuProvider, GpuReading};
-use revive_core::diagnostics::runs::{self, ReadingValue, RunEvidence};
+use revive_core::diagnostics::runs::{ReadingValue, RunEvidence};
 use revive_core::jobs::events::Event;
-use revive_core::jobs::{JobQuery, Jobs};
-use revive_core::store::Store;
+use revive_core::jobs::JobQuery;
 use revive_core::{CoreError, Field, Problem};
 
 fn evidence<'a>(snapshot: &'a BenchSnapshot, gpu_index: u32, scenario: Option<&'a str>) -> RunEvidence<'a> {
@@ -18,12 +17,13 @@ fn evidence<'a>(snapshot: &'a BenchSnapshot, gpu_index: u32, scenario: Option<&'
 #[test]
 fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job_id = take_in_h100(&store);
+    let shop = open_shop(dir.path());
+    let job_id = take_in_h100(&shop);
     let _bench = common::hold_bench();
 
     let before = open("h100-remap-pending").unwrap().snapshot().unwrap();
-    let run = runs::record(&store, job_id, &evidence(&before, 0, Some("h100-remap-pending")), TECH).unwrap();
+    let run =
+        shop.diagnostics().record(job_id, &evidence(&before, 0, Some("h100-remap-pending")), &tech(&shop)).unwrap();
     assert!(run.simulated);
     assert_eq!(run.scenario.as_deref(), Some("h100-remap-pending"));
     let GpuReading::Present { health, .. } = &run.reading else { panic!("{:?}", run.reading) };
@@ -32,8 +32,8 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     assert!(codes.contains(&"remap_pending"), "{codes:?}");
 
     let after = open("h100-healthy").unwrap().snapshot().unwrap();
-    runs::record(&store, job_id, &evidence(&after, 0, Some("h100-healthy")), TECH).unwrap();
-    let diagnostics = runs::for_job(&store, job_id).unwrap();
+    shop.diagnostics().record(job_id, &evidence(&after, 0, Some("h100-healthy")), &tech(&shop)).unwrap();
+    let diagnostics = shop.diagnostics().for_job(job_id).unwrap();
     assert_eq!(diagnostics.runs.len(), 2);
     let comparison = diagnostics.comparison.unwrap();
     assert!(comparison.cleared.contains(&"remap_pending".to_owned()));
@@ -45,7 +45,7 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     assert!(changed.contains(&("ecc_volatile_uncorrected", number(1.0), number(0.0))), "{changed:?}");
     assert!(!changed.iter().any(|(reading, _, _)| *reading == "serial"), "same card, same serial");
 
-    let job = Jobs::new(&store).unwrap().get(job_id).unwrap();
+    let job = shop.jobs().get(job_id).unwrap();
     let kinds: Vec<String> = job.events.iter().map(|e| e.event.to_columns().unwrap().0).collect();
     assert_eq!(kinds, ["created", "diagnostic_recorded", "diagnostic_recorded"]);
     assert!(matches!(job.events[1].event, Event::DiagnosticRecorded { simulated: true, .. }));
@@ -54,12 +54,12 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
 #[test]
 fn a_run_is_judged_against_the_gpu_the_job_took_in() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job_id = take_in_h100(&store);
+    let shop = open_shop(dir.path());
+    let job_id = take_in_h100(&shop);
     let _bench = common::hold_bench();
     // The job took in an H100; an H20 is in the bench.
     let snapshot = open("h20-healthy").unwrap().snapshot().unwrap();
-    let run = runs::record(&store, job_id, &evidence(&snapshot, 0, Some("h20-healthy")), TECH).unwrap();
+    let run = shop.diagnostics().record(job_id, &evidence(&snapshot, 0, Some("h20-healthy")), &tech(&shop)).unwrap();
     let codes: Vec<&str> = run.findings.iter().map(|f| f.code.as_str()).collect();
     assert_eq!(codes, ["model_mismatch"]);
 }
@@ -67,23 +67,25 @@ fn a_run_is_judged_against_the_gpu_the_job_took_in() {
 #[test]
 fn bad_requests_record_nothing_and_runs_never_change() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let job_id = take_in_h100(&store);
+    let shop = open_shop(dir.path());
+    let job_id = take_in_h100(&shop);
     let _bench = common::hold_bench();
     let snapshot = open("h100-healthy").unwrap().snapshot().unwrap();
     assert!(matches!(
-        runs::record(&store, job_id, &evidence(&snapshot, 3, None), TECH).unwrap_err(),
+        shop.diagnostics().record(job_id, &evidence(&snapshot, 3, None), &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::GpuIndex, problem: Problem::Unknown }
     ));
-    assert!(matches!(runs::record(&store, 999, &evidence(&snapshot, 0, None), TECH), Err(CoreError::JobNotFound(999))));
-    assert!(runs::record(&store, job_id, &evidence(&snapshot, 0, None), "Stranger").is_err());
-    assert_eq!(runs::for_job(&store, job_id).unwrap().runs.len(), 0);
+    assert!(matches!(
+        shop.diagnostics().record(999, &evidence(&snapshot, 0, None), &tech(&shop)),
+        Err(CoreError::JobNotFound(999))
+    ));
+    assert_eq!(shop.diagnostics().for_job(job_id).unwrap().runs.len(), 0);
 
     let mut real = snapshot.clone();
     real.simulated = false;
-    let run = runs::record(&store, job_id, &evidence(&real, 0, Some("h100-healthy")), TECH).unwrap();
+    let run = shop.diagnostics().record(job_id, &evidence(&real, 0, Some("h100-healthy")), &tech(&shop)).unwrap();
     assert_eq!(run.scenario, None, "a real reading never carries a scenario");
-    let tamper = store.write(|tx, _| Ok(tx.execute("UPDATE diagnostic_runs SET simulated = 0", [])?));
+    let tamper = shop.store().write(|tx, _| Ok(tx.execute("UPDATE diagnostic_runs SET simulated = 0", [])?));
     assert!(tamper.is_err());
-    assert_eq!(Jobs::new(&store).unwrap().list(&JobQuery::default()).unwrap().len(), 1);
+    assert_eq!(shop.jobs().list(&JobQuery::default()).unwrap().len(), 1);
 }

@@ -6,20 +6,21 @@ use revive_history_generator as generator;
 use std::io::Write;
 
 use revive_core::files::AtomicFile;
-use revive_core::history::export::{self, neutralized, CsvOptions, ExportFormat, Exported, COLUMNS};
+use revive_core::history::export::{neutralized, CsvOptions, ExportFormat, Exported, COLUMNS};
 use revive_core::history::HistoryQuery;
-use revive_core::store::Store;
+use revive_core::paths::Shipped;
+use revive_core::workshop::Workshop;
 
 const JOBS: u64 = 2_500;
 const HOSTILE: [&str; 7] = ["=HYPERLINK(\"http://x\",\"y\")", "+86 755", "-1+2", "@SUM(A1)", "\tTab", "\rCR", "\0NUL"];
 
-fn shop() -> (tempfile::TempDir, Store) {
+fn generated_shop() -> (tempfile::TempDir, Workshop) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("revive.sqlite3");
     generator::generate(&path, JOBS, 11).unwrap();
-    let store = Store::open(&path, time::OffsetDateTime::now_utc).unwrap();
+    let shop = Workshop::open(dir.path(), Shipped::resolve(None)).unwrap();
     // Customers whose names a spreadsheet would run as formulas, and one with quotes and a comma.
-    store
+    shop.store()
         .write(|tx, _| {
             for (index, name) in HOSTILE.iter().chain(["北京 \"智算\", 第一分公司"].iter()).enumerate() {
                 tx.execute("UPDATE customers SET name = ?1 WHERE id = ?2", rusqlite::params![name, index as i64 + 1])?;
@@ -27,7 +28,7 @@ fn shop() -> (tempfile::TempDir, Store) {
             Ok(())
         })
         .unwrap();
-    (dir, store)
+    (dir, shop)
 }
 
 #[test]
@@ -42,15 +43,17 @@ fn formula_starts_are_neutralised_and_other_text_is_not() {
 
 #[test]
 fn the_csv_reads_back_with_every_value_intact() {
-    let (dir, store) = shop();
+    let (dir, shop) = generated_shop();
     let path = dir.path().join("history.csv");
     let mut reports = Vec::new();
     let mut file = AtomicFile::create(&path).unwrap();
-    let exported = export::csv(&store, &HistoryQuery::default(), CsvOptions { bom: true }, &mut file, |rows| {
-        reports.push(rows);
-        true
-    })
-    .unwrap();
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Csv, CsvOptions { bom: true }, &mut file, |rows| {
+            reports.push(rows);
+            true
+        })
+        .unwrap();
     file.commit().unwrap();
     assert_eq!(exported, Exported::Complete { rows: JOBS });
     assert_eq!(reports, vec![1_000, 2_000, 2_500], "progress every thousand rows, then the total");
@@ -63,7 +66,7 @@ fn the_csv_reads_back_with_every_value_intact() {
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len() as u64, JOBS);
 
-    let page = revive_core::history::page(&store, &HistoryQuery::default(), 0, 1_000).unwrap();
+    let page = shop.history().page(&HistoryQuery::default(), 0, 1_000).unwrap();
     for (record, row) in records.iter().zip(&page.rows) {
         assert_eq!(&record[0], row.ticket);
         assert_eq!(&record[5], row.board_serial);
@@ -81,11 +84,12 @@ fn the_csv_reads_back_with_every_value_intact() {
 
 #[test]
 fn filters_carry_into_the_export_and_a_cancel_leaves_no_file() {
-    let (dir, store) = shop();
+    let (dir, shop) = generated_shop();
     let rma = HistoryQuery { status: "rma".into(), ..Default::default() };
     let mut out = Vec::new();
-    let exported = export::csv(&store, &rma, CsvOptions { bom: false }, &mut out, |_| true).unwrap();
-    let expected = revive_core::history::page(&store, &rma, 0, 1_000).unwrap().total;
+    let exported =
+        shop.history().export_to(&rma, ExportFormat::Csv, CsvOptions { bom: false }, &mut out, |_| true).unwrap();
+    let expected = shop.history().page(&rma, 0, 1_000).unwrap().total;
     assert_eq!(exported, Exported::Complete { rows: expected });
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count() as u64, expected + 1);
@@ -93,9 +97,12 @@ fn filters_carry_into_the_export_and_a_cancel_leaves_no_file() {
 
     let path = dir.path().join("cancelled.csv");
     let mut file = AtomicFile::create(&path).unwrap();
-    let exported =
-        export::csv(&store, &HistoryQuery::default(), CsvOptions { bom: false }, &mut file, |rows| rows < 2_000)
-            .unwrap();
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Csv, CsvOptions { bom: false }, &mut file, |rows| {
+            rows < 2_000
+        })
+        .unwrap();
     assert_eq!(exported, Exported::Cancelled { rows: 2_000 });
     file.flush().unwrap();
     drop(file);
@@ -107,10 +114,13 @@ fn filters_carry_into_the_export_and_a_cancel_leaves_no_file() {
 fn the_xlsx_has_typed_cells_and_every_value_intact() {
     use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 
-    let (dir, store) = shop();
+    let (dir, shop) = generated_shop();
     let path = dir.path().join("history.xlsx");
     let mut file = AtomicFile::create(&path).unwrap();
-    let exported = export::xlsx(&store, &HistoryQuery::default(), &mut file, |_| true).unwrap();
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Xlsx, CsvOptions::default(), &mut file, |_| true)
+        .unwrap();
     file.commit().unwrap();
     assert_eq!(exported, Exported::Complete { rows: JOBS });
 
@@ -120,7 +130,7 @@ fn the_xlsx_has_typed_cells_and_every_value_intact() {
     assert_eq!(rows.len() as u64, JOBS + 1);
     let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
     assert_eq!(header, COLUMNS);
-    let page = revive_core::history::page(&store, &HistoryQuery::default(), 0, 1_000).unwrap();
+    let page = shop.history().page(&HistoryQuery::default(), 0, 1_000).unwrap();
     for (cells, row) in rows[1..].iter().zip(&page.rows) {
         assert_eq!(cells[0], Data::String(row.ticket.clone()));
         assert!(matches!(cells[1], Data::DateTime(_)), "the received time is a date: {:?}", cells[1]);
@@ -135,7 +145,10 @@ fn the_xlsx_has_typed_cells_and_every_value_intact() {
 
     let cancelled = dir.path().join("cancelled.xlsx");
     let mut file = AtomicFile::create(&cancelled).unwrap();
-    let exported = export::xlsx(&store, &HistoryQuery::default(), &mut file, |rows| rows < 1_000).unwrap();
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Xlsx, CsvOptions::default(), &mut file, |rows| rows < 1_000)
+        .unwrap();
     assert_eq!(exported, Exported::Cancelled { rows: 1_000 });
     drop(file);
     assert!(!cancelled.exists());
@@ -143,11 +156,13 @@ fn the_xlsx_has_typed_cells_and_every_value_intact() {
 
 #[test]
 fn the_json_envelope_streams_every_job_and_a_cancel_leaves_no_file() {
-    let (dir, store) = shop();
+    let (dir, shop) = generated_shop();
     let path = dir.path().join("history.json");
     let mut file = AtomicFile::create(&path).unwrap();
     assert_eq!(
-        export::json(&store, &HistoryQuery::default(), &mut file, |_| true).unwrap(),
+        shop.history()
+            .export_to(&HistoryQuery::default(), ExportFormat::Json, CsvOptions::default(), &mut file, |_| true)
+            .unwrap(),
         Exported::Complete { rows: JOBS }
     );
     file.commit().unwrap();
@@ -164,7 +179,10 @@ fn the_json_envelope_streams_every_job_and_a_cancel_leaves_no_file() {
 
     let cancelled = dir.path().join("cancelled.json");
     let mut file = AtomicFile::create(&cancelled).unwrap();
-    let exported = export::json(&store, &HistoryQuery::default(), &mut file, |rows| rows < 1_000).unwrap();
+    let exported = shop
+        .history()
+        .export_to(&HistoryQuery::default(), ExportFormat::Json, CsvOptions::default(), &mut file, |rows| rows < 1_000)
+        .unwrap();
     assert_eq!(exported, Exported::Cancelled { rows: 1_000 });
     drop(file);
     assert!(!cancelled.exists());
@@ -172,15 +190,14 @@ fn the_json_envelope_streams_every_job_and_a_cancel_leaves_no_file() {
 
 #[test]
 fn an_export_to_a_file_lets_the_shop_keep_writing_and_keeps_only_complete_files() {
-    let (dir, store) = shop();
+    let (dir, shop) = generated_shop();
     let target = dir.path().join("jobs.json");
     std::fs::write(&target, b"last week's export").unwrap();
     let format = ExportFormat::Json;
     // Cancelled halfway: the file already there stays as it was, no partial file is left.
-    let cancelled =
-        export::to_file(&store, &HistoryQuery::default(), format, CsvOptions { bom: false }, &target, |rows| {
-            rows < 1_000
-        })
+    let cancelled = shop
+        .history()
+        .export(&HistoryQuery::default(), format, CsvOptions { bom: false }, &target, |rows| rows < 1_000)
         .unwrap();
     assert_eq!(cancelled, Exported::Cancelled { rows: 1_000 });
     assert_eq!(std::fs::read(&target).unwrap(), b"last week's export");
@@ -194,14 +211,15 @@ fn an_export_to_a_file_lets_the_shop_keep_writing_and_keeps_only_complete_files(
 
     // While the export reads, the bench writes: a card is taken in between two progress reports.
     let mut written = false;
-    let exported =
-        export::to_file(&store, &HistoryQuery::default(), format, CsvOptions { bom: false }, &target, |_| {
+    let exported = shop
+        .history()
+        .export(&HistoryQuery::default(), format, CsvOptions { bom: false }, &target, |_| {
             if !written {
                 let copy = "INSERT INTO jobs (ticket, customer_id, status, model_id, board_serial, symptom_observed,
                         quote_minor, quote_currency, received_by, created_at, updated_at)
                      SELECT 'RV-2099-000001', customer_id, status, model_id, board_serial, symptom_observed,
                         quote_minor, quote_currency, received_by, created_at, updated_at FROM jobs WHERE id = 1";
-                store.write(|tx, _| Ok(tx.execute(copy, [])?)).unwrap();
+                shop.store().write(|tx, _| Ok(tx.execute(copy, [])?)).unwrap();
                 written = true;
             }
             true
@@ -213,8 +231,7 @@ fn an_export_to_a_file_lets_the_shop_keep_writing_and_keeps_only_complete_files(
     let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(document["count"], JOBS);
 
-    let refused = export::to_file(
-        &store,
+    let refused = shop.history().export(
         &HistoryQuery { from: "yesterday".into(), ..Default::default() },
         format,
         CsvOptions { bom: false },

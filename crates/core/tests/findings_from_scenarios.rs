@@ -4,18 +4,16 @@ mod common;
 
 use common::on_bench;
 use revive_core::bench::{GpuProvider, NvmlProvider};
-use revive_core::diagnostics::{
-    evaluate, parse_kernel_log, xid_findings, DiagnosticRules, RecordedGpu, Severity, XidCatalog,
-};
-use revive_core::models::ModelCatalog;
+use revive_core::diagnostics::{evaluate, parse_kernel_log, xid_findings, RecordedGpu, Severity};
+use revive_core::workshop::Catalogs;
 
 fn model(id: &str) -> Option<&'static revive_core::models::GpuModel> {
-    Some(ModelCatalog::shipped().unwrap().get(id).unwrap())
+    Some(Catalogs::built_in().unwrap().models.get(id).unwrap())
 }
 
 /// Codes found on each GPU of one snapshot, judged against the model the job claims.
 fn codes_with(bench: &NvmlProvider, recorded: &RecordedGpu) -> Vec<Vec<String>> {
-    let rules = DiagnosticRules::shipped().unwrap();
+    let rules = &Catalogs::built_in().unwrap().rules;
     let snapshot = bench.snapshot().unwrap();
     snapshot
         .gpus
@@ -62,7 +60,7 @@ fn hbm_faults_are_named_with_their_next_step() {
                 "remap_failure"
             ]
         );
-        let rules = DiagnosticRules::shipped().unwrap();
+        let rules = &Catalogs::built_in().unwrap().rules;
         let snapshot = bench.snapshot().unwrap();
         let findings = evaluate(rules, &snapshot.gpus[0], &RecordedGpu::default());
         assert_eq!(findings[0].severity, Severity::Critical, "most severe first");
@@ -136,7 +134,7 @@ fn kernel_log_xids_land_on_the_gpu_at_that_address() {
     on_bench("hgx-h100-8gpu-one-bad", |bench| {
         let snapshot = bench.snapshot().unwrap();
         let log = "[ 10.0] NVRM: Xid (PCI:0000:ab:00): 64, pid=1, name=train, Row Remapper: failed\n";
-        let findings = xid_findings(XidCatalog::shipped().unwrap(), &parse_kernel_log(log), Some(&snapshot));
+        let findings = xid_findings(&Catalogs::built_in().unwrap().xids, &parse_kernel_log(log), Some(&snapshot));
         assert_eq!(findings.len(), 1);
         assert_eq!((findings[0].code.as_str(), findings[0].gpu_index), ("xid_64", Some(5)));
     });

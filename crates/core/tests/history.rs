@@ -5,24 +5,25 @@
 use revive_history_generator as generator;
 
 use revive_core::history::{self, HistoryQuery, HistoryRow, HistorySort};
-use revive_core::store::Store;
+use revive_core::paths::Shipped;
+use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field, Problem};
 
 const JOBS: u64 = 3_000;
 
-fn shop() -> (tempfile::TempDir, Store) {
+fn generated_shop() -> (tempfile::TempDir, Workshop) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("revive.sqlite3");
     generator::generate(&path, JOBS, 7).unwrap();
-    let store = Store::open(&path, time::OffsetDateTime::now_utc).unwrap();
-    (dir, store)
+    let shop = Workshop::open(dir.path(), Shipped::resolve(None)).unwrap();
+    (dir, shop)
 }
 
 /// Every matching row, through pages of 1,000.
-fn all(store: &Store, query: &HistoryQuery) -> Vec<HistoryRow> {
+fn all(shop: &Workshop, query: &HistoryQuery) -> Vec<HistoryRow> {
     let mut rows = Vec::new();
     loop {
-        let page = history::page(store, query, rows.len() as u64, 1_000).unwrap();
+        let page = shop.history().page(query, rows.len() as u64, 1_000).unwrap();
         let done = page.rows.len() < 1_000;
         rows.extend(page.rows);
         if done {
@@ -33,8 +34,8 @@ fn all(store: &Store, query: &HistoryQuery) -> Vec<HistoryRow> {
     }
 }
 
-fn ids(store: &Store, sql: &str) -> Vec<i64> {
-    store
+fn ids(shop: &Workshop, sql: &str) -> Vec<i64> {
+    shop.store()
         .read(|tx| {
             let mut statement = tx.prepare(sql)?;
             let rows = statement.query_map([], |r| r.get(0))?;
@@ -50,8 +51,8 @@ fn sorted(mut rows: Vec<i64>) -> Vec<i64> {
 
 #[test]
 fn each_filter_returns_exactly_the_matching_jobs() {
-    let (_dir, store) = shop();
-    let everything = all(&store, &HistoryQuery::default());
+    let (_dir, shop) = generated_shop();
+    let everything = all(&shop, &HistoryQuery::default());
     assert_eq!(everything.len() as u64, JOBS);
     assert!(everything.windows(2).all(|w| w[0].id < w[1].id), "oldest first by default");
 
@@ -95,8 +96,8 @@ fn each_filter_returns_exactly_the_matching_jobs() {
         ),
     ];
     for (query, expected) in cases {
-        let found: Vec<i64> = all(&store, &query).iter().map(|r| r.id).collect();
-        let expected = sorted(ids(&store, expected));
+        let found: Vec<i64> = all(&shop, &query).iter().map(|r| r.id).collect();
+        let expected = sorted(ids(&shop, expected));
         assert!(!expected.is_empty(), "{query:?} should match something in a generated shop");
         assert_eq!(sorted(found), expected, "{query:?}");
     }
@@ -104,46 +105,46 @@ fn each_filter_returns_exactly_the_matching_jobs() {
 
 #[test]
 fn search_finds_serial_tails_ticket_starts_uuids_notes_and_chinese_names() {
-    let (_dir, store) = shop();
-    let job = &history::page(&store, &HistoryQuery::default(), 1_234, 1).unwrap().rows[0];
+    let (_dir, shop) = generated_shop();
+    let job = &shop.history().page(&HistoryQuery::default(), 1_234, 1).unwrap().rows[0];
     let tail: String = job.board_serial.chars().skip(6).collect();
-    let found = all(&store, &HistoryQuery { text: tail.clone(), ..Default::default() });
+    let found = all(&shop, &HistoryQuery { text: tail.clone(), ..Default::default() });
     assert!(found.iter().all(|r| r.board_serial.contains(&tail)) && found.iter().any(|r| r.id == job.id));
 
     let start = &job.ticket[..11];
-    let found = all(&store, &HistoryQuery { text: start.to_lowercase(), ..Default::default() });
+    let found = all(&shop, &HistoryQuery { text: start.to_lowercase(), ..Default::default() });
     assert!(found.iter().all(|r| r.ticket.starts_with(start)) && found.iter().any(|r| r.id == job.id), "{start}");
 
-    let with_uuid = all(&store, &HistoryQuery::default()).into_iter().find(|r| r.gpu_uuid.is_some()).unwrap();
+    let with_uuid = all(&shop, &HistoryQuery::default()).into_iter().find(|r| r.gpu_uuid.is_some()).unwrap();
     let piece = &with_uuid.gpu_uuid.as_deref().unwrap()[4..14];
-    assert!(all(&store, &HistoryQuery { text: piece.into(), ..Default::default() })
+    assert!(all(&shop, &HistoryQuery { text: piece.into(), ..Default::default() })
         .iter()
         .any(|r| r.id == with_uuid.id));
 
-    let chinese = all(&store, &HistoryQuery { text: "深圳智算".into(), ..Default::default() });
+    let chinese = all(&shop, &HistoryQuery { text: "深圳智算".into(), ..Default::default() });
     assert!(!chinese.is_empty() && chinese.iter().all(|r| r.customer.contains("深圳智算")));
     // Two characters are too few for the index: they search customer names.
-    let short = all(&store, &HistoryQuery { text: "上海".into(), ..Default::default() });
+    let short = all(&shop, &HistoryQuery { text: "上海".into(), ..Default::default() });
     assert!(!short.is_empty() && short.iter().all(|r| r.customer.contains("上海")));
 
-    let notes = all(&store, &HistoryQuery { text: "掉卡，dmesg".into(), ..Default::default() });
-    let expected = ids(&store, "SELECT id FROM jobs WHERE symptom_observed LIKE '%掉卡，dmesg%'");
+    let notes = all(&shop, &HistoryQuery { text: "掉卡，dmesg".into(), ..Default::default() });
+    let expected = ids(&shop, "SELECT id FROM jobs WHERE symptom_observed LIKE '%掉卡，dmesg%'");
     assert_eq!(sorted(notes.iter().map(|r| r.id).collect()), sorted(expected));
 
     // FTS syntax in the text is just text.
     for hostile in ["\"a\" OR \"b\"", "NEAR(x y)", "serial:123*", "\"\"\""] {
-        assert!(all(&store, &HistoryQuery { text: hostile.into(), ..Default::default() }).is_empty(), "{hostile}");
+        assert!(all(&shop, &HistoryQuery { text: hostile.into(), ..Default::default() }).is_empty(), "{hostile}");
     }
 }
 
 #[test]
 fn sorting_and_paging_hold_and_counting_stops_ahead() {
-    let (_dir, store) = shop();
+    let (_dir, shop) = generated_shop();
     for sort in
         [HistorySort::Ticket, HistorySort::Customer, HistorySort::Model, HistorySort::Status, HistorySort::Updated]
     {
         for descending in [false, true] {
-            let rows = all(&store, &HistoryQuery { sort, descending, ..Default::default() });
+            let rows = all(&shop, &HistoryQuery { sort, descending, ..Default::default() });
             let key = |r: &HistoryRow| match sort {
                 HistorySort::Ticket => r.ticket.clone(),
                 HistorySort::Customer => r.customer.clone(),
@@ -157,29 +158,29 @@ fn sorting_and_paging_hold_and_counting_stops_ahead() {
             assert!(ordered, "{sort:?} descending {descending}");
         }
     }
-    let newest = history::page(&store, &HistoryQuery { descending: true, ..Default::default() }, 0, 10).unwrap();
+    let newest = shop.history().page(&HistoryQuery { descending: true, ..Default::default() }, 0, 10).unwrap();
     assert_eq!(newest.rows[0].id, JOBS as i64);
     assert_eq!((newest.total, newest.exact), (10 + history::COUNT_AHEAD, false), "counting stops ahead");
-    let middle = history::page(&store, &HistoryQuery::default(), 1_500, 10).unwrap();
+    let middle = shop.history().page(&HistoryQuery::default(), 1_500, 10).unwrap();
     assert_eq!(middle.rows[0].id, 1_501);
     assert_eq!((middle.total, middle.exact), (JOBS, true), "near the end the count is exact");
-    assert_eq!(history::count(&store, &HistoryQuery::default()).unwrap(), JOBS, "every match, counted apart");
+    assert_eq!(shop.history().count(&HistoryQuery::default()).unwrap(), JOBS, "every match, counted apart");
     let rma = HistoryQuery { status: "rma".into(), text: "Xid".into(), ..Default::default() };
-    assert_eq!(history::count(&store, &rma).unwrap(), all(&store, &rma).len() as u64);
+    assert_eq!(shop.history().count(&rma).unwrap(), all(&shop, &rma).len() as u64);
     // Counting stops when its time is up, and says so; the store is usable right after.
-    let filter = HistoryQuery::default().filter().unwrap();
-    let counted = store.read(|tx| filter.count(tx, JOBS + 1, std::time::Duration::ZERO)).unwrap();
+    let filter = HistoryQuery::default().filter(shop.catalogs()).unwrap();
+    let counted = shop.store().read(|tx| filter.count(tx, JOBS + 1, std::time::Duration::ZERO)).unwrap();
     assert_eq!(counted, None);
-    let counted = store.read(|tx| filter.count(tx, JOBS + 1, std::time::Duration::from_secs(60))).unwrap();
+    let counted = shop.store().read(|tx| filter.count(tx, JOBS + 1, std::time::Duration::from_secs(60))).unwrap();
     assert_eq!(counted, Some(JOBS));
 }
 
 #[test]
 fn dates_are_read_as_people_type_them() {
-    let (_dir, store) = shop();
+    let (_dir, shop) = generated_shop();
     let total = |from: &str, to: &str| {
         let query = HistoryQuery { from: from.into(), to: to.into(), ..Default::default() };
-        history::page(&store, &query, 0, 10).unwrap().total
+        shop.history().page(&query, 0, 10).unwrap().total
     };
     let march = total("2023-03-01", "2023-03-31");
     assert!(march > 0, "the generated shop took cards in that month");
@@ -190,8 +191,8 @@ fn dates_are_read_as_people_type_them() {
 
 #[test]
 fn wrong_input_is_refused_by_field() {
-    let (_dir, store) = shop();
-    let refused = |query: HistoryQuery, field: Field| match history::page(&store, &query, 0, 10) {
+    let (_dir, shop) = generated_shop();
+    let refused = |query: HistoryQuery, field: Field| match shop.history().page(&query, 0, 10) {
         Err(CoreError::Invalid { field: f, .. }) => assert_eq!(f, field, "{query:?}"),
         other => panic!("{query:?} was not refused: {:?}", other.map(|p| p.total)),
     };
@@ -210,15 +211,17 @@ fn wrong_input_is_refused_by_field() {
     refused(HistoryQuery { text: "x".repeat(201), ..Default::default() }, Field::SearchText);
     refused(HistoryQuery { technician: "a\u{0}b".into(), ..Default::default() }, Field::Technician);
     assert!(matches!(
-        history::page(&store, &HistoryQuery::default(), 0, 5_000),
+        shop.history().page(&HistoryQuery::default(), 0, 5_000),
         Err(CoreError::Invalid { field: Field::Page, problem: Problem::OutOfRange { .. } })
     ));
 }
 
 #[test]
 fn the_search_index_follows_a_changed_job() {
-    let (_dir, store) = shop();
-    store.write(|tx, _| Ok(tx.execute("UPDATE jobs SET board_serial = '9999888877776' WHERE id = 42", [])?)).unwrap();
-    let found = all(&store, &HistoryQuery { text: "888877776".into(), ..Default::default() });
+    let (_dir, shop) = generated_shop();
+    shop.store()
+        .write(|tx, _| Ok(tx.execute("UPDATE jobs SET board_serial = '9999888877776' WHERE id = 42", [])?))
+        .unwrap();
+    let found = all(&shop, &HistoryQuery { text: "888877776".into(), ..Default::default() });
     assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), vec![42]);
 }

@@ -1,26 +1,29 @@
 //! The job service against a real store on disk: intake, tickets, search, status flow, timeline.
 
+mod common;
+
+use common::{seat, tech, TECH};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::status::Status;
-use revive_core::jobs::{JobQuery, Jobs, StatusChange};
-use revive_core::settings::{Settings, SettingsForm};
-use revive_core::store::{Store, DATABASE_FILE};
+use revive_core::jobs::{JobQuery, StatusChange};
+use revive_core::paths::Shipped;
+use revive_core::settings::SettingsForm;
+use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field, Problem};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-const TECH: &str = "Li Wei";
-
-fn store_at(dir: &std::path::Path, clock: fn() -> OffsetDateTime) -> Store {
-    let store = Store::open(&dir.join(DATABASE_FILE), clock).unwrap();
+fn store_at(dir: &std::path::Path, clock: fn() -> OffsetDateTime) -> Workshop {
+    let shop = Workshop::open_with_clock(dir, Shipped::resolve(None), clock).unwrap();
     let settings = SettingsForm {
         language: "en".into(),
         technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
         ..Default::default()
     };
-    Settings::save(&store, &settings).unwrap();
-    store
+    shop.save_settings(&settings).unwrap();
+    shop
 }
 
 fn form(serial: &str, customer: &str) -> IntakeForm {
@@ -40,8 +43,8 @@ fn change(to: &str, reason: &str) -> StatusChange {
     StatusChange { to: to.into(), reason: reason.into() }
 }
 
-fn job_count(store: &Store) -> (i64, i64) {
-    store
+fn job_count(shop: &Workshop) -> (i64, i64) {
+    shop.store()
         .read(|tx| {
             let jobs = tx.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))?;
             let events = tx.query_row("SELECT count(*) FROM job_events", [], |r| r.get(0))?;
@@ -53,25 +56,25 @@ fn job_count(store: &Store) -> (i64, i64) {
 #[test]
 fn intake_issues_sequential_tickets_per_year() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), || datetime!(2026-12-31 23:59 UTC));
+    let shop = store_at(dir.path(), || datetime!(2026-12-31 23:59 UTC));
     {
-        let jobs = Jobs::new(&store).unwrap();
-        assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket, "RV-2026-000001");
-        assert_eq!(jobs.intake(&form("SN2", "Acme"), TECH).unwrap().ticket, "RV-2026-000002");
+        let jobs = shop.jobs();
+        assert_eq!(jobs.intake(&form("SN1", "Acme"), &tech(&shop)).unwrap().ticket, "RV-2026-000001");
+        assert_eq!(jobs.intake(&form("SN2", "Acme"), &tech(&shop)).unwrap().ticket, "RV-2026-000002");
     }
-    drop(store);
+    drop(shop);
 
-    let store = store_at(dir.path(), || datetime!(2027-01-01 00:01 UTC));
-    let jobs = Jobs::new(&store).unwrap();
-    assert_eq!(jobs.intake(&form("SN3", "Acme"), TECH).unwrap().ticket, "RV-2027-000001");
+    let shop = store_at(dir.path(), || datetime!(2027-01-01 00:01 UTC));
+    let jobs = shop.jobs();
+    assert_eq!(jobs.intake(&form("SN3", "Acme"), &tech(&shop)).unwrap().ticket, "RV-2027-000001");
 }
 
 #[test]
 fn intake_records_everything_and_logs_who_created_it() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), OffsetDateTime::now_utc);
-    let jobs = Jobs::new(&store).unwrap();
-    let job = jobs.intake(&form("1654922012345", "Deep Compute"), TECH).unwrap();
+    let shop = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = shop.jobs();
+    let job = jobs.intake(&form("1654922012345", "Deep Compute"), &tech(&shop)).unwrap();
     assert_eq!(job.status, Status::Intake);
     assert_eq!(job.board_serial, "1654922012345");
     assert_eq!(job.received_by, TECH);
@@ -85,23 +88,32 @@ fn intake_records_everything_and_logs_who_created_it() {
 #[test]
 fn bad_intake_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), OffsetDateTime::now_utc);
-    let jobs = Jobs::new(&store).unwrap();
+    let shop = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = shop.jobs();
     let mut bad = form("   ", "Acme");
     assert!(matches!(
-        jobs.intake(&bad, TECH).unwrap_err(),
+        jobs.intake(&bad, &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::BoardSerial, problem: Problem::Empty }
     ));
     bad.board_serial = "SN1".into();
     bad.condition_note = "n".repeat(1 << 20);
-    assert!(jobs.intake(&bad, TECH).is_err());
+    assert!(jobs.intake(&bad, &tech(&shop)).is_err());
+    // Zhang Min starts to take a card in, and is removed from the shop before it is stored.
+    let leaving = seat(&shop, "Zhang Min");
+    let remaining = SettingsForm {
+        language: "en".into(),
+        technicians: vec![TECH.into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    shop.save_settings(&remaining).unwrap();
     assert!(matches!(
-        jobs.intake(&form("SN1", "Acme"), "Somebody Else").unwrap_err(),
+        jobs.intake(&form("SN1", "Acme"), &leaving).unwrap_err(),
         CoreError::Invalid { field: Field::Technician, problem: Problem::Unknown }
     ));
     // A name of invisible characters, or one that would read backwards, is no name.
     for customer in ["\u{200B}\u{200B}", "\u{FEFF} \u{3164}", "王芳\u{202E}司公限有"] {
-        let error = jobs.intake(&form("SN1", customer), TECH).unwrap_err();
+        let error = jobs.intake(&form("SN1", customer), &tech(&shop)).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -113,19 +125,19 @@ fn bad_intake_writes_nothing() {
             "{customer:?}: {error}"
         );
     }
-    assert_eq!(job_count(&store), (0, 0));
+    assert_eq!(job_count(&shop), (0, 0));
     // A refused intake does not burn a ticket number.
-    assert_eq!(jobs.intake(&form("SN1", "Acme"), TECH).unwrap().ticket[8..], *"000001");
+    assert_eq!(jobs.intake(&form("SN1", "Acme"), &tech(&shop)).unwrap().ticket[8..], *"000001");
 }
 
 #[test]
 fn search_finds_by_ticket_serial_or_customer_and_filters_by_status() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), || datetime!(2026-11-28 10:00 UTC));
-    let jobs = Jobs::new(&store).unwrap();
-    let first = jobs.intake(&form("1654922012345", "Deep Compute"), TECH).unwrap();
-    jobs.intake(&form("1654922099999", "Cloud 100%_Ltd"), TECH).unwrap();
-    jobs.change_status(first.id, &change("diagnosing", ""), TECH).unwrap();
+    let shop = store_at(dir.path(), || datetime!(2026-11-28 10:00 UTC));
+    let jobs = shop.jobs();
+    let first = jobs.intake(&form("1654922012345", "Deep Compute"), &tech(&shop)).unwrap();
+    jobs.intake(&form("1654922099999", "Cloud 100%_Ltd"), &tech(&shop)).unwrap();
+    jobs.change_status(first.id, &change("diagnosing", ""), &tech(&shop)).unwrap();
 
     let found = |text: &str, status: &str| {
         jobs.list(&JobQuery { text: text.into(), status: status.into() })
@@ -143,7 +155,7 @@ fn search_finds_by_ticket_serial_or_customer_and_filters_by_status() {
     let all = jobs.list(&JobQuery::default()).unwrap();
     assert!(all.iter().all(|job| job.open), "intake and diagnosing are open");
     let second = all.iter().find(|job| job.board_serial == "1654922099999").unwrap().id;
-    jobs.change_status(second, &change("scrapped", "Burnt beyond repair"), TECH).unwrap();
+    jobs.change_status(second, &change("scrapped", "Burnt beyond repair"), &tech(&shop)).unwrap();
     let scrapped = jobs.list(&JobQuery { text: "099999".into(), status: String::new() }).unwrap();
     assert!(!scrapped[0].open, "a scrapped job is closed");
     assert_eq!(found("", ""), ["1654922099999", "1654922012345"]);
@@ -156,25 +168,26 @@ fn search_finds_by_ticket_serial_or_customer_and_filters_by_status() {
 #[test]
 fn status_moves_are_checked_and_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), OffsetDateTime::now_utc);
-    let jobs = Jobs::new(&store).unwrap();
-    let job = jobs.intake(&form("SN1", "Acme"), TECH).unwrap();
+    let shop = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = shop.jobs();
+    let job = jobs.intake(&form("SN1", "Acme"), &tech(&shop)).unwrap();
 
     assert!(matches!(
-        jobs.change_status(job.id, &change("ready", ""), TECH).unwrap_err(),
+        jobs.change_status(job.id, &change("ready", ""), &tech(&shop)).unwrap_err(),
         CoreError::IllegalTransition { .. }
     ));
-    assert_eq!(job_count(&store), (1, 1));
+    assert_eq!(job_count(&shop), (1, 1));
 
-    jobs.change_status(job.id, &change("diagnosing", ""), TECH).unwrap();
+    jobs.change_status(job.id, &change("diagnosing", ""), &tech(&shop)).unwrap();
     assert!(matches!(
-        jobs.change_status(job.id, &change("on_hold", "  "), TECH).unwrap_err(),
+        jobs.change_status(job.id, &change("on_hold", "  "), &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::Reason, problem: Problem::Empty }
     ));
-    let held = jobs.change_status(job.id, &change("on_hold", "Customer unreachable"), "Zhang Min").unwrap();
+    let held =
+        jobs.change_status(job.id, &change("on_hold", "Customer unreachable"), &seat(&shop, "Zhang Min")).unwrap();
     assert_eq!(held.held_from, Some(Status::Diagnosing));
     assert_eq!(held.next.first().map(|n| n.status), Some(Status::Diagnosing));
-    let resumed = jobs.change_status(job.id, &change("diagnosing", ""), TECH).unwrap();
+    let resumed = jobs.change_status(job.id, &change("diagnosing", ""), &seat(&shop, TECH)).unwrap();
 
     let moves: Vec<_> = resumed
         .events
@@ -193,29 +206,34 @@ fn status_moves_are_checked_and_logged() {
             (TECH, Status::Diagnosing, None)
         ]
     );
-    assert!(matches!(jobs.change_status(999, &change("diagnosing", ""), TECH), Err(CoreError::JobNotFound(999))));
+    assert!(matches!(
+        jobs.change_status(999, &change("diagnosing", ""), &tech(&shop)),
+        Err(CoreError::JobNotFound(999))
+    ));
 }
 
 #[test]
 fn the_event_log_is_append_only() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), OffsetDateTime::now_utc);
-    Jobs::new(&store).unwrap().intake(&form("SN1", "Acme"), TECH).unwrap();
-    let tamper = |sql: &'static str| store.write(|tx, _| Ok(tx.execute(sql, [])?));
+    let shop = store_at(dir.path(), OffsetDateTime::now_utc);
+    shop.jobs().intake(&form("SN1", "Acme"), &tech(&shop)).unwrap();
+    let tamper = |sql: &'static str| shop.store().write(|tx, _| Ok(tx.execute(sql, [])?));
     assert!(tamper("UPDATE job_events SET actor = 'nobody'").is_err());
     assert!(tamper("DELETE FROM job_events").is_err());
-    assert_eq!(job_count(&store), (1, 1));
+    assert_eq!(job_count(&shop), (1, 1));
 }
 
 #[test]
 fn a_corrupted_row_is_a_storage_error_not_a_guess() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), OffsetDateTime::now_utc);
-    let jobs = Jobs::new(&store).unwrap();
-    let job = jobs.intake(&form("SN1", "Acme"), TECH).unwrap();
-    store.write(|tx, _| Ok(tx.execute("UPDATE jobs SET condition_flags = '[\"on_fire\"]'", [])?)).unwrap();
+    let shop = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = shop.jobs();
+    let job = jobs.intake(&form("SN1", "Acme"), &tech(&shop)).unwrap();
+    shop.store().write(|tx, _| Ok(tx.execute("UPDATE jobs SET condition_flags = '[\"on_fire\"]'", [])?)).unwrap();
     assert!(matches!(jobs.get(job.id), Err(CoreError::Storage(_))));
-    store.write(|tx, _| Ok(tx.execute("UPDATE jobs SET condition_flags = '[]', status = 'exploded'", [])?)).unwrap();
+    shop.store()
+        .write(|tx, _| Ok(tx.execute("UPDATE jobs SET condition_flags = '[]', status = 'exploded'", [])?))
+        .unwrap();
     assert!(matches!(jobs.get(job.id), Err(CoreError::Storage(_))));
     assert!(jobs.list(&JobQuery::default()).is_err());
 }
@@ -223,32 +241,39 @@ fn a_corrupted_row_is_a_storage_error_not_a_guess() {
 #[test]
 fn a_fresh_bench_enrolls_its_first_technician_with_the_first_intake() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join(DATABASE_FILE), OffsetDateTime::now_utc).unwrap();
-    let jobs = Jobs::new(&store).unwrap();
+    let shop = Workshop::open(dir.path(), Shipped::resolve(None)).unwrap();
+    let jobs = shop.jobs();
     assert!(matches!(
-        jobs.intake(&form("SN1", "Acme"), "  ").unwrap_err(),
+        shop.technician_or_first("  ").unwrap_err(),
         CoreError::Invalid { field: Field::Technician, problem: Problem::Empty }
     ));
-    assert_eq!(Settings::load(&store).unwrap().technicians, Vec::<String>::new());
+    assert!(matches!(
+        shop.technician().unwrap_err(),
+        CoreError::Invalid { field: Field::Technician, problem: Problem::Empty }
+    ));
+    assert_eq!(shop.settings().unwrap().technicians, Vec::<String>::new());
 
-    jobs.intake(&form("SN1", "Acme"), " Wang Fang ").unwrap();
-    let settings = Settings::load(&store).unwrap();
-    assert_eq!(settings.technicians, ["Wang Fang"]);
-    assert_eq!(settings.current_technician.as_deref(), Some("Wang Fang"));
-    assert!(jobs.intake(&form("SN2", "Acme"), "Passer-by").is_err());
-    assert_eq!(job_count(&store).0, 1);
+    let first = shop.technician_or_first(" 王芳 ").unwrap();
+    assert_eq!(shop.settings().unwrap().technicians, Vec::<String>::new(), "enrolled by the action, not before");
+    jobs.intake(&form("SN1", "Acme"), &first).unwrap();
+    let settings = shop.settings().unwrap();
+    assert_eq!(settings.technicians, ["王芳"]);
+    assert_eq!(settings.current_technician.as_deref(), Some("王芳"));
+    // Once someone is enrolled, a name typed at intake acts as nobody: the bench's technician acts.
+    assert_eq!(shop.technician_or_first("Passer-by").unwrap().name(), "王芳");
+    assert_eq!(job_count(&shop).0, 1);
 }
 
 #[test]
 fn intake_finds_the_open_jobs_of_a_serial_typed_in_any_width() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(dir.path(), OffsetDateTime::now_utc);
-    let jobs = Jobs::new(&store).unwrap();
+    let shop = store_at(dir.path(), OffsetDateTime::now_utc);
+    let jobs = shop.jobs();
     assert!(jobs.open_for_serial("1654922012345").unwrap().is_empty());
-    let first = jobs.intake(&form("1654922012345", "深圳华强北 王芳"), TECH).unwrap();
-    let closed = jobs.intake(&form("1654922012345", "José García"), TECH).unwrap();
-    jobs.change_status(closed.id, &change("scrapped", "PCB burnt through"), TECH).unwrap();
-    jobs.intake(&form("1654922099999", "Other"), TECH).unwrap();
+    let first = jobs.intake(&form("1654922012345", "深圳华强北 王芳"), &tech(&shop)).unwrap();
+    let closed = jobs.intake(&form("1654922012345", "José García"), &tech(&shop)).unwrap();
+    jobs.change_status(closed.id, &change("scrapped", "PCB burnt through"), &tech(&shop)).unwrap();
+    jobs.intake(&form("1654922099999", "Other"), &tech(&shop)).unwrap();
 
     // From a Chinese keyboard in full-width mode, the same serial.
     let open = jobs.open_for_serial("１６５４９２２０１２３４５").unwrap();
@@ -258,7 +283,7 @@ fn intake_finds_the_open_jobs_of_a_serial_typed_in_any_width() {
     assert!(jobs.open_for_serial("165492201234").unwrap().is_empty());
     assert!(jobs.open_for_serial("16549 22012345").unwrap().is_empty());
     // A second job is still possible: intake warns, it does not refuse.
-    let second = jobs.intake(&form("１６５４９２２０１２３４５", "深圳华强北 王芳"), TECH).unwrap();
+    let second = jobs.intake(&form("１６５４９２２０１２３４５", "深圳华强北 王芳"), &tech(&shop)).unwrap();
     assert_eq!(second.board_serial, "1654922012345");
     assert_eq!(jobs.open_for_serial("1654922012345").unwrap().len(), 2);
 }

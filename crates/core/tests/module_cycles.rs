@@ -199,7 +199,8 @@ fn a_cycle_is_found() {
 #[test]
 fn the_foundation_imports_no_feature() {
     let edges = graph();
-    let is_feature = |module: &str| module.contains("::") || edges.keys().any(|m| m.starts_with(&format!("{module}::")));
+    let is_feature =
+        |module: &str| module.contains("::") || edges.keys().any(|m| m.starts_with(&format!("{module}::")));
     let foundation: Vec<&String> = edges.keys().filter(|m| !m.is_empty() && !is_feature(m)).collect();
     assert!(foundation.iter().any(|m| *m == "store"), "{foundation:?}");
     for module in foundation {

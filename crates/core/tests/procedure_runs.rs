@@ -6,15 +6,15 @@ mod common;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use common::{hold_bench, record_scenario, take_in_h100, TECH};
-use revive_core::jobs::attachments::attach_photo;
+use common::{hold_bench, record_scenario, seat, take_in_h100, tech, TECH};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::status::Status;
-use revive_core::jobs::{Jobs, StatusChange};
+use revive_core::jobs::StatusChange;
+use revive_core::paths::Shipped;
 use revive_core::procedures::runs::{self, Answer, CheckResult};
-use revive_core::procedures::{parse, Outcome, Procedure};
-use revive_core::settings::{Settings, SettingsForm};
-use revive_core::store::{Store, DATABASE_FILE};
+use revive_core::procedures::Outcome;
+use revive_core::settings::SettingsForm;
+use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field, Problem};
 use time::OffsetDateTime;
 
@@ -29,77 +29,75 @@ fn wait(seconds: i64) {
     NOW.fetch_add(seconds, Ordering::SeqCst);
 }
 
-fn procedure(name: &str) -> Procedure {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../procedures/{name}.toml"));
-    parse(name, &std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn store(dir: &Path) -> Store {
-    Store::open(&dir.join(DATABASE_FILE), clock).unwrap()
+fn shop(dir: &Path) -> Workshop {
+    Workshop::open_with_clock(dir, Shipped::resolve(None), clock).unwrap()
 }
 
 /// Records GPU 0 of `scenario` to the job, as "Record to job" on the Bench does.
-fn diagnose(store: &Store, job: i64, scenario: &str) {
-    record_scenario(store, job, scenario, &[]);
+fn diagnose(shop: &Workshop, job: i64, scenario: &str) {
+    record_scenario(shop, job, scenario, &[]);
 }
 
 /// Attaches a tiny PNG (distinct per `tag`) to the job, as the runner's photo step does.
-fn photo(store: &Store, dir: &Path, job: i64, tag: u8) -> String {
+fn photo(shop: &Workshop, job: i64, tag: u8) -> String {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.push(tag);
-    attach_photo(store, dir, job, &png, TECH).unwrap()
+    shop.photos().attach(job, &png, &tech(shop)).unwrap()
 }
 
-fn confirm(store: &Store, run: i64, step: &str) -> Result<runs::RunState, CoreError> {
-    runs::answer(store, run, step, &Answer::Confirm, "", TECH)
+fn confirm(shop: &Workshop, run: i64, step: &str) -> Result<runs::RunState, CoreError> {
+    shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(shop))
 }
 
 #[test]
 fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
-    let job = take_in_h100(&store);
+    let shop = shop(dir.path());
+    let job = take_in_h100(&shop);
     let diagnosing = StatusChange { to: "diagnosing".into(), reason: String::new() };
-    Jobs::new(&store).unwrap().change_status(job, &diagnosing, TECH).unwrap();
-    let run = runs::start(&store, job, &procedure("hbm-triage"), TECH).unwrap();
+    shop.jobs().change_status(job, &diagnosing, &tech(&shop)).unwrap();
+    let run = shop.procedure_runs().start(job, "hbm-triage", &tech(&shop)).unwrap();
     assert_eq!(run.current_step.as_deref(), Some("evidence"));
 
     // No evidence recorded since the gate was reached: it holds, and nothing is written.
-    let closed = confirm(&store, run.id, "evidence").unwrap_err();
+    let closed = confirm(&shop, run.id, "evidence").unwrap_err();
     assert!(matches!(closed, CoreError::GateClosed { ref step } if step == "evidence"), "{closed}");
-    assert!(runs::state(&store, run.id).unwrap().results.is_empty());
+    assert!(shop.procedure_runs().state(run.id).unwrap().results.is_empty());
     wait(90);
-    diagnose(&store, job, "h100-remap-pending");
-    let state = confirm(&store, run.id, "evidence").unwrap();
+    diagnose(&shop, job, "h100-remap-pending");
+    let state = confirm(&shop, run.id, "evidence").unwrap();
     assert_eq!((state.current_step.as_deref(), state.labor_seconds), (Some("reset"), 90));
 
-    confirm(&store, run.id, "reset").unwrap();
+    confirm(&shop, run.id, "reset").unwrap();
     wait(30);
-    diagnose(&store, job, "h100-remap-pending");
-    let held = confirm(&store, run.id, "reread").unwrap_err();
+    diagnose(&shop, job, "h100-remap-pending");
+    let held = confirm(&shop, run.id, "reread").unwrap_err();
     // Held by the reading that still shows the pending remap the gate waits to see gone.
     assert!(matches!(held, CoreError::GateClosed { ref step } if step == "reread"), "{held}");
-    diagnose(&store, job, "h100-healthy");
-    assert_eq!(confirm(&store, run.id, "reread").unwrap().current_step.as_deref(), Some("remap-failed"));
+    diagnose(&shop, job, "h100-healthy");
+    assert_eq!(confirm(&shop, run.id, "reread").unwrap().current_step.as_deref(), Some("remap-failed"));
 
     // Answering a step twice (a double click, a retry after a crash) is refused, not counted twice.
-    assert!(matches!(confirm(&store, run.id, "reread"), Err(CoreError::StepNotCurrent { .. })));
-    assert_eq!(runs::state(&store, run.id).unwrap().results.len(), 3);
+    assert!(matches!(confirm(&shop, run.id, "reread"), Err(CoreError::StepNotCurrent { .. })));
+    assert_eq!(shop.procedure_runs().state(run.id).unwrap().results.len(), 3);
 
     let check = Answer::Check { result: CheckResult::Pass };
-    runs::answer(&store, run.id, "remap-failed", &check, "", TECH).unwrap();
+    shop.procedure_runs().answer(run.id, "remap-failed", &check, "", &tech(&shop)).unwrap();
     // Three new uncorrectable errors: out of range, so the branch to the decision.
-    let failed = runs::answer(&store, run.id, "memory-test", &Answer::Measure { value: 3.0 }, "", TECH).unwrap();
+    let failed =
+        shop.procedure_runs().answer(run.id, "memory-test", &Answer::Measure { value: 3.0 }, "", &tech(&shop)).unwrap();
     assert_eq!(failed.results.last().unwrap().passed, Some(false));
     assert_eq!(failed.current_step.as_deref(), Some("decide"));
-    let done =
-        runs::answer(&store, run.id, "decide", &Answer::Choose { option: "rma".into() }, "HBM stack 3", TECH).unwrap();
+    let done = shop
+        .procedure_runs()
+        .answer(run.id, "decide", &Answer::Choose { option: "rma".into() }, "HBM stack 3", &tech(&shop))
+        .unwrap();
     assert_eq!((done.current_step, done.outcome), (None, Some(Outcome::NeedsRma)));
-    assert!(matches!(confirm(&store, run.id, "decide"), Err(CoreError::RunFinished(_))));
+    assert!(matches!(confirm(&shop, run.id, "decide"), Err(CoreError::RunFinished(_))));
 
     // Needing an RMA moves the job to RMA, with the procedure as the reason.
-    let job = Jobs::new(&store).unwrap().get(job).unwrap();
+    let job = shop.jobs().get(job).unwrap();
     assert_eq!(job.status, Status::Rma);
     assert!(job.events.iter().any(|e| matches!(e.event, Event::ProcedureStarted { .. })));
     assert!(job.events.iter().any(|e| matches!(e.event, Event::ProcedureFinished { outcome: Outcome::NeedsRma, .. })));
@@ -113,40 +111,44 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
 fn qc_needs_an_approver_who_did_not_do_the_work() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
-    let job = take_in_h100(&store);
+    let shop = shop(dir.path());
+    let job = take_in_h100(&shop);
     let settings = SettingsForm {
         language: "en".into(),
         technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
         ..Default::default()
     };
-    Settings::save(&store, &settings).unwrap();
-    let run = runs::start(&store, job, &procedure("final-qa-burn-in"), TECH).unwrap();
-    runs::answer(&store, run.id, "burn-in", &Answer::Measure { value: 0.0 }, "", TECH).unwrap();
-    runs::answer(&store, run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", TECH).unwrap();
-    diagnose(&store, job, "h100-healthy");
-    confirm(&store, run.id, "release-reading").unwrap();
-    let (first, second) = (photo(&store, dir.path(), job, 1), photo(&store, dir.path(), job, 2));
+    shop.save_settings(&settings).unwrap();
+    let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
+    shop.procedure_runs().answer(run.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop)).unwrap();
+    shop.procedure_runs()
+        .answer(run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", &tech(&shop))
+        .unwrap();
+    diagnose(&shop, job, "h100-healthy");
+    confirm(&shop, run.id, "release-reading").unwrap();
+    let (first, second) = (photo(&shop, job, 1), photo(&shop, job, 2));
     let one_photo = Answer::Photos { hashes: vec![first.clone()] };
     assert!(matches!(
-        runs::answer(&store, run.id, "photos-out", &one_photo, "", TECH).unwrap_err(),
+        shop.procedure_runs().answer(run.id, "photos-out", &one_photo, "", &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
     ));
     let not_ours = Answer::Photos { hashes: vec![first.clone(), "b".repeat(64)] };
     assert!(matches!(
-        runs::answer(&store, run.id, "photos-out", &not_ours, "", TECH).unwrap_err(),
+        shop.procedure_runs().answer(run.id, "photos-out", &not_ours, "", &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::Unknown }
     ));
     let photos = Answer::Photos { hashes: vec![first, second] };
-    runs::answer(&store, run.id, "photos-out", &photos, "", TECH).unwrap();
-    confirm(&store, run.id, "technician-qc").unwrap();
-    assert!(matches!(confirm(&store, run.id, "approver-qc"), Err(CoreError::ApproverDidTheWork)));
-    let approved = runs::answer(&store, run.id, "approver-qc", &Answer::Confirm, "", "Zhang Min").unwrap();
+    shop.procedure_runs().answer(run.id, "photos-out", &photos, "", &tech(&shop)).unwrap();
+    confirm(&shop, run.id, "technician-qc").unwrap();
+    assert!(matches!(confirm(&shop, run.id, "approver-qc"), Err(CoreError::ApproverDidTheWork)));
+    let approved =
+        shop.procedure_runs().answer(run.id, "approver-qc", &Answer::Confirm, "", &seat(&shop, "Zhang Min")).unwrap();
     assert_eq!(approved.outcome, Some(Outcome::Repaired));
     assert_eq!(approved.results.last().unwrap().actor, "Zhang Min");
     // Passed final QA on a job nobody moved: it was diagnosed, repaired, burnt in and checked, so it
     // goes on to Ready through each of those, every move logged with the run as its cause.
-    let job = Jobs::new(&store).unwrap().get(job).unwrap();
+    let job = shop.jobs().get(job).unwrap();
     assert_eq!(job.status, Status::Ready);
     let implied: Vec<(Status, &str)> = job
         .events
@@ -166,15 +168,16 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
 fn a_job_on_hold_is_not_moved_by_finished_work() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
-    let job = take_in_h100(&store);
+    let shop = shop(dir.path());
+    let job = take_in_h100(&shop);
     let hold = StatusChange { to: "on_hold".into(), reason: "客户未确认报价".into() };
-    Jobs::new(&store).unwrap().change_status(job, &hold, TECH).unwrap();
+    shop.jobs().change_status(job, &hold, &tech(&shop)).unwrap();
     // Faulty burn-in results end final QA as "needs RMA"; only a person takes a held job anywhere.
-    let run = runs::start(&store, job, &procedure("final-qa-burn-in"), TECH).unwrap();
-    let ended = runs::answer(&store, run.id, "burn-in", &Answer::Measure { value: 3.0 }, "", TECH).unwrap();
+    let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
+    let ended =
+        shop.procedure_runs().answer(run.id, "burn-in", &Answer::Measure { value: 3.0 }, "", &tech(&shop)).unwrap();
     assert_eq!(ended.outcome, Some(Outcome::NeedsRma));
-    let job = Jobs::new(&store).unwrap().get(job).unwrap();
+    let job = shop.jobs().get(job).unwrap();
     assert_eq!(job.status, Status::OnHold);
     assert!(matches!(
         job.events.last().unwrap().event,
@@ -186,7 +189,7 @@ fn a_job_on_hold_is_not_moved_by_finished_work() {
 fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
+    let shop = shop(dir.path());
     let take_in = |model: &str, serial: &str| {
         let form = revive_core::jobs::intake::IntakeForm {
             customer_name: "深圳算力".into(),
@@ -197,30 +200,36 @@ fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
             quote_currency: "CNY".into(),
             ..Default::default()
         };
-        Jobs::new(&store).unwrap().intake(&form, TECH).unwrap().id
+        shop.jobs().intake(&form, &tech(&shop)).unwrap().id
     };
     let bandwidth_min =
         |run: &runs::RunState| match &run.procedure.steps.iter().find(|s| s.id == "bandwidth").unwrap().kind {
             revive_core::procedures::StepKind::Measurement { min, .. } => *min,
             other => panic!("{other:?}"),
         };
-    let final_qa = procedure("final-qa-burn-in");
+    let final_qa = "final-qa-burn-in";
 
     // An RTX 4090 at its datasheet's 1,008,000 MB/s passes; the H100 figure would have failed it.
-    let rtx = runs::start(&store, take_in("rtx-4090", "1320123456789"), &final_qa, TECH).unwrap();
+    let rtx = shop.procedure_runs().start(take_in("rtx-4090", "1320123456789"), final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&rtx), Some(756_000.0));
-    runs::answer(&store, rtx.id, "burn-in", &Answer::Measure { value: 0.0 }, "", TECH).unwrap();
-    let judged = runs::answer(&store, rtx.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", TECH).unwrap();
+    shop.procedure_runs().answer(rtx.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop)).unwrap();
+    let judged = shop
+        .procedure_runs()
+        .answer(rtx.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop))
+        .unwrap();
     assert_eq!(judged.results.last().unwrap().passed, Some(true));
 
-    let h100 = runs::start(&store, take_in("h100-sxm5-80gb", "1654922099999"), &final_qa, TECH).unwrap();
+    let h100 = shop.procedure_runs().start(take_in("h100-sxm5-80gb", "1654922099999"), final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&h100), Some(1_428_750.0));
-    runs::answer(&store, h100.id, "burn-in", &Answer::Measure { value: 0.0 }, "", TECH).unwrap();
-    let slow = runs::answer(&store, h100.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", TECH).unwrap();
+    shop.procedure_runs().answer(h100.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop)).unwrap();
+    let slow = shop
+        .procedure_runs()
+        .answer(h100.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop))
+        .unwrap();
     assert_eq!(slow.results.last().unwrap().passed, Some(false));
 
     // A model nobody publishes a figure for has no lower limit to fail.
-    let other = runs::start(&store, take_in("other", "1320000000001"), &final_qa, TECH).unwrap();
+    let other = shop.procedure_runs().start(take_in("other", "1320000000001"), final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&other), None);
 }
 
@@ -228,54 +237,87 @@ fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
 fn answers_must_fit_their_step() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
-    let job = take_in_h100(&store);
-    let run = runs::start(&store, job, &procedure("vrm-inspection"), TECH).unwrap();
+    let shop = shop(dir.path());
+    let job = take_in_h100(&shop);
+    let run = shop.procedure_runs().start(job, "vrm-inspection", &tech(&shop)).unwrap();
     assert!(
-        matches!(runs::start(&store, job, &procedure("vrm-inspection"), TECH), Err(CoreError::RunInProgress(id)) if id == run.id)
+        matches!(shop.procedure_runs().start(job, "vrm-inspection", &tech(&shop)), Err(CoreError::RunInProgress(id)) if id == run.id)
     );
-    let wrong = runs::answer(&store, run.id, "visual", &Answer::Measure { value: 1.0 }, "", TECH).unwrap_err();
+    let wrong =
+        shop.procedure_runs().answer(run.id, "visual", &Answer::Measure { value: 1.0 }, "", &tech(&shop)).unwrap_err();
     assert!(matches!(wrong, CoreError::Invalid { field: Field::Answer, .. }));
-    runs::answer(&store, run.id, "visual", &Answer::Check { result: CheckResult::NotApplicable }, "", TECH).unwrap();
-    let stages = Answer::Photos { hashes: vec![photo(&store, dir.path(), job, 7)] };
-    runs::answer(&store, run.id, "photo-stages", &stages, "", TECH).unwrap();
-    let nan = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: f64::NAN }, "", TECH).unwrap_err();
+    shop.procedure_runs()
+        .answer(run.id, "visual", &Answer::Check { result: CheckResult::NotApplicable }, "", &tech(&shop))
+        .unwrap();
+    let stages = Answer::Photos { hashes: vec![photo(&shop, job, 7)] };
+    shop.procedure_runs().answer(run.id, "photo-stages", &stages, "", &tech(&shop)).unwrap();
+    let nan = shop
+        .procedure_runs()
+        .answer(run.id, "core-rail", &Answer::Measure { value: f64::NAN }, "", &tech(&shop))
+        .unwrap_err();
     assert!(matches!(nan, CoreError::Invalid { field: Field::Measurement, .. }));
     // 0.05 Ω on the core rail: a short, so the branch to the short-hunting choice.
-    let short = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: 0.05 }, "", TECH).unwrap();
+    let short =
+        shop.procedure_runs().answer(run.id, "core-rail", &Answer::Measure { value: 0.05 }, "", &tech(&shop)).unwrap();
     assert_eq!(short.current_step.as_deref(), Some("short-found"));
-    let bogus = runs::answer(&store, run.id, "short-found", &Answer::Choose { option: "guess".into() }, "", TECH);
+    let bogus = shop.procedure_runs().answer(
+        run.id,
+        "short-found",
+        &Answer::Choose { option: "guess".into() },
+        "",
+        &tech(&shop),
+    );
     assert!(matches!(bogus, Err(CoreError::Invalid { field: Field::Answer, .. })));
     // Replacing the stage loops back to the same measurement: a second visit, a second result.
-    runs::answer(&store, run.id, "short-found", &Answer::Choose { option: "replace-stage".into() }, "", TECH).unwrap();
-    let again = runs::answer(&store, run.id, "core-rail", &Answer::Measure { value: 0.6 }, "", TECH).unwrap();
+    shop.procedure_runs()
+        .answer(run.id, "short-found", &Answer::Choose { option: "replace-stage".into() }, "", &tech(&shop))
+        .unwrap();
+    let again =
+        shop.procedure_runs().answer(run.id, "core-rail", &Answer::Measure { value: 0.6 }, "", &tech(&shop)).unwrap();
     let core: Vec<Option<bool>> = again.results.iter().filter(|r| r.step_id == "core-rail").map(|r| r.passed).collect();
     assert_eq!(core, [Some(false), Some(true)]);
     assert_eq!(again.current_step.as_deref(), Some("memory-rail"));
-    assert!(
-        runs::answer(&store, run.id, "memory-rail", &Answer::Measure { value: 2.0 }, &"n".repeat(5_000), TECH).is_err()
-    );
+    assert!(shop
+        .procedure_runs()
+        .answer(run.id, "memory-rail", &Answer::Measure { value: 2.0 }, &"n".repeat(5_000), &tech(&shop))
+        .is_err());
 }
 
 #[test]
 fn a_run_keeps_the_procedure_it_started_with() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
-    let job = take_in_h100(&store);
-    let original = procedure("pcie-link-fault");
-    let run = runs::start(&store, job, &original, TECH).unwrap();
-    // The shop edits the file: a new version with the first step gone.
-    let mut edited = original.clone();
-    edited.version = 2;
-    edited.steps.remove(0);
-    let kept = runs::state(&store, run.id).unwrap();
+    let first = shop(dir.path());
+    let job = take_in_h100(&first);
+    let run = first.procedure_runs().start(job, "pcie-link-fault", &tech(&first)).unwrap();
+    let original = run.procedure.clone();
+    drop(first);
+    // The shop puts its own version 2 in its procedures folder, cleaning with something else.
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures/pcie-link-fault.toml"))
+            .unwrap();
+    let own = shipped.replacen("\nversion = 1\n", "\nversion = 2\n", 1).replacen(
+        "with isopropyl alcohol",
+        "with contact cleaner",
+        1,
+    );
+    std::fs::create_dir_all(dir.path().join("procedures")).unwrap();
+    std::fs::write(dir.path().join("procedures/pcie-link-fault.toml"), own).unwrap();
+
+    let shop = shop(dir.path());
+    assert!(shop.catalogs().procedure_errors.is_empty(), "{:?}", shop.catalogs().procedure_errors);
+    let theirs = shop.catalogs().procedure("pcie-link-fault").unwrap();
+    assert_eq!(theirs.version, 2, "the shop's copy replaces ours");
+    assert!(theirs.steps[0].instruction.en.contains("contact cleaner"));
+    let kept = shop.procedure_runs().state(run.id).unwrap();
     assert_eq!(kept.procedure, original);
+    assert_eq!(kept.procedure.version, 1);
     assert_eq!(kept.current_step.as_deref(), Some("clean"));
-    assert_ne!(kept.procedure, edited);
-    assert_eq!(runs::for_job(&store, job).unwrap().len(), 1);
-    runs::answer(&store, run.id, "clean", &Answer::Check { result: CheckResult::Pass }, "", TECH).unwrap();
-    let erase = store.write(|tx, _| Ok(tx.execute("DELETE FROM step_results", [])?));
+    assert_eq!(shop.procedure_runs().for_job(job).unwrap().len(), 1);
+    shop.procedure_runs()
+        .answer(run.id, "clean", &Answer::Check { result: CheckResult::Pass }, "", &tech(&shop))
+        .unwrap();
+    let erase = shop.store().write(|tx, _| Ok(tx.execute("DELETE FROM step_results", [])?));
     assert!(erase.is_err(), "step results are append-only");
 }
 
@@ -283,17 +325,19 @@ fn a_run_keeps_the_procedure_it_started_with() {
 fn the_latest_findings_suggest_procedures_that_fit_the_model() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path());
-    let job = take_in_h100(&store);
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures");
-    let before = revive_core::procedures::choices_for_job(&store, &shipped, job).unwrap();
+    let shop = shop(dir.path());
+    let job = take_in_h100(&shop);
+    let before = shop.procedure_runs().choices(job).unwrap();
     assert!(before.errors.is_empty());
     assert!(before.procedures.iter().all(|p| !p.suggested));
     assert!(!before.procedures.iter().any(|p| p.id == "fan-replacement"), "an H100 has no fans");
-    diagnose(&store, job, "h100-remap-pending");
-    let after = revive_core::procedures::choices_for_job(&store, &shipped, job).unwrap();
+    diagnose(&shop, job, "h100-remap-pending");
+    let after = shop.procedure_runs().choices(job).unwrap();
     assert_eq!((after.procedures[0].id.as_str(), after.procedures[0].suggested), ("hbm-triage", true));
-    let run = revive_core::procedures::start_from_dir(&store, &shipped, job, "hbm-triage", TECH).unwrap();
+    let run = shop.procedure_runs().start(job, "hbm-triage", &tech(&shop)).unwrap();
     assert_eq!(run.procedure.id, "hbm-triage");
-    assert!(revive_core::procedures::start_from_dir(&store, &shipped, job, "made-up", TECH).is_err());
+    assert!(matches!(
+        shop.procedure_runs().start(job, "made-up", &tech(&shop)),
+        Err(CoreError::Invalid { field: Field::Procedure, problem: Problem::Unknown })
+    ));
 }

@@ -3,6 +3,11 @@
 use std::path::Path;
 
 use revive_core::procedures::{load_dir, parse, GateCondition, Next, Outcome, StepKind};
+use revive_core::workshop::Catalogs;
+
+fn built() -> &'static Catalogs {
+    Catalogs::built_in().unwrap()
+}
 
 fn shipped_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../procedures")
@@ -14,7 +19,7 @@ fn shipped(name: &str) -> String {
 
 #[test]
 fn every_shipped_procedure_validates() {
-    let (loaded, failed) = load_dir(&shipped_dir());
+    let (loaded, failed) = load_dir(&shipped_dir(), &built().models, &built().rules);
     assert_eq!(failed, []);
     let ids: Vec<&str> = loaded.iter().map(|p| p.id.as_str()).collect();
     for id in [
@@ -33,7 +38,7 @@ fn every_shipped_procedure_validates() {
 
 #[test]
 fn the_hbm_triage_has_its_gates_branches_and_outcomes() {
-    let procedure = parse("hbm-triage.toml", &shipped("hbm-triage")).unwrap();
+    let procedure = parse("hbm-triage.toml", &shipped("hbm-triage"), &built().models, &built().rules).unwrap();
     assert_eq!((procedure.version, procedure.outcome), (1, Outcome::Repaired));
     assert!(procedure.suggested_by.contains(&"remap_pending".to_owned()));
     let reread = procedure.steps.iter().find(|s| s.id == "reread").unwrap();
@@ -55,7 +60,7 @@ fn the_hbm_triage_has_its_gates_branches_and_outcomes() {
 fn broken(from: &str, to: &str) -> (usize, String) {
     let text = shipped("hbm-triage");
     assert!(text.contains(from), "{from}");
-    let error = parse("hbm-triage.toml", &text.replacen(from, to, 1)).unwrap_err();
+    let error = parse("hbm-triage.toml", &text.replacen(from, to, 1), &built().models, &built().rules).unwrap_err();
     assert_eq!(error.file, "hbm-triage.toml");
     (error.line, error.message)
 }
@@ -122,10 +127,10 @@ fn a_folder_reports_each_bad_file_and_loads_the_rest() {
     std::fs::write(dir.path().join("good.toml"), shipped("vrm-inspection")).unwrap();
     std::fs::write(dir.path().join("bad.toml"), "schema_version = 1\nid = \"Bad Id\"\n").unwrap();
     std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
-    let (loaded, failed) = load_dir(dir.path());
+    let (loaded, failed) = load_dir(dir.path(), &built().models, &built().rules);
     assert_eq!(loaded.len(), 1);
     assert_eq!(failed.len(), 1);
     assert!(failed[0].file.ends_with("bad.toml"));
-    let (none, unreadable) = load_dir(&dir.path().join("missing"));
+    let (none, unreadable) = load_dir(&dir.path().join("missing"), &built().models, &built().rules);
     assert!(none.is_empty() && unreadable[0].message.starts_with("cannot read"));
 }

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use revive_core::history::export::{self, neutralized, CsvOptions, ExportFormat, Exported};
-use revive_core::history::{self, HistoryQuery, HistoryRow};
-use revive_core::store::Store;
+use revive_core::history::{HistoryQuery, HistoryRow};
+use revive_core::paths::Shipped;
+use revive_core::workshop::Workshop;
 use revive_history_generator as generator;
 
 const HOSTILE: [&str; 8] = [
@@ -25,11 +26,11 @@ const HOSTILE: [&str; 8] = [
 /// Debian's interpreter, which python3-openpyxl installs into (a pyenv or venv python may lack it).
 const PYTHON: &str = "/usr/bin/python3";
 
-fn shop(dir: &Path) -> (Store, Vec<HistoryRow>) {
+fn generated_shop(dir: &Path) -> (Workshop, Vec<HistoryRow>) {
     let path = dir.join("revive.sqlite3");
     generator::generate(&path, 400, 3).unwrap();
-    let store = Store::open(&path, time::OffsetDateTime::now_utc).unwrap();
-    store
+    let shop = Workshop::open(dir, Shipped::resolve(None)).unwrap();
+    shop.store()
         .write(|tx, _| {
             for (index, name) in HOSTILE.iter().enumerate() {
                 let id = index as i64 + 1;
@@ -39,8 +40,8 @@ fn shop(dir: &Path) -> (Store, Vec<HistoryRow>) {
             Ok(())
         })
         .unwrap();
-    let rows = history::page(&store, &HistoryQuery::default(), 0, 1_000).unwrap().rows;
-    (store, rows)
+    let rows = shop.history().page(&HistoryQuery::default(), 0, 1_000).unwrap().rows;
+    (shop, rows)
 }
 
 /// The shop's jobs in the order the files hold them, and the CSV and XLSX exports of them.
@@ -51,11 +52,11 @@ struct Exports {
 }
 
 fn exports(dir: &Path) -> Exports {
-    let (store, rows) = shop(dir);
+    let (shop, rows) = generated_shop(dir);
     let (csv, xlsx) = (dir.join("jobs.csv"), dir.join("jobs.xlsx"));
     for (format, target) in [(ExportFormat::Csv, &csv), (ExportFormat::Xlsx, &xlsx)] {
         let exported =
-            export::to_file(&store, &HistoryQuery::default(), format, CsvOptions { bom: true }, target, |_| true);
+            shop.history().export(&HistoryQuery::default(), format, CsvOptions { bom: true }, target, |_| true);
         assert!(matches!(exported, Ok(Exported::Complete { rows: 400 })), "{exported:?}");
     }
     Exports { rows, csv, xlsx }

@@ -5,19 +5,19 @@ use revive_history_generator as generator;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use revive_core::history::statistics;
 use revive_core::history::HistoryQuery;
 use revive_core::money::Currency;
-use revive_core::store::Store;
+use revive_core::paths::Shipped;
+use revive_core::workshop::Workshop;
 
 const JOBS: u64 = 2_000;
 
-fn shop() -> (tempfile::TempDir, Store) {
+fn generated_shop() -> (tempfile::TempDir, Workshop) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("revive.sqlite3");
     generator::generate(&path, JOBS, 11).unwrap();
-    let store = Store::open(&path, time::OffsetDateTime::now_utc).unwrap();
-    (dir, store)
+    let shop = Workshop::open(dir.path(), Shipped::resolve(None)).unwrap();
+    (dir, shop)
 }
 
 struct Plain {
@@ -30,8 +30,8 @@ struct Plain {
     received_by: String,
 }
 
-fn plain_jobs(store: &Store) -> Vec<Plain> {
-    store
+fn plain_jobs(shop: &Workshop) -> Vec<Plain> {
+    shop.store()
         .read(|tx| {
             let mut statement = tx.prepare(
                 "SELECT status, model_id, created_at, updated_at, quote_minor, quote_currency, received_by FROM jobs",
@@ -61,9 +61,9 @@ fn hours(from: &str, to: &str) -> f64 {
 
 #[test]
 fn figures_match_the_rows_they_count() {
-    let (_dir, store) = shop();
-    let jobs = plain_jobs(&store);
-    let figures = statistics::of(&store, &HistoryQuery::default()).unwrap();
+    let (_dir, shop) = generated_shop();
+    let jobs = plain_jobs(&shop);
+    let figures = shop.history().statistics(&HistoryQuery::default()).unwrap();
 
     // Months: every job counted in its intake month, the axis without holes.
     assert_eq!(figures.months.iter().map(|m| m.received).sum::<u64>(), JOBS);
@@ -104,7 +104,8 @@ fn figures_match_the_rows_they_count() {
     assert_eq!(figures.models[0].model_id, "h100-sxm5-80gb", "the model with the most jobs first");
 
     // Findings and Xids: jobs where each was found, most first.
-    let runs: Vec<(i64, String)> = store
+    let runs: Vec<(i64, String)> = shop
+        .store()
         .read(|tx| {
             let mut statement = tx.prepare("SELECT job_id, findings FROM diagnostic_runs")?;
             let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -143,7 +144,8 @@ fn figures_match_the_rows_they_count() {
     for job in &jobs {
         *received.entry(&job.received_by).or_default() += 1;
     }
-    let closers: Vec<(String, i64)> = store
+    let closers: Vec<(String, i64)> = shop
+        .store()
         .read(|tx| {
             let mut statement = tx.prepare(
                 "SELECT actor, job_id FROM job_events WHERE kind = 'status_changed'
@@ -167,17 +169,16 @@ fn figures_match_the_rows_they_count() {
 
 #[test]
 fn figures_follow_the_history_filters() {
-    let (_dir, store) = shop();
+    let (_dir, shop) = generated_shop();
     let query = HistoryQuery {
         model: "h20-96gb".into(),
         from: "2023-01-01".into(),
         to: "2023-12-31".into(),
         ..Default::default()
     };
-    let figures = statistics::of(&store, &query).unwrap();
+    let figures = shop.history().statistics(&query).unwrap();
     let expected =
-        plain_jobs(&store).into_iter().filter(|j| j.model == "h20-96gb" && j.created.starts_with("2023")).count()
-            as u64;
+        plain_jobs(&shop).into_iter().filter(|j| j.model == "h20-96gb" && j.created.starts_with("2023")).count() as u64;
     assert!(expected > 0);
     assert_eq!(figures.months.iter().map(|m| m.received).sum::<u64>(), expected);
     assert_eq!(figures.models.len(), 1);
@@ -191,25 +192,27 @@ fn figures_follow_the_history_filters() {
             + time::Duration::minutes(offset);
         format!("{:04}-{:02}", at.year(), u8::from(at.month()))
     };
-    let jobs = plain_jobs(&store);
+    let jobs = plain_jobs(&shop);
     for offset in [480, -300] {
-        let local =
-            statistics::of(&store, &HistoryQuery { utc_offset_minutes: offset as i32, ..Default::default() }).unwrap();
+        let local = shop
+            .history()
+            .statistics(&HistoryQuery { utc_offset_minutes: offset as i32, ..Default::default() })
+            .unwrap();
         for month in local.months.iter().step_by(7) {
             let received = jobs.iter().filter(|j| month_of(&j.created, offset) == month.month).count() as u64;
             assert_eq!(month.received, received, "{} at {offset}", month.month);
         }
     }
 
-    let refused = statistics::of(&store, &HistoryQuery { outcome: "maybe".into(), ..Default::default() });
+    let refused = shop.history().statistics(&HistoryQuery { outcome: "maybe".into(), ..Default::default() });
     assert!(refused.is_err());
 }
 
 #[test]
 fn an_empty_shop_has_no_figures() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in_dir(dir.path()).unwrap();
-    let figures = statistics::of(&store, &HistoryQuery::default()).unwrap();
+    let shop = Workshop::open(dir.path(), Shipped::resolve(None)).unwrap();
+    let figures = shop.history().statistics(&HistoryQuery::default()).unwrap();
     assert!(figures.months.is_empty() && figures.models.is_empty() && figures.technicians.is_empty());
     assert!(figures.findings.is_empty() && figures.xids.is_empty());
     assert_eq!(figures.turnaround.returned, 0);

@@ -8,10 +8,11 @@ use std::path::Path;
 use std::collections::BTreeMap;
 
 use revive_core::bench::{DriverInfo, GpuReading, Health, Identity};
-use revive_core::diagnostics::{DiagnosticRules, Finding};
+use revive_core::diagnostics::Finding;
 use revive_core::jobs::events::Event;
 use revive_core::jobs::status::Status;
 use revive_core::store::Store;
+use revive_core::workshop::Catalogs;
 use rusqlite::{params, Connection};
 
 const MODELS: [(&str, u32); 10] = [
@@ -60,8 +61,7 @@ const XIDS: [(u32, u32); 8] = [(79, 12), (48, 8), (63, 6), (94, 6), (95, 4), (11
 
 /// The findings of one bench reading: none to three, rules and Xids.
 fn findings(rng: &mut Rng) -> Vec<Finding> {
-    let catalog = revive_core::diagnostics::XidCatalog::shipped().expect("the shipped Xid catalog loads");
-    let rules = DiagnosticRules::shipped().expect("the shipped rules load");
+    let Catalogs { xids: catalog, rules, .. } = Catalogs::built_in().expect("the built-in rules load");
     let mut found: Vec<Finding> = Vec::new();
     for _ in 0..rng.below(4) {
         let finding = if rng.below(3) == 0 {

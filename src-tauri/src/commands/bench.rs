@@ -3,7 +3,7 @@
 
 use revive_core::bench::Sample;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo};
-use revive_core::diagnostics::runs::{self, DiagnosticRun, JobDiagnostics};
+use revive_core::diagnostics::runs::{DiagnosticRun, JobDiagnostics};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -23,12 +23,12 @@ pub async fn bench_connect(state: State<'_, AppState>, scenario: String) -> Resu
         "" => bench.connect_driver(None)?,
         id => bench.connect_simulated(&state.simulated, id)?,
     }
-    Ok(bench.read()?)
+    Ok(bench.read(state.shop()?.catalogs())?)
 }
 
 #[tauri::command]
 pub async fn bench_read(state: State<'_, AppState>) -> Result<BenchView, IpcError> {
-    Ok(state.bench().read()?)
+    Ok(state.bench().read(state.shop()?.catalogs())?)
 }
 
 /// Streams every GPU's telemetry to the window every `interval_ms` until unwatched or reconnected.
@@ -52,7 +52,7 @@ pub async fn bench_unwatch(state: State<'_, AppState>) -> Result<(), IpcError> {
 
 #[tauri::command]
 pub async fn bench_import_kernel_log(state: State<'_, AppState>, text: String) -> Result<KernelLogImport, IpcError> {
-    Ok(state.bench().import_kernel_log(&text)?)
+    Ok(state.bench().import_kernel_log(&text, &state.shop()?.catalogs().xids)?)
 }
 
 #[tauri::command]
@@ -61,10 +61,10 @@ pub async fn record_diagnostic(
     job_id: i64,
     gpu_index: u32,
 ) -> Result<DiagnosticRun, IpcError> {
-    Ok(state.bench().record(state.store()?, job_id, gpu_index, &state.technician()?)?)
+    Ok(state.bench().record(state.shop()?, job_id, gpu_index, &state.technician()?)?)
 }
 
 #[tauri::command]
 pub async fn job_diagnostics(state: State<'_, AppState>, job_id: i64) -> Result<JobDiagnostics, IpcError> {
-    Ok(runs::for_job(state.store()?, job_id)?)
+    Ok(state.shop()?.diagnostics().for_job(job_id)?)
 }

@@ -8,7 +8,6 @@ use revive_core::certificates::{
     self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, ShopKey, Verification,
 };
 use revive_core::files::write_atomically;
-use revive_core::settings::Settings;
 use revive_core::CoreError;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -64,12 +63,12 @@ pub async fn issue_certificate(
     language: CertificateLanguage,
 ) -> Result<Certificate, IpcError> {
     let days = certificates::warranty_days(&warranty_days)?;
-    Ok(certificates::issue(state.store()?, &state.data_dir, job_id, days, language, &state.technician()?)?)
+    Ok(state.shop()?.certificates().issue(job_id, days, language, &state.technician()?)?)
 }
 
 #[tauri::command]
 pub async fn job_certificates(state: State<'_, AppState>, job_id: i64) -> Result<Vec<Certificate>, IpcError> {
-    Ok(certificates::for_job(state.store()?, job_id)?)
+    Ok(state.shop()?.certificates().for_job(job_id)?)
 }
 
 #[derive(Serialize)]
@@ -83,7 +82,7 @@ pub struct CertificatePreview {
 
 #[tauri::command]
 pub async fn certificate_preview(state: State<'_, AppState>, number: String) -> Result<CertificatePreview, IpcError> {
-    let certificate = certificates::get(state.store()?, &number)?;
+    let certificate = state.shop()?.certificates().get(&number)?;
     let svg = state.renderer()?.svg(&certificate)?;
     Ok(CertificatePreview { certificate, svg })
 }
@@ -96,7 +95,7 @@ pub async fn save_certificate_pdf<R: Runtime>(
     number: String,
     title: String,
 ) -> Result<Option<String>, IpcError> {
-    let certificate = certificates::get(state.store()?, &number)?;
+    let certificate = state.shop()?.certificates().get(&number)?;
     let pdf = state.renderer()?.pdf(&certificate)?;
     save_as(&app, title, format!("{number}.pdf"), &pdf)
 }
@@ -109,7 +108,7 @@ pub async fn export_public_key<R: Runtime>(
     title: String,
 ) -> Result<Option<String>, IpcError> {
     let key = state.shop_key()?;
-    let shop = Settings::load(state.store()?)?.shop_name;
+    let shop = state.shop()?.settings()?.shop_name;
     let file = public_key_file(&shop, &key.public_key());
     save_as(&app, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes())
 }
@@ -134,7 +133,7 @@ pub async fn verify_certificate_payload(
     public_key: String,
 ) -> Result<Verification, IpcError> {
     let key = state.verifying_key(&public_key)?;
-    Ok(verify_payload(&payload, &key).with_local_status(state.store()?)?)
+    Ok(verify_payload(&payload, &key).with_local_status(state.shop()?)?)
 }
 
 #[derive(Serialize)]
@@ -155,6 +154,6 @@ pub async fn verify_certificate_file<R: Runtime>(
 ) -> Result<Option<FileVerification>, IpcError> {
     let key = state.verifying_key(&public_key)?;
     let Some(path) = ask_open_path(&app, title, &[("PDF", &["pdf"]), ("JSON", &["json"])]) else { return Ok(None) };
-    let verification = verify_path(&path, &key)?.with_local_status(state.store()?)?;
+    let verification = verify_path(&path, &key)?.with_local_status(state.shop()?)?;
     Ok(Some(FileVerification { file: path.display().to_string(), verification }))
 }

@@ -6,9 +6,9 @@
 use std::sync::atomic::Ordering;
 
 use revive_core::history::backup;
-use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
-use revive_core::history::statistics::{self, Statistics};
-use revive_core::history::{self, HistoryPage, HistoryQuery};
+use revive_core::history::export::{CsvOptions, ExportFormat, Exported};
+use revive_core::history::statistics::Statistics;
+use revive_core::history::{HistoryPage, HistoryQuery};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -24,18 +24,18 @@ pub async fn history_page(
     offset: u64,
     limit: u32,
 ) -> Result<HistoryPage, IpcError> {
-    Ok(history::page(state.store()?, &query, offset, limit)?)
+    Ok(state.shop()?.history().page(&query, offset, limit)?)
 }
 
 /// Every match counted, where a page only said "more than".
 #[tauri::command]
 pub async fn history_count<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<u64, IpcError> {
-    on_own_thread(app, move |state| Ok(history::count(state.store()?, &query)?)).await
+    on_own_thread(app, move |state| Ok(state.shop()?.history().count(&query)?)).await
 }
 
 #[tauri::command]
 pub async fn history_statistics<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<Statistics, IpcError> {
-    on_own_thread(app, move |state| Ok(statistics::of(state.store()?, &query)?)).await
+    on_own_thread(app, move |state| Ok(state.shop()?.history().statistics(&query)?)).await
 }
 
 #[derive(Serialize)]
@@ -59,7 +59,8 @@ pub async fn export_history<R: Runtime>(
     title: String,
     progress: Channel<u64>,
 ) -> Result<Option<ExportResult>, IpcError> {
-    query.filter().map_err(IpcError::from)?;
+    // A bad filter is said before the save dialog opens.
+    query.filter(app.state::<AppState>().shop()?.catalogs())?;
     let name = format!("revive-jobs.{}", format.extension());
     let Some(path) = ask_save_path(&app, title, name) else { return Ok(None) };
     on_own_thread(app, move |state| {
@@ -68,7 +69,7 @@ pub async fn export_history<R: Runtime>(
             let _ = progress.send(rows);
             !state.export_cancelled.load(Ordering::SeqCst)
         };
-        let exported = export::to_file(state.store()?, &query, format, CsvOptions { bom }, &path, report)?;
+        let exported = state.shop()?.history().export(&query, format, CsvOptions { bom }, &path, report)?;
         let file = path.display().to_string();
         Ok(Some(match exported {
             Exported::Complete { rows } => ExportResult { file, rows, complete: true },
@@ -89,7 +90,7 @@ pub fn cancel_export(state: State<'_, AppState>) {
 pub async fn back_up_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
     let Some(path) = ask_save_path(&app, title, backup::suggested_file_name()) else { return Ok(None) };
     on_own_thread(app, move |state| {
-        backup::back_up(state.store()?, &path)?;
+        state.shop()?.history().back_up(&path)?;
         Ok(Some(path.display().to_string()))
     })
     .await
@@ -100,7 +101,7 @@ pub async fn back_up_store<R: Runtime>(app: AppHandle<R>, title: String) -> Resu
 pub async fn restore_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
     let Some(path) = ask_open_path(&app, title, &[("SQLite", &["sqlite3", "sqlite", "db"])]) else { return Ok(None) };
     on_own_thread(app, move |state| {
-        backup::restore(state.store()?, &path)?;
+        state.shop()?.history().restore(&path)?;
         Ok(Some(path.display().to_string()))
     })
     .await

@@ -1,11 +1,9 @@
 //! Job commands: the model catalogue, intake (warning of a serial's open jobs), the job list and
 //! detail, status moves, and photos attached to a job.
 
-use revive_core::jobs::attachments;
 use revive_core::jobs::intake::IntakeForm;
-use revive_core::jobs::{Job, JobQuery, JobSummary, Jobs, StatusChange};
-use revive_core::models::{GpuModel, ModelCatalog};
-use revive_core::settings::Settings;
+use revive_core::jobs::{Job, JobQuery, JobSummary, StatusChange};
+use revive_core::models::GpuModel;
 use revive_core::{CoreError, Field, Problem};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::State;
@@ -14,8 +12,8 @@ use super::AppState;
 use crate::ipc_error::IpcError;
 
 #[tauri::command]
-pub fn list_models() -> Result<Vec<GpuModel>, IpcError> {
-    Ok(ModelCatalog::shipped()?.all().to_vec())
+pub fn list_models(state: State<'_, AppState>) -> Result<Vec<GpuModel>, IpcError> {
+    Ok(state.shop()?.catalogs().models.all().to_vec())
 }
 
 /// `first_technician` names whoever takes the first card in on a bench where nobody is enrolled yet.
@@ -25,29 +23,33 @@ pub async fn intake_job(
     form: IntakeForm,
     first_technician: Option<String>,
 ) -> Result<Job, IpcError> {
-    let actor = Settings::acting_technician(state.store()?, first_technician.as_deref())?;
-    Ok(Jobs::new(state.store()?)?.intake(&form, &actor)?)
+    let shop = state.shop()?;
+    let technician = match first_technician {
+        Some(first) => shop.technician_or_first(&first)?,
+        None => shop.technician()?,
+    };
+    Ok(shop.jobs().intake(&form, &technician)?)
 }
 
 #[tauri::command]
 pub async fn list_jobs(state: State<'_, AppState>, query: JobQuery) -> Result<Vec<JobSummary>, IpcError> {
-    Ok(Jobs::new(state.store()?)?.list(&query)?)
+    Ok(state.shop()?.jobs().list(&query)?)
 }
 
 #[tauri::command]
 pub async fn get_job(state: State<'_, AppState>, id: i64) -> Result<Job, IpcError> {
-    Ok(Jobs::new(state.store()?)?.get(id)?)
+    Ok(state.shop()?.jobs().get(id)?)
 }
 
 /// Jobs still open for a serial being taken in, so intake can point at them before making another.
 #[tauri::command]
 pub async fn open_jobs_for_serial(state: State<'_, AppState>, serial: String) -> Result<Vec<JobSummary>, IpcError> {
-    Ok(Jobs::new(state.store()?)?.open_for_serial(&serial)?)
+    Ok(state.shop()?.jobs().open_for_serial(&serial)?)
 }
 
 #[tauri::command]
 pub async fn change_job_status(state: State<'_, AppState>, id: i64, change: StatusChange) -> Result<Job, IpcError> {
-    Ok(Jobs::new(state.store()?)?.change_status(id, &change, &state.technician()?)?)
+    Ok(state.shop()?.jobs().change_status(id, &change, &state.technician()?)?)
 }
 
 /// The photo's bytes are the raw request body and the job's id a header; the technician is the one
@@ -59,5 +61,5 @@ pub async fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> R
         return Err(CoreError::invalid(Field::Photo, Problem::BadFormat).into());
     };
     let job_id: i64 = header("revive-job").parse().map_err(|_| IpcError::from(CoreError::JobNotFound(0)))?;
-    Ok(attachments::attach_photo(state.store()?, &state.data_dir, job_id, bytes, &state.technician()?)?)
+    Ok(state.shop()?.photos().attach(job_id, bytes, &state.technician()?)?)
 }

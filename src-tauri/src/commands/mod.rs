@@ -15,20 +15,21 @@ use std::sync::{Arc, Mutex};
 
 use revive_certificate_pdf::CertificateRenderer;
 use revive_core::bench::{SimulatedBench, Workbench};
-use revive_core::settings::Settings;
-use revive_core::store::{Store, SCHEMA_VERSION};
+use revive_core::settings::Technician;
+use revive_core::store::SCHEMA_VERSION;
+use revive_core::workshop::Workshop;
 use serde::Serialize;
 use tauri::State;
 
 use crate::ipc_error::IpcError;
 
-/// The store, or why it could not be opened (shown to the technician instead of a crash), and the bench.
+/// The shop's workshop, or why it could not be opened (shown to the technician instead of a
+/// crash), and the bench with what ships for it.
 pub struct AppState {
     pub data_dir: PathBuf,
-    pub store: Result<Store, IpcError>,
+    pub workshop: Result<Workshop, IpcError>,
     pub bench: Mutex<Workbench>,
     pub simulated: SimulatedBench,
-    pub procedures: PathBuf,
     pub fonts: PathBuf,
     pub renderer: Mutex<Option<Arc<CertificateRenderer>>>,
     /// Set to stop the export that is running.
@@ -36,13 +37,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn store(&self) -> Result<&Store, IpcError> {
-        self.store.as_ref().map_err(Clone::clone)
+    pub(crate) fn shop(&self) -> Result<&Workshop, IpcError> {
+        self.workshop.as_ref().map_err(Clone::clone)
     }
 
-    /// The technician at this bench, from Settings: who every action is logged under.
-    pub(crate) fn technician(&self) -> Result<String, IpcError> {
-        Ok(Settings::acting_technician(self.store()?, None)?)
+    /// The technician at this bench, from Settings: who the action is logged under.
+    pub(crate) fn technician(&self) -> Result<Technician, IpcError> {
+        Ok(self.shop()?.technician()?)
     }
 
     pub(crate) fn bench(&self) -> std::sync::MutexGuard<'_, Workbench> {
@@ -70,6 +71,6 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         data_dir: state.data_dir.display().to_string(),
         log_dir: crate::logging::log_dir(&state.data_dir).display().to_string(),
         schema_version: SCHEMA_VERSION,
-        store_error: state.store.as_ref().err().cloned(),
+        store_error: state.workshop.as_ref().err().cloned(),
     }
 }

@@ -8,10 +8,10 @@ use crate::ipc_error::IpcError;
 
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, IpcError> {
-    Ok(Settings::load(state.store()?)?)
+    Ok(state.shop()?.settings()?)
 }
 
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: SettingsForm) -> Result<Settings, IpcError> {
-    Ok(Settings::save(state.store()?, &settings)?)
+    Ok(state.shop()?.save_settings(&settings)?)
 }

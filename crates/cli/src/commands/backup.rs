@@ -2,20 +2,19 @@
 
 use std::path::{Path, PathBuf};
 
-use revive_core::history::backup;
 use revive_core::CoreError;
 
-use super::open_store;
+use super::open_workshop;
 use crate::exit::Exit;
 use crate::output::{emit, fail};
 
 /// 0 written, 5 the store or the file cannot be used.
 pub fn back_up(out: &Path, data_dir: Option<PathBuf>) -> Exit {
-    let store = match open_store(data_dir) {
-        Ok(store) => store,
+    let shop = match open_workshop(data_dir) {
+        Ok(shop) => shop,
         Err(message) => return fail(Exit::Unreadable, message),
     };
-    match backup::back_up(&store, out) {
+    match shop.history().back_up(out) {
         Ok(()) => {
             emit(&format!("backed up to {}\n", out.display()));
             Exit::Ok
@@ -26,11 +25,11 @@ pub fn back_up(out: &Path, data_dir: Option<PathBuf>) -> Exit {
 
 /// 0 restored, 1 the file is not a backup this build can restore, 5 the store cannot be used.
 pub fn restore(file: &Path, data_dir: Option<PathBuf>) -> Exit {
-    let store = match open_store(data_dir) {
-        Ok(store) => store,
+    let shop = match open_workshop(data_dir) {
+        Ok(shop) => shop,
         Err(message) => return fail(Exit::Unreadable, message),
     };
-    match backup::restore(&store, file) {
+    match shop.history().restore(file) {
         Ok(()) => {
             emit(&format!("restored from {}\n", file.display()));
             Exit::Ok

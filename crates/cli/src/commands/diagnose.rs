@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use revive_core::bench::{DriverSource, GpuProvider, NvmlProvider};
-use revive_core::diagnostics::{judge_bench, DiagnosticRules};
-use revive_core::models::ModelCatalog;
+use revive_core::diagnostics::judge_bench;
 use serde_json::json;
 
+use super::shop_catalogs;
 use crate::cli::Language;
 use crate::exit::Exit;
 use crate::output::{emit, fail, print_bench};
@@ -21,11 +21,11 @@ pub fn run(as_json: bool, nvml_lib: Option<PathBuf>, scenario: Option<PathBuf>, 
         Ok(snapshot) => snapshot,
         Err(unavailable) => return fail(Exit::BenchUnavailable, unavailable),
     };
-    let (rules, models) = match (DiagnosticRules::shipped(), ModelCatalog::shipped()) {
-        (Ok(rules), Ok(models)) => (rules, models),
-        (Err(error), _) | (_, Err(error)) => return fail(Exit::Unreadable, error),
+    let catalogs = match shop_catalogs() {
+        Ok(catalogs) => catalogs,
+        Err(error) => return fail(Exit::Unreadable, error),
     };
-    let findings = judge_bench(rules, models, &snapshot);
+    let findings = judge_bench(&catalogs.rules, &catalogs.models, &snapshot);
     let mut out = String::new();
     if as_json {
         say!(out, "{:#}", json!({ "bench": snapshot, "findings": findings }));

@@ -5,18 +5,18 @@ use std::path::{Path, PathBuf};
 use revive_core::history::export::{self, CsvOptions, Exported};
 use revive_core::history::HistoryQuery;
 
-use super::open_store;
+use super::open_workshop;
 use crate::cli::ExportFormat;
 use crate::exit::Exit;
 use crate::output::{emit, fail};
 
 /// 0 written, 2 bad filters, 5 the store or the file cannot be used.
 pub fn run(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf>, query: HistoryQuery) -> Exit {
-    let store = match open_store(data_dir) {
-        Ok(store) => store,
+    let shop = match open_workshop(data_dir) {
+        Ok(shop) => shop,
         Err(message) => return fail(Exit::Unreadable, message),
     };
-    if let Err(error) = query.filter() {
+    if let Err(error) = query.filter(shop.catalogs()) {
         return fail(Exit::BadArguments, format!("invalid filter: {error}"));
     }
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -31,7 +31,7 @@ pub fn run(format: ExportFormat, out: &Path, bom: bool, data_dir: Option<PathBuf
         ExportFormat::Xlsx => export::ExportFormat::Xlsx,
         ExportFormat::Json => export::ExportFormat::Json,
     };
-    let committed = export::to_file(&store, &query, format, CsvOptions { bom }, out, report);
+    let committed = shop.history().export(&query, format, CsvOptions { bom }, out, report);
     match committed {
         Ok(Exported::Complete { rows }) => {
             if interactive {

@@ -10,7 +10,9 @@ mod xid_import;
 
 use std::path::PathBuf;
 
-use revive_core::store::{self, Store};
+use revive_core::paths::{self, Shipped};
+use revive_core::store;
+use revive_core::workshop::{Catalogs, Workshop};
 
 use crate::cli::{Command, ProceduresAction};
 use crate::exit::Exit;
@@ -31,13 +33,20 @@ pub fn run(command: Command) -> Exit {
     }
 }
 
-/// The shop's store in `data_dir`, else `$REVIVE_DATA_DIR`, else the workstation's data folder.
-fn open_store(data_dir: Option<PathBuf>) -> Result<Store, String> {
-    let data_dir = data_dir.or_else(revive_core::paths::data_dir).ok_or("no data folder: pass --data-dir")?;
+/// The shop in `data_dir`, else `$REVIVE_DATA_DIR`, else the workstation's data folder, opened as
+/// the app opens it; never a new empty one.
+fn open_workshop(data_dir: Option<PathBuf>) -> Result<Workshop, String> {
+    let data_dir = data_dir.or_else(paths::data_dir).ok_or("no data folder: pass --data-dir")?;
     let database = data_dir.join(store::DATABASE_FILE);
     if !database.is_file() {
         return Err(format!("no Revive database at {}", database.display()));
     }
-    Store::open(&database, time::OffsetDateTime::now_utc)
-        .map_err(|error| format!("cannot open {}: {error}", database.display()))
+    Workshop::open(&data_dir, Shipped::resolve(None))
+        .map_err(|error| format!("cannot open {}: {error}", data_dir.display()))
+}
+
+/// The rules and procedures this workstation's shop works by (its data folder's own files over
+/// the shipped ones, as the app loads them), for commands that judge without opening the store.
+fn shop_catalogs() -> Result<Catalogs, String> {
+    Catalogs::load(paths::data_dir().as_deref(), &Shipped::resolve(None).procedures).map_err(|error| error.to_string())
 }

@@ -4,12 +4,20 @@ use std::path::PathBuf;
 
 use revive_core::procedures;
 
+use super::shop_catalogs;
 use crate::exit::Exit;
-use crate::output::emit;
+use crate::output::{emit, fail};
 
+/// The shop's procedures (shipped, and its own from its data folder), or those in `dir`.
 pub fn list(dir: Option<PathBuf>) -> Exit {
-    let dir = dir.unwrap_or_else(|| revive_core::paths::Shipped::resolve(None).procedures);
-    let (loaded, failed) = procedures::load_dir(&dir);
+    let catalogs = match shop_catalogs() {
+        Ok(catalogs) => catalogs,
+        Err(error) => return fail(Exit::Unreadable, error),
+    };
+    let (loaded, failed) = match dir {
+        Some(dir) => procedures::load_dir(&dir, &catalogs.models, &catalogs.rules),
+        None => (catalogs.procedures, catalogs.procedure_errors),
+    };
     let mut out = String::new();
     for procedure in &loaded {
         say!(
@@ -32,12 +40,16 @@ pub fn list(dir: Option<PathBuf>) -> Exit {
 
 /// 0 when every file is valid, 1 when one is not, 5 when one cannot be read.
 pub fn check(files: &[PathBuf]) -> Exit {
+    let catalogs = match shop_catalogs() {
+        Ok(catalogs) => catalogs,
+        Err(error) => return fail(Exit::Unreadable, error),
+    };
     let mut worst = Exit::Ok;
     let mut out = String::new();
     for file in files {
         let name = file.display().to_string();
         match std::fs::read_to_string(file) {
-            Ok(text) => match procedures::parse(&name, &text) {
+            Ok(text) => match procedures::parse(&name, &text, &catalogs.models, &catalogs.rules) {
                 Ok(procedure) => {
                     say!(out, "{name}: ok ({} v{}, {} steps)", procedure.id, procedure.version, procedure.steps.len())
                 }

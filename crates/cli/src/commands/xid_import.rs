@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use revive_core::diagnostics::{parse_kernel_log, xid_findings, XidCatalog};
+use revive_core::diagnostics::{parse_kernel_log, xid_findings};
 use serde_json::json;
 
+use super::shop_catalogs;
 use crate::cli::Language;
 use crate::exit::Exit;
 use crate::output::{emit, fail, print_findings};
@@ -16,11 +17,11 @@ pub fn run(file: &PathBuf, as_json: bool, lang: Language) -> Exit {
     };
     let text = String::from_utf8_lossy(&bytes);
     let events = parse_kernel_log(&text);
-    let catalog = match XidCatalog::shipped() {
-        Ok(catalog) => catalog,
+    let catalogs = match shop_catalogs() {
+        Ok(catalogs) => catalogs,
         Err(error) => return fail(Exit::Unreadable, error),
     };
-    let findings = xid_findings(catalog, &events, None);
+    let findings = xid_findings(&catalogs.xids, &events, None);
     let mut out = String::new();
     if as_json {
         say!(out, "{:#}", json!({ "events": events, "findings": findings }));

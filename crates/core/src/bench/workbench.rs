@@ -9,14 +9,12 @@ use serde::Serialize;
 use super::{now_ms, Sample};
 use super::{BenchSnapshot, DriverSource, GpuProvider, NvmlProvider, Unavailable};
 use crate::bench::telemetry::{check_interval, start_sampler, Window};
-use crate::diagnostics::runs::{self, DiagnosticRun, RunEvidence};
-use crate::diagnostics::{
-    judge_bench, live_xid_findings, parse_kernel_log, xid_findings, DiagnosticRules, Finding, XidCatalog,
-};
+use crate::diagnostics::runs::{DiagnosticRun, RunEvidence};
+use crate::diagnostics::{judge_bench, live_xid_findings, parse_kernel_log, xid_findings, Finding, XidCatalog};
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::models::ModelCatalog;
-use crate::store::Store;
+use crate::settings::Technician;
 use crate::worker::Worker;
+use crate::workshop::{Catalogs, Workshop};
 
 /// A scenario the simulated bench offers.
 #[derive(Debug, Clone, Serialize)]
@@ -153,7 +151,7 @@ impl Workbench {
     }
 
     /// Findings for the Xids the driver reported, on their GPUs (a GPU that fell off the bus too).
-    fn xid_findings(&self) -> CoreResult<Vec<Finding>> {
+    fn xid_findings(&self, catalog: &XidCatalog) -> Vec<Finding> {
         let xids: Vec<(u32, u32)> = self
             .xids
             .lock()
@@ -161,7 +159,7 @@ impl Workbench {
             .iter()
             .map(|live| (live.gpu_index, u32::try_from(live.xid).unwrap_or(u32::MAX)))
             .collect();
-        Ok(live_xid_findings(XidCatalog::shipped()?, &xids))
+        live_xid_findings(catalog, &xids)
     }
 
     fn provider(&self) -> CoreResult<&Arc<NvmlProvider>> {
@@ -182,30 +180,34 @@ impl Workbench {
         self.sampler = None;
     }
 
-    pub fn read(&self) -> CoreResult<BenchView> {
+    /// Reads the bench and judges it by the shop's rules.
+    pub fn read(&self, catalogs: &Catalogs) -> CoreResult<BenchView> {
         let snapshot = self.provider()?.snapshot()?;
-        let mut findings = judge_bench(DiagnosticRules::shipped()?, ModelCatalog::shipped()?, &snapshot);
-        findings.extend(self.xid_findings()?);
+        let mut findings = judge_bench(&catalogs.rules, &catalogs.models, &snapshot);
+        findings.extend(self.xid_findings(&catalogs.xids));
         let xids = self.xids.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok(BenchView { snapshot, scenario: self.scenario.clone(), findings, xids })
     }
 
     /// Finds the Xids in pasted kernel-log text (`dmesg`, `journalctl -k`), placed on the bench's
     /// GPUs by PCI address when the bench is connected.
-    pub fn import_kernel_log(&self, text: &str) -> CoreResult<KernelLogImport> {
+    pub fn import_kernel_log(&self, text: &str, catalog: &XidCatalog) -> CoreResult<KernelLogImport> {
         if text.len() > MAX_KERNEL_LOG_BYTES {
             return Err(CoreError::invalid(Field::KernelLog, Problem::TooLong { max: MAX_KERNEL_LOG_BYTES as u64 }));
         }
         let events = parse_kernel_log(text);
         let snapshot = self.provider.as_ref().and_then(|provider| provider.snapshot().ok());
-        Ok(KernelLogImport {
-            events: events.len(),
-            findings: xid_findings(XidCatalog::shipped()?, &events, snapshot.as_ref()),
-        })
+        Ok(KernelLogImport { events: events.len(), findings: xid_findings(catalog, &events, snapshot.as_ref()) })
     }
 
     /// Reads the bench afresh and records GPU `gpu_index` to the job.
-    pub fn record(&self, store: &Store, job_id: i64, gpu_index: u32, actor: &str) -> CoreResult<DiagnosticRun> {
+    pub fn record(
+        &self,
+        workshop: &Workshop,
+        job_id: i64,
+        gpu_index: u32,
+        by: &Technician,
+    ) -> CoreResult<DiagnosticRun> {
         let snapshot = self.provider()?.snapshot()?;
         let telemetry = self.window.lock().unwrap_or_else(|p| p.into_inner()).of(gpu_index);
         let evidence = RunEvidence {
@@ -213,8 +215,8 @@ impl Workbench {
             gpu_index,
             scenario: self.scenario.as_deref(),
             telemetry: &telemetry,
-            xid_findings: self.xid_findings()?,
+            xid_findings: self.xid_findings(&workshop.catalogs().xids),
         };
-        runs::record(store, job_id, &evidence, actor)
+        workshop.diagnostics().record(job_id, &evidence, by)
     }
 }

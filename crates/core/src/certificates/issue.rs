@@ -3,7 +3,6 @@
 //! and is stored unchangeable. Re-issuing makes a new number and marks the old one superseded.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -14,11 +13,11 @@ use crate::bench::{GpuReading, Health, Identity};
 use crate::diagnostics::{Finding, Severity, Text};
 use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
 use crate::jobs::events::{self, Event};
-use crate::jobs::status::{Status, StatusFlow};
-use crate::models::ModelCatalog;
+use crate::jobs::status::Status;
 use crate::procedures::{Outcome, Role, StepKind};
-use crate::settings::Settings;
-use crate::store::{json_column, timestamp, Quote, Store};
+use crate::settings::{Settings, Technician};
+use crate::store::{json_column, timestamp, Quote};
+use crate::workshop::{Catalogs, Workshop};
 
 pub const MAX_WARRANTY_DAYS: u32 = 3 * 365;
 
@@ -165,23 +164,35 @@ fn check_warranty(days: u32) -> CoreResult<()> {
     }
 }
 
-/// Issues the job's certificate (or a new one superseding the current).
-pub fn issue(
-    store: &Store,
-    data_dir: &Path,
-    job_id: i64,
-    warranty_days: u32,
-    language: CertificateLanguage,
-    actor: &str,
-) -> CoreResult<Certificate> {
-    check_warranty(warranty_days)?;
-    let key = ShopKey::load_or_create(data_dir)?;
-    let number = store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        let (document, previous) = assemble(tx, job_id, now, warranty_days, language)?;
-        let signed = key.sign(&document)?;
-        let at = timestamp(now);
-        tx.execute(
+/// The certificates the shop issues for its jobs.
+pub struct Certificates<'w> {
+    workshop: &'w Workshop,
+}
+
+impl Workshop {
+    pub fn certificates(&self) -> Certificates<'_> {
+        Certificates { workshop: self }
+    }
+}
+
+impl Certificates<'_> {
+    /// Issues the job's certificate (or a new one superseding the current), signed with the shop's key.
+    pub fn issue(
+        &self,
+        job_id: i64,
+        warranty_days: u32,
+        language: CertificateLanguage,
+        by: &Technician,
+    ) -> CoreResult<Certificate> {
+        check_warranty(warranty_days)?;
+        let key = ShopKey::load_or_create(self.workshop.data_dir())?;
+        let catalogs = self.workshop.catalogs();
+        let number = self.workshop.store().write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            let (document, previous) = assemble(tx, catalogs, job_id, now, warranty_days, language)?;
+            let signed = key.sign(&document)?;
+            let at = timestamp(now);
+            tx.execute(
             "INSERT INTO certificates (number, job_id, issued_at, issued_by, document, sha256, signature, public_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -195,55 +206,56 @@ pub fn issue(
                 key.public_key()
             ],
         )?;
-        if let Some(previous) = &previous {
-            tx.execute(
-                "UPDATE certificates SET superseded_by = ?1 WHERE number = ?2",
-                params![document.number, previous],
-            )?;
-        }
-        let issued = Event::CertificateIssued {
-            number: document.number.clone(),
-            supersedes: previous.clone(),
-            sha256: signed.sha256.clone(),
-        };
-        events::append(tx, job_id, &at, &actor, &issued)?;
-        Ok(document.number)
-    })?;
-    get(store, &number)
-}
+            if let Some(previous) = &previous {
+                tx.execute(
+                    "UPDATE certificates SET superseded_by = ?1 WHERE number = ?2",
+                    params![document.number, previous],
+                )?;
+            }
+            let issued = Event::CertificateIssued {
+                number: document.number.clone(),
+                supersedes: previous.clone(),
+                sha256: signed.sha256.clone(),
+            };
+            events::append(tx, job_id, &at, &actor, &issued)?;
+            Ok(document.number)
+        })?;
+        self.get(&number)
+    }
 
-pub fn get(store: &Store, number: &str) -> CoreResult<Certificate> {
-    store.read(|tx| {
-        tx.query_row(
-            "SELECT number, job_id, issued_at, issued_by, document, sha256, signature, public_key, superseded_by
+    pub fn get(&self, number: &str) -> CoreResult<Certificate> {
+        self.workshop.store().read(|tx| {
+            tx.query_row(
+                "SELECT number, job_id, issued_at, issued_by, document, sha256, signature, public_key, superseded_by
              FROM certificates WHERE number = ?1",
-            [number],
-            |r| {
-                Ok(Certificate {
-                    number: r.get(0)?,
-                    job_id: r.get(1)?,
-                    issued_at: r.get(2)?,
-                    issued_by: r.get(3)?,
-                    signed: SignedDocument { document: r.get(4)?, sha256: r.get(5)?, signature: r.get(6)? },
-                    public_key: r.get(7)?,
-                    superseded_by: r.get(8)?,
-                })
-            },
-        )
-        .optional()?
-        .ok_or(CoreError::invalid(Field::Certificate, Problem::Unknown))
-    })
-}
+                [number],
+                |r| {
+                    Ok(Certificate {
+                        number: r.get(0)?,
+                        job_id: r.get(1)?,
+                        issued_at: r.get(2)?,
+                        issued_by: r.get(3)?,
+                        signed: SignedDocument { document: r.get(4)?, sha256: r.get(5)?, signature: r.get(6)? },
+                        public_key: r.get(7)?,
+                        superseded_by: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(CoreError::invalid(Field::Certificate, Problem::Unknown))
+        })
+    }
 
-/// The job's certificates, oldest first.
-pub fn for_job(store: &Store, job_id: i64) -> CoreResult<Vec<Certificate>> {
-    let numbers: Vec<String> = store.read(|tx| {
-        Ok(tx
-            .prepare("SELECT number FROM certificates WHERE job_id = ?1 ORDER BY issued_at, number")?
-            .query_map([job_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
-    })?;
-    numbers.iter().map(|number| get(store, number)).collect()
+    /// The job's certificates, oldest first.
+    pub fn for_job(&self, job_id: i64) -> CoreResult<Vec<Certificate>> {
+        let numbers: Vec<String> = self.workshop.store().read(|tx| {
+            Ok(tx
+                .prepare("SELECT number FROM certificates WHERE job_id = ?1 ORDER BY issued_at, number")?
+                .query_map([job_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?)
+        })?;
+        numbers.iter().map(|number| self.get(number)).collect()
+    }
 }
 
 fn not_ready(reason: NotReady) -> CoreError {
@@ -252,6 +264,7 @@ fn not_ready(reason: NotReady) -> CoreError {
 
 fn assemble(
     tx: &Transaction,
+    catalogs: &Catalogs,
     job_id: i64,
     now: OffsetDateTime,
     warranty_days: u32,
@@ -290,7 +303,7 @@ fn assemble(
     };
     let approver = signer(Role::Approver).ok_or(not_ready(NotReady::FinalQaMissing))?;
     // Final QA passed, but the job has since been sent back (to repair, on hold): its status says not yet.
-    if !StatusFlow::shipped()?.allows_certificate(Status::parse(&status)?) {
+    if !catalogs.flow.allows_certificate(Status::parse(&status)?) {
         return Err(not_ready(NotReady::StatusNotReady));
     }
     let technician = signer(Role::Technician).unwrap_or_else(|| qa.started_by.clone());
@@ -351,7 +364,7 @@ fn assemble(
     let simulated = diagnostics.iter().any(|d| d.simulated);
 
     let settings = Settings::load_in(tx)?;
-    let model_name = ModelCatalog::shipped()?.get(&model_id).map(|m| m.name.clone()).unwrap_or(model_id.clone());
+    let model_name = catalogs.models.get(&model_id).map(|m| m.name.clone()).unwrap_or(model_id.clone());
     let gpu = CertifiedGpu {
         model: model_id,
         model_name,

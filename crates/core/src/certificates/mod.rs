@@ -7,8 +7,8 @@ mod signing;
 mod verify;
 
 pub use issue::{
-    for_job, get, issue, warranty_days, Certificate, CertificateDocument, CertificateLanguage, CertifiedGpu,
-    NamedFinding, PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,
+    warranty_days, Certificate, CertificateDocument, CertificateLanguage, Certificates, CertifiedGpu, NamedFinding,
+    PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,
 };
 pub use signing::{
     canonical, fingerprint_of, public_key_file, public_key_in, Invalidity, QrPayload, ShopKey, SignedDocument, Verdict,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{CertificateDocument, Invalidity, QrPayload, SignedDocument, Verdict};
 use crate::certificates::signing::fingerprint_of;
 use crate::error::{CoreError, CoreResult};
-use crate::store::Store;
+use crate::workshop::Workshop;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -54,9 +54,9 @@ impl Verification {
     }
 
     /// Adds what this shop's store knows of the same certificate (same number and hash).
-    pub fn with_local_status(mut self, store: &Store) -> CoreResult<Verification> {
+    pub fn with_local_status(mut self, workshop: &Workshop) -> CoreResult<Verification> {
         if let (true, Some(number), Some(sha256)) = (self.valid, &self.number, &self.sha256) {
-            match super::get(store, number) {
+            match workshop.certificates().get(number) {
                 Ok(known) if &known.signed.sha256 == sha256 => self.superseded_by = known.superseded_by,
                 // Another shop's certificate, or one this store never issued: nothing to add.
                 Ok(_) | Err(CoreError::Invalid { .. }) => {}

@@ -2,17 +2,14 @@
 //! severity, threshold and texts; per-SKU limits by model id.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use super::{Finding, Severity, Text};
 use crate::error::CoreResult;
 use crate::models::ModelCatalog;
-use crate::rules_file;
+use crate::rules_file::{self, RulesFile};
 
-const FILE: &str = "rules/diagnostics.json";
-const SHIPPED: &str = include_str!("../../../../rules/diagnostics.json");
 const SCHEMA_VERSION: u64 = 1;
 
 /// Every finding the evaluator can raise, and whether its rule needs a threshold.
@@ -76,7 +73,7 @@ pub struct LoadDetection {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RulesFile {
+struct DiagnosticsFile {
     #[serde(rename = "schema_version")]
     _schema_version: u32,
     /// Where the thresholds come from: documentation for the shop.
@@ -95,14 +92,13 @@ pub struct DiagnosticRules {
 }
 
 impl DiagnosticRules {
-    pub fn shipped() -> CoreResult<&'static DiagnosticRules> {
-        static RULES: OnceLock<Result<DiagnosticRules, String>> = OnceLock::new();
-        rules_file::shipped(&RULES, FILE, || DiagnosticRules::from_json(SHIPPED))
-    }
+    pub const FILE: RulesFile =
+        RulesFile { name: "diagnostics.json", shipped: include_str!("../../../../rules/diagnostics.json") };
 
-    pub fn from_json(text: &str) -> CoreResult<DiagnosticRules> {
-        let invalid = |reason: String| rules_file::invalid(FILE, reason);
-        let file: RulesFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
+    /// Parses and checks the rules; the limits may name only models of `models`.
+    pub fn from_json(text: &str, models: &ModelCatalog) -> CoreResult<DiagnosticRules> {
+        let invalid = |reason: String| Self::FILE.invalid(reason);
+        let file: DiagnosticsFile = rules_file::parse(Self::FILE, text, SCHEMA_VERSION)?;
         let mut rules = HashMap::new();
         for rule in file.rules {
             let Some((_, needs_threshold)) = KNOWN.iter().find(|(code, _)| *code == rule.code) else {
@@ -126,7 +122,6 @@ impl DiagnosticRules {
         if let Some((missing, _)) = KNOWN.iter().find(|(code, _)| !rules.contains_key(*code)) {
             return Err(invalid(format!("rule {missing} is missing")));
         }
-        let models = ModelCatalog::shipped()?;
         if let Some(unknown) = file.skus.keys().find(|id| models.get(id).is_err()) {
             return Err(invalid(format!("limits for unknown model {unknown}")));
         }
@@ -172,18 +167,19 @@ mod tests {
 
     #[test]
     fn shipped_rules_are_complete() {
-        let rules = DiagnosticRules::shipped().unwrap();
+        let rules = &crate::workshop::Catalogs::built_in().unwrap().rules;
         assert_eq!(rules.rule("pcie_replays_high").threshold, Some(80.0));
         assert_eq!(rules.sku("h100-sxm5-80gb").unwrap().pcie_min_width, Some(16));
     }
 
     #[test]
     fn broken_rules_files_are_refused() {
-        let shipped: serde_json::Value = serde_json::from_str(SHIPPED).unwrap();
+        let shipped: serde_json::Value = serde_json::from_str(DiagnosticRules::FILE.shipped).unwrap();
         let mutate = |change: &dyn Fn(&mut serde_json::Value)| {
             let mut doc = shipped.clone();
             change(&mut doc);
-            DiagnosticRules::from_json(&doc.to_string()).unwrap_err().to_string()
+            let models = &crate::workshop::Catalogs::built_in().unwrap().models;
+            DiagnosticRules::from_json(&doc.to_string(), models).unwrap_err().to_string()
         };
         assert!(mutate(&|d| d["rules"].as_array_mut().unwrap().truncate(3)).contains("missing"));
         assert!(mutate(&|d| d["rules"][0]["code"] = "made_up".into()).contains("unknown rule"));

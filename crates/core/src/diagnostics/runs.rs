@@ -9,12 +9,12 @@ use serde::Serialize;
 use crate::bench::telemetry;
 use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
-use crate::diagnostics::{evaluate, DiagnosticRules, Finding, RecordedGpu};
+use crate::diagnostics::{evaluate, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
-use crate::models::ModelCatalog;
-use crate::settings::Settings;
+use crate::settings::{Settings, Technician};
 use crate::store::{json_column, timestamp, Quote, Store};
+use crate::workshop::{Catalogs, Workshop};
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -121,18 +121,30 @@ pub struct RunEvidence<'a> {
     pub xid_findings: Vec<Finding>,
 }
 
-/// Records the evidence to job `job_id`, judged against the GPU the job took in.
-pub fn record(store: &Store, job_id: i64, evidence: &RunEvidence, actor: &str) -> CoreResult<DiagnosticRun> {
-    let RunEvidence { snapshot, gpu_index, scenario, telemetry, .. } = *evidence;
-    let reading = snapshot
-        .gpus
-        .iter()
-        .find(|gpu| gpu_index_of(gpu) == gpu_index)
-        .ok_or(CoreError::invalid(Field::GpuIndex, Problem::Unknown))?;
-    let rules = DiagnosticRules::shipped()?;
-    let models = ModelCatalog::shipped()?;
-    let id = store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
+/// The diagnostic runs recorded to the shop's jobs.
+pub struct DiagnosticRuns<'w> {
+    workshop: &'w Workshop,
+}
+
+impl Workshop {
+    pub fn diagnostics(&self) -> DiagnosticRuns<'_> {
+        DiagnosticRuns { workshop: self }
+    }
+}
+
+impl DiagnosticRuns<'_> {
+    /// Records the evidence to job `job_id`, judged by the shop's rules against the GPU the job took in.
+    pub fn record(&self, job_id: i64, evidence: &RunEvidence, by: &Technician) -> CoreResult<DiagnosticRun> {
+        let RunEvidence { snapshot, gpu_index, scenario, telemetry, .. } = *evidence;
+        let reading = snapshot
+            .gpus
+            .iter()
+            .find(|gpu| gpu_index_of(gpu) == gpu_index)
+            .ok_or(CoreError::invalid(Field::GpuIndex, Problem::Unknown))?;
+        let Catalogs { rules, models, .. } = self.workshop.catalogs();
+        let store = self.workshop.store();
+        let id = store.write(|tx, now| {
+        let actor = Settings::technician_for(tx, by)?;
         let (model_id, serial, uuid) = job_gpu(tx, job_id)?;
         let recorded = RecordedGpu { model: models.get(&model_id).ok(), serial: Some(&serial), uuid: uuid.as_deref() };
         let mut findings = evaluate(rules, reading, &recorded);
@@ -170,22 +182,22 @@ pub fn record(store: &Store, job_id: i64, evidence: &RunEvidence, actor: &str) -
         tx.execute("UPDATE jobs SET updated_at = ?1 WHERE id = ?2", params![at, job_id])?;
         Ok(run_id)
     })?;
-    load_runs(store, job_id, Some(id))?.pop().ok_or(CoreError::JobNotFound(job_id))
-}
+        load_runs(store, job_id, Some(id))?.pop().ok_or(CoreError::JobNotFound(job_id))
+    }
 
-/// Every run recorded to a job, oldest first, and how the latest compares with the first.
-pub fn for_job(store: &Store, job_id: i64) -> CoreResult<JobDiagnostics> {
-    let runs = load_runs(store, job_id, None)?;
-    let comparison = match (runs.first(), runs.last()) {
-        (Some(first), Some(latest)) if first.id != latest.id => Some(compare(first, latest)),
-        _ => None,
-    };
-    Ok(JobDiagnostics { runs, comparison })
-}
+    /// Every run recorded to a job, oldest first, and how the latest compares with the first.
+    pub fn for_job(&self, job_id: i64) -> CoreResult<JobDiagnostics> {
+        let runs = load_runs(self.workshop.store(), job_id, None)?;
+        let comparison = match (runs.first(), runs.last()) {
+            (Some(first), Some(latest)) if first.id != latest.id => Some(compare(first, latest)),
+            _ => None,
+        };
+        Ok(JobDiagnostics { runs, comparison })
+    }
 
-/// The telemetry stored with a run, oldest sample first.
-pub fn telemetry(store: &Store, run_id: i64) -> CoreResult<Vec<Sample>> {
-    store.read(|tx| {
+    /// The telemetry stored with a run, oldest sample first.
+    pub fn telemetry(&self, run_id: i64) -> CoreResult<Vec<Sample>> {
+        self.workshop.store().read(|tx| {
         let stored: Option<(u32, Vec<u8>)> = tx
             .query_row(
                 "SELECT r.gpu_index, t.packed FROM diagnostic_runs r JOIN run_telemetry t ON t.run_id = r.id WHERE r.id = ?1",
@@ -198,6 +210,7 @@ pub fn telemetry(store: &Store, run_id: i64) -> CoreResult<Vec<Sample>> {
             None => Err(CoreError::invalid(Field::Run, Problem::Unknown)),
         }
     })
+    }
 }
 
 /// The finding codes in a stored findings list (a diagnostic run's `findings` column).

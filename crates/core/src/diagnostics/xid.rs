@@ -2,7 +2,6 @@
 //! the importer that finds them in kernel-log text (`dmesg`, `journalctl -k`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -10,10 +9,8 @@ use serde_json::json;
 use super::{Finding, Severity, Text};
 use crate::bench::{BenchSnapshot, GpuReading};
 use crate::error::CoreResult;
-use crate::rules_file;
+use crate::rules_file::{self, RulesFile};
 
-const FILE: &str = "rules/xid-catalog.json";
-const SHIPPED: &str = include_str!("../../../../rules/xid-catalog.json");
 const SCHEMA_VERSION: u64 = 1;
 const MARKER: &str = "NVRM: Xid (PCI:";
 
@@ -46,14 +43,12 @@ pub struct XidCatalog {
 }
 
 impl XidCatalog {
-    pub fn shipped() -> CoreResult<&'static XidCatalog> {
-        static CATALOG: OnceLock<Result<XidCatalog, String>> = OnceLock::new();
-        rules_file::shipped(&CATALOG, FILE, || XidCatalog::from_json(SHIPPED))
-    }
+    pub const FILE: RulesFile =
+        RulesFile { name: "xid-catalog.json", shipped: include_str!("../../../../rules/xid-catalog.json") };
 
     pub fn from_json(text: &str) -> CoreResult<XidCatalog> {
-        let invalid = |reason: String| rules_file::invalid(FILE, reason);
-        let file: CatalogFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
+        let invalid = |reason: String| Self::FILE.invalid(reason);
+        let file: CatalogFile = rules_file::parse(Self::FILE, text, SCHEMA_VERSION)?;
         let mut entries = HashMap::new();
         for entry in file.xids {
             const CLASSES: [&str; 6] = ["application", "memory", "power", "bus", "nvlink", "gsp"];
@@ -215,7 +210,7 @@ Nov 02 10:11:12 rack-07 kernel: NVRM: Xid (PCI:0000:AB:00): 79, pid=2211, name=p
 
     #[test]
     fn groups_xids_into_findings_with_catalog_actions() {
-        let catalog = XidCatalog::shipped().unwrap();
+        let catalog = &crate::workshop::Catalogs::built_in().unwrap().xids;
         let findings = xid_findings(catalog, &parse_kernel_log(LOG), None);
         let summary: Vec<(&str, Severity, serde_json::Value)> =
             findings.iter().map(|f| (f.code.as_str(), f.severity, f.evidence["count"].clone())).collect();

@@ -28,7 +28,7 @@ pub fn suggested_file_name() -> String {
 }
 
 /// Copies the whole store to `target`.
-pub fn back_up(store: &Store, target: &Path) -> CoreResult<()> {
+pub(super) fn back_up(store: &Store, target: &Path) -> CoreResult<()> {
     let source = Connection::open_with_flags(store.path(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     copy(&source, target)
 }
@@ -75,7 +75,7 @@ fn check(file: &Path) -> CoreResult<Connection> {
 }
 
 /// Replaces the store's content with the backup in `file`.
-pub fn restore(store: &Store, file: &Path) -> CoreResult<()> {
+pub(super) fn restore(store: &Store, file: &Path) -> CoreResult<()> {
     let source = check(file)?;
     let copy_path = pre_restore_copy(store);
     let mut live = store.exclusive();

@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 
 use crate::error::{CoreError, CoreResult};
 use crate::files::AtomicFile;
-use crate::history::{Filter, HistoryQuery, HistoryRow};
+use crate::history::{Filter, HistoryRow};
 use crate::jobs::Jobs;
-use crate::store::Store;
-use crate::store::{json_column, timestamp, Quote};
+use crate::store::{json_column, timestamp, Quote, Store};
+use crate::workshop::Workshop;
 
 /// The columns of a job row, in order.
 pub const COLUMNS: [&str; 12] = [
@@ -55,7 +55,7 @@ impl ExportFormat {
 /// How often progress is reported, in rows.
 pub const PROGRESS_EVERY: u64 = 1_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CsvOptions {
     /// Start with a UTF-8 byte order mark, which Excel needs to read UTF-8.
     pub bom: bool,
@@ -105,44 +105,36 @@ fn cells(row: &HistoryRow) -> [String; 12] {
     ]
 }
 
-/// Writes the jobs `query` selects as RFC 4180 CSV (UTF-8, CRLF, a header row, one row per job).
-/// `progress` hears the row count every [`PROGRESS_EVERY`] rows and returns `false` to cancel.
-pub fn csv(
+/// Writes the jobs `filter` selects as RFC 4180 CSV (UTF-8, CRLF, a header row, one row per job).
+fn csv(
     store: &Store,
-    query: &HistoryQuery,
+    filter: &Filter,
     options: CsvOptions,
     out: impl Write,
     mut progress: impl FnMut(u64) -> bool,
 ) -> CoreResult<Exported> {
-    let filter = query.filter()?;
     let mut out = out;
     if options.bom {
         out.write_all("\u{feff}".as_bytes()).map_err(CoreError::FileWrite)?;
     }
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     writer.write_record(COLUMNS).map_err(csv_error)?;
-    let exported = stream(store, &filter, &mut progress, |_, row| writer.write_record(cells(&row)).map_err(csv_error))?;
+    let exported = stream(store, filter, &mut progress, |_, row| writer.write_record(cells(&row)).map_err(csv_error))?;
     writer.flush().map_err(CoreError::FileWrite)?;
     Ok(exported)
 }
 
-/// Exports the jobs `query` selects into `target`, which appears only complete: a cancel or an
-/// error leaves no file behind (and an existing file there untouched).
-pub fn to_file(
-    store: &Store,
-    query: &HistoryQuery,
+/// The export in `format` of the jobs `filter` selects, into `target`, which appears only complete.
+pub(super) fn to_file(
+    workshop: &Workshop,
+    filter: &Filter,
     format: ExportFormat,
     options: CsvOptions,
     target: &Path,
     progress: impl FnMut(u64) -> bool,
 ) -> CoreResult<Exported> {
-    query.filter()?;
     let mut writer = BufWriter::with_capacity(1 << 16, AtomicFile::create(target).map_err(CoreError::FileWrite)?);
-    let exported = match format {
-        ExportFormat::Csv => csv(store, query, options, &mut writer, progress),
-        ExportFormat::Xlsx => xlsx(store, query, &mut writer, progress),
-        ExportFormat::Json => json(store, query, &mut writer, progress),
-    }?;
+    let exported = write(workshop, filter, format, options, &mut writer, progress)?;
     if let Exported::Complete { .. } = exported {
         let file = writer.into_inner().map_err(|e| CoreError::FileWrite(e.into_error()))?;
         file.commit().map_err(CoreError::FileWrite)?;
@@ -150,7 +142,25 @@ pub fn to_file(
     Ok(exported)
 }
 
-/// Hands every row `query` selects to `write` (with the read transaction, for more detail),
+/// The export in `format` of the jobs `filter` selects, written to `out`. `progress` hears the row
+/// count every [`PROGRESS_EVERY`] rows and returns `false` to cancel.
+pub(super) fn write(
+    workshop: &Workshop,
+    filter: &Filter,
+    format: ExportFormat,
+    options: CsvOptions,
+    out: impl Write + Send,
+    progress: impl FnMut(u64) -> bool,
+) -> CoreResult<Exported> {
+    let store = workshop.store();
+    match format {
+        ExportFormat::Csv => csv(store, filter, options, out, progress),
+        ExportFormat::Xlsx => xlsx(store, filter, out, progress),
+        ExportFormat::Json => json(store, &workshop.jobs(), filter, out, progress),
+    }
+}
+
+/// Hands every row `filter` selects to `write` (with the read transaction, for more detail),
 /// reporting progress every [`PROGRESS_EVERY`] rows; stops when `progress` says cancel. Reports the
 /// final count when complete.
 fn stream(
@@ -180,15 +190,14 @@ fn stream(
 /// serials and tickets as text), a bold header row frozen in place with a filter. A text cell that a
 /// spreadsheet would read as a formula keeps its value and gets Excel's quote prefix, so editing it
 /// never turns it into one.
-pub fn xlsx(
+fn xlsx(
     store: &Store,
-    query: &HistoryQuery,
+    filter: &Filter,
     out: impl Write + Send,
     mut progress: impl FnMut(u64) -> bool,
 ) -> CoreResult<Exported> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-    let filter = query.filter()?;
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
     sheet.set_name("Jobs").map_err(xlsx_error)?;
@@ -202,7 +211,7 @@ pub fn xlsx(
     }
     sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
     let mut line: u32 = 0;
-    let exported = stream(store, &filter, &mut progress, |_, row| {
+    let exported = stream(store, filter, &mut progress, |_, row| {
         line =
             line.checked_add(1).ok_or(CoreError::FileWrite(std::io::Error::other("more rows than a sheet holds")))?;
         let mut text = |column: u16, value: &str| {
@@ -246,26 +255,25 @@ pub const JSON_VERSION: u32 = 1;
 /// customer, symptoms, condition, quote and event log, its diagnostic runs (reading and findings;
 /// not the packed telemetry), procedure runs with every step answer, parts and certificates (the
 /// signed document with its hash and signature).
-pub fn json(
+fn json(
     store: &Store,
-    query: &HistoryQuery,
+    jobs: &Jobs,
+    filter: &Filter,
     out: impl Write,
     mut progress: impl FnMut(u64) -> bool,
 ) -> CoreResult<Exported> {
-    let filter = query.filter()?;
-    let jobs = Jobs::new(store)?;
     let mut out = out;
     let head = serde_json::json!({ "format": JSON_FORMAT, "version": JSON_VERSION, "exportedAt": timestamp(OffsetDateTime::now_utc()) });
     let head = serde_json::to_string(&head)?;
     // The envelope's fields, then the jobs array streamed into it, then the count.
     write!(out, "{},\"jobs\":[", &head[..head.len() - 1]).map_err(CoreError::FileWrite)?;
     let mut first = true;
-    let exported = stream(store, &filter, &mut progress, |tx, row| {
+    let exported = stream(store, filter, &mut progress, |tx, row| {
         if !first {
             out.write_all(b",").map_err(CoreError::FileWrite)?;
         }
         first = false;
-        serde_json::to_writer(&mut out, &job_detail(tx, &jobs, row.id)?).map_err(|e| match e.io_error_kind() {
+        serde_json::to_writer(&mut out, &job_detail(tx, jobs, row.id)?).map_err(|e| match e.io_error_kind() {
             Some(_) => CoreError::FileWrite(e.into()),
             None => CoreError::Encoding(e),
         })

@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod export;
+pub mod service;
 pub mod statistics;
 
 use std::time::{Duration, Instant};
@@ -14,12 +15,12 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::jobs::status::{Status, StatusFlow};
+use crate::jobs::status::Status;
 use crate::jobs::MAX_SEARCH;
-use crate::models::ModelCatalog;
 use crate::money::{Currency, Money};
-use crate::store::{json_column, timestamp, Quote, Store};
+use crate::store::{json_column, timestamp, Quote};
 use crate::text::{self, Lines};
+use crate::workshop::Catalogs;
 
 /// The most rows one page may ask for: a screenful many times over.
 pub const MAX_PAGE: u32 = 1_000;
@@ -30,7 +31,7 @@ const MIN_INDEXED_SEARCH: usize = 3;
 pub const COUNT_AHEAD: u64 = 2_000;
 /// Counting also gives up after this long: a filter whose matches are rare along the page's order
 /// would otherwise read deep into the table only to say "more than".
-const COUNT_BUDGET: Duration = Duration::from_millis(5);
+pub(crate) const COUNT_BUDGET: Duration = Duration::from_millis(5);
 
 /// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -112,7 +113,7 @@ pub struct Filter {
 
 impl HistoryQuery {
     /// Checks every part of the query and turns it into SQL with bound values only.
-    pub fn filter(&self) -> CoreResult<Filter> {
+    pub fn filter(&self, catalogs: &Catalogs) -> CoreResult<Filter> {
         let mut conditions: Vec<String> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
         let mut searched = false;
@@ -159,7 +160,7 @@ impl HistoryQuery {
             values.push(Value::Text(Status::parse(self.status.trim())?.id().into()));
         }
         if !self.model.trim().is_empty() {
-            let model = ModelCatalog::shipped()?.get(self.model.trim())?;
+            let model = catalogs.models.get(self.model.trim())?;
             conditions.push("j.model_id = ?".into());
             values.push(Value::Text(model.id.clone()));
         }
@@ -172,7 +173,7 @@ impl HistoryQuery {
             conditions.push("EXISTS (SELECT 1 FROM job_events e WHERE e.actor = ? AND e.job_id = j.id)".into());
             values.push(Value::Text(technician));
         }
-        let flow = StatusFlow::shipped()?;
+        let flow = &catalogs.flow;
         match self.outcome.trim() {
             "" => {}
             "open" => {
@@ -338,7 +339,7 @@ impl Filter {
     }
 
     /// How many jobs match, all of them counted.
-    fn count_all(&self, tx: &Transaction) -> CoreResult<u64> {
+    pub(crate) fn count_all(&self, tx: &Transaction) -> CoreResult<u64> {
         let sql = format!("SELECT count(*) FROM {} WHERE {}", self.source(false), self.condition);
         let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
         Ok(count.unsigned_abs())
@@ -393,30 +394,4 @@ pub struct HistoryPage {
     pub exact: bool,
     pub offset: u64,
     pub rows: Vec<HistoryRow>,
-}
-
-/// How many jobs `query` selects, exactly: asked once a page with a lower-bound count is on screen,
-/// so the table's scrollbar can span every match. Reads through a connection of its own, so a long
-/// count never holds up the bench.
-pub fn count(store: &Store, query: &HistoryQuery) -> CoreResult<u64> {
-    let filter = query.filter()?;
-    store.read_alone(|tx| filter.count_all(tx))
-}
-
-pub fn page(store: &Store, query: &HistoryQuery, offset: u64, limit: u32) -> CoreResult<HistoryPage> {
-    let filter = query.filter()?;
-    store.read(|tx| {
-        let rows = filter.page(tx, offset, limit)?;
-        let seen = offset + rows.len() as u64;
-        if !rows.is_empty() && rows.len() < limit as usize {
-            // The last page: nothing to count.
-            return Ok(HistoryPage { total: seen, exact: true, offset, rows });
-        }
-        let up_to = seen + COUNT_AHEAD;
-        let (total, exact) = match filter.count(tx, up_to, COUNT_BUDGET)? {
-            Some(total) => (total, total < up_to),
-            None => (seen, false),
-        };
-        Ok(HistoryPage { total, exact, offset, rows })
-    })
 }

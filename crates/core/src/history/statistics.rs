@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::diagnostics::Text;
 use crate::error::CoreResult;
-use crate::history::{Filter, HistoryQuery};
+use crate::history::Filter;
 use crate::jobs::status::{Status, StatusFlow};
 use crate::money::{Currency, Money};
 use crate::store::{json_column, Quote, Store};
@@ -90,19 +90,17 @@ pub struct Throughput {
     pub closed: u64,
 }
 
-/// The statistics of the jobs `query` selects.
-pub fn of(store: &Store, query: &HistoryQuery) -> CoreResult<Statistics> {
-    let filter = query.filter()?;
-    let flow = StatusFlow::shipped()?;
+/// The statistics of the jobs `filter` selects.
+pub(super) fn of(store: &Store, filter: &Filter, flow: &StatusFlow) -> CoreResult<Statistics> {
     store.read_alone(|tx| {
-        let (findings, xids) = frequent(tx, &filter)?;
+        let (findings, xids) = frequent(tx, filter)?;
         Ok(Statistics {
-            months: months(tx, &filter)?,
-            models: models(tx, &filter, flow)?,
+            months: months(tx, filter)?,
+            models: models(tx, filter, flow)?,
             findings,
             xids,
-            turnaround: turnaround(tx, &filter)?,
-            technicians: technicians(tx, &filter, flow)?,
+            turnaround: turnaround(tx, filter)?,
+            technicians: technicians(tx, filter, flow)?,
         })
     })
 }

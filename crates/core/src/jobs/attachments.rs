@@ -7,8 +7,9 @@ use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::settings::Settings;
-use crate::store::{timestamp, Store};
+use crate::settings::{Settings, Technician};
+use crate::store::timestamp;
+use crate::workshop::Workshop;
 
 pub const MAX_PHOTO_BYTES: usize = 25 * 1024 * 1024;
 const FOLDER: &str = "attachments";
@@ -28,38 +29,52 @@ pub fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
     data_dir.join(FOLDER).join(&sha256[..2.min(sha256.len())]).join(sha256)
 }
 
-/// Stores the photo (if new) and attaches it to the job; returns its SHA-256.
-pub fn attach_photo(store: &Store, data_dir: &Path, job_id: i64, bytes: &[u8], actor: &str) -> CoreResult<String> {
-    if bytes.is_empty() {
-        return Err(CoreError::invalid(Field::Photo, Problem::Empty));
+/// The photos of the shop's jobs.
+pub struct Photos<'w> {
+    workshop: &'w Workshop,
+}
+
+impl Workshop {
+    pub fn photos(&self) -> Photos<'_> {
+        Photos { workshop: self }
     }
-    if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(CoreError::invalid(Field::Photo, Problem::TooLarge { max: MAX_PHOTO_BYTES as u64 }));
-    }
-    let media = media_type(bytes).ok_or(CoreError::invalid(Field::Photo, Problem::BadFormat))?;
-    let sha256 = format!("{:x}", Sha256::digest(bytes));
-    let path = path_of(data_dir, &sha256);
-    if !path.exists() {
-        // A crash never leaves half a photo under its hash.
-        let folder = path.parent().ok_or(CoreError::invalid(Field::Photo, Problem::BadFormat))?;
-        std::fs::create_dir_all(folder)?;
-        crate::files::write_atomically(&path, bytes)?;
-    }
-    store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        let job: Option<i64> =
-            rusqlite::OptionalExtension::optional(
-                tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)),
-            )?;
-        job.ok_or(CoreError::JobNotFound(job_id))?;
-        tx.execute(
-            "INSERT OR IGNORE INTO job_attachments (job_id, sha256, media, bytes, added_at, added_by)
+}
+
+impl Photos<'_> {
+    /// Stores the photo (if new) and attaches it to the job; returns its SHA-256.
+    pub fn attach(&self, job_id: i64, bytes: &[u8], by: &Technician) -> CoreResult<String> {
+        if bytes.is_empty() {
+            return Err(CoreError::invalid(Field::Photo, Problem::Empty));
+        }
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(CoreError::invalid(Field::Photo, Problem::TooLarge { max: MAX_PHOTO_BYTES as u64 }));
+        }
+        let media = media_type(bytes).ok_or(CoreError::invalid(Field::Photo, Problem::BadFormat))?;
+        let sha256 = format!("{:x}", Sha256::digest(bytes));
+        let path = path_of(self.workshop.data_dir(), &sha256);
+        if !path.exists() {
+            // A crash never leaves half a photo under its hash.
+            let folder = path.parent().ok_or(CoreError::invalid(Field::Photo, Problem::BadFormat))?;
+            std::fs::create_dir_all(folder)?;
+            crate::files::write_atomically(&path, bytes)?;
+        }
+        self.workshop.store().write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            let job: Option<i64> = rusqlite::OptionalExtension::optional(tx.query_row(
+                "SELECT id FROM jobs WHERE id = ?1",
+                [job_id],
+                |r| r.get(0),
+            ))?;
+            job.ok_or(CoreError::JobNotFound(job_id))?;
+            tx.execute(
+                "INSERT OR IGNORE INTO job_attachments (job_id, sha256, media, bytes, added_at, added_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![job_id, sha256, media, bytes.len() as i64, timestamp(now), actor],
-        )?;
-        Ok(())
-    })?;
-    Ok(sha256)
+                params![job_id, sha256, media, bytes.len() as i64, timestamp(now), actor],
+            )?;
+            Ok(())
+        })?;
+        Ok(sha256)
+    }
 }
 
 /// Whether every hash names a photo attached to this job.

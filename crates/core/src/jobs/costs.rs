@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
 use crate::money::{Currency, Money};
-use crate::settings::Settings;
+use crate::settings::{Settings, Technician};
 use crate::store::{timestamp, Store};
 use crate::text::{self, Lines};
+use crate::workshop::Workshop;
 
 pub const MAX_QUANTITY: u64 = 10_000;
 /// A correction beyond a working week is a typo.
@@ -77,130 +78,147 @@ pub struct JobCosts {
     pub over_quote: i64,
 }
 
-pub fn add_part(store: &Store, job_id: i64, form: &PartForm, actor: &str) -> CoreResult<JobCosts> {
-    let part_number = text::label_code(&form.part_number, Field::PartNumber, 64)?
-        .ok_or(CoreError::invalid(Field::PartNumber, Problem::Empty))?;
-    let description = text::required(&form.description, Field::PartDescription, 200, Lines::Single)?;
-    let quantity: u64 = match text::half_width(&form.quantity).trim() {
-        "" => return Err(CoreError::invalid(Field::Quantity, Problem::Empty)),
-        text => text.parse().map_err(|_| CoreError::invalid(Field::Quantity, Problem::BadFormat))?,
-    };
-    if !(1..=MAX_QUANTITY).contains(&quantity) {
-        return Err(CoreError::invalid(Field::Quantity, Problem::OutOfRange { min: 1, max: MAX_QUANTITY }));
+/// A job's parts and labour, priced.
+pub struct Costs<'w> {
+    store: &'w Store,
+}
+
+impl Workshop {
+    pub fn costs(&self) -> Costs<'_> {
+        Costs { store: self.store() }
     }
-    store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        let currency = job_currency(tx, job_id)?;
-        let unit_cost = Money::parse(&form.unit_cost, currency.code(), Field::UnitCost)?;
-        let at = timestamp(now);
-        tx.execute(
+}
+
+impl Costs<'_> {
+    pub fn add_part(&self, job_id: i64, form: &PartForm, by: &Technician) -> CoreResult<JobCosts> {
+        let part_number = text::label_code(&form.part_number, Field::PartNumber, 64)?
+            .ok_or(CoreError::invalid(Field::PartNumber, Problem::Empty))?;
+        let description = text::required(&form.description, Field::PartDescription, 200, Lines::Single)?;
+        let quantity: u64 = match text::half_width(&form.quantity).trim() {
+            "" => return Err(CoreError::invalid(Field::Quantity, Problem::Empty)),
+            text => text.parse().map_err(|_| CoreError::invalid(Field::Quantity, Problem::BadFormat))?,
+        };
+        if !(1..=MAX_QUANTITY).contains(&quantity) {
+            return Err(CoreError::invalid(Field::Quantity, Problem::OutOfRange { min: 1, max: MAX_QUANTITY }));
+        }
+        self.store.write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            let currency = job_currency(tx, job_id)?;
+            let unit_cost = Money::parse(&form.unit_cost, currency.code(), Field::UnitCost)?;
+            let at = timestamp(now);
+            tx.execute(
             "INSERT INTO job_parts (job_id, part_number, description, quantity, unit_cost_minor, added_at, added_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![job_id, part_number, description, quantity as i64, unit_cost.minor, at, actor],
         )?;
-        events::append(
-            tx,
-            job_id,
-            &at,
-            &actor,
-            &Event::PartAdded { part_number, quantity, unit_cost_minor: unit_cost.minor },
-        )
-    })?;
-    for_job(store, job_id)
-}
-
-pub fn remove_part(store: &Store, job_id: i64, part_id: i64, actor: &str) -> CoreResult<JobCosts> {
-    store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        let part: Option<String> = tx
-            .query_row(
-                "SELECT part_number FROM job_parts WHERE id = ?1 AND job_id = ?2",
-                params![part_id, job_id],
-                |r| r.get(0),
+            events::append(
+                tx,
+                job_id,
+                &at,
+                &actor,
+                &Event::PartAdded { part_number, quantity, unit_cost_minor: unit_cost.minor },
             )
-            .optional()?;
-        let part_number = part.ok_or(CoreError::invalid(Field::Part, Problem::Unknown))?;
-        tx.execute("DELETE FROM job_parts WHERE id = ?1", [part_id])?;
-        events::append(tx, job_id, &timestamp(now), &actor, &Event::PartRemoved { part_number })
-    })?;
-    for_job(store, job_id)
-}
-
-pub fn adjust_labor(store: &Store, job_id: i64, form: &LaborAdjustmentForm, actor: &str) -> CoreResult<JobCosts> {
-    let minutes: i64 = match text::half_width(&form.minutes).trim() {
-        "" => return Err(CoreError::invalid(Field::Minutes, Problem::Empty)),
-        text => text.parse().map_err(|_| CoreError::invalid(Field::Minutes, Problem::BadFormat))?,
-    };
-    if minutes == 0 || minutes.unsigned_abs() > MAX_ADJUSTMENT_MINUTES {
-        return Err(CoreError::invalid(Field::Minutes, Problem::OutOfRange { min: 1, max: MAX_ADJUSTMENT_MINUTES }));
+        })?;
+        self.for_job(job_id)
     }
-    let reason = text::required(&form.reason, Field::Reason, 1_000, Lines::Multi)?;
-    store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        job_currency(tx, job_id)?;
-        let at = timestamp(now);
-        tx.execute(
-            "INSERT INTO labor_adjustments (job_id, seconds, reason, at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![job_id, minutes * 60, reason, at, actor],
-        )?;
-        events::append(tx, job_id, &at, &actor, &Event::LaborAdjusted { minutes, reason })
-    })?;
-    for_job(store, job_id)
-}
 
-pub fn for_job(store: &Store, job_id: i64) -> CoreResult<JobCosts> {
-    store.read(|tx| {
-        let currency = job_currency(tx, job_id)?;
-        let quote_minor: i64 = tx.query_row("SELECT quote_minor FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
-        let money = |minor: i64| Money { minor, currency };
-        let parts: Vec<Part> = tx
-            .prepare(
-                "SELECT id, part_number, description, quantity, unit_cost_minor, added_by
+    pub fn remove_part(&self, job_id: i64, part_id: i64, by: &Technician) -> CoreResult<JobCosts> {
+        self.store.write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            let part: Option<String> = tx
+                .query_row(
+                    "SELECT part_number FROM job_parts WHERE id = ?1 AND job_id = ?2",
+                    params![part_id, job_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let part_number = part.ok_or(CoreError::invalid(Field::Part, Problem::Unknown))?;
+            tx.execute("DELETE FROM job_parts WHERE id = ?1", [part_id])?;
+            events::append(tx, job_id, &timestamp(now), &actor, &Event::PartRemoved { part_number })
+        })?;
+        self.for_job(job_id)
+    }
+
+    pub fn adjust_labor(&self, job_id: i64, form: &LaborAdjustmentForm, by: &Technician) -> CoreResult<JobCosts> {
+        let minutes: i64 = match text::half_width(&form.minutes).trim() {
+            "" => return Err(CoreError::invalid(Field::Minutes, Problem::Empty)),
+            text => text.parse().map_err(|_| CoreError::invalid(Field::Minutes, Problem::BadFormat))?,
+        };
+        if minutes == 0 || minutes.unsigned_abs() > MAX_ADJUSTMENT_MINUTES {
+            return Err(CoreError::invalid(
+                Field::Minutes,
+                Problem::OutOfRange { min: 1, max: MAX_ADJUSTMENT_MINUTES },
+            ));
+        }
+        let reason = text::required(&form.reason, Field::Reason, 1_000, Lines::Multi)?;
+        self.store.write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            job_currency(tx, job_id)?;
+            let at = timestamp(now);
+            tx.execute(
+                "INSERT INTO labor_adjustments (job_id, seconds, reason, at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![job_id, minutes * 60, reason, at, actor],
+            )?;
+            events::append(tx, job_id, &at, &actor, &Event::LaborAdjusted { minutes, reason })
+        })?;
+        self.for_job(job_id)
+    }
+
+    pub fn for_job(&self, job_id: i64) -> CoreResult<JobCosts> {
+        self.store.read(|tx| {
+            let currency = job_currency(tx, job_id)?;
+            let quote_minor: i64 =
+                tx.query_row("SELECT quote_minor FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
+            let money = |minor: i64| Money { minor, currency };
+            let parts: Vec<Part> = tx
+                .prepare(
+                    "SELECT id, part_number, description, quantity, unit_cost_minor, added_by
                  FROM job_parts WHERE job_id = ?1 ORDER BY id",
-            )?
-            .query_map([job_id], |r| {
-                let (quantity, unit): (u32, i64) = (r.get(3)?, r.get(4)?);
-                Ok(Part {
-                    id: r.get(0)?,
-                    part_number: r.get(1)?,
-                    description: r.get(2)?,
-                    quantity,
-                    unit_cost: money(unit),
-                    line_total: money(unit * i64::from(quantity)),
-                    added_by: r.get(5)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let timed_seconds: i64 = tx.query_row(
-            "SELECT coalesce(sum(s.seconds), 0) FROM step_results s JOIN procedure_runs r ON r.id = s.run_id
+                )?
+                .query_map([job_id], |r| {
+                    let (quantity, unit): (u32, i64) = (r.get(3)?, r.get(4)?);
+                    Ok(Part {
+                        id: r.get(0)?,
+                        part_number: r.get(1)?,
+                        description: r.get(2)?,
+                        quantity,
+                        unit_cost: money(unit),
+                        line_total: money(unit * i64::from(quantity)),
+                        added_by: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let timed_seconds: i64 = tx.query_row(
+                "SELECT coalesce(sum(s.seconds), 0) FROM step_results s JOIN procedure_runs r ON r.id = s.run_id
              WHERE r.job_id = ?1",
-            [job_id],
-            |r| r.get(0),
-        )?;
-        let adjustments: Vec<LaborAdjustment> = tx
-            .prepare("SELECT seconds, reason, at, actor FROM labor_adjustments WHERE job_id = ?1 ORDER BY id")?
-            .query_map([job_id], |r| {
-                Ok(LaborAdjustment { seconds: r.get(0)?, reason: r.get(1)?, at: r.get(2)?, actor: r.get(3)? })
-            })?
-            .collect::<Result<_, _>>()?;
-        let labor_seconds = (timed_seconds + adjustments.iter().map(|a| a.seconds).sum::<i64>()).max(0);
-        let labor_rate = Settings::load_in(tx)?.labor_rate.filter(|rate| rate.currency == currency);
-        let labor_total = labor_rate.map(|rate| money((rate.minor as i128 * labor_seconds as i128 / 3600) as i64));
-        let parts_total = money(parts.iter().map(|p| p.line_total.minor).sum());
-        let total = money(parts_total.minor + labor_total.map_or(0, |l| l.minor));
-        Ok(JobCosts {
-            quote: money(quote_minor),
-            parts,
-            parts_total,
-            timed_seconds,
-            adjustments,
-            labor_seconds,
-            labor_rate,
-            labor_total,
-            total,
-            over_quote: total.minor - quote_minor,
+                [job_id],
+                |r| r.get(0),
+            )?;
+            let adjustments: Vec<LaborAdjustment> = tx
+                .prepare("SELECT seconds, reason, at, actor FROM labor_adjustments WHERE job_id = ?1 ORDER BY id")?
+                .query_map([job_id], |r| {
+                    Ok(LaborAdjustment { seconds: r.get(0)?, reason: r.get(1)?, at: r.get(2)?, actor: r.get(3)? })
+                })?
+                .collect::<Result<_, _>>()?;
+            let labor_seconds = (timed_seconds + adjustments.iter().map(|a| a.seconds).sum::<i64>()).max(0);
+            let labor_rate = Settings::load_in(tx)?.labor_rate.filter(|rate| rate.currency == currency);
+            let labor_total = labor_rate.map(|rate| money((rate.minor as i128 * labor_seconds as i128 / 3600) as i64));
+            let parts_total = money(parts.iter().map(|p| p.line_total.minor).sum());
+            let total = money(parts_total.minor + labor_total.map_or(0, |l| l.minor));
+            Ok(JobCosts {
+                quote: money(quote_minor),
+                parts,
+                parts_total,
+                timed_seconds,
+                adjustments,
+                labor_seconds,
+                labor_rate,
+                labor_total,
+                total,
+                over_quote: total.minor - quote_minor,
+            })
         })
-    })
+    }
 }
 
 fn job_currency(tx: &Transaction, job_id: i64) -> CoreResult<Currency> {

@@ -178,7 +178,7 @@ pub(crate) mod tests {
     }
 
     fn problem_of(form: IntakeForm) -> (Field, Problem) {
-        match form.validate(ModelCatalog::shipped().unwrap()).unwrap_err() {
+        match form.validate(&crate::workshop::Catalogs::built_in().unwrap().models).unwrap_err() {
             CoreError::Invalid { field, problem } => (field, problem),
             other => panic!("unexpected {other:?}"),
         }
@@ -186,7 +186,7 @@ pub(crate) mod tests {
 
     #[test]
     fn valid_form_is_cleaned() {
-        let intake = valid_form().validate(ModelCatalog::shipped().unwrap()).unwrap();
+        let intake = valid_form().validate(&crate::workshop::Catalogs::built_in().unwrap().models).unwrap();
         assert_eq!(intake.gpu_uuid.as_deref(), Some("GPU-5b0c1e6a-2f3d-4a1b-9c8d-7e6f5a4b3c2d"));
         assert_eq!(intake.conditions, [Condition::BentPins, Condition::WarrantySealBroken]);
         assert_eq!(intake.quote.minor, 1_200_000);

@@ -16,9 +16,10 @@ use crate::jobs::intake::{Condition, IntakeForm, Symptoms};
 use crate::jobs::status::{Status, StatusFlow};
 use crate::models::ModelCatalog;
 use crate::money::Money;
-use crate::settings::Settings;
+use crate::settings::{Settings, Technician};
 use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
+use crate::workshop::Workshop;
 use events::Event;
 
 pub const MAX_REASON: usize = 1_000;
@@ -106,23 +107,25 @@ pub struct StatusChange {
     pub reason: String,
 }
 
-/// The job service over a store.
-pub struct Jobs<'a> {
-    store: &'a Store,
-    models: &'static ModelCatalog,
-    flow: &'static StatusFlow,
+/// The shop's jobs.
+pub struct Jobs<'w> {
+    store: &'w Store,
+    models: &'w ModelCatalog,
+    flow: &'w StatusFlow,
 }
 
-impl<'a> Jobs<'a> {
-    pub fn new(store: &'a Store) -> CoreResult<Jobs<'a>> {
-        Ok(Jobs { store, models: ModelCatalog::shipped()?, flow: StatusFlow::shipped()? })
+impl Workshop {
+    pub fn jobs(&self) -> Jobs<'_> {
+        Jobs { store: self.store(), models: &self.catalogs().models, flow: &self.catalogs().flow }
     }
+}
 
+impl Jobs<'_> {
     /// Takes a GPU in: validates the form, issues the next ticket number, stores job and event.
-    pub fn intake(&self, form: &IntakeForm, actor: &str) -> CoreResult<Job> {
+    pub fn intake(&self, form: &IntakeForm, by: &Technician) -> CoreResult<Job> {
         let intake = form.validate(self.models)?;
         let id = self.store.write(|tx, now| {
-            let actor = Settings::technician_for(tx, actor)?;
+            let actor = Settings::technician_for(tx, by)?;
             let at = timestamp(now);
             let ticket = next_ticket(tx, now)?;
             let customer_id = customer_id(tx, &intake.customer_name, &intake.customer_contact, &at)?;
@@ -223,14 +226,14 @@ impl<'a> Jobs<'a> {
     }
 
     /// Moves a job to another status if the flow allows it, logging who and why.
-    pub fn change_status(&self, id: i64, change: &StatusChange, actor: &str) -> CoreResult<Job> {
+    pub fn change_status(&self, id: i64, change: &StatusChange, by: &Technician) -> CoreResult<Job> {
         let to = Status::parse(change.to.trim())?;
         let reason = text::optional(&change.reason, Field::Reason, MAX_REASON, Lines::Multi)?;
         if self.flow.needs_reason(to) && reason.is_none() {
             return Err(CoreError::invalid(Field::Reason, Problem::Empty));
         }
         self.store.write(|tx, now| {
-            let actor = Settings::technician_for(tx, actor)?;
+            let actor = Settings::technician_for(tx, by)?;
             move_status(tx, self.flow, id, to, MoveCause::Person { reason: reason.as_deref() }, &actor, &timestamp(now))
         })?;
         self.get(id)

@@ -1,15 +1,12 @@
 //! Job statuses and the allowed moves between them, loaded from `rules/status-flow.json`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
-use crate::rules_file;
+use crate::rules_file::{self, RulesFile};
 
-const FILE: &str = "rules/status-flow.json";
-const SHIPPED: &str = include_str!("../../../../rules/status-flow.json");
 const SCHEMA_VERSION: u64 = 1;
 /// In the flow file, "go back to the status the job was held from".
 const RESUME: &str = "$resume";
@@ -114,15 +111,13 @@ pub struct StatusFlow {
 }
 
 impl StatusFlow {
-    pub fn shipped() -> CoreResult<&'static StatusFlow> {
-        static FLOW: OnceLock<Result<StatusFlow, String>> = OnceLock::new();
-        rules_file::shipped(&FLOW, FILE, || StatusFlow::from_json(SHIPPED))
-    }
+    pub const FILE: RulesFile =
+        RulesFile { name: "status-flow.json", shipped: include_str!("../../../../rules/status-flow.json") };
 
     pub fn from_json(text: &str) -> CoreResult<StatusFlow> {
-        let invalid = |reason: String| rules_file::invalid(FILE, reason);
+        let invalid = |reason: String| Self::FILE.invalid(reason);
         let status = |id: &str| Status::parse(id).map_err(|_| invalid(format!("unknown status {id:?}")));
-        let file: FlowFile = rules_file::parse(FILE, text, SCHEMA_VERSION)?;
+        let file: FlowFile = rules_file::parse(Self::FILE, text, SCHEMA_VERSION)?;
         let mut next = HashMap::new();
         let mut reason_required = HashSet::new();
         let mut certificate = HashSet::new();
@@ -235,7 +230,7 @@ mod tests {
 
     #[test]
     fn shipped_flow_follows_the_shop_ticket_practice() {
-        let flow = StatusFlow::shipped().unwrap();
+        let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
         assert_eq!(flow.initial(), Status::Intake);
         let happy_path = [
             Status::Intake,
@@ -260,7 +255,7 @@ mod tests {
 
     #[test]
     fn jumps_are_illegal() {
-        let flow = StatusFlow::shipped().unwrap();
+        let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
         assert!(matches!(
             flow.check(Status::Intake, Status::Ready, None).unwrap_err(),
             CoreError::IllegalTransition { .. }
@@ -270,7 +265,7 @@ mod tests {
 
     #[test]
     fn on_hold_resumes_only_where_it_was_held() {
-        let flow = StatusFlow::shipped().unwrap();
+        let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
         flow.check(Status::BurnIn, Status::OnHold, None).unwrap();
         flow.check(Status::OnHold, Status::BurnIn, Some(Status::BurnIn)).unwrap();
         assert!(flow.check(Status::OnHold, Status::Qc, Some(Status::BurnIn)).is_err());
@@ -278,7 +273,7 @@ mod tests {
 
     #[test]
     fn finished_work_implies_the_ordinary_path_and_nothing_that_needs_a_reason() {
-        let flow = StatusFlow::shipped().unwrap();
+        let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
         assert_eq!(
             flow.implied_path(Status::Intake, Status::Ready).unwrap(),
             [
@@ -305,7 +300,7 @@ mod tests {
 
     #[test]
     fn certificates_issue_once_the_card_passed_qc() {
-        let flow = StatusFlow::shipped().unwrap();
+        let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
         let allowed: Vec<Status> = Status::ALL.into_iter().filter(|s| flow.allows_certificate(*s)).collect();
         assert_eq!(allowed, [Status::Ready, Status::Returned]);
     }

@@ -10,11 +10,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use rusqlite::OptionalExtension;
-
-use crate::diagnostics::Text;
-use crate::error::{CoreError, CoreResult};
-use crate::store::Store;
+use crate::diagnostics::{DiagnosticRules, Text};
+use crate::models::ModelCatalog;
 
 pub use model::{
     ChoiceOption, GateCondition, LimitsSource, ModelFigure, ModelReference, Next, Outcome, Procedure, Role, Step,
@@ -23,7 +20,7 @@ pub use model::{
 pub use parse::{parse, ProcedureError};
 
 /// Every procedure file in `dir` (`*.toml`), parsed; the files that fail come back as errors.
-pub fn load_dir(dir: &Path) -> (Vec<Procedure>, Vec<ProcedureError>) {
+pub fn load_dir(dir: &Path, models: &ModelCatalog, rules: &DiagnosticRules) -> (Vec<Procedure>, Vec<ProcedureError>) {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(error) => return (Vec::new(), vec![ProcedureError::unreadable(dir, &error)]),
@@ -33,7 +30,7 @@ pub fn load_dir(dir: &Path) -> (Vec<Procedure>, Vec<ProcedureError>) {
     let (mut loaded, mut failed) = (Vec::new(), Vec::new());
     for path in files {
         match std::fs::read_to_string(&path) {
-            Ok(text) => match parse(&path.display().to_string(), &text) {
+            Ok(text) => match parse(&path.display().to_string(), &text, models, rules) {
                 Ok(procedure) => loaded.push(procedure),
                 Err(error) => failed.push(error),
             },
@@ -64,54 +61,4 @@ pub struct ProcedureChoices {
     pub procedures: Vec<ProcedureChoice>,
     /// Files in the folder that do not validate: shown so the shop can fix them.
     pub errors: Vec<ProcedureError>,
-}
-
-/// The procedures in `dir` that fit the job's model, the ones its latest findings call for first.
-pub fn choices_for_job(store: &Store, dir: &Path, job_id: i64) -> CoreResult<ProcedureChoices> {
-    let (model_id, findings) = store.read(|tx| {
-        let model_id: String = tx
-            .query_row("SELECT model_id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))
-            .optional()?
-            .ok_or(CoreError::JobNotFound(job_id))?;
-        let findings: Option<String> = tx
-            .query_row(
-                "SELECT findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id DESC LIMIT 1",
-                [job_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok((model_id, findings))
-    })?;
-    let codes = findings.map(|json| crate::diagnostics::runs::finding_codes(&json)).transpose()?.unwrap_or_default();
-    let (loaded, errors) = load_dir(dir);
-    let mut procedures: Vec<ProcedureChoice> = loaded
-        .into_iter()
-        .filter(|p| p.applies_to.iter().any(|m| m == "*" || *m == model_id))
-        .map(|p| ProcedureChoice {
-            suggested: p.suggested_by.iter().any(|code| codes.contains(code)),
-            steps: p.steps.len(),
-            id: p.id,
-            version: p.version,
-            title: p.title,
-            summary: p.summary,
-        })
-        .collect();
-    procedures.sort_by(|a, b| b.suggested.cmp(&a.suggested).then_with(|| a.title.en.cmp(&b.title.en)));
-    Ok(ProcedureChoices { procedures, errors })
-}
-
-/// Starts the procedure with this id from `dir` on the job.
-pub fn start_from_dir(
-    store: &Store,
-    dir: &Path,
-    job_id: i64,
-    procedure_id: &str,
-    actor: &str,
-) -> CoreResult<runs::RunState> {
-    let (loaded, _) = load_dir(dir);
-    let procedure = loaded
-        .into_iter()
-        .find(|p| p.id == procedure_id)
-        .ok_or(CoreError::invalid(crate::error::Field::Procedure, crate::error::Problem::Unknown))?;
-    runs::start(store, job_id, &procedure, actor)
 }

@@ -228,7 +228,7 @@ mod tests {
         }))
         .unwrap();
         let with = |min: Option<f64>| Procedure { steps: vec![step(min)], ..procedure.clone() };
-        let catalog = crate::models::ModelCatalog::shipped().unwrap();
+        let catalog = &crate::workshop::Catalogs::built_in().unwrap().models;
         let min_of = |p: Procedure| match &p.steps[0].kind {
             StepKind::Measurement { min, .. } => *min,
             _ => None,

@@ -168,7 +168,12 @@ fn slug(id: &str) -> bool {
 }
 
 /// Parses and validates one procedure file's text; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Procedure, ProcedureError> {
+pub fn parse(
+    file: &str,
+    text: &str,
+    models: &ModelCatalog,
+    rules: &DiagnosticRules,
+) -> Result<Procedure, ProcedureError> {
     let report = Reporter { file, text };
     let raw: RawProcedure =
         toml::from_str(text).map_err(|e| report.at(e.span().unwrap_or(0..0), e.message().trim().to_owned()))?;
@@ -181,13 +186,11 @@ pub fn parse(file: &str, text: &str) -> Result<Procedure, ProcedureError> {
     if *raw.version.get_ref() == 0 {
         return Err(report.at(raw.version.span(), "version starts at 1"));
     }
-    let models = ModelCatalog::shipped().map_err(|e| report.at(0..0, e.to_string()))?;
     for model in &raw.applies_to {
         if model.get_ref() != "*" && models.get(model.get_ref()).is_err() {
             return Err(report.at(model.span(), format!("unknown model `{}` in applies_to", model.get_ref())));
         }
     }
-    let rules = DiagnosticRules::shipped().map_err(|e| report.at(0..0, e.to_string()))?;
     for code in &raw.suggested_by {
         if !rules.knows(code.get_ref()) {
             return Err(report.at(code.span(), format!("unknown finding `{}` in suggested_by", code.get_ref())));

@@ -7,17 +7,18 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{GateCondition, Next, Outcome, Procedure, Role, Step, StepKind};
+use super::{GateCondition, Next, Outcome, Procedure, ProcedureChoice, ProcedureChoices, Role, Step, StepKind};
+use crate::diagnostics::runs::finding_codes;
 use crate::diagnostics::{Finding, Severity};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::attachments;
 use crate::jobs::events::{self, Event};
-use crate::jobs::status::{Status, StatusFlow};
+use crate::jobs::status::Status;
 use crate::jobs::{current_status, move_status, MoveCause};
-use crate::models::ModelCatalog;
-use crate::settings::Settings;
-use crate::store::{json_column, timestamp, Quote, Store};
+use crate::settings::{Settings, Technician};
+use crate::store::{json_column, timestamp, Quote};
 use crate::text::{self, Lines};
+use crate::workshop::Workshop;
 
 pub const MAX_NOTE: usize = 2_000;
 
@@ -85,88 +86,218 @@ pub struct RunState {
     pub labor_seconds: i64,
 }
 
-/// Starts `procedure` on a job at its first step; one unfinished run of a procedure per job.
-pub fn start(store: &Store, job_id: i64, procedure: &Procedure, actor: &str) -> CoreResult<RunState> {
-    let first = procedure.steps.first().ok_or(CoreError::invalid(Field::Procedure, Problem::Empty))?;
-    store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        let model_id: Option<String> =
-            tx.query_row("SELECT model_id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?;
-        let model_id = model_id.ok_or(CoreError::JobNotFound(job_id))?;
-        // The run keeps the limits of this card's model, so a later catalogue edit does not move them.
-        let procedure = procedure.with_limits_for(ModelCatalog::shipped()?.get(&model_id).ok());
-        let running: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM procedure_runs WHERE job_id = ?1 AND procedure_id = ?2 AND finished_at IS NULL",
-                params![job_id, procedure.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(run) = running {
-            return Err(CoreError::RunInProgress(run));
+/// The procedures of the shop's jobs: which fit a job, and the runs on it.
+pub struct ProcedureRuns<'w> {
+    workshop: &'w Workshop,
+}
+
+impl Workshop {
+    pub fn procedure_runs(&self) -> ProcedureRuns<'_> {
+        ProcedureRuns { workshop: self }
+    }
+}
+
+impl ProcedureRuns<'_> {
+    /// The shop's procedures that fit the job's model, the ones its latest findings call for first.
+    pub fn choices(&self, job_id: i64) -> CoreResult<ProcedureChoices> {
+        let (model_id, findings) = self.workshop.store().read(|tx| {
+            let model_id: String = tx
+                .query_row("SELECT model_id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))
+                .optional()?
+                .ok_or(CoreError::JobNotFound(job_id))?;
+            let findings: Option<String> = tx
+                .query_row(
+                    "SELECT findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id DESC LIMIT 1",
+                    [job_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok((model_id, findings))
+        })?;
+        let codes = findings.map(|json| finding_codes(&json)).transpose()?.unwrap_or_default();
+        let catalogs = self.workshop.catalogs();
+        let mut procedures: Vec<ProcedureChoice> = catalogs
+            .procedures
+            .iter()
+            .filter(|p| p.applies_to.iter().any(|m| m == "*" || *m == model_id))
+            .map(|p| ProcedureChoice {
+                suggested: p.suggested_by.iter().any(|code| codes.contains(code)),
+                steps: p.steps.len(),
+                id: p.id.clone(),
+                version: p.version,
+                title: p.title.clone(),
+                summary: p.summary.clone(),
+            })
+            .collect();
+        procedures.sort_by(|a, b| b.suggested.cmp(&a.suggested).then_with(|| a.title.en.cmp(&b.title.en)));
+        Ok(ProcedureChoices { procedures, errors: catalogs.procedure_errors.clone() })
+    }
+
+    /// Starts the shop's procedure `procedure_id` on a job at its first step; one unfinished run of
+    /// a procedure per job.
+    pub fn start(&self, job_id: i64, procedure_id: &str, by: &Technician) -> CoreResult<RunState> {
+        let catalogs = self.workshop.catalogs();
+        let procedure =
+            catalogs.procedure(procedure_id).ok_or(CoreError::invalid(Field::Procedure, Problem::Unknown))?;
+        let first = procedure.steps.first().ok_or(CoreError::invalid(Field::Procedure, Problem::Empty))?;
+        self.workshop.store().write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            let model_id: Option<String> =
+                tx.query_row("SELECT model_id FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?;
+            let model_id = model_id.ok_or(CoreError::JobNotFound(job_id))?;
+            // The run keeps the limits of this card's model, so a later catalogue edit does not move them.
+            let procedure = procedure.with_limits_for(catalogs.models.get(&model_id).ok());
+            let running: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM procedure_runs WHERE job_id = ?1 AND procedure_id = ?2 AND finished_at IS NULL",
+                    params![job_id, procedure.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(run) = running {
+                return Err(CoreError::RunInProgress(run));
+            }
+            let at = timestamp(now);
+            tx.execute(
+                "INSERT INTO procedure_runs (job_id, procedure_id, procedure_version, definition, started_at, started_by,
+                    current_step, step_reached_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
+                params![job_id, procedure.id, procedure.version, serde_json::to_string(&procedure)?, at, actor, first.id],
+            )?;
+            let run = tx.last_insert_rowid();
+            let started = Event::ProcedureStarted { run, procedure: procedure.id.clone(), version: procedure.version };
+            events::append(tx, job_id, &at, &actor, &started)?;
+            load(tx, run)
+        })
+    }
+
+    /// A run as it stands: where it is, what was answered, how long it took.
+    pub fn state(&self, run_id: i64) -> CoreResult<RunState> {
+        self.workshop.store().read(|tx| load(tx, run_id))
+    }
+
+    /// The runs of a job, oldest first.
+    pub fn for_job(&self, job_id: i64) -> CoreResult<Vec<RunState>> {
+        self.workshop.store().read(|tx| for_job_in(tx, job_id))
+    }
+
+    /// Answers the step the run is on, then moves it on: to a branch, the next step, or its end.
+    pub fn answer(
+        &self,
+        run_id: i64,
+        step_id: &str,
+        answer: &Answer,
+        note: &str,
+        by: &Technician,
+    ) -> CoreResult<RunState> {
+        let note = text::optional(note, Field::Note, MAX_NOTE, Lines::Multi)?;
+        self.workshop.store().write(|tx, now| {
+            let actor = Settings::technician_for(tx, by)?;
+            let run = load(tx, run_id)?;
+            let current = run.current_step.clone().ok_or(CoreError::RunFinished(run_id))?;
+            if current != step_id {
+                return Err(CoreError::StepNotCurrent { run: run_id, current });
+            }
+            let step =
+                run.procedure.steps.iter().find(|s| s.id == current).ok_or(CoreError::RunFinished(run_id))?;
+            let reached_at = run.step_reached_at.clone().unwrap_or_default();
+            let (passed, next) = judge(tx, &run, step, answer, &actor, &reached_at)?;
+            let at = timestamp(now);
+            let seconds = seconds_between(&reached_at, now);
+            tx.execute(
+                "INSERT INTO step_results (run_id, visit, step_id, answer, passed, note, actor, reached_at, answered_at, seconds)
+                 SELECT id, visit, ?2, ?3, ?4, ?5, ?6, step_reached_at, ?7, ?8 FROM procedure_runs WHERE id = ?1",
+                params![run_id, step.id, serde_json::to_string(answer)?, passed, note, actor, at, seconds],
+            )?;
+            self.move_on(tx, &run, step, next, &at, &actor)?;
+            load(tx, run_id)
+        })
+    }
+
+    fn move_on(
+        &self,
+        tx: &Transaction,
+        run: &RunState,
+        step: &Step,
+        next: Option<Next>,
+        at: &str,
+        actor: &str,
+    ) -> CoreResult<()> {
+        let steps = &run.procedure.steps;
+        let following =
+            || steps.iter().position(|s| s.id == step.id).and_then(|i| steps.get(i + 1)).map(|s| s.id.clone());
+        let target = match next {
+            Some(Next::Goto(id)) => Ok(id),
+            Some(Next::End(outcome)) => Err(outcome),
+            None => following().ok_or(run.procedure.outcome),
+        };
+        match target {
+            Ok(step_id) => {
+                tx.execute(
+                    "UPDATE procedure_runs SET current_step = ?1, step_reached_at = ?2, visit = visit + 1 WHERE id = ?3",
+                    params![step_id, at, run.id],
+                )?;
+            }
+            Err(outcome) => {
+                let outcome_name = serde_json::to_value(outcome)?;
+                tx.execute(
+                    "UPDATE procedure_runs SET current_step = NULL, step_reached_at = NULL, visit = visit + 1,
+                        finished_at = ?1, outcome = ?2 WHERE id = ?3",
+                    params![at, outcome_name.as_str(), run.id],
+                )?;
+                let finished = Event::ProcedureFinished { run: run.id, procedure: run.procedure.id.clone(), outcome };
+                events::append(tx, run.job_id, at, actor, &finished)?;
+                self.apply_outcome(tx, run, outcome, at, actor)?;
+            }
         }
-        let at = timestamp(now);
-        tx.execute(
-            "INSERT INTO procedure_runs (job_id, procedure_id, procedure_version, definition, started_at, started_by,
-                current_step, step_reached_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
-            params![job_id, procedure.id, procedure.version, serde_json::to_string(&procedure)?, at, actor, first.id],
-        )?;
-        let run = tx.last_insert_rowid();
-        let started = Event::ProcedureStarted { run, procedure: procedure.id.clone(), version: procedure.version };
-        events::append(tx, job_id, &at, &actor, &started)?;
-        load(tx, run)
-    })
-}
+        Ok(())
+    }
 
-/// A run as it stands: where it is, what was answered, how long it took.
-pub fn state(store: &Store, run_id: i64) -> CoreResult<RunState> {
-    store.read(|tx| load(tx, run_id))
+    /// Moves the job as the outcome says, through every status the finished work implies (final QA
+    /// passed on a job still at intake has been diagnosed, repaired, burnt in and checked), each move
+    /// logged with the procedure as its reason. When the flow allows no such way (the job is on hold,
+    /// say) the job stays and the log says why.
+    fn apply_outcome(
+        &self,
+        tx: &Transaction,
+        run: &RunState,
+        outcome: Outcome,
+        at: &str,
+        actor: &str,
+    ) -> CoreResult<()> {
+        let target = match outcome {
+            Outcome::NeedsRma => Some(Status::Rma),
+            Outcome::Scrap => Some(Status::Scrapped),
+            Outcome::Repaired => run.procedure.moves_job_to,
+        };
+        let Some(to) = target else { return Ok(()) };
+        let reason = format!("{}: {}", run.procedure.id, serde_json::to_value(outcome)?.as_str().unwrap_or_default());
+        let flow = &self.workshop.catalogs().flow;
+        let (from, _) = current_status(tx, run.job_id)?;
+        let Some(path) = flow.implied_path(from, to) else {
+            let not_moved = Event::ProcedureStatusNotMoved { run: run.id, wanted: to, from };
+            return events::append(tx, run.job_id, at, actor, &not_moved);
+        };
+        for status in path {
+            move_status(
+                tx,
+                flow,
+                run.job_id,
+                status,
+                MoveCause::Procedure { run: run.id, reason: &reason },
+                actor,
+                at,
+            )?;
+        }
+        Ok(())
+    }
 }
-
-/// The runs of a job, oldest first.
-pub fn for_job(store: &Store, job_id: i64) -> CoreResult<Vec<RunState>> {
-    store.read(|tx| for_job_in(tx, job_id))
-}
-
 pub(crate) fn for_job_in(tx: &Transaction, job_id: i64) -> CoreResult<Vec<RunState>> {
     let ids: Vec<i64> = tx
         .prepare("SELECT id FROM procedure_runs WHERE job_id = ?1 ORDER BY id")?
         .query_map([job_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     ids.into_iter().map(|id| load(tx, id)).collect()
-}
-
-/// Answers the step the run is on, then moves it on: to a branch, the next step, or its end.
-pub fn answer(
-    store: &Store,
-    run_id: i64,
-    step_id: &str,
-    answer: &Answer,
-    note: &str,
-    actor: &str,
-) -> CoreResult<RunState> {
-    let note = text::optional(note, Field::Note, MAX_NOTE, Lines::Multi)?;
-    store.write(|tx, now| {
-        let actor = Settings::technician_for(tx, actor)?;
-        let run = load(tx, run_id)?;
-        let current = run.current_step.clone().ok_or(CoreError::RunFinished(run_id))?;
-        if current != step_id {
-            return Err(CoreError::StepNotCurrent { run: run_id, current });
-        }
-        let step = run.procedure.steps.iter().find(|s| s.id == current).ok_or(CoreError::RunFinished(run_id))?;
-        let reached_at = run.step_reached_at.clone().unwrap_or_default();
-        let (passed, next) = judge(tx, &run, step, answer, &actor, &reached_at)?;
-        let at = timestamp(now);
-        let seconds = seconds_between(&reached_at, now);
-        tx.execute(
-            "INSERT INTO step_results (run_id, visit, step_id, answer, passed, note, actor, reached_at, answered_at, seconds)
-             SELECT id, visit, ?2, ?3, ?4, ?5, ?6, step_reached_at, ?7, ?8 FROM procedure_runs WHERE id = ?1",
-            params![run_id, step.id, serde_json::to_string(answer)?, passed, note, actor, at, seconds],
-        )?;
-        move_on(tx, &run, step, next, &at, &actor)?;
-        load(tx, run_id)
-    })
 }
 
 /// Checks the answer fits the step and says whether it passed and where the run goes next
@@ -268,60 +399,6 @@ fn gate_open(tx: &Transaction, job_id: i64, step: &str, requires: &GateCondition
     } else {
         Err(closed())
     }
-}
-
-fn move_on(tx: &Transaction, run: &RunState, step: &Step, next: Option<Next>, at: &str, actor: &str) -> CoreResult<()> {
-    let steps = &run.procedure.steps;
-    let following = || steps.iter().position(|s| s.id == step.id).and_then(|i| steps.get(i + 1)).map(|s| s.id.clone());
-    let target = match next {
-        Some(Next::Goto(id)) => Ok(id),
-        Some(Next::End(outcome)) => Err(outcome),
-        None => following().ok_or(run.procedure.outcome),
-    };
-    match target {
-        Ok(step_id) => {
-            tx.execute(
-                "UPDATE procedure_runs SET current_step = ?1, step_reached_at = ?2, visit = visit + 1 WHERE id = ?3",
-                params![step_id, at, run.id],
-            )?;
-        }
-        Err(outcome) => {
-            let outcome_name = serde_json::to_value(outcome)?;
-            tx.execute(
-                "UPDATE procedure_runs SET current_step = NULL, step_reached_at = NULL, visit = visit + 1,
-                    finished_at = ?1, outcome = ?2 WHERE id = ?3",
-                params![at, outcome_name.as_str(), run.id],
-            )?;
-            let finished = Event::ProcedureFinished { run: run.id, procedure: run.procedure.id.clone(), outcome };
-            events::append(tx, run.job_id, at, actor, &finished)?;
-            apply_outcome(tx, run, outcome, at, actor)?;
-        }
-    }
-    Ok(())
-}
-
-/// Moves the job as the outcome says, through every status the finished work implies (final QA
-/// passed on a job still at intake has been diagnosed, repaired, burnt in and checked), each move
-/// logged with the procedure as its reason. When the flow allows no such way (the job is on hold,
-/// say) the job stays and the log says why.
-fn apply_outcome(tx: &Transaction, run: &RunState, outcome: Outcome, at: &str, actor: &str) -> CoreResult<()> {
-    let target = match outcome {
-        Outcome::NeedsRma => Some(Status::Rma),
-        Outcome::Scrap => Some(Status::Scrapped),
-        Outcome::Repaired => run.procedure.moves_job_to,
-    };
-    let Some(to) = target else { return Ok(()) };
-    let reason = format!("{}: {}", run.procedure.id, serde_json::to_value(outcome)?.as_str().unwrap_or_default());
-    let flow = StatusFlow::shipped()?;
-    let (from, _) = current_status(tx, run.job_id)?;
-    let Some(path) = flow.implied_path(from, to) else {
-        let not_moved = Event::ProcedureStatusNotMoved { run: run.id, wanted: to, from };
-        return events::append(tx, run.job_id, at, actor, &not_moved);
-    };
-    for status in path {
-        move_status(tx, flow, run.job_id, status, MoveCause::Procedure { run: run.id, reason: &reason }, actor, at)?;
-    }
-    Ok(())
 }
 
 fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {

@@ -2,21 +2,54 @@
 //! Each test binary uses part of it.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 pub use nvidia_ml_fake::locate::{built_library, shipped_scenario};
 use revive_core::bench::Sample;
 use revive_core::bench::{DriverSource, GpuProvider, NvmlProvider, Unavailable};
-use revive_core::diagnostics::runs::{record, RunEvidence};
+use revive_core::diagnostics::runs::RunEvidence;
 use revive_core::jobs::intake::IntakeForm;
-use revive_core::jobs::Jobs;
-use revive_core::store::Store;
+use revive_core::paths::Shipped;
+use revive_core::settings::{SettingsForm, Technician};
+use revive_core::workshop::Workshop;
 
-/// The technician the helpers act as (a fresh store enrols them with the first intake).
+/// The technician the helpers act as (a fresh bench enrols them with the first intake).
 pub const TECH: &str = "Li Wei";
 
+/// A workshop in `dir` with what ships in this checkout.
+pub fn open_shop(dir: &Path) -> Workshop {
+    Workshop::open(dir, Shipped::resolve(None)).unwrap()
+}
+
+/// Whoever sits at the bench, or [`TECH`] on a bench nobody has enrolled at yet.
+pub fn tech(shop: &Workshop) -> Technician {
+    shop.technician_or_first(TECH).unwrap()
+}
+
+/// Enrols `name` (keeping the shop's technicians and settings) and seats them at the bench, as the
+/// Settings switch does; returns them as the next action's technician.
+pub fn seat(shop: &Workshop, name: &str) -> Technician {
+    let settings = shop.settings().unwrap();
+    let mut technicians = settings.technicians.clone();
+    if !technicians.iter().any(|t| t == name) {
+        technicians.push(name.into());
+    }
+    let form = SettingsForm {
+        shop_name: settings.shop_name,
+        shop_address: settings.shop_address,
+        language: serde_json::to_value(settings.language).unwrap().as_str().unwrap().into(),
+        technicians,
+        current_technician: name.into(),
+        labor_rate: settings.labor_rate.map(|m| format!("{}.{:02}", m.minor / 100, m.minor % 100)).unwrap_or_default(),
+        labor_currency: settings.labor_rate.map(|m| m.currency.code().into()).unwrap_or_default(),
+    };
+    shop.save_settings(&form).unwrap();
+    shop.technician().unwrap()
+}
+
 /// Takes in the H100 with serial 1654922012345 that the H100 scenarios describe; returns the job id.
-pub fn take_in_h100(store: &Store) -> i64 {
+pub fn take_in_h100(shop: &Workshop) -> i64 {
     let form = IntakeForm {
         customer_name: "Deep Compute".into(),
         model_id: "h100-sxm5-80gb".into(),
@@ -26,7 +59,7 @@ pub fn take_in_h100(store: &Store) -> i64 {
         quote_currency: "CNY".into(),
         ..Default::default()
     };
-    Jobs::new(store).unwrap().intake(&form, TECH).unwrap().id
+    shop.jobs().intake(&form, &tech(shop)).unwrap().id
 }
 
 /// The fake driver keeps its scenario in process-wide state, as a real driver does: one bench at a time.
@@ -47,9 +80,9 @@ pub fn on_bench(name: &str, check: impl FnOnce(&NvmlProvider)) {
 }
 
 /// Records GPU 0 of `scenario` (with `telemetry`) to the job, as "Record to job" on the Bench does.
-pub fn record_scenario(store: &Store, job: i64, scenario: &str, telemetry: &[Sample]) {
+pub fn record_scenario(shop: &Workshop, job: i64, scenario: &str, telemetry: &[Sample]) {
     let snapshot = open(scenario).unwrap().snapshot().unwrap();
     let evidence =
         RunEvidence { snapshot: &snapshot, gpu_index: 0, scenario: Some(scenario), telemetry, xid_findings: vec![] };
-    record(store, job, &evidence, TECH).unwrap();
+    shop.diagnostics().record(job, &evidence, &tech(shop)).unwrap();
 }

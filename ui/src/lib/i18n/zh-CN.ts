@@ -140,7 +140,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.job_not_found': '该工单不存在。',
   'error.illegal_transition': '该工单当前状态不能转到所选状态。',
   'error.store_too_new': '此数据由更新版本的 Revive 写入。请升级 Revive 后再打开。',
-  'error.rules_invalid': 'Revive 内置规则已损坏，请重新安装。',
+  'error.rules_invalid': 'Revive 使用的规则文件无效：可能是数据文件夹下 “rules” 中本店自己的副本，也可能是内置文件。日志中写明了文件和错误。',
   'error.storage_failed': '无法读写工单数据库。',
   'error.data_dir_unusable': '无法使用数据目录。',
   'error.unexpected': '出现错误：{message}',
