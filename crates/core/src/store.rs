@@ -37,9 +37,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) `DATABASE_FILE` inside `dir`.
-    pub fn open_in_dir(dir: &Path) -> CoreResult<Store> {
-        std::fs::create_dir_all(dir)?;
+    /// A store alone in `dir`, for the foundation's own tests (everything else opens a workshop).
+    #[cfg(test)]
+    pub(crate) fn open_in_dir(dir: &Path) -> CoreResult<Store> {
         Store::open(&dir.join(DATABASE_FILE), OffsetDateTime::now_utc)
     }
 

@@ -197,7 +197,10 @@ fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
         Exported::Complete { rows: 1 }
     );
     let envelope: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!((envelope["format"].as_str(), envelope["version"].as_u64()), (Some(export::JSON_FORMAT), Some(1)));
+    assert_eq!(
+        (envelope["format"].as_str(), envelope["version"].as_u64()),
+        (Some(export::JSON_FORMAT), Some(u64::from(export::JSON_VERSION)))
+    );
     assert_eq!(envelope["count"], 1);
     let exported = &envelope["jobs"][0];
     assert_eq!(exported["boardSerial"], "1654922012345");
@@ -215,9 +218,9 @@ fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
     // The certificate in the archive verifies on its own, years later.
     let archived = &exported["certificates"][0];
     let signed = certificates::SignedDocument {
-        document: archived["document"].as_str().unwrap().to_owned(),
-        sha256: archived["sha256"].as_str().unwrap().to_owned(),
-        signature: archived["signature"].as_str().unwrap().to_owned(),
+        document: archived["signed"]["document"].as_str().unwrap().to_owned(),
+        sha256: archived["signed"]["sha256"].as_str().unwrap().to_owned(),
+        signature: archived["signed"]["signature"].as_str().unwrap().to_owned(),
     };
     assert_eq!(archived["number"], certificate.number.as_str());
     assert_eq!(signed.verify(&ShopKey::load_or_create(dir.path()).unwrap().public_key()), Verdict::Valid);

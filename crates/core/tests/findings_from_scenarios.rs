@@ -4,7 +4,7 @@ mod common;
 
 use common::on_bench;
 use revive_core::bench::{GpuProvider, NvmlProvider};
-use revive_core::diagnostics::{evaluate, parse_kernel_log, xid_findings, RecordedGpu, Severity};
+use revive_core::diagnostics::{evaluate, parse_kernel_log, xid_findings, EvidenceValue, RecordedGpu, Severity};
 use revive_core::workshop::Catalogs;
 
 fn model(id: &str) -> Option<&'static revive_core::models::GpuModel> {
@@ -65,7 +65,7 @@ fn hbm_faults_are_named_with_their_next_step() {
         let findings = evaluate(rules, &snapshot.gpus[0], &RecordedGpu::default());
         assert_eq!(findings[0].severity, Severity::Critical, "most severe first");
         let failure = findings.iter().find(|f| f.code == "remap_failure").unwrap();
-        assert_eq!(failure.evidence["remapped_uncorrectable"], 9);
+        assert_eq!(failure.evidence["remapped_uncorrectable"], EvidenceValue::Count(9));
         assert!(failure.next_step.en.contains("RMA") && failure.next_step.zh_cn.contains("RMA"));
     });
     on_bench("a100-volatile-dbe", |bench| {

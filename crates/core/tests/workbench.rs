@@ -4,6 +4,7 @@ mod common;
 
 use common::{built_library, hold_bench, open_shop, shipped_scenario, take_in_h100, tech};
 use revive_core::bench::{SimulatedBench, Unavailable, Workbench};
+use revive_core::diagnostics::EvidenceValue;
 use revive_core::workshop::Catalogs;
 use revive_core::{CoreError, Field, Problem};
 
@@ -172,7 +173,7 @@ fn a_pasted_kernel_log_lands_on_the_bench_gpus() {
     bench.connect_simulated(&simulated(), "hgx-h100-8gpu-one-bad").unwrap();
     let placed = bench.import_kernel_log(log, &catalogs().xids).unwrap();
     assert_eq!((placed.findings.len(), placed.findings[0].gpu_index), (1, Some(5)));
-    assert_eq!(placed.findings[0].evidence["count"], 2);
+    assert_eq!(placed.findings[0].evidence["count"], EvidenceValue::Count(2));
     let huge = "x".repeat(20 * 1024 * 1024 + 1);
     assert!(matches!(
         bench.import_kernel_log(&huge, &catalogs().xids).unwrap_err(),

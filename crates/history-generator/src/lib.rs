@@ -8,7 +8,7 @@ use std::path::Path;
 use std::collections::BTreeMap;
 
 use revive_core::bench::{DriverInfo, GpuReading, Health, Identity};
-use revive_core::diagnostics::Finding;
+use revive_core::diagnostics::{EvidenceValue, Finding};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::status::Status;
 use revive_core::store::Store;
@@ -78,7 +78,7 @@ fn findings(rng: &mut Rng) -> Vec<Finding> {
                     }
                 })
                 .map_or(79, |x| x.0);
-            let evidence = BTreeMap::from([("count".to_owned(), serde_json::json!(1))]);
+            let evidence = BTreeMap::from([("count".to_owned(), EvidenceValue::Count(1))]);
             catalog.finding(xid, Some(0), evidence)
         } else {
             rules.finding(rng.weighted(&FINDINGS), Some(0), BTreeMap::new()).expect("a shipped rule")

@@ -12,6 +12,7 @@ import type { CertificatePreview } from './bindings/CertificatePreview';
 import type { Condition } from './bindings/Condition';
 import type { Currency } from './bindings/Currency';
 import type { DiagnosticRun } from './bindings/DiagnosticRun';
+import type { EvidenceValue } from './bindings/EvidenceValue';
 import type { ExportFormat } from './bindings/ExportFormat';
 import type { ExportResult } from './bindings/ExportResult';
 import type { FileVerification } from './bindings/FileVerification';
@@ -48,6 +49,7 @@ import type { Procedure } from './bindings/Procedure';
 import type { ProcedureChoice } from './bindings/ProcedureChoice';
 import type { ProcedureChoices } from './bindings/ProcedureChoices';
 import type { ReadingChange } from './bindings/ReadingChange';
+import type { ReadingValue } from './bindings/ReadingValue';
 import type { RunState } from './bindings/RunState';
 import type { Sample } from './bindings/Sample';
 import type { ScenarioInfo } from './bindings/ScenarioInfo';
@@ -77,6 +79,7 @@ export type {
   Condition,
   Currency,
   DiagnosticRun,
+  EvidenceValue,
   ExportFormat,
   ExportResult,
   FileVerification,
@@ -113,6 +116,7 @@ export type {
   ProcedureChoice,
   ProcedureChoices,
   ReadingChange,
+  ReadingValue,
   RunState,
   Sample,
   ScenarioInfo,

@@ -1,6 +1,6 @@
 // Display formatting that depends on the technician's language.
 import type { Locale } from './i18n.svelte';
-import type { GpuModel, Money } from './api';
+import type { EvidenceValue, Finding, GpuModel, Money, ReadingValue } from './api';
 import { en, type MessageKey } from './i18n/en';
 
 export function formatMoney(money: Money, locale: Locale): string {
@@ -41,21 +41,21 @@ export function modelName(models: GpuModel[], id: string, t: (key: 'model.other'
 type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
 /** A reading's value in the chosen language: numbers in its format, yes/no for flags, lists joined. */
-export function formatValue(value: unknown, locale: Locale, t: Translate): string {
+export function formatValue(value: EvidenceValue | ReadingValue, locale: Locale, t: Translate): string {
   if (typeof value === 'number') return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value);
   if (typeof value === 'boolean') return t(value ? 'evidence.yes' : 'evidence.no');
   if (Array.isArray(value)) return value.map((item) => formatValue(item, locale, t)).join(', ');
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
+  if (value === null) return '—';
+  return value;
 }
 
 /** One piece of a finding's evidence as a person reads it: a translated name and a value in the
  * chosen language's number format (yes/no for flags, lists joined). Names the catalogue does not
  * know yet show as they are. */
-export function evidenceItems(evidence: Record<string, unknown>, locale: Locale, t: Translate): { name: string; value: string }[] {
+export function evidenceItems(evidence: Finding['evidence'], locale: Locale, t: Translate): { name: string; value: string }[] {
   const known = (key: string): key is MessageKey => key in en;
   return Object.entries(evidence)
-    .filter(([, value]) => value !== null && value !== undefined)
+    .filter((entry): entry is [string, Exclude<EvidenceValue, null>] => entry[1] !== null && entry[1] !== undefined)
     .map(([name, value]) => {
       const label = `evidence.${name}`;
       const valueKey = `evidence.${name}.${String(value)}`;

@@ -224,38 +224,43 @@ impl Certificates<'_> {
     }
 
     pub fn get(&self, number: &str) -> CoreResult<Certificate> {
-        self.workshop.store().read(|tx| {
-            tx.query_row(
-                "SELECT number, job_id, issued_at, issued_by, document, sha256, signature, public_key, superseded_by
-             FROM certificates WHERE number = ?1",
-                [number],
-                |r| {
-                    Ok(Certificate {
-                        number: r.get(0)?,
-                        job_id: r.get(1)?,
-                        issued_at: r.get(2)?,
-                        issued_by: r.get(3)?,
-                        signed: SignedDocument { document: r.get(4)?, sha256: r.get(5)?, signature: r.get(6)? },
-                        public_key: r.get(7)?,
-                        superseded_by: r.get(8)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or(CoreError::invalid(Field::Certificate, Problem::Unknown))
-        })
+        self.workshop.store().read(|tx| certificate_in(tx, number))
     }
 
     /// The job's certificates, oldest first.
     pub fn for_job(&self, job_id: i64) -> CoreResult<Vec<Certificate>> {
-        let numbers: Vec<String> = self.workshop.store().read(|tx| {
-            Ok(tx
-                .prepare("SELECT number FROM certificates WHERE job_id = ?1 ORDER BY issued_at, number")?
-                .query_map([job_id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?)
-        })?;
-        numbers.iter().map(|number| self.get(number)).collect()
+        self.workshop.store().read(|tx| certificates_in(tx, job_id))
     }
+}
+
+fn certificate_in(tx: &Transaction, number: &str) -> CoreResult<Certificate> {
+    tx.query_row(
+        "SELECT number, job_id, issued_at, issued_by, document, sha256, signature, public_key, superseded_by
+         FROM certificates WHERE number = ?1",
+        [number],
+        |r| {
+            Ok(Certificate {
+                number: r.get(0)?,
+                job_id: r.get(1)?,
+                issued_at: r.get(2)?,
+                issued_by: r.get(3)?,
+                signed: SignedDocument { document: r.get(4)?, sha256: r.get(5)?, signature: r.get(6)? },
+                public_key: r.get(7)?,
+                superseded_by: r.get(8)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or(CoreError::invalid(Field::Certificate, Problem::Unknown))
+}
+
+/// The job's certificates as `tx` sees them, oldest first.
+pub(crate) fn certificates_in(tx: &Transaction, job_id: i64) -> CoreResult<Vec<Certificate>> {
+    let numbers: Vec<String> = tx
+        .prepare("SELECT number FROM certificates WHERE job_id = ?1 ORDER BY issued_at, number")?
+        .query_map([job_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    numbers.iter().map(|number| certificate_in(tx, number)).collect()
 }
 
 fn not_ready(reason: NotReady) -> CoreError {

@@ -6,6 +6,7 @@ mod issue;
 mod signing;
 mod verify;
 
+pub(crate) use issue::certificates_in;
 pub use issue::{
     warranty_days, Certificate, CertificateDocument, CertificateLanguage, Certificates, CertifiedGpu, NamedFinding,
     PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,

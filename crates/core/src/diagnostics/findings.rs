@@ -1,11 +1,7 @@
 //! Turns one GPU's reading into findings. Which readings each rule looks at is code; severities,
 //! thresholds, per-SKU limits and texts come from the rules file.
 
-use std::collections::BTreeMap;
-
-use serde_json::{json, Value};
-
-use super::{DiagnosticRules, Finding};
+use super::{evidence, DiagnosticRules, Evidence, Finding};
 use crate::bench::{BenchSnapshot, GpuReading, Health, Identity};
 use crate::models::{GpuModel, ModelCatalog};
 
@@ -24,11 +20,7 @@ struct Raise<'r> {
 }
 
 impl Raise<'_> {
-    fn raise(&mut self, code: &str, evidence: Value) {
-        let evidence = match evidence {
-            Value::Object(map) => map.into_iter().collect(),
-            other => BTreeMap::from([("value".to_owned(), other)]),
-        };
+    fn raise(&mut self, code: &str, evidence: Evidence) {
         // Every code raised here is one of the shipped rules: validation checked the file has them all.
         self.found.extend(self.rules.finding(code, Some(self.gpu_index), evidence));
     }
@@ -61,7 +53,7 @@ pub fn evaluate(rules: &DiagnosticRules, reading: &GpuReading, recorded: &Record
     let (gpu_index, identity, health) = match reading {
         GpuReading::Lost { index } => {
             let mut r = Raise { rules, gpu_index: *index, found: Vec::new() };
-            r.raise("gpu_lost", json!({ "nvml": "GPU_IS_LOST" }));
+            r.raise("gpu_lost", evidence([("nvml", "GPU_IS_LOST".into())]));
             return r.found;
         }
         GpuReading::Present { index, identity, health } => (*index, identity, health),
@@ -74,11 +66,14 @@ pub fn evaluate(rules: &DiagnosticRules, reading: &GpuReading, recorded: &Record
     if identity.inforom_valid == Some(false) {
         r.raise(
             "inforom_corrupt",
-            json!({ "inforom_valid": false, "inforom_image_version": identity.inforom_image_version }),
+            evidence([
+                ("inforom_valid", false.into()),
+                ("inforom_image_version", identity.inforom_image_version.as_deref().into()),
+            ]),
         );
     }
     if let Some(action) = health.recovery_action.as_deref().filter(|a| *a != "none") {
-        r.raise("recovery_action_required", json!({ "recovery_action": action }));
+        r.raise("recovery_action_required", evidence([("recovery_action", action.into())]));
     }
     let mut found = r.found;
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -87,47 +82,54 @@ pub fn evaluate(rules: &DiagnosticRules, reading: &GpuReading, recorded: &Record
 
 fn memory(r: &mut Raise, health: &Health) {
     if let Some(rows) = &health.remapped_rows {
-        let evidence = json!({ "remapped_uncorrectable": rows.uncorrectable, "remapped_correctable": rows.correctable,
-                               "pending": rows.pending, "failure": rows.failure });
+        let found = evidence([
+            ("remapped_uncorrectable", rows.uncorrectable.into()),
+            ("remapped_correctable", rows.correctable.into()),
+            ("pending", rows.pending.into()),
+            ("failure", rows.failure.into()),
+        ]);
         if rows.pending {
-            r.raise("remap_pending", evidence.clone());
+            r.raise("remap_pending", found.clone());
         }
         if rows.failure {
-            r.raise("remap_failure", evidence);
+            r.raise("remap_failure", found);
         }
     }
     if let Some(histogram) = &health.remapper_histogram {
         if f64::from(histogram.none) > r.threshold("remap_banks_exhausted") {
-            r.raise("remap_banks_exhausted", json!({ "banks_without_spares": histogram.none }));
+            r.raise("remap_banks_exhausted", evidence([("banks_without_spares", histogram.none.into())]));
         }
         if f64::from(histogram.low) > r.threshold("remap_banks_low") {
-            r.raise("remap_banks_low", json!({ "banks_low_on_spares": histogram.low }));
+            r.raise("remap_banks_low", evidence([("banks_low_on_spares", histogram.low.into())]));
         }
     }
     if let Some(ecc) = &health.ecc {
         if ecc.volatile_uncorrected as f64 > r.threshold("ecc_volatile_uncorrected") {
-            r.raise("ecc_volatile_uncorrected", json!({ "volatile_uncorrected": ecc.volatile_uncorrected }));
+            r.raise("ecc_volatile_uncorrected", evidence([("volatile_uncorrected", ecc.volatile_uncorrected.into())]));
         }
         if ecc.aggregate_uncorrected as f64 > r.threshold("ecc_aggregate_uncorrected") {
             r.raise(
                 "ecc_aggregate_uncorrected",
-                json!({ "aggregate_uncorrected": ecc.aggregate_uncorrected, "dram": ecc.aggregate_uncorrected_dram }),
+                evidence([
+                    ("aggregate_uncorrected", ecc.aggregate_uncorrected.into()),
+                    ("dram", ecc.aggregate_uncorrected_dram.into()),
+                ]),
             );
         }
         if let Some(sram) = ecc.aggregate_uncorrected_sram.filter(|n| *n as f64 > r.threshold("sram_uncorrected")) {
-            r.raise("sram_uncorrected", json!({ "aggregate_uncorrected_sram": sram }));
+            r.raise("sram_uncorrected", evidence([("aggregate_uncorrected_sram", sram.into())]));
         }
     }
     if let Some(pages) = &health.retired_pages {
         let total = pages.single_bit + pages.double_bit;
         if f64::from(total) >= r.threshold("retired_pages_limit") {
-            r.raise("retired_pages_limit", json!({ "retired_pages": total }));
+            r.raise("retired_pages_limit", evidence([("retired_pages", total.into())]));
         }
         if f64::from(pages.double_bit) > r.threshold("retired_pages_double_bit") {
-            r.raise("retired_pages_double_bit", json!({ "double_bit_pages": pages.double_bit }));
+            r.raise("retired_pages_double_bit", evidence([("double_bit_pages", pages.double_bit.into())]));
         }
         if pages.pending {
-            r.raise("retired_pages_pending", json!({ "pending": true }));
+            r.raise("retired_pages_pending", evidence([("pending", true.into())]));
         }
     }
 }
@@ -147,25 +149,31 @@ fn under_load(rules: &DiagnosticRules, health: &Health) -> bool {
 fn pcie(r: &mut Raise, health: &Health, model: Option<&GpuModel>) {
     let link = &health.pcie;
     if let Some(replays) = link.replays.filter(|n| f64::from(*n) > r.threshold("pcie_replays_high")) {
-        r.raise("pcie_replays_high", json!({ "replays": replays }));
+        r.raise("pcie_replays_high", evidence([("replays", replays.into())]));
     }
     if !under_load(r.rules, health) {
         return;
     }
     let (Some(generation), Some(width)) = (link.generation, link.width) else { return };
-    let evidence = json!({ "generation": generation, "width": width, "max_generation": link.max_generation,
-                           "max_width": link.max_width, "sm_clock_mhz": health.sm_clock_mhz, "power_w": health.power_w });
+    let link_evidence = evidence([
+        ("generation", generation.into()),
+        ("width", width.into()),
+        ("max_generation", link.max_generation.into()),
+        ("max_width", link.max_width.into()),
+        ("sm_clock_mhz", health.sm_clock_mhz.into()),
+        ("power_w", health.power_w.into()),
+    ]);
     if link.max_generation.is_some_and(|max| generation < max) || link.max_width.is_some_and(|max| width < max) {
-        r.raise("pcie_downtrained", evidence.clone());
+        r.raise("pcie_downtrained", link_evidence.clone());
     }
     if let Some(limits) = model.and_then(|m| r.rules.sku(&m.id)) {
         let below = limits.pcie_min_generation.is_some_and(|min| generation < min)
             || limits.pcie_min_width.is_some_and(|min| width < min);
         if below {
-            let mut evidence = evidence;
-            evidence["required_generation"] = json!(limits.pcie_min_generation);
-            evidence["required_width"] = json!(limits.pcie_min_width);
-            r.raise("pcie_below_sku_minimum", evidence);
+            let mut below_minimum = link_evidence;
+            below_minimum.insert("required_generation".into(), limits.pcie_min_generation.into());
+            below_minimum.insert("required_width".into(), limits.pcie_min_width.into());
+            r.raise("pcie_below_sku_minimum", below_minimum);
         }
     }
 }
@@ -174,8 +182,12 @@ fn thermal_and_power(r: &mut Raise, health: &Health) {
     let reasons = health.clock_event_reasons.clone().unwrap_or_default();
     let has = |reason: &str| reasons.iter().any(|r| r == reason);
     let thermal = has("hw_thermal_slowdown") || has("sw_thermal_slowdown");
-    let temperatures = json!({ "temperature_c": health.temperature_c, "slowdown_c": health.slowdown_c,
-                               "memory_temperature_c": health.memory_temperature_c, "clock_event_reasons": reasons });
+    let temperatures = evidence([
+        ("temperature_c", health.temperature_c.into()),
+        ("slowdown_c", health.slowdown_c.into()),
+        ("memory_temperature_c", health.memory_temperature_c.into()),
+        ("clock_event_reasons", reasons.as_slice().into()),
+    ]);
     if thermal {
         r.raise("thermal_slowdown", temperatures.clone());
     }
@@ -186,30 +198,36 @@ fn thermal_and_power(r: &mut Raise, health: &Health) {
     }
     if let (Some(now), Some(max)) = (health.memory_temperature_c, health.memory_max_c) {
         if f64::from(now) >= f64::from(max) - r.threshold("memory_temperature_high") {
-            r.raise("memory_temperature_high", json!({ "memory_temperature_c": now, "memory_max_c": max }));
+            r.raise(
+                "memory_temperature_high",
+                evidence([("memory_temperature_c", now.into()), ("memory_max_c", max.into())]),
+            );
         }
     }
     if has("hw_power_brake_slowdown") {
-        r.raise("power_brake", json!({ "clock_event_reasons": reasons }));
+        r.raise("power_brake", evidence([("clock_event_reasons", reasons.as_slice().into())]));
     }
     if has("hw_slowdown") {
-        r.raise("hw_slowdown", json!({ "clock_event_reasons": reasons }));
+        r.raise("hw_slowdown", evidence([("clock_event_reasons", reasons.as_slice().into())]));
     }
     if let (Some(enforced), Some(default)) = (health.enforced_power_limit_w, health.default_power_limit_w) {
         if enforced < default {
             r.raise(
                 "power_limit_reduced",
-                json!({ "enforced_power_limit_w": enforced, "default_power_limit_w": default }),
+                evidence([("enforced_power_limit_w", enforced.into()), ("default_power_limit_w", default.into())]),
             );
         }
     }
     if health.unreadable.iter().any(|u| u.reason == "insufficient_power") {
-        r.raise("insufficient_power", json!({ "nvml": "INSUFFICIENT_POWER" }));
+        r.raise("insufficient_power", evidence([("nvml", "INSUFFICIENT_POWER".into())]));
     }
     if let Some(fans) = health.fan_speeds_percent.as_ref().filter(|fans| !fans.is_empty() && thermal) {
         r.raise(
             "fan_check_needed",
-            json!({ "intended_fan_speeds_percent": fans, "temperature_c": health.temperature_c }),
+            evidence([
+                ("intended_fan_speeds_percent", fans.as_slice().into()),
+                ("temperature_c", health.temperature_c.into()),
+            ]),
         );
     }
 }
@@ -219,7 +237,11 @@ fn identity_checks(r: &mut Raise, identity: &Identity, recorded: &RecordedGpu) {
         if !model.pci_device_ids.is_empty() && !model.pci_device_ids.iter().any(|id| id == device_id) {
             r.raise(
                 "model_mismatch",
-                json!({ "claimed_model": model.id, "expected": model.pci_device_ids, "pci_device_id": device_id }),
+                evidence([
+                    ("claimed_model", model.id.as_str().into()),
+                    ("expected", model.pci_device_ids.as_slice().into()),
+                    ("pci_device_id", device_id.into()),
+                ]),
             );
         }
     }
@@ -229,11 +251,15 @@ fn identity_checks(r: &mut Raise, identity: &Identity, recorded: &RecordedGpu) {
     };
     let serial = same(recorded.serial, identity.serial.as_deref());
     let uuid = same(recorded.uuid, identity.uuid.as_deref());
-    let evidence = json!({ "recorded_serial": recorded.serial, "serial": identity.serial,
-                           "recorded_uuid": recorded.uuid, "uuid": identity.uuid });
+    let identities = evidence([
+        ("recorded_serial", recorded.serial.into()),
+        ("serial", identity.serial.as_deref().into()),
+        ("recorded_uuid", recorded.uuid.into()),
+        ("uuid", identity.uuid.as_deref().into()),
+    ]);
     match (serial, uuid) {
-        (Some(true), Some(false)) => r.raise("uuid_changed", evidence),
-        (Some(false), Some(true)) => r.raise("serial_changed", evidence),
+        (Some(true), Some(false)) => r.raise("uuid_changed", identities),
+        (Some(false), Some(true)) => r.raise("serial_changed", identities),
         _ => {}
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::{Finding, Severity, Text};
+use super::{Evidence, Finding, Severity, Text};
 use crate::error::CoreResult;
 use crate::models::ModelCatalog;
 use crate::rules_file::{self, RulesFile};
@@ -134,12 +134,7 @@ impl DiagnosticRules {
     }
 
     /// The finding rule `code` raises, with its severity and texts; `None` for a code no rule has.
-    pub fn finding(
-        &self,
-        code: &str,
-        gpu_index: Option<u32>,
-        evidence: BTreeMap<String, serde_json::Value>,
-    ) -> Option<Finding> {
+    pub fn finding(&self, code: &str, gpu_index: Option<u32>, evidence: Evidence) -> Option<Finding> {
         let rule = self.rules.get(code)?;
         Some(Finding {
             code: code.to_owned(),

@@ -254,29 +254,31 @@ fn job_gpu(tx: &Transaction, job_id: i64) -> CoreResult<(String, String, Option<
 
 /// The job's runs, oldest first; just the one run when `only` names it.
 fn load_runs(store: &Store, job_id: i64, only: Option<i64>) -> CoreResult<Vec<DiagnosticRun>> {
-    store.read(|tx| {
-        job_gpu(tx, job_id)?;
-        let mut statement = tx.prepare(
-            "SELECT r.id, r.gpu_index, r.recorded_at, r.recorded_by, r.simulated, r.scenario, r.driver, r.reading,
+    store.read(|tx| runs_in(tx, job_id, only))
+}
+
+pub(crate) fn runs_in(tx: &Transaction, job_id: i64, only: Option<i64>) -> CoreResult<Vec<DiagnosticRun>> {
+    job_gpu(tx, job_id)?;
+    let mut statement = tx.prepare(
+        "SELECT r.id, r.gpu_index, r.recorded_at, r.recorded_by, r.simulated, r.scenario, r.driver, r.reading,
                     r.findings, coalesce(t.samples, 0)
              FROM diagnostic_runs r LEFT JOIN run_telemetry t ON t.run_id = r.id
              WHERE r.job_id = ?1 AND (?2 IS NULL OR r.id = ?2) ORDER BY r.id",
-        )?;
-        let rows = statement.query_map(params![job_id, only], |row| {
-            Ok(DiagnosticRun {
-                id: row.get(0)?,
-                job_id,
-                gpu_index: row.get(1)?,
-                recorded_at: row.get(2)?,
-                recorded_by: row.get(3)?,
-                simulated: row.get(4)?,
-                scenario: row.get(5)?,
-                driver: json_column(row, 6, Quote::None)?,
-                reading: json_column(row, 7, Quote::None)?,
-                findings: json_column(row, 8, Quote::None)?,
-                telemetry_samples: row.get(9)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    )?;
+    let rows = statement.query_map(params![job_id, only], |row| {
+        Ok(DiagnosticRun {
+            id: row.get(0)?,
+            job_id,
+            gpu_index: row.get(1)?,
+            recorded_at: row.get(2)?,
+            recorded_by: row.get(3)?,
+            simulated: row.get(4)?,
+            scenario: row.get(5)?,
+            driver: json_column(row, 6, Quote::None)?,
+            reading: json_column(row, 7, Quote::None)?,
+            findings: json_column(row, 8, Quote::None)?,
+            telemetry_samples: row.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

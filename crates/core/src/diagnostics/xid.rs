@@ -3,13 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-
-use super::{Finding, Severity, Text};
+use super::{evidence, Evidence, EvidenceValue, Finding, Severity, Text};
 use crate::bench::{BenchSnapshot, GpuReading};
 use crate::error::CoreResult;
 use crate::rules_file::{self, RulesFile};
+use serde::{Deserialize, Serialize};
 
 const SCHEMA_VERSION: u64 = 1;
 const MARKER: &str = "NVRM: Xid (PCI:";
@@ -69,15 +67,10 @@ impl XidCatalog {
 
     /// A finding for Xid `xid` with the catalog's severity, name and action; an Xid the catalog
     /// does not know is a warning that points to NVIDIA's catalog.
-    pub fn finding(
-        &self,
-        xid: u32,
-        gpu_index: Option<u32>,
-        mut evidence: BTreeMap<String, serde_json::Value>,
-    ) -> Finding {
+    pub fn finding(&self, xid: u32, gpu_index: Option<u32>, mut evidence: Evidence) -> Finding {
         let entry = self.get(xid);
-        evidence.insert("xid".to_owned(), json!(xid));
-        evidence.insert("dcgm_fatal".to_owned(), json!(entry.is_some_and(|e| e.dcgm_fatal)));
+        evidence.insert("xid".to_owned(), xid.into());
+        evidence.insert("dcgm_fatal".to_owned(), entry.is_some_and(|e| e.dcgm_fatal).into());
         let text = |en: &str, zh: &str| Text { en: en.to_owned(), zh_cn: zh.to_owned() };
         Finding {
             code: format!("xid_{xid}"),
@@ -156,11 +149,12 @@ pub fn xid_findings(catalog: &XidCatalog, events: &[XidEvent], bench: Option<&Be
     let mut findings: Vec<Finding> = grouped
         .into_iter()
         .map(|((pci, xid), seen)| {
-            let evidence = BTreeMap::from([
-                ("pci".to_owned(), json!(pci)),
-                ("count".to_owned(), json!(seen.len())),
-                ("lines".to_owned(), json!(seen.iter().map(|e| e.line).collect::<Vec<_>>())),
-                ("message".to_owned(), json!(seen[0].message)),
+            let lines = seen.iter().map(|e| e.line as u64).collect();
+            let evidence = evidence([
+                ("pci", pci.as_str().into()),
+                ("count", seen.len().into()),
+                ("lines", EvidenceValue::Counts(lines)),
+                ("message", seen[0].message.as_str().into()),
             ]);
             catalog.finding(xid, gpu_at(&pci), evidence)
         })
@@ -178,8 +172,7 @@ pub fn live_xid_findings(catalog: &XidCatalog, xids: &[(u32, u32)]) -> Vec<Findi
     let mut findings: Vec<Finding> = counted
         .into_iter()
         .map(|((gpu, xid), count)| {
-            let evidence =
-                BTreeMap::from([("count".to_owned(), json!(count)), ("source".to_owned(), json!("nvml_event"))]);
+            let evidence = evidence([("count", count.into()), ("source", "nvml_event".into())]);
             catalog.finding(xid, Some(gpu), evidence)
         })
         .collect();
@@ -212,17 +205,17 @@ Nov 02 10:11:12 rack-07 kernel: NVRM: Xid (PCI:0000:AB:00): 79, pid=2211, name=p
     fn groups_xids_into_findings_with_catalog_actions() {
         let catalog = &crate::workshop::Catalogs::built_in().unwrap().xids;
         let findings = xid_findings(catalog, &parse_kernel_log(LOG), None);
-        let summary: Vec<(&str, Severity, serde_json::Value)> =
+        let summary: Vec<(&str, Severity, EvidenceValue)> =
             findings.iter().map(|f| (f.code.as_str(), f.severity, f.evidence["count"].clone())).collect();
         assert_eq!(
             summary,
             [
-                ("xid_79", Severity::Critical, json!(1)),
-                ("xid_63", Severity::Warning, json!(2)),
-                ("xid_999", Severity::Warning, json!(1))
+                ("xid_79", Severity::Critical, EvidenceValue::Count(1)),
+                ("xid_63", Severity::Warning, EvidenceValue::Count(2)),
+                ("xid_999", Severity::Warning, EvidenceValue::Count(1))
             ]
         );
-        assert_eq!(findings[0].evidence["dcgm_fatal"], json!(true));
+        assert_eq!(findings[0].evidence["dcgm_fatal"], EvidenceValue::Flag(true));
         assert!(findings[2].next_step.en.contains("NVIDIA's Xid catalog"));
     }
 

@@ -7,13 +7,19 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use rusqlite::Transaction;
+use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::certificates::{certificates_in, Certificate};
+use crate::diagnostics::runs::{runs_in, DiagnosticRun};
 use crate::error::{CoreError, CoreResult};
 use crate::files::AtomicFile;
 use crate::history::{Filter, HistoryRow};
-use crate::jobs::Jobs;
-use crate::store::{json_column, timestamp, Quote, Store};
+use crate::jobs::costs::{costs_in, Part};
+use crate::jobs::{Job, Jobs};
+use crate::procedures::runs::{self as procedure_runs, StepResult};
+use crate::procedures::Outcome;
+use crate::store::{timestamp, Store};
 use crate::workshop::Workshop;
 
 /// The columns of a job row, in order.
@@ -248,13 +254,14 @@ fn xlsx(
 
 /// What the JSON export's envelope says it is; `version` rises when its shape changes.
 pub const JSON_FORMAT: &str = "revive.job-history";
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
-/// Writes the jobs `query` selects with their full detail as one JSON document:
+/// Writes the jobs `filter` selects with their full detail as one JSON document:
 /// `{"format", "version", "exportedAt", "jobs": [...], "count"}`. Each job carries its identity,
-/// customer, symptoms, condition, quote and event log, its diagnostic runs (reading and findings;
-/// not the packed telemetry), procedure runs with every step answer, parts and certificates (the
-/// signed document with its hash and signature).
+/// customer, symptoms, condition, quote and event log, its diagnostic runs (driver, reading and
+/// findings; not the packed telemetry), procedure runs with every step answer, parts and
+/// certificates (the signed document with its hash and signature). Version 2: each record has the
+/// shape the app shows it in (version 1 carried the driver as text and parts as bare numbers).
 fn json(
     store: &Store,
     jobs: &Jobs,
@@ -285,75 +292,56 @@ fn json(
     Ok(exported)
 }
 
-/// One job and everything recorded about it.
-fn job_detail(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<serde_json::Value> {
-    let mut job = serde_json::to_value(jobs.load(tx, id)?)?;
-    if let Some(fields) = job.as_object_mut() {
-        // Where the job could move next is the screen's business, not the record's.
-        fields.remove("next");
-    }
-    let rows = |sql: &str,
-                read: &dyn Fn(&rusqlite::Row) -> rusqlite::Result<serde_json::Value>|
-     -> CoreResult<serde_json::Value> {
-        let mut statement = tx.prepare_cached(sql)?;
-        let rows = statement.query_map([id], |row| read(row))?;
-        Ok(serde_json::Value::Array(rows.collect::<Result<_, _>>()?))
-    };
-    let parsed = |row: &rusqlite::Row, index: usize| -> rusqlite::Result<serde_json::Value> {
-        json_column(row, index, Quote::None)
-    };
-    job["diagnostics"] = rows(
-        "SELECT recorded_at, recorded_by, gpu_index, simulated, scenario, driver, reading, findings
-         FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id",
-        &|r| {
-            Ok(serde_json::json!({
-                "recordedAt": r.get::<_, String>(0)?, "recordedBy": r.get::<_, String>(1)?,
-                "gpuIndex": r.get::<_, i64>(2)?, "simulated": r.get::<_, bool>(3)?,
-                "scenario": r.get::<_, Option<String>>(4)?, "driver": r.get::<_, String>(5)?,
-                "reading": parsed(r, 6)?, "findings": parsed(r, 7)?,
-            }))
-        },
-    )?;
-    job["procedures"] = rows(
-        "SELECT p.procedure_id, p.procedure_version, p.started_at, p.started_by, p.finished_at, p.outcome,
-                (SELECT json_group_array(json_object('visit', s.visit, 'stepId', s.step_id, 'answer', json(s.answer),
-                        'passed', s.passed, 'note', s.note, 'actor', s.actor, 'reachedAt', s.reached_at,
-                        'answeredAt', s.answered_at, 'seconds', s.seconds))
-                 FROM (SELECT * FROM step_results WHERE run_id = p.id ORDER BY visit) s)
-         FROM procedure_runs p WHERE p.job_id = ?1 ORDER BY p.id",
-        &|r| {
-            Ok(serde_json::json!({
-                "procedure": r.get::<_, String>(0)?, "version": r.get::<_, i64>(1)?,
-                "startedAt": r.get::<_, String>(2)?, "startedBy": r.get::<_, String>(3)?,
-                "finishedAt": r.get::<_, Option<String>>(4)?, "outcome": r.get::<_, Option<String>>(5)?,
-                "steps": parsed(r, 6)?,
-            }))
-        },
-    )?;
-    job["parts"] = rows(
-        "SELECT part_number, description, quantity, unit_cost_minor, added_at, added_by FROM job_parts
-         WHERE job_id = ?1 ORDER BY id",
-        &|r| {
-            Ok(serde_json::json!({
-                "partNumber": r.get::<_, String>(0)?, "description": r.get::<_, String>(1)?,
-                "quantity": r.get::<_, i64>(2)?, "unitCostMinor": r.get::<_, i64>(3)?,
-                "addedAt": r.get::<_, String>(4)?, "addedBy": r.get::<_, String>(5)?,
-            }))
-        },
-    )?;
-    job["certificates"] = rows(
-        "SELECT number, issued_at, issued_by, sha256, signature, superseded_by, document FROM certificates
-         WHERE job_id = ?1 ORDER BY issued_at, number",
-        &|r| {
-            Ok(serde_json::json!({
-                "number": r.get::<_, String>(0)?, "issuedAt": r.get::<_, String>(1)?,
-                "issuedBy": r.get::<_, String>(2)?, "sha256": r.get::<_, String>(3)?,
-                "signature": r.get::<_, String>(4)?, "supersededBy": r.get::<_, Option<String>>(5)?,
-                "document": r.get::<_, String>(6)?,
-            }))
-        },
-    )?;
-    Ok(job)
+/// One job as the JSON export carries it: its record and timeline, and everything recorded about
+/// it, each as the type it was written from.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportedJob {
+    #[serde(flatten)]
+    job: Job,
+    diagnostics: Vec<DiagnosticRun>,
+    procedures: Vec<ExportedProcedure>,
+    parts: Vec<Part>,
+    certificates: Vec<Certificate>,
+}
+
+/// A procedure run with its answers; the definition it ran is the shipped or shop's file of that
+/// id and version.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportedProcedure {
+    procedure: String,
+    version: u32,
+    started_at: String,
+    started_by: String,
+    finished_at: Option<String>,
+    outcome: Option<Outcome>,
+    steps: Vec<StepResult>,
+}
+
+fn job_detail(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<ExportedJob> {
+    let mut job = jobs.load(tx, id)?;
+    // Where the job could move next is the screen's business, not the record's.
+    job.next.clear();
+    let procedures = procedure_runs::for_job_in(tx, id)?
+        .into_iter()
+        .map(|run| ExportedProcedure {
+            procedure: run.procedure.id,
+            version: run.procedure.version,
+            started_at: run.started_at,
+            started_by: run.started_by,
+            finished_at: run.finished_at,
+            outcome: run.outcome,
+            steps: run.results,
+        })
+        .collect();
+    Ok(ExportedJob {
+        job,
+        diagnostics: runs_in(tx, id, None)?,
+        procedures,
+        parts: costs_in(tx, id)?.parts,
+        certificates: certificates_in(tx, id)?,
+    })
 }
 
 fn xlsx_error(error: rust_xlsxwriter::XlsxError) -> CoreError {

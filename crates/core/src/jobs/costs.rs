@@ -165,60 +165,62 @@ impl Costs<'_> {
     }
 
     pub fn for_job(&self, job_id: i64) -> CoreResult<JobCosts> {
-        self.store.read(|tx| {
-            let currency = job_currency(tx, job_id)?;
-            let quote_minor: i64 =
-                tx.query_row("SELECT quote_minor FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
-            let money = |minor: i64| Money { minor, currency };
-            let parts: Vec<Part> = tx
-                .prepare(
-                    "SELECT id, part_number, description, quantity, unit_cost_minor, added_by
-                 FROM job_parts WHERE job_id = ?1 ORDER BY id",
-                )?
-                .query_map([job_id], |r| {
-                    let (quantity, unit): (u32, i64) = (r.get(3)?, r.get(4)?);
-                    Ok(Part {
-                        id: r.get(0)?,
-                        part_number: r.get(1)?,
-                        description: r.get(2)?,
-                        quantity,
-                        unit_cost: money(unit),
-                        line_total: money(unit * i64::from(quantity)),
-                        added_by: r.get(5)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            let timed_seconds: i64 = tx.query_row(
-                "SELECT coalesce(sum(s.seconds), 0) FROM step_results s JOIN procedure_runs r ON r.id = s.run_id
-             WHERE r.job_id = ?1",
-                [job_id],
-                |r| r.get(0),
-            )?;
-            let adjustments: Vec<LaborAdjustment> = tx
-                .prepare("SELECT seconds, reason, at, actor FROM labor_adjustments WHERE job_id = ?1 ORDER BY id")?
-                .query_map([job_id], |r| {
-                    Ok(LaborAdjustment { seconds: r.get(0)?, reason: r.get(1)?, at: r.get(2)?, actor: r.get(3)? })
-                })?
-                .collect::<Result<_, _>>()?;
-            let labor_seconds = (timed_seconds + adjustments.iter().map(|a| a.seconds).sum::<i64>()).max(0);
-            let labor_rate = Settings::load_in(tx)?.labor_rate.filter(|rate| rate.currency == currency);
-            let labor_total = labor_rate.map(|rate| money((rate.minor as i128 * labor_seconds as i128 / 3600) as i64));
-            let parts_total = money(parts.iter().map(|p| p.line_total.minor).sum());
-            let total = money(parts_total.minor + labor_total.map_or(0, |l| l.minor));
-            Ok(JobCosts {
-                quote: money(quote_minor),
-                parts,
-                parts_total,
-                timed_seconds,
-                adjustments,
-                labor_seconds,
-                labor_rate,
-                labor_total,
-                total,
-                over_quote: total.minor - quote_minor,
-            })
-        })
+        self.store.read(|tx| costs_in(tx, job_id))
     }
+}
+
+/// The job's costs as `tx` sees them.
+pub(crate) fn costs_in(tx: &Transaction, job_id: i64) -> CoreResult<JobCosts> {
+    let currency = job_currency(tx, job_id)?;
+    let quote_minor: i64 = tx.query_row("SELECT quote_minor FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
+    let money = |minor: i64| Money { minor, currency };
+    let parts: Vec<Part> = tx
+        .prepare(
+            "SELECT id, part_number, description, quantity, unit_cost_minor, added_by
+                 FROM job_parts WHERE job_id = ?1 ORDER BY id",
+        )?
+        .query_map([job_id], |r| {
+            let (quantity, unit): (u32, i64) = (r.get(3)?, r.get(4)?);
+            Ok(Part {
+                id: r.get(0)?,
+                part_number: r.get(1)?,
+                description: r.get(2)?,
+                quantity,
+                unit_cost: money(unit),
+                line_total: money(unit * i64::from(quantity)),
+                added_by: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let timed_seconds: i64 = tx.query_row(
+        "SELECT coalesce(sum(s.seconds), 0) FROM step_results s JOIN procedure_runs r ON r.id = s.run_id
+             WHERE r.job_id = ?1",
+        [job_id],
+        |r| r.get(0),
+    )?;
+    let adjustments: Vec<LaborAdjustment> = tx
+        .prepare("SELECT seconds, reason, at, actor FROM labor_adjustments WHERE job_id = ?1 ORDER BY id")?
+        .query_map([job_id], |r| {
+            Ok(LaborAdjustment { seconds: r.get(0)?, reason: r.get(1)?, at: r.get(2)?, actor: r.get(3)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    let labor_seconds = (timed_seconds + adjustments.iter().map(|a| a.seconds).sum::<i64>()).max(0);
+    let labor_rate = Settings::load_in(tx)?.labor_rate.filter(|rate| rate.currency == currency);
+    let labor_total = labor_rate.map(|rate| money((rate.minor as i128 * labor_seconds as i128 / 3600) as i64));
+    let parts_total = money(parts.iter().map(|p| p.line_total.minor).sum());
+    let total = money(parts_total.minor + labor_total.map_or(0, |l| l.minor));
+    Ok(JobCosts {
+        quote: money(quote_minor),
+        parts,
+        parts_total,
+        timed_seconds,
+        adjustments,
+        labor_seconds,
+        labor_rate,
+        labor_total,
+        total,
+        over_quote: total.minor - quote_minor,
+    })
 }
 
 fn job_currency(tx: &Transaction, job_id: i64) -> CoreResult<Currency> {

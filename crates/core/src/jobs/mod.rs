@@ -65,7 +65,10 @@ pub struct Job {
     pub received_by: String,
     pub created_at: String,
     pub updated_at: String,
-    /// Where the job may go from here, and whether that move needs a reason.
+    /// Where the job may go from here, and whether that move needs a reason; left out where it
+    /// may go nowhere, and in an export (the screen's business, not the record's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "bindings", ts(as = "Option<Vec<NextStatus>>", optional))]
     pub next: Vec<NextStatus>,
     pub events: Vec<JobEvent>,
 }

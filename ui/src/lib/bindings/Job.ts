@@ -8,6 +8,7 @@ import type { Symptoms } from "./Symptoms";
 
 export type Job = { id: number, ticket: string, status: Status, heldFrom: Status | null, customerName: string, customerContact: string, modelId: string, boardSerial: string, gpuUuid: string | null, boardPartNumber: string | null, symptoms: Symptoms, conditions: Array<Condition>, conditionNote: string | null, quote: Money, benchLocation: string | null, receivedBy: string, createdAt: string, updatedAt: string, 
 /**
- * Where the job may go from here, and whether that move needs a reason.
+ * Where the job may go from here, and whether that move needs a reason; left out where it
+ * may go nowhere, and in an export (the screen's business, not the record's).
  */
-next: Array<NextStatus>, events: Array<JobEvent>, };
+next?: Array<NextStatus>, events: Array<JobEvent>, };
