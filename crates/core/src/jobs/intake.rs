@@ -39,8 +39,9 @@ impl Condition {
     ];
 
     fn parse(id: &str) -> CoreResult<Condition> {
-        serde_json::from_value(serde_json::Value::String(id.to_owned()))
-            .map_err(|_| CoreError::invalid(Field::Condition, Problem::Unknown))
+        use serde::de::IntoDeserializer;
+        let id: serde::de::value::StrDeserializer<'_, serde::de::value::Error> = id.into_deserializer();
+        Condition::deserialize(id).map_err(|_| CoreError::invalid(Field::Condition, Problem::Unknown))
     }
 }
 
