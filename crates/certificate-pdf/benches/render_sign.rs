@@ -28,7 +28,7 @@ fn main() {
             document.number = format!("RC-2026-{:06}", round + 1);
             let started = Instant::now();
             let certificate = Certificate { signed: key.sign(&document).unwrap(), ..template.clone() };
-            size = renderer.pdf(&certificate).unwrap().len();
+            size = renderer.pdf(&certificate, &key).unwrap().len();
             pdf_times.push(started.elapsed().as_secs_f64() * 1e3);
             let started = Instant::now();
             renderer.svg(&certificate).unwrap();

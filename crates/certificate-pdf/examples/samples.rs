@@ -17,9 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("certificate-zh-CN", CertificateLanguage::ZhCn, false),
         ("certificate-bilingual-simulated", CertificateLanguage::Both, true),
     ] {
-        let (certificate, _) = common::certificate(key_dir.path(), &common::document(language, simulated));
+        let (certificate, key) = common::certificate(key_dir.path(), &common::document(language, simulated));
         let path = out.join(format!("{name}.pdf"));
-        std::fs::write(&path, renderer.pdf(&certificate)?)?;
+        std::fs::write(&path, renderer.pdf(&certificate, &key)?)?;
         println!("{}", path.display());
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 mod embedded;
 mod render;
+mod seal;
 
 pub use embedded::signed_document_in;
 pub use render::{CertificateRenderer, FONT_FILES};
@@ -44,9 +45,13 @@ pub fn verify_path(path: &std::path::Path, public_key: &str) -> Result<Verificat
     Ok(verify_file(&bytes, public_key))
 }
 
-/// Checks a file someone hands over: a certificate PDF, or the signed document as JSON.
+/// Checks a file someone hands over: a certificate PDF (its seal over every byte first, and only
+/// then what it carries), or the signed document as JSON.
 pub fn verify_file(bytes: &[u8], public_key: &str) -> Verification {
     let signed = if bytes.starts_with(b"%PDF-") {
+        if let Err(reason) = seal::check(bytes, public_key) {
+            return Verification::invalid(reason, public_key);
+        }
         match signed_document_in(bytes) {
             Some(signed) => signed,
             None => return Verification::invalid(Invalidity::NoEmbeddedCertificate, public_key),

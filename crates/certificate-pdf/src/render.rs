@@ -4,7 +4,7 @@ use std::path::Path;
 
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
-use revive_core::certificates::{fingerprint_of, Certificate};
+use revive_core::certificates::{fingerprint_of, Certificate, ShopKey};
 use typst::diag::SourceDiagnostic;
 use typst::foundations::{Dict, IntoValue};
 use typst::{World, WorldExt};
@@ -38,12 +38,14 @@ impl CertificateRenderer {
         Ok(CertificateRenderer { engine })
     }
 
-    /// The certificate as a one-page PDF with the signed document attached.
-    pub fn pdf(&self, certificate: &Certificate) -> Result<Vec<u8>, PdfError> {
+    /// The certificate as a one-page PDF with the signed document attached, sealed with the shop's
+    /// key so that any change to the file shows.
+    pub fn pdf(&self, certificate: &Certificate, key: &ShopKey) -> Result<Vec<u8>, PdfError> {
         let page = self.typeset(certificate)?;
-        typst_pdf::pdf(&page, &typst_pdf::PdfOptions::default()).map_err(|diagnostics| {
+        let pdf = typst_pdf::pdf(&page, &typst_pdf::PdfOptions::default()).map_err(|diagnostics| {
             PdfError::Typeset(diagnostics.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
-        })
+        })?;
+        crate::seal::seal(pdf, key)
     }
 
     /// The same page as SVG, for the preview (text as outlines: no fonts needed in the webview).

@@ -1,6 +1,7 @@
 //! The certificate on paper, checked the way a customer's tools see it: poppler reads every field
-//! and finds the fonts embedded, a barcode reader decodes the QR code, and the signed document
-//! attached to the PDF verifies, while any change to it, or another shop's key, does not.
+//! and finds the fonts embedded and the shop's seal, a barcode reader decodes the QR code, and the
+//! file verifies, while any change to it (page, attachment, metadata, an appended update) or another
+//! shop's key does not.
 
 mod common;
 
@@ -24,7 +25,7 @@ fn render(dir: &Path, language: CertificateLanguage, simulated: bool) -> (std::p
     let renderer = CertificateRenderer::load(&common::fonts_dir()).unwrap();
     let (certificate, key) = common::certificate(dir, &common::document(language, simulated));
     let path = dir.join("certificate.pdf");
-    std::fs::write(&path, renderer.pdf(&certificate).unwrap()).unwrap();
+    std::fs::write(&path, renderer.pdf(&certificate, &key).unwrap()).unwrap();
     (path, certificate.signed, key)
 }
 
@@ -162,7 +163,7 @@ fn the_attached_document_verifies_and_names_what_was_signed() {
     let other = ShopKey::load_or_create(&dir.path().join("other-shop")).unwrap();
     assert_eq!(verify_file(&bytes, &other.public_key()).reason, Some(Invalidity::SignatureMismatch));
     assert_eq!(verify_file(b"hello", &key.public_key()).reason, Some(Invalidity::NotACertificate));
-    assert_eq!(verify_file(b"%PDF-1.7 truncated", &key.public_key()).reason, Some(Invalidity::NoEmbeddedCertificate));
+    assert_eq!(verify_file(b"%PDF-1.7 truncated", &key.public_key()).reason, Some(Invalidity::NotSealed));
 }
 
 /// The attachment's stream in a loaded PDF.
@@ -205,7 +206,8 @@ fn changing_any_field_of_the_attached_document_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let (pdf, signed, key) = render(dir.path(), CertificateLanguage::Both, false);
     let bytes = std::fs::read(&pdf).unwrap();
-    assert!(verify_file(&with_attachment(&bytes, |_| {}), &key.public_key()).valid, "rewriting alone keeps it valid");
+    let rewritten = verify_file(&with_attachment(&bytes, |_| {}), &key.public_key());
+    assert_eq!(rewritten.reason, Some(Invalidity::ChangedAfterSealing), "even a rewrite with the same content");
 
     let original: serde_json::Value = serde_json::from_str(&signed.document).unwrap();
     let mut leaves = Vec::new();
@@ -235,8 +237,11 @@ fn changing_any_field_of_the_attached_document_is_detected() {
             signed.sha256 = revive_core::certificates::canonical(&altered).map(|c| sha256(&c)).unwrap();
             signed.document = text.clone();
         });
-        let verdict = verify_file(&forged, &key.public_key());
-        assert!(!verdict.valid, "{path} changed and still verified");
+        assert!(!verify_file(&forged, &key.public_key()).valid, "{path} changed and still verified");
+        // The document alone, without the PDF's seal, is refused by its own signature.
+        let forged_alone = SignedDocument { sha256: sha256(&text), document: text.clone(), ..signed.clone() };
+        let verdict = verify_file(&serde_json::to_vec(&forged_alone).unwrap(), &key.public_key());
+        assert_eq!(verdict.reason, Some(Invalidity::SignatureMismatch), "{path}");
     }
 }
 
@@ -269,20 +274,98 @@ fn random_byte_flips_in_the_attached_document_are_detected() {
         });
         assert!(!verify_file(&flipped, &key.public_key()).valid, "a flipped document byte went unnoticed");
     }
-    // A flipped bit in the compressed stream as stored in the file: never a different valid document
-    // (a flip in deflate's padding may leave the document as it was, which is still the signed one).
-    let mut document = Document::load_mem(&bytes).unwrap();
-    let raw = attachment_stream(&mut document).content.clone();
-    let start = bytes.windows(raw.len()).position(|w| w == raw.as_slice()).expect("stream bytes in the file");
-    for _ in 0..300 {
+    // A flipped bit anywhere in the file as stored: the page, the fonts, the attachment, the seal.
+    for _ in 0..1_000 {
         let mut flipped = bytes.clone();
-        let at = start + next(raw.len());
+        let at = next(bytes.len());
         flipped[at] ^= 1 << next(8);
         let verification = verify_file(&flipped, &key.public_key());
-        if verification.valid {
-            assert_eq!(verification.sha256.as_deref(), Some(signed.sha256.as_str()), "flip at {at}");
-        }
+        assert!(!verification.valid, "a flip at byte {at} of {} went unnoticed", bytes.len());
     }
+    assert_eq!(verify_file(&bytes, &key.public_key()).sha256.as_deref(), Some(signed.sha256.as_str()));
+}
+
+/// The sealed PDF with the page redrawn, saved as a whole new file or appended as an incremental
+/// update (what PDF editors do).
+fn with_forged_page(pdf: &[u8], incremental: bool) -> Vec<u8> {
+    use lopdf::{Dictionary, Object, Stream};
+    let drawing = b"BT /F1 24 Tf 72 700 Td (Serial 1654922099999 Warranty 2031-12-31) Tj ET".to_vec();
+    let font = Dictionary::from_iter([
+        ("Type", Object::Name(b"Font".to_vec())),
+        ("Subtype", Object::Name(b"Type1".to_vec())),
+        ("BaseFont", Object::Name(b"Helvetica".to_vec())),
+    ]);
+    let redraw = |page: &mut Dictionary, stream, font| {
+        page.set("Contents", Object::Reference(stream));
+        page.set(
+            "Resources",
+            Dictionary::from_iter([(
+                "Font",
+                Object::Dictionary(Dictionary::from_iter([("F1", Object::Reference(font))])),
+            )]),
+        );
+    };
+    let mut out = Vec::new();
+    if incremental {
+        let previous = Document::load_mem(pdf).unwrap();
+        let page = *previous.get_pages().values().next().unwrap();
+        let mut update = lopdf::IncrementalDocument::create_from(pdf.to_vec(), previous);
+        let stream = update.new_document.add_object(Stream::new(Dictionary::new(), drawing));
+        let font = update.new_document.add_object(font);
+        update.opt_clone_object_to_new_document(page).unwrap();
+        redraw(update.new_document.get_dictionary_mut(page).unwrap(), stream, font);
+        update.save_to(&mut out).unwrap();
+    } else {
+        let mut document = Document::load_mem(pdf).unwrap();
+        let page = *document.get_pages().values().next().unwrap();
+        let stream = document.add_object(Stream::new(Dictionary::new(), drawing));
+        let font = document.add_object(font);
+        redraw(document.get_dictionary_mut(page).unwrap(), stream, font);
+        document.save_to(&mut out).unwrap();
+    }
+    out
+}
+
+#[test]
+fn an_edited_page_or_an_appended_update_is_detected_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, _, key) = render(dir.path(), CertificateLanguage::Both, false);
+    let bytes = std::fs::read(&pdf).unwrap();
+    let check = |file: &[u8]| verify_file(file, &key.public_key()).reason;
+
+    // The page redrawn with another serial and warranty; the attachment untouched.
+    let edited = dir.path().join("edited.pdf");
+    std::fs::write(&edited, with_forged_page(&bytes, false)).unwrap();
+    assert!(page_text(&edited).contains("1654922099999"), "the forgery shows the new serial");
+    assert_eq!(check(&std::fs::read(&edited).unwrap()), Some(Invalidity::ChangedAfterSealing));
+    // The same forgery appended as an incremental update, the sealed bytes left as they were.
+    let appended = dir.path().join("appended.pdf");
+    std::fs::write(&appended, with_forged_page(&bytes, true)).unwrap();
+    assert!(page_text(&appended).contains("1654922099999"), "a viewer shows the forged page");
+    let appended = std::fs::read(&appended).unwrap();
+    assert!(appended.starts_with(&bytes));
+    assert_eq!(check(&appended), Some(Invalidity::AddedAfterSealing));
+    // Anything at all after the seal, even a comment.
+    assert_eq!(check(&[bytes.as_slice(), b"% note\n"].concat()), Some(Invalidity::AddedAfterSealing));
+    // The document's metadata: a new title, same length, in place.
+    let title = bytes.windows(6).position(|w| w == b"/Title").expect("a title");
+    let mut retitled = bytes.clone();
+    retitled[title + 8] ^= 0x01;
+    assert_eq!(check(&retitled), Some(Invalidity::ChangedAfterSealing));
+    // A seal cut off, or a PDF never sealed.
+    let unsealed = &bytes[..bytes.windows(10).rposition(|w| w == b"/ByteRange").unwrap() - 100];
+    assert_eq!(check(unsealed), Some(Invalidity::NotSealed));
+}
+
+#[test]
+fn poppler_lists_the_seal_as_a_signature_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, _, _) = render(dir.path(), CertificateLanguage::En, false);
+    let output = Command::new("pdfsig").arg(&pdf).output().expect("pdfsig (poppler-utils) is needed for this test");
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(listed.contains("Signature #1"), "{listed}");
+    // The seal keeps the page readable: poppler still reads every field.
+    assert!(page_text(&pdf).contains("RC-2026-000042"));
 }
 
 #[test]
@@ -307,10 +390,10 @@ fn a_long_job_still_fits_one_page() {
     document.parts = (0..14).map(|_| document.parts[0].clone()).collect();
     document.symptoms = "掉卡 card drops off the bus ".repeat(40);
     document.customer = "北京智算云科技有限公司 Beijing Intelligent Compute Cloud Technology Co., Ltd.".into();
-    let (certificate, _) = common::certificate(dir.path(), &document);
+    let (certificate, key) = common::certificate(dir.path(), &document);
     let renderer = CertificateRenderer::load(&common::fonts_dir()).unwrap();
     let pdf = dir.path().join("long.pdf");
-    std::fs::write(&pdf, renderer.pdf(&certificate).expect("one page")).unwrap();
+    std::fs::write(&pdf, renderer.pdf(&certificate, &key).expect("one page")).unwrap();
     let text = page_text(&pdf);
     assert!(text.contains("+6more") && text.contains("另有4条"), "lists beyond eight say how many more: {text}");
     assert!(text.contains("…"), "long symptoms are clipped");

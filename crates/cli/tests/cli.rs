@@ -111,7 +111,7 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
     let renderer = CertificateRenderer::load(&sample::fonts_dir()).unwrap();
     let (certificate, key) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::Both, false));
     let pdf = dir.path().join("RC-2026-000042.pdf");
-    std::fs::write(&pdf, renderer.pdf(&certificate).unwrap()).unwrap();
+    std::fs::write(&pdf, renderer.pdf(&certificate, &key).unwrap()).unwrap();
     let key_file = dir.path().join("shop.pub");
     std::fs::write(&key_file, certificates::public_key_file("深圳芯复活", &key.public_key())).unwrap();
 
@@ -145,6 +145,22 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
     assert_eq!(code, 1);
     assert!(err.contains("does not match this shop's key"), "{err}");
 
+    // One byte of the page changed, and bytes added after the seal: each said as what it is.
+    let mut bytes = std::fs::read(&pdf).unwrap();
+    let edited = dir.path().join("edited.pdf");
+    let middle = bytes.len() / 3;
+    bytes[middle] ^= 0x20;
+    std::fs::write(&edited, &bytes).unwrap();
+    let (code, _, err) = revive(&["verify", edited.to_str().unwrap(), "--public-key", &key.public_key()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid: the file was changed after the shop sealed it"), "{err}");
+    bytes[middle] ^= 0x20;
+    bytes.extend_from_slice(b"\n% appended\n");
+    std::fs::write(&edited, &bytes).unwrap();
+    let (code, _, err) = revive(&["verify", edited.to_str().unwrap(), "--public-key", &key.public_key()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid: something was added to the file after the shop sealed it"), "{err}");
+
     let (code, _, err) = revive(&["verify", "/nonexistent.pdf", "--public-key", &key.public_key()]);
     assert_eq!(code, 5, "{err}");
 }
@@ -153,9 +169,9 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
 fn verify_without_a_key_uses_this_shops_own_and_finds_the_folder_the_app_uses() {
     let dir = tempfile::tempdir().unwrap();
     let renderer = CertificateRenderer::load(&sample::fonts_dir()).unwrap();
-    let (certificate, _) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::En, false));
+    let (certificate, key) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::En, false));
     let pdf = dir.path().join("RC-2026-000042.pdf");
-    std::fs::write(&pdf, renderer.pdf(&certificate).unwrap()).unwrap();
+    std::fs::write(&pdf, renderer.pdf(&certificate, &key).unwrap()).unwrap();
 
     // The README's `revive verify FILE`, on the workstation: no key, no folder given.
     let xdg = tempfile::tempdir().unwrap();

@@ -96,7 +96,7 @@ pub async fn save_certificate_pdf<R: Runtime>(
     title: String,
 ) -> Result<Option<String>, IpcError> {
     let certificate = state.shop()?.certificates().get(&number)?;
-    let pdf = state.renderer()?.pdf(&certificate)?;
+    let pdf = state.renderer()?.pdf(&certificate, &state.shop_key()?)?;
     save_as(&app, title, format!("{number}.pdf"), &pdf)
 }
 

@@ -71,6 +71,38 @@ impl ShopKey {
         let signature = self.signing.sign(signed_message(&number, &sha256).as_bytes());
         Ok(SignedDocument { sha256, signature: URL_SAFE_NO_PAD.encode(signature.to_bytes()), document: canonical })
     }
+
+    /// Seals a certificate file: signs the SHA-256 of its bytes (all but the place of this
+    /// signature), so that any change to the file, its pages as much as its attachment, shows.
+    pub fn seal(&self, file_sha256: &[u8; 32]) -> [u8; 64] {
+        self.signing.sign(&sealed_message(file_sha256)).to_bytes()
+    }
+}
+
+/// What a file's seal covers: a fixed context and the SHA-256 of the file's bytes (all but the
+/// place of the seal's own signature). Another context than a document's, so neither signature can
+/// stand in for the other.
+fn sealed_message(file_sha256: &[u8; 32]) -> Vec<u8> {
+    [b"revive-certificate-file/1\n".as_slice(), file_sha256].concat()
+}
+
+/// Checks a file's seal, `signature`, over the SHA-256 of its bytes with `public_key` (base64url).
+pub fn check_seal(public_key: &str, file_sha256: &[u8; 32], signature: &[u8; 64]) -> Verdict {
+    let Some(key) = verifying_key(public_key) else {
+        return Verdict::Invalid(Invalidity::PublicKeyMalformed);
+    };
+    match key.verify_strict(&sealed_message(file_sha256), &Signature::from_bytes(signature)) {
+        Ok(()) => Verdict::Valid,
+        Err(_) => Verdict::Invalid(Invalidity::ChangedAfterSealing),
+    }
+}
+
+fn verifying_key(public_key: &str) -> Option<VerifyingKey> {
+    URL_SAFE_NO_PAD
+        .decode(public_key.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
 }
 
 /// What the signature covers: a fixed context, the certificate number and the document's hash.
@@ -161,16 +193,19 @@ pub enum Invalidity {
     NotACertificate,
     #[error("the PDF carries no readable Revive certificate document")]
     NoEmbeddedCertificate,
+    #[error("the PDF carries no shop seal over its pages, so what it shows cannot be checked")]
+    NotSealed,
+    #[error("the shop's seal on the PDF cannot be read")]
+    SealMalformed,
+    #[error("the file was changed after the shop sealed it: its pages or content are not what was issued")]
+    ChangedAfterSealing,
+    #[error("something was added to the file after the shop sealed it")]
+    AddedAfterSealing,
 }
 
 /// Checks `signature` over a number and hash with `public_key` (base64url).
 fn check_signature(public_key: &str, number: &str, sha256: &str, signature: &str) -> Verdict {
-    let Some(key) = URL_SAFE_NO_PAD
-        .decode(public_key.trim())
-        .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
-        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
-    else {
+    let Some(key) = verifying_key(public_key) else {
         return Verdict::Invalid(Invalidity::PublicKeyMalformed);
     };
     let Some(signature) =
