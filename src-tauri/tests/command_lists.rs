@@ -26,6 +26,15 @@ fn acl_handlers_capability_and_ui_name_the_same_commands() {
         names(handlers.split(',').filter_map(|path| path.trim().rsplit("::").next()).filter(|n| !n.is_empty()));
 
     let capability: serde_json::Value = serde_json::from_str(&source("capabilities/main.json")).unwrap();
+    // The window gets Revive's own commands and nothing of Tauri's (no `core:default`).
+    let others: Vec<&str> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .filter(|p| !p.starts_with("allow-"))
+        .collect();
+    assert_eq!(others, Vec::<&str>::new(), "permissions beyond Revive's commands");
     let granted = capability["permissions"]
         .as_array()
         .unwrap()

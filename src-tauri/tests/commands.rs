@@ -275,7 +275,7 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     } });
     call(&bench, "save_settings", settings).unwrap();
     let key = call(&bench, "shop_key", json!({})).unwrap();
-    assert_eq!(key["fingerprint"].as_str().unwrap().len(), 19, "the key exists from the first run: {key}");
+    assert_eq!(key["fingerprint"].as_str().unwrap().len(), 39, "the key exists from the first run: {key}");
 
     let form = json!({ "customerName": "Deep Compute", "modelId": "h100-sxm5-80gb", "boardSerial": "1654922012345",
         "symptomObserved": "Xid 63", "quoteAmount": "9800.00", "quoteCurrency": "USD" });

@@ -120,3 +120,20 @@ pub fn print_findings(out: &mut String, findings: &[Finding], lang: Language) {
         say!(out, "           next: {}", lang.pick(&finding.next_step));
     }
 }
+
+/// Text from a file someone handed over, safe for a terminal: control characters (an escape
+/// sequence that would recolour or rewrite the screen) are shown escaped, not obeyed.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_from_a_file_are_shown_not_obeyed() {
+        assert_eq!(terminal_safe("王芳\u{1b}[2J\r\nJosé"), "王芳\\u{1b}[2J\\r\\nJosé");
+        assert_eq!(terminal_safe("深圳芯复活 GPU"), "深圳芯复活 GPU");
+    }
+}

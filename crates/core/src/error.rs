@@ -100,6 +100,7 @@ pub enum ErrorCode {
     InvalidInput,
     JobNotFound,
     IllegalTransition,
+    JobClosed,
     StoreTooNew,
     RulesInvalid,
     StorageFailed,
@@ -174,6 +175,9 @@ pub enum CoreError {
     #[error("a job in status {from} cannot move to {to}")]
     IllegalTransition { from: String, to: String },
 
+    #[error("job {0} is closed or certified: its parts and labour no longer change")]
+    JobClosed(i64),
+
     #[error("the database was written by a newer Revive (schema {found}, this build knows up to {supported})")]
     StoreTooNew { found: i64, supported: i64 },
 
@@ -237,6 +241,7 @@ impl CoreError {
             CoreError::Invalid { .. } => ErrorCode::InvalidInput,
             CoreError::JobNotFound(_) => ErrorCode::JobNotFound,
             CoreError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            CoreError::JobClosed(_) => ErrorCode::JobClosed,
             CoreError::StoreTooNew { .. } => ErrorCode::StoreTooNew,
             CoreError::RulesInvalid { .. } => ErrorCode::RulesInvalid,
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => ErrorCode::StorageFailed,

@@ -47,19 +47,28 @@ impl Money {
     /// (`１２，０００．５０`). A wrong amount is reported against `field`.
     pub fn parse(amount: &str, currency: &str, field: Field) -> CoreResult<Money> {
         let currency = Currency::parse(currency)?;
-        let cleaned: String =
-            crate::text::half_width(amount).trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
-        if cleaned.is_empty() {
+        let typed = crate::text::half_width(amount);
+        let typed = typed.trim();
+        if typed.is_empty() {
             return Err(CoreError::invalid(field, Problem::Empty));
         }
-        if cleaned.starts_with('-') {
+        if typed.starts_with('-') {
             return Err(CoreError::invalid(field, Problem::Negative));
         }
-        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-        let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) {
+        let (grouped, fraction) = typed.split_once('.').unwrap_or((typed, ""));
+        let digits_only = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+        // Separators only between groups of three (`12,000`): `12,50` is a decimal comma, not 1250.
+        let groups: Vec<&str> = grouped.split([',', ' ']).collect();
+        let grouped_right =
+            groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|group| group.len() == 3));
+        if !groups.iter().all(|group| digits_only(group))
+            || !grouped_right
+            || !(fraction.is_empty() || digits_only(fraction))
+            || typed.ends_with('.')
+        {
             return Err(CoreError::invalid(field, Problem::BadFormat));
         }
+        let whole = groups.concat();
         if fraction.len() > 2 {
             return Err(CoreError::invalid(field, Problem::TooManyDecimals));
         }
@@ -116,6 +125,12 @@ mod tests {
         assert_eq!(problem("1.005"), Problem::TooManyDecimals);
         assert_eq!(problem("1000000.01"), Problem::TooLarge { max: MAX_QUOTE_MAJOR });
         assert_eq!(problem("99999999999999999999999"), Problem::TooLarge { max: MAX_QUOTE_MAJOR });
+        // A decimal comma, or separators in the wrong places, are not thousands.
+        for typed in ["12,50", "1,2345", "1234,567", "12,,000", ",500", "12,000,", "１２，５０", "5."] {
+            assert_eq!(problem(typed), Problem::BadFormat, "{typed}");
+        }
+        assert_eq!(Money::parse("234 567", "CNY", Field::QuoteAmount).unwrap().minor, 23_456_700);
+        assert_eq!(Money::parse("１，２３４．５０", "CNY", Field::QuoteAmount).unwrap().minor, 123_450);
     }
 
     #[test]

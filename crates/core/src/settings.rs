@@ -99,11 +99,21 @@ impl Settings {
         store.read(Settings::load_in)
     }
 
+    /// The settings to show and work with. A stored value this build cannot read (hand-edited, say)
+    /// shows as the defaults, so the shop can still open Settings and save good ones.
     pub(crate) fn load_in(tx: &Transaction) -> CoreResult<Settings> {
+        match Settings::stored_in(tx) {
+            Err(CoreError::Encoding(_)) => Ok(Settings::default()),
+            read => read,
+        }
+    }
+
+    /// The settings exactly as stored; an unreadable value is an error, so nothing writes the
+    /// defaults over it.
+    fn stored_in(tx: &Transaction) -> CoreResult<Settings> {
         let stored: Option<String> =
             tx.query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |row| row.get(0)).optional()?;
-        // A value this build cannot read (hand-edited, say) falls back to defaults rather than locking the shop out.
-        Ok(stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+        Ok(stored.map(|json| serde_json::from_str(&json)).transpose()?.unwrap_or_default())
     }
 
     pub fn save(store: &Store, form: &SettingsForm) -> CoreResult<Settings> {
@@ -141,7 +151,7 @@ impl Settings {
     /// card in straight away.
     pub(crate) fn technician_for(tx: &Transaction, technician: &Technician) -> CoreResult<String> {
         let actor = technician.0.clone();
-        let mut settings = Settings::load_in(tx)?;
+        let mut settings = Settings::stored_in(tx)?;
         if settings.technicians.is_empty() {
             settings.technicians.push(actor.clone());
             settings.current_technician = Some(actor.clone());
@@ -237,5 +247,26 @@ mod tests {
             CoreError::Invalid { field: Field::LaborRate, problem: Problem::Negative }
         ));
         assert_eq!(Settings::load(&store).unwrap(), saved);
+    }
+
+    #[test]
+    fn unreadable_settings_show_as_defaults_and_are_never_written_over_by_an_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        let damaged = r#"{"shopName": "深圳芯复活", "technicians": "#;
+        store
+            .write(|tx, _| Ok(tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2)", (KEY, damaged))?))
+            .unwrap();
+        assert_eq!(Settings::load(&store).unwrap(), Settings::default());
+        // A first intake would enrol its technician; here it must not store defaults over the shop's value.
+        let anyone = Settings::acting_technician(&store, Some("José")).unwrap();
+        assert!(store.write(|tx, _| Settings::technician_for(tx, &anyone)).is_err());
+        let kept: String = store
+            .read(|tx| Ok(tx.query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(kept, damaged);
+        // Saving good settings from the Settings screen mends it.
+        Settings::save(&store, &form()).unwrap();
+        assert_eq!(Settings::load(&store).unwrap().shop_name, "Shenzhen GPU Revival");
     }
 }

@@ -8,6 +8,7 @@ use revive_core::bench::Sample;
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
 use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
 use revive_core::history::HistoryQuery;
+use revive_core::jobs::costs::{LaborAdjustmentForm, PartForm};
 use revive_core::jobs::status::Status;
 use revive_core::jobs::StatusChange;
 use revive_core::procedures::runs::Answer;
@@ -124,6 +125,19 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     let document: CertificateDocument = serde_json::from_str(&reissued.signed.document).unwrap();
     assert_eq!(document.supersedes.as_deref(), Some(certificate.number.as_str()));
     assert_eq!(shop.certificates().for_job(job).unwrap().len(), 2);
+
+    // What the certificate states about parts and labour stays true: they no longer change.
+    let costs_before = shop.costs().for_job(job).unwrap();
+    let part = PartForm {
+        part_number: "TP-1".into(),
+        description: "导热垫".into(),
+        quantity: "１".into(),
+        unit_cost: "30".into(),
+    };
+    assert!(matches!(shop.costs().add_part(job, &part, &tech(&shop)), Err(CoreError::JobClosed(_))));
+    let minutes = LaborAdjustmentForm { minutes: "30".into(), reason: "补记".into() };
+    assert!(matches!(shop.costs().adjust_labor(job, &minutes, &tech(&shop)), Err(CoreError::JobClosed(_))));
+    assert_eq!(shop.costs().for_job(job).unwrap(), costs_before);
 
     assert!(matches!(
         shop.certificates().issue(job, 0, CertificateLanguage::En, &tech(&shop)).unwrap_err(),

@@ -133,6 +133,11 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
         shop.procedure_runs().answer(run.id, "photos-out", &one_photo, "", &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
     ));
+    let same_twice = Answer::Photos { hashes: vec![first.clone(), first.clone()] };
+    assert!(matches!(
+        shop.procedure_runs().answer(run.id, "photos-out", &same_twice, "", &tech(&shop)).unwrap_err(),
+        CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
+    ));
     let not_ours = Answer::Photos { hashes: vec![first.clone(), "b".repeat(64)] };
     assert!(matches!(
         shop.procedure_runs().answer(run.id, "photos-out", &not_ours, "", &tech(&shop)).unwrap_err(),

@@ -26,7 +26,7 @@ fn the_key_is_made_once_and_kept_private() {
     let key = ShopKey::load_or_create(dir.path()).unwrap();
     let again = ShopKey::load_or_create(dir.path()).unwrap();
     assert_eq!(key.public_key(), again.public_key());
-    assert_eq!(key.fingerprint().len(), 19);
+    assert_eq!(key.fingerprint().len(), 39, "128 bits in eight groups of four");
     assert_eq!(fingerprint_of(&key.public_key()).as_deref(), Some(key.fingerprint().as_str()));
     let exported = public_key_file("深圳 GPU\n复活工坊", &key.public_key());
     assert!(exported.contains(&key.fingerprint()) && exported.contains("深圳 GPU 复活工坊"), "{exported}");

@@ -6,7 +6,7 @@ use revive_certificate_pdf::verify_path;
 use revive_core::certificates;
 
 use crate::exit::Exit;
-use crate::output::{emit, fail};
+use crate::output::{emit, fail, terminal_safe};
 
 /// 0 valid, 1 invalid (with why), 5 unreadable (the file, or no key to check with).
 pub fn run(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) -> Exit {
@@ -32,12 +32,12 @@ pub fn run(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) -
     say!(
         out,
         "valid: certificate {} issued {} by {}",
-        document.number,
-        document.issued_at.get(..10).unwrap_or(&document.issued_at),
-        document.shop.name
+        terminal_safe(&document.number),
+        terminal_safe(document.issued_at.get(..10).unwrap_or(&document.issued_at)),
+        terminal_safe(&document.shop.name)
     );
-    say!(out, "  GPU      {} serial {}", document.gpu.model_name, document.gpu.serial);
-    say!(out, "  customer {} ticket {}", document.customer, document.ticket);
+    say!(out, "  GPU      {} serial {}", terminal_safe(&document.gpu.model_name), terminal_safe(&document.gpu.serial));
+    say!(out, "  customer {} ticket {}", terminal_safe(&document.customer), terminal_safe(&document.ticket));
     if document.simulated {
         say!(out, "  SIMULATED: its readings came from the simulated bench");
     }

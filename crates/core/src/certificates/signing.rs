@@ -54,8 +54,8 @@ impl ShopKey {
         URL_SAFE_NO_PAD.encode(self.signing.verifying_key().as_bytes())
     }
 
-    /// A short, printable fingerprint of the public key: the first 16 hex digits of its SHA-256,
-    /// in groups of four.
+    /// A printable fingerprint of the public key: the first 32 hex digits of its SHA-256, in groups
+    /// of four.
     pub fn fingerprint(&self) -> String {
         fingerprint(self.signing.verifying_key().as_bytes())
     }
@@ -133,9 +133,11 @@ pub fn fingerprint_of(public_key: &str) -> Option<String> {
     (bytes.len() == 32).then(|| fingerprint(&bytes))
 }
 
+/// 128 bits of the key's SHA-256 (32 hex digits in groups of four): short enough to read out,
+/// long enough that nobody can make another key with the same fingerprint.
 fn fingerprint(public_key: &[u8]) -> String {
     let hex = format!("{:x}", Sha256::digest(public_key));
-    [&hex[0..4], &hex[4..8], &hex[8..12], &hex[12..16]].join("-")
+    hex.as_bytes()[..32].chunks(4).map(|group| String::from_utf8_lossy(group)).collect::<Vec<_>>().join("-")
 }
 
 /// Creates the key file readable and writable by its owner only, complete or not at all.

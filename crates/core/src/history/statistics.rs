@@ -151,7 +151,8 @@ fn months(tx: &Transaction, filter: &Filter) -> CoreResult<Vec<Month>> {
 fn fill_gaps(months: Vec<Month>) -> Vec<Month> {
     let parse = |month: &str| -> Option<(i32, u32)> {
         let (year, number) = month.split_once('-')?;
-        Some((year.parse().ok()?, number.parse().ok()?))
+        // A month the calendar does not have (a hand-edited store) has no gap to fill.
+        Some((year.parse().ok()?, number.parse().ok().filter(|n| (1..=12).contains(n))?))
     };
     let mut filled: Vec<Month> = Vec::with_capacity(months.len());
     for month in months {
@@ -270,4 +271,25 @@ fn technicians(tx: &Transaction, filter: &Filter, flow: &StatusFlow) -> CoreResu
     let mut people: Vec<Throughput> = by_name.into_values().collect();
     people.sort_by_key(|p| (std::cmp::Reverse(p.closed), std::cmp::Reverse(p.received)));
     Ok(people)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(name: &str) -> Month {
+        Month { month: name.into(), received: 1, returned: 0, revenue: Vec::new() }
+    }
+
+    #[test]
+    fn gaps_between_months_are_filled_and_a_month_that_cannot_be_ends_nothing() {
+        let names = |months: Vec<Month>| months.into_iter().map(|m| m.month).collect::<Vec<_>>();
+        assert_eq!(
+            names(fill_gaps(vec![month("2026-11"), month("2027-02")])),
+            ["2026-11", "2026-12", "2027-01", "2027-02"]
+        );
+        // From a hand-edited store: month 13 is shown as it is, without looping to reach it.
+        assert_eq!(names(fill_gaps(vec![month("2026-11"), month("2026-13")])), ["2026-11", "2026-13"]);
+        assert_eq!(names(fill_gaps(vec![month("2026-13"), month("2027-01")])), ["2026-13", "2027-01"]);
+    }
 }

@@ -5,7 +5,9 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
+use crate::jobs::current_status;
 use crate::jobs::events::{self, Event};
+use crate::jobs::status::StatusFlow;
 use crate::money::{Currency, Money};
 use crate::settings::{Settings, Technician};
 use crate::store::{timestamp, Store};
@@ -81,11 +83,12 @@ pub struct JobCosts {
 /// A job's parts and labour, priced.
 pub struct Costs<'w> {
     store: &'w Store,
+    flow: &'w StatusFlow,
 }
 
 impl Workshop {
     pub fn costs(&self) -> Costs<'_> {
-        Costs { store: self.store() }
+        Costs { store: self.store(), flow: &self.catalogs().flow }
     }
 }
 
@@ -103,7 +106,7 @@ impl Costs<'_> {
         }
         self.store.write(|tx, now| {
             let actor = Settings::technician_for(tx, by)?;
-            let currency = job_currency(tx, job_id)?;
+            let currency = self.open_job_currency(tx, job_id)?;
             let unit_cost = Money::parse(&form.unit_cost, currency.code(), Field::UnitCost)?;
             let at = timestamp(now);
             tx.execute(
@@ -125,6 +128,7 @@ impl Costs<'_> {
     pub fn remove_part(&self, job_id: i64, part_id: i64, by: &Technician) -> CoreResult<JobCosts> {
         self.store.write(|tx, now| {
             let actor = Settings::technician_for(tx, by)?;
+            self.open_job_currency(tx, job_id)?;
             let part: Option<String> = tx
                 .query_row(
                     "SELECT part_number FROM job_parts WHERE id = ?1 AND job_id = ?2",
@@ -153,7 +157,7 @@ impl Costs<'_> {
         let reason = text::required(&form.reason, Field::Reason, 1_000, Lines::Multi)?;
         self.store.write(|tx, now| {
             let actor = Settings::technician_for(tx, by)?;
-            job_currency(tx, job_id)?;
+            self.open_job_currency(tx, job_id)?;
             let at = timestamp(now);
             tx.execute(
                 "INSERT INTO labor_adjustments (job_id, seconds, reason, at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -162,6 +166,19 @@ impl Costs<'_> {
             events::append(tx, job_id, &at, &actor, &Event::LaborAdjusted { minutes, reason })
         })?;
         self.for_job(job_id)
+    }
+
+    /// The job's currency, when its costs may still change: not once it has ended or has a
+    /// certificate, which states them.
+    fn open_job_currency(&self, tx: &Transaction, job_id: i64) -> CoreResult<Currency> {
+        let currency = job_currency(tx, job_id)?;
+        let (status, _) = current_status(tx, job_id)?;
+        let certified: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM certificates WHERE job_id = ?1)", [job_id], |r| r.get(0))?;
+        if certified || self.flow.is_terminal(status) {
+            return Err(CoreError::JobClosed(job_id));
+        }
+        Ok(currency)
     }
 
     pub fn for_job(&self, job_id: i64) -> CoreResult<JobCosts> {

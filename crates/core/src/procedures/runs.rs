@@ -21,6 +21,8 @@ use crate::text::{self, Lines};
 use crate::workshop::Workshop;
 
 pub const MAX_NOTE: usize = 2_000;
+/// More photos than any step asks for, by far; a longer list is not a technician's answer.
+pub const MAX_PHOTOS_PER_STEP: usize = 50;
 
 /// What a technician gives for a step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -329,10 +331,15 @@ fn judge(
             Ok((None, chosen.next.clone()))
         }
         (StepKind::Photo { min_photos }, Answer::Photos { hashes }) => {
+            if hashes.len() > MAX_PHOTOS_PER_STEP {
+                return Err(CoreError::invalid(Field::Photo, Problem::TooLarge { max: MAX_PHOTOS_PER_STEP as u64 }));
+            }
             if hashes.iter().any(|h| h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit())) {
                 return Err(CoreError::invalid(Field::Photo, Problem::BadFormat));
             }
-            if (hashes.len() as u32) < *min_photos {
+            // The same photo twice is one photo.
+            let distinct: std::collections::BTreeSet<&String> = hashes.iter().collect();
+            if (distinct.len() as u32) < *min_photos {
                 return Err(CoreError::invalid(Field::Photo, Problem::TooFew { min: u64::from(*min_photos) }));
             }
             if !attachments::all_attached(tx, run.job_id, hashes)? {
