@@ -327,16 +327,17 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
 
     let document: Value = serde_json::from_str(certificate["signed"]["document"].as_str().unwrap()).unwrap();
     assert_eq!(document["simulated"], true);
-    let payload = format!(
-        "RVC1:{number}:{}:{}",
-        certificate["signed"]["sha256"].as_str().unwrap(),
-        certificate["signed"]["signature"].as_str().unwrap()
-    );
+    // The code printed on the page, as a scanner types it.
+    let signed: revive_core::certificates::SignedDocument =
+        serde_json::from_value(certificate["signed"].clone()).unwrap();
+    let payload = signed.qr_payload(key["publicKey"].as_str().unwrap()).unwrap().to_string();
+    assert!(payload.starts_with(&format!("RVC2:S:{number}:")), "{payload}");
     let verified = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
     assert_eq!(
         (verified["valid"].as_bool(), verified["keyFingerprint"].clone()),
         (Some(true), key["fingerprint"].clone())
     );
+    assert_eq!((verified["simulated"].as_bool(), &verified["facts"]["serial"]), (Some(true), &document["gpu"]["serial"]));
     let other_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let wrong =
         call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": other_key })).unwrap();

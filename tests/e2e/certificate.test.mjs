@@ -2,8 +2,8 @@
 // issued and previewed, saved as a PDF through the native save dialog, checked in the Verify screen
 // from the file and from its scanned QR code, and a tampered code refused.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { journey, Key } from './webdriver.mjs';
@@ -65,18 +65,30 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       await app.click('#verify-file');
       answerFileDialog('Choose a certificate PDF', pdf);
       await app.waitFor('#verify-result[data-valid="true"]', 10_000);
-      assert.match(await app.text('#verify-verdict'), new RegExp(`Valid: certificate ${number}`));
+      // From the simulated bench: valid, and said to be no repair certificate.
+      assert.match(await app.text('#verify-verdict'), new RegExp(`Valid, but SIMULATED: certificate ${number}`));
       assert.equal(await app.text('#verify-serial'), SERIAL);
+      assert.equal(await app.text('#verify-fact-serial'), SERIAL);
       assert.match(await app.text('#verify-result'), new RegExp(fingerprint));
+
+      // The same file with one byte of the page changed, as an editor would save it: refused, and why.
+      const bytes = readFileSync(pdf);
+      bytes[Math.floor(bytes.length / 3)] ^= 0x20;
+      const edited = join(files, 'edited.pdf');
+      writeFileSync(edited, bytes);
+      await app.click('#verify-file');
+      answerFileDialog('Choose a certificate PDF', edited);
+      await app.waitFor('#verify-result[data-valid="false"]', 10_000);
+      assert.match(await app.text('#verify-verdict'), /changed after the shop sealed it/);
 
       // The QR code as a scanner reads it off the printed page.
       const page = join(files, 'page');
       execFileSync('pdftoppm', ['-r', '200', '-png', '-singlefile', pdf, page]);
       const scanned = execFileSync('zbarimg', ['--quiet', '--raw', `${page}.png`]).toString().trim();
-      assert.match(scanned, new RegExp(`^RVC1:${number}:`));
+      assert.match(scanned, new RegExp(`^RVC2:S:${number}:${SERIAL}:`));
       await app.type('#verify-payload', scanned + Key.Enter);
-      // The file's result is still showing (also valid): wait for the code's own result.
-      await app.waitFor('#verify-result[data-valid="true"]', 5_000, 'To read the content, check the PDF');
+      await app.waitFor('#verify-result[data-valid="true"]', 5_000, 'To read all of it, check the PDF');
+      assert.equal(await app.text('#verify-fact-serial'), SERIAL);
 
       // One character changed in the number: refused, and why.
       await app.type('#verify-payload', Key.Control + 'a' + Key.Control + scanned.replace('000001', '000002') + Key.Enter);
@@ -84,8 +96,9 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       assert.match(await app.text('#verify-verdict'), /does not match this shop's key/);
 
       // The command-line check a customer would run, with the exported key file, agrees.
-      const cli = execFileSync(join(process.env.REVIVE_APP, '..', 'revive'), ['verify', pdf, '--public-key', keyFile]);
-      assert.match(cli.toString(), new RegExp(`^valid: certificate ${number}`));
+      const cli = spawnSync(join(process.env.REVIVE_APP, '..', 'revive'), ['verify', pdf, '--public-key', keyFile]);
+      assert.equal(cli.status, 6, 'a simulated certificate has its own exit status');
+      assert.match(cli.stdout.toString(), new RegExp(`^valid, but SIMULATED \\(not a repair certificate\\): certificate ${number}`));
     });
   } finally {
     rmSync(files, { recursive: true, force: true });

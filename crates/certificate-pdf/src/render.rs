@@ -56,7 +56,7 @@ impl CertificateRenderer {
 
     fn typeset(&self, certificate: &Certificate) -> Result<PagedDocument, PdfError> {
         let signed = &certificate.signed;
-        let payload = signed.qr_payload()?.to_string();
+        let payload = signed.qr_payload(&certificate.public_key)?.to_string();
         let qr = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
             .map_err(|error| PdfError::Typeset(format!("QR code: {error}")))?;
         let mut inputs = Dict::new();

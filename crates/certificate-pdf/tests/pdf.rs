@@ -128,7 +128,7 @@ fn the_qr_code_decodes_to_number_hash_and_signature() {
     let prefix = dir.path().join("page");
     tool("pdftoppm", &["-r", "200", "-png", "-singlefile", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
     let decoded = tool("zbarimg", &["--quiet", "--raw", dir.path().join("page.png").to_str().unwrap()]);
-    let expected = signed.qr_payload().unwrap();
+    let expected = signed.qr_payload(&key.public_key()).unwrap();
     assert_eq!(decoded.trim(), expected.to_string());
     let verification = revive_core::certificates::verify_payload(decoded.trim(), &key.public_key());
     assert!(verification.valid, "{verification:?}");
@@ -241,7 +241,9 @@ fn changing_any_field_of_the_attached_document_is_detected() {
         // The document alone, without the PDF's seal, is refused by its own signature.
         let forged_alone = SignedDocument { sha256: sha256(&text), document: text.clone(), ..signed.clone() };
         let verdict = verify_file(&serde_json::to_vec(&forged_alone).unwrap(), &key.public_key());
-        assert_eq!(verdict.reason, Some(Invalidity::SignatureMismatch), "{path}");
+        // Mostly the signature; a date or count no longer readable means no certificate at all.
+        let refused = [Some(Invalidity::SignatureMismatch), Some(Invalidity::NotACertificate)];
+        assert!(refused.contains(&verdict.reason), "{path}: {:?}", verdict.reason);
     }
 }
 

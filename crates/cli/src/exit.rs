@@ -14,11 +14,20 @@ pub enum Exit {
     Critical = 3,
     BenchUnavailable = 4,
     Unreadable = 5,
+    /// Verify: valid, and from the simulated bench (training, a demo): not a repair certificate.
+    Simulated = 6,
 }
 
 impl Exit {
-    const ALL: [Exit; 6] =
-        [Exit::Ok, Exit::Warnings, Exit::BadArguments, Exit::Critical, Exit::BenchUnavailable, Exit::Unreadable];
+    const ALL: [Exit; 7] = [
+        Exit::Ok,
+        Exit::Warnings,
+        Exit::BadArguments,
+        Exit::Critical,
+        Exit::BenchUnavailable,
+        Exit::Unreadable,
+        Exit::Simulated,
+    ];
 
     fn meaning(self) -> &'static str {
         match self {
@@ -28,6 +37,7 @@ impl Exit {
             Exit::Critical => "critical findings",
             Exit::BenchUnavailable => "the bench cannot be read (no driver, driver not loaded, no permission)",
             Exit::Unreadable => "the input file or the store cannot be read",
+            Exit::Simulated => "verify: valid, but from the simulated bench, not a repair certificate",
         }
     }
 

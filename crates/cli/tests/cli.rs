@@ -120,7 +120,17 @@ fn verify_reads_the_pdf_and_says_valid_or_why_not() {
         assert_eq!(code, 0, "{err}");
         assert!(out.starts_with("valid: certificate RC-2026-000042 issued 2026-11-28 by 深圳芯复活"), "{out}");
         assert!(out.contains("serial 1654922012345") && out.contains(&key.fingerprint()), "{out}");
+        assert!(out.contains("warranty 90 days, until 2027-02-26"), "{out}");
+        assert!(out.contains("identity serial and UUID at release matches intake"), "{out}");
     }
+
+    // A certificate from the simulated bench: valid, said to be simulated, with its own status.
+    let (simulated, _) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::En, true));
+    let simulated_pdf = dir.path().join("simulated.pdf");
+    std::fs::write(&simulated_pdf, renderer.pdf(&simulated, &key).unwrap()).unwrap();
+    let (code, out, _) = revive(&["verify", simulated_pdf.to_str().unwrap(), "--public-key", &key.public_key()]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.starts_with("valid, but SIMULATED (not a repair certificate): certificate RC-2026-000042"), "{out}");
 
     // Base64url keys may start with "-": such a key is a value, not an option.
     let (code, _, err) =

@@ -183,3 +183,17 @@ fn a_driver_that_refuses_permission_is_a_state() {
     let refused = NvmlProvider::open(&DriverSource::Simulated { library: common::built_library(), scenario });
     assert_eq!(refused.err(), Some(Unavailable::PermissionDenied));
 }
+
+#[test]
+fn the_fake_driver_is_known_by_itself_whatever_name_it_is_loaded_under() {
+    let _bench = hold_bench();
+    // Installed where the real driver goes, under the real driver's name, and loaded as a driver.
+    let dir = tempfile::tempdir().unwrap();
+    let disguised = dir.path().join("libnvidia-ml.so.1");
+    std::fs::copy(common::built_library(), &disguised).unwrap();
+    std::env::set_var(nvidia_ml_fake::SCENARIO_VARIABLE, shipped_scenario("h100-healthy"));
+    let bench = NvmlProvider::open(&DriverSource::Library(disguised));
+    std::env::remove_var(nvidia_ml_fake::SCENARIO_VARIABLE);
+    let snapshot = bench.unwrap().snapshot().unwrap();
+    assert!(snapshot.simulated, "the fake says what it is; its readings are marked simulated");
+}

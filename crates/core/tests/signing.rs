@@ -2,7 +2,8 @@
 //! shop's key, is detected.
 
 use revive_core::certificates::{
-    canonical, fingerprint_of, public_key_file, public_key_in, Invalidity, QrPayload, ShopKey, Verdict, KEY_FILE,
+    canonical, fingerprint_of, public_key_file, public_key_in, CertifiedFacts, Invalidity, QrPayload, ShopKey, Verdict,
+    KEY_FILE,
 };
 use revive_core::CoreError;
 use serde_json::json;
@@ -144,11 +145,11 @@ fn a_document_without_a_number_is_neither_signed_nor_valid() {
 }
 
 #[test]
-fn the_qr_payload_verifies_on_its_own_and_binds_number_and_hash() {
+fn a_schema_1_qr_payload_still_verifies_and_binds_number_and_hash() {
     let dir = tempfile::tempdir().unwrap();
     let key = ShopKey::load_or_create(dir.path()).unwrap();
     let signed = key.sign(&document()).unwrap();
-    let payload = signed.qr_payload().unwrap();
+    let payload = signed.qr_payload(&key.public_key()).unwrap();
     let text = payload.to_string();
     assert!(text.starts_with("RVC1:RC-2026-000001:"), "{text}");
     assert!(text.len() < 200, "compact enough for a small QR code: {} characters", text.len());
@@ -170,4 +171,65 @@ fn the_qr_payload_verifies_on_its_own_and_binds_number_and_hash() {
     for junk in ["", "RVC1", "RVC2:RC-1:abc:def", "RVC1:RC-1:XYZ:sig", &format!("{text}:extra"), "RVC1::00:sig"] {
         assert_eq!(QrPayload::parse(junk), Err(Invalidity::PayloadMalformed), "{junk:?}");
     }
+}
+
+/// A certificate of schema 2, real or from the simulated bench.
+fn document_with_facts(simulated: bool) -> serde_json::Value {
+    let mut document = document();
+    document["schema"] = 2.into();
+    document["issuedAt"] = "2026-12-01T15:40:58.543Z".into();
+    document["simulated"] = simulated.into();
+    document
+}
+
+#[test]
+fn the_qr_payload_carries_the_printed_facts_and_nothing_else_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let signed = key.sign(&document_with_facts(false)).unwrap();
+    assert_eq!(signed.verify(&key.public_key()), Verdict::Valid);
+    let text = signed.qr_payload(&key.public_key()).unwrap().to_string();
+    let digits = key.fingerprint().replace('-', "");
+    let facts = format!("RVC2:R:RC-2026-000001:1654922012345:h100-sxm5-80gb:2027-03-01:{digits}:");
+    assert!(text.starts_with(&facts), "number, serial, model, warranty end and key in the clear: {text}");
+    assert!(text.len() < 300, "still a small QR code: {} characters", text.len());
+    let genuine = QrPayload::parse(&text).unwrap();
+    assert_eq!(genuine.verify(&key.public_key()), Verdict::Valid);
+
+    // A genuine code pasted onto another card's paper: each printed fact changed is refused.
+    let facts = genuine.facts.clone().unwrap();
+    let forgeries = [
+        ("serial", CertifiedFacts { serial: "1654922099999".into(), ..facts.clone() }),
+        ("model", CertifiedFacts { model: "h200-sxm-141gb".into(), ..facts.clone() }),
+        ("warranty", CertifiedFacts { warranty_end: "2031-12-31".into(), ..facts.clone() }),
+        ("number", CertifiedFacts { number: "RC-2026-000009".into(), ..facts.clone() }),
+    ];
+    for (what, forged) in forgeries {
+        let payload = QrPayload { facts: Some(forged), ..genuine.clone() };
+        assert_eq!(payload.verify(&key.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch), "{what}");
+    }
+    // Checked with another shop's key: its fingerprint is not the one in the code.
+    let other = ShopKey::load_or_create(&dir.path().join("other")).unwrap();
+    assert_eq!(genuine.verify(&other.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
+    assert_eq!(QrPayload::parse(&text.replacen("RVC2:R:", "RVC2:X:", 1)), Err(Invalidity::PayloadMalformed));
+}
+
+#[test]
+fn a_simulated_certificate_is_signed_in_a_domain_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap();
+    let simulated = key.sign(&document_with_facts(true)).unwrap();
+    assert_eq!(simulated.verify(&key.public_key()), Verdict::Valid);
+    let text = simulated.qr_payload(&key.public_key()).unwrap().to_string();
+    assert!(text.starts_with("RVC2:S:"), "{text}");
+    // Its signature presented as a real certificate's: refused.
+    let as_real = QrPayload::parse(&text.replacen("RVC2:S:", "RVC2:R:", 1)).unwrap();
+    assert_eq!(as_real.verify(&key.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
+    // Its document with the flag cleared and the hash made again: refused by the same signature.
+    let mut cleared: serde_json::Value = serde_json::from_str(&simulated.document).unwrap();
+    cleared["simulated"] = false.into();
+    let mut forged = simulated.clone();
+    forged.document = canonical(&cleared).unwrap();
+    forged.sha256 = format!("{:x}", Sha256::digest(forged.document.as_bytes()));
+    assert_eq!(forged.verify(&key.public_key()), Verdict::Invalid(Invalidity::SignatureMismatch));
 }

@@ -28,7 +28,7 @@ fn part(part_number: &str, description: &str, quantity: i64) -> PartLine {
 
 pub fn document(language: CertificateLanguage, simulated: bool) -> CertificateDocument {
     CertificateDocument {
-        schema: 1,
+        schema: revive_core::certificates::FACTS_SCHEMA as u32,
         number: "RC-2026-000042".into(),
         issued_at: "2026-11-28T09:30:00Z".into(),
         supersedes: None,

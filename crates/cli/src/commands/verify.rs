@@ -8,7 +8,7 @@ use revive_core::certificates;
 use crate::exit::Exit;
 use crate::output::{emit, fail, terminal_safe};
 
-/// 0 valid, 1 invalid (with why), 5 unreadable (the file, or no key to check with).
+/// 0 valid, 1 invalid (with why), 5 unreadable (the file, or no key to check with), 6 valid but simulated.
 pub fn run(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) -> Exit {
     let public_key = match public_key {
         Some(given) => match std::fs::read_to_string(&given) {
@@ -29,22 +29,38 @@ pub fn run(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>) -
         return fail(Exit::Warnings, format!("invalid: {reason}"));
     };
     let mut out = String::new();
+    let verdict = if verification.simulated { "valid, but SIMULATED (not a repair certificate)" } else { "valid" };
     say!(
         out,
-        "valid: certificate {} issued {} by {}",
+        "{verdict}: certificate {} issued {} by {}",
         terminal_safe(&document.number),
         terminal_safe(document.issued_at.get(..10).unwrap_or(&document.issued_at)),
         terminal_safe(&document.shop.name)
     );
     say!(out, "  GPU      {} serial {}", terminal_safe(&document.gpu.model_name), terminal_safe(&document.gpu.serial));
     say!(out, "  customer {} ticket {}", terminal_safe(&document.customer), terminal_safe(&document.ticket));
-    if document.simulated {
-        say!(out, "  SIMULATED: its readings came from the simulated bench");
+    match &verification.facts {
+        Some(facts) => {
+            say!(out, "  warranty {} days, until {}", document.warranty_days, terminal_safe(&facts.warranty_end))
+        }
+        None => say!(out, "  warranty {} days", document.warranty_days),
+    }
+    let identity = if document.identity_matches_intake { "matches intake" } else { "DIFFERS from intake" };
+    say!(out, "  identity serial and UUID at release {identity}");
+    if let Some(previous) = &document.supersedes {
+        say!(out, "  replaces {}", terminal_safe(previous));
+    }
+    if verification.simulated {
+        say!(out, "  SIMULATED: its readings came from the simulated bench; it proves nothing about real hardware");
     }
     say!(out, "  sha256   {}", verification.sha256.unwrap_or_default());
     say!(out, "  key      {}", verification.key_fingerprint.unwrap_or_default());
     emit(&out);
-    Exit::Ok
+    if verification.simulated {
+        Exit::Simulated
+    } else {
+        Exit::Ok
+    }
 }
 
 /// This shop's public key, from its data folder (as `open_store` finds it).

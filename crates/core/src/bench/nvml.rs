@@ -56,7 +56,8 @@ impl NvmlProvider {
             builder.lib_path(path);
         }
         let nvml = builder.init().map_err(unavailable)?;
-        Ok(NvmlProvider { nvml, simulated: fake.is_some(), _fake: fake })
+        let simulated = fake.is_some() || is_fake_driver(path.unwrap_or(OsStr::new(SYSTEM_LIBRARY)));
+        Ok(NvmlProvider { nvml, simulated, _fake: fake })
     }
 
     fn read_gpu(&self, index: u32) -> GpuReading {
@@ -179,6 +180,22 @@ impl NvmlProvider {
     }
 }
 
+/// The driver library NVML loads when no path is given.
+const SYSTEM_LIBRARY: &str = "libnvidia-ml.so.1";
+/// The symbol only Revive's fake driver exports.
+const FAKE_DRIVER_SYMBOL: &[u8] = b"reviveFakeNvmlLoadScenario\0";
+
+/// Whether the library NVML loaded is Revive's fake driver, asked of the library itself: whatever
+/// name it was installed or loaded under, a simulated reading never passes as a real one.
+fn is_fake_driver(library: &OsStr) -> bool {
+    // SAFETY: the library is already loaded by NVML (this only takes another reference), and the
+    // symbol is looked up, never called.
+    unsafe {
+        libloading::Library::new(library)
+            .is_ok_and(|loaded| loaded.get::<unsafe extern "C" fn()>(FAKE_DRIVER_SYMBOL).is_ok())
+    }
+}
+
 /// Tells the fake library which scenario its next `nvmlInit` loads.
 fn choose_scenario(library: &OsStr, scenario: &std::path::Path) -> Result<libloading::Library, Unavailable> {
     let failed = |reason: String| Unavailable::Failed(format!("simulated bench: {reason}"));
@@ -190,7 +207,7 @@ fn choose_scenario(library: &OsStr, scenario: &std::path::Path) -> Result<libloa
     unsafe {
         let fake = libloading::Library::new(library).map_err(|e| failed(e.to_string()))?;
         let load = fake
-            .get::<unsafe extern "C" fn(*const c_char) -> c_uint>(b"reviveFakeNvmlLoadScenario\0")
+            .get::<unsafe extern "C" fn(*const c_char) -> c_uint>(FAKE_DRIVER_SYMBOL)
             .map_err(|_| failed("the library is not Revive's fake driver".into()))?;
         match load(path.as_ptr()) {
             0 => Ok(fake),

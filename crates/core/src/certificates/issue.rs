@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ShopKey, SignedDocument};
+use super::{ShopKey, SignedDocument, FACTS_SCHEMA};
 use crate::bench::{GpuReading, Health, Identity};
 use crate::diagnostics::{Finding, Severity, Text};
 use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
@@ -400,7 +400,7 @@ fn assemble(
         })
         .optional()?;
     let document = CertificateDocument {
-        schema: 1,
+        schema: FACTS_SCHEMA as u32,
         number: next_number(tx, now)?,
         issued_at: timestamp(now),
         supersedes: previous.clone(),

@@ -12,7 +12,7 @@ pub use issue::{
     PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,
 };
 pub use signing::{
-    canonical, check_seal, fingerprint_of, public_key_file, public_key_in, Invalidity, QrPayload, ShopKey,
-    SignedDocument, Verdict, KEY_FILE,
+    canonical, check_seal, fingerprint_of, public_key_file, public_key_in, CertifiedFacts, Invalidity, QrPayload,
+    ShopKey, SignedDocument, Verdict, FACTS_SCHEMA, KEY_FILE,
 };
 pub use verify::{verify_document, verify_payload, Verification};

@@ -64,11 +64,13 @@ impl ShopKey {
     /// number, hash and signature can be checked on their own, and the embedded document against them.
     pub fn sign<T: Serialize>(&self, document: &T) -> CoreResult<SignedDocument> {
         let canonical = canonical(document)?;
-        let number = number_of(&canonical).ok_or_else(|| {
-            <serde_json::Error as serde::ser::Error>::custom("a signed document needs a text `number`")
-        })?;
         let sha256 = format!("{:x}", Sha256::digest(canonical.as_bytes()));
-        let signature = self.signing.sign(signed_message(&number, &sha256).as_bytes());
+        let message = Claims::of(&canonical, &fingerprint_digits(self.signing.verifying_key().as_bytes()))
+            .ok_or_else(|| {
+                <serde_json::Error as serde::ser::Error>::custom("a signed document needs its number and card")
+            })?
+            .message(&sha256);
+        let signature = self.signing.sign(message.as_bytes());
         Ok(SignedDocument { sha256, signature: URL_SAFE_NO_PAD.encode(signature.to_bytes()), document: canonical })
     }
 
@@ -105,9 +107,85 @@ fn verifying_key(public_key: &str) -> Option<VerifyingKey> {
         .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
 }
 
-/// What the signature covers: a fixed context, the certificate number and the document's hash.
-fn signed_message(number: &str, sha256: &str) -> String {
-    format!("revive-certificate/1\n{number}\n{sha256}")
+/// The schema from which a certificate's signature binds its printed facts as well as its hash.
+pub const FACTS_SCHEMA: u64 = 2;
+
+/// What a certificate's signature covers besides the hash of its document.
+enum Claims {
+    /// Documents of schema 1: the number alone (certificates issued before the facts were bound).
+    Number(String),
+    /// The facts printed big on the page and carried by the QR code, so a genuine code cannot
+    /// vouch for another card; a simulated certificate is signed in a domain of its own.
+    Facts(CertifiedFacts),
+}
+
+impl Claims {
+    /// The claims of a canonical document signed by the key with this fingerprint.
+    fn of(canonical: &str, fingerprint: &str) -> Option<Claims> {
+        let value: serde_json::Value = serde_json::from_str(canonical).ok()?;
+        let text = |pointer: &str| value.pointer(pointer)?.as_str().map(str::to_owned);
+        let number = text("/number")?;
+        if value.get("schema").and_then(serde_json::Value::as_u64).unwrap_or(1) < FACTS_SCHEMA {
+            return Some(Claims::Number(number));
+        }
+        let issued = text("/issuedAt")?;
+        let days = value.get("warrantyDays")?.as_u64()?;
+        Some(Claims::Facts(CertifiedFacts {
+            number,
+            serial: text("/gpu/serial")?,
+            model: text("/gpu/model")?,
+            warranty_end: warranty_end(&issued, days)?,
+            simulated: value.get("simulated")?.as_bool()?,
+            key_fingerprint: fingerprint.to_owned(),
+        }))
+    }
+
+    fn number(&self) -> &str {
+        match self {
+            Claims::Number(number) => number,
+            Claims::Facts(facts) => &facts.number,
+        }
+    }
+
+    /// The bytes signed: a context naming the scheme (and, for facts, real or simulated), the claims
+    /// and the document's hash.
+    fn message(&self, sha256: &str) -> String {
+        match self {
+            Claims::Number(number) => format!("revive-certificate/1\n{number}\n{sha256}"),
+            Claims::Facts(f) => {
+                let domain = if f.simulated { "revive-simulated-certificate/2" } else { "revive-certificate/2" };
+                format!(
+                    "{domain}\n{}\n{}\n{}\n{}\n{}\n{sha256}",
+                    f.number, f.serial, f.model, f.warranty_end, f.key_fingerprint
+                )
+            }
+        }
+    }
+}
+
+/// The facts a certificate of schema 2 signs beside its hash, as its QR code carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CertifiedFacts {
+    pub number: String,
+    pub serial: String,
+    /// The model id (`h100-sxm5-80gb`).
+    pub model: String,
+    /// The last day of the warranty, `YYYY-MM-DD`.
+    pub warranty_end: String,
+    /// From the simulated bench: proves nothing about real hardware.
+    pub simulated: bool,
+    /// The shop key's fingerprint, 32 hex digits.
+    pub key_fingerprint: String,
+}
+
+/// The day a warranty of `days` from the day of `issued_at` (RFC 3339) ends, as the page prints it.
+fn warranty_end(issued_at: &str, days: u64) -> Option<String> {
+    let issued = time::OffsetDateTime::parse(issued_at, &time::format_description::well_known::Rfc3339).ok()?;
+    let end = issued.date().checked_add(time::Duration::days(i64::try_from(days).ok()?))?;
+    let (year, month, day) = (end.year(), u8::from(end.month()), end.day());
+    Some(format!("{year:04}-{month:02}-{day:02}"))
 }
 
 fn number_of(canonical: &str) -> Option<String> {
@@ -136,8 +214,13 @@ pub fn fingerprint_of(public_key: &str) -> Option<String> {
 /// 128 bits of the key's SHA-256 (32 hex digits in groups of four): short enough to read out,
 /// long enough that nobody can make another key with the same fingerprint.
 fn fingerprint(public_key: &[u8]) -> String {
-    let hex = format!("{:x}", Sha256::digest(public_key));
-    hex.as_bytes()[..32].chunks(4).map(|group| String::from_utf8_lossy(group)).collect::<Vec<_>>().join("-")
+    let digits = fingerprint_digits(public_key);
+    digits.as_bytes().chunks(4).map(|group| String::from_utf8_lossy(group)).collect::<Vec<_>>().join("-")
+}
+
+/// The fingerprint's 32 hex digits without separators, as signatures and QR codes carry it.
+fn fingerprint_digits(public_key: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(public_key))[..32].to_owned()
 }
 
 /// Creates the key file readable and writable by its owner only, complete or not at all.
@@ -205,8 +288,8 @@ pub enum Invalidity {
     AddedAfterSealing,
 }
 
-/// Checks `signature` over a number and hash with `public_key` (base64url).
-fn check_signature(public_key: &str, number: &str, sha256: &str, signature: &str) -> Verdict {
+/// Checks `signature` over `message` with `public_key` (base64url).
+fn check_signature(public_key: &str, message: &str, signature: &str) -> Verdict {
     let Some(key) = verifying_key(public_key) else {
         return Verdict::Invalid(Invalidity::PublicKeyMalformed);
     };
@@ -215,7 +298,7 @@ fn check_signature(public_key: &str, number: &str, sha256: &str, signature: &str
     else {
         return Verdict::Invalid(Invalidity::SignatureMalformed);
     };
-    match key.verify_strict(signed_message(number, sha256).as_bytes(), &Signature::from_bytes(&signature)) {
+    match key.verify_strict(message.as_bytes(), &Signature::from_bytes(&signature)) {
         Ok(()) => Verdict::Valid,
         Err(_) => Verdict::Invalid(Invalidity::SignatureMismatch),
     }
@@ -229,60 +312,139 @@ impl SignedDocument {
             Ok(value) if serde_json::to_string(&value).ok().as_deref() == Some(self.document.as_str()) => {}
             _ => return Verdict::Invalid(Invalidity::NotCanonical),
         }
-        let Some(number) = number_of(&self.document) else {
+        if number_of(&self.document).is_none() {
             return Verdict::Invalid(Invalidity::NumberMissing);
-        };
+        }
         if format!("{:x}", Sha256::digest(self.document.as_bytes())) != self.sha256 {
             return Verdict::Invalid(Invalidity::HashMismatch);
         }
-        check_signature(public_key, &number, &self.sha256, &self.signature)
+        let Some(claims) = Claims::of(&self.document, &fingerprint_digits_of(public_key).unwrap_or_default()) else {
+            return Verdict::Invalid(Invalidity::NotACertificate);
+        };
+        check_signature(public_key, &claims.message(&self.sha256), &self.signature)
+    }
+
+    /// The printed facts the signature binds (none for a certificate of schema 1), as signed by
+    /// the key with `public_key`.
+    pub fn facts(&self, public_key: &str) -> Option<CertifiedFacts> {
+        match Claims::of(&self.document, &fingerprint_digits_of(public_key)?)? {
+            Claims::Facts(facts) => Some(facts),
+            Claims::Number(_) => None,
+        }
     }
 
     /// The compact text the certificate's QR code carries.
-    pub fn qr_payload(&self) -> CoreResult<QrPayload> {
-        let number = number_of(&self.document).ok_or_else(|| {
-            <serde_json::Error as serde::de::Error>::custom("a signed document needs a text `number`")
+    /// The text of the certificate's QR code, for the key with `public_key` that signed it.
+    pub fn qr_payload(&self, public_key: &str) -> CoreResult<QrPayload> {
+        let fingerprint = fingerprint_digits_of(public_key).unwrap_or_default();
+        let claims = Claims::of(&self.document, &fingerprint).ok_or_else(|| {
+            <serde_json::Error as serde::de::Error>::custom("a signed document needs its number and card")
         })?;
-        Ok(QrPayload { number, sha256: self.sha256.clone(), signature: self.signature.clone() })
+        Ok(QrPayload {
+            number: claims.number().to_owned(),
+            sha256: self.sha256.clone(),
+            signature: self.signature.clone(),
+            facts: match claims {
+                Claims::Facts(facts) => Some(facts),
+                Claims::Number(_) => None,
+            },
+        })
     }
 }
 
-/// A certificate's number, hash and signature: enough to check, without the document, that the shop
-/// issued that number with that content. `RVC1:<number>:<sha256 hex>:<signature base64url>`.
+/// What a certificate's QR code carries: its number, the hash of its document and the shop's
+/// signature, and from schema 2 the printed facts the signature binds, so that whoever holds the card
+/// checks the serial on the board's label against a code no one can have made for another card.
+/// `RVC2:<R|S>:<number>:<serial>:<model>:<warranty end>:<key fingerprint>:<sha256>:<signature>`;
+/// certificates issued before carry `RVC1:<number>:<sha256>:<signature>` and still verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QrPayload {
     pub number: String,
     pub sha256: String,
     pub signature: String,
+    pub facts: Option<CertifiedFacts>,
 }
 
 const QR_PREFIX: &str = "RVC1";
+const QR_FACTS_PREFIX: &str = "RVC2";
 
 impl QrPayload {
     /// Reads a payload as a scanner types it (surrounding whitespace ignored).
     pub fn parse(text: &str) -> Result<QrPayload, Invalidity> {
-        let mut parts = text.trim().split(':');
-        let (Some(QR_PREFIX), Some(number), Some(sha256), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Invalidity::PayloadMalformed);
+        let parts: Vec<&str> = text.trim().split(':').collect();
+        let (number, sha256, signature, facts) = match parts.as_slice() {
+            [QR_PREFIX, number, sha256, signature] => (*number, *sha256, *signature, None),
+            [QR_FACTS_PREFIX, kind, number, serial, model, warranty_end, fingerprint, sha256, signature] => {
+                let simulated = match *kind {
+                    "R" => false,
+                    "S" => true,
+                    _ => return Err(Invalidity::PayloadMalformed),
+                };
+                let printable =
+                    |field: &str| !field.is_empty() && field.len() <= 64 && field.bytes().all(|b| b.is_ascii_graphic());
+                let date = warranty_end.len() == 10 && warranty_end.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+                if ![serial, model].iter().all(|field| printable(field)) || !date || !is_hex(fingerprint, 32) {
+                    return Err(Invalidity::PayloadMalformed);
+                }
+                let facts = CertifiedFacts {
+                    number: (*number).to_owned(),
+                    serial: (*serial).to_owned(),
+                    model: (*model).to_owned(),
+                    warranty_end: (*warranty_end).to_owned(),
+                    simulated,
+                    key_fingerprint: (*fingerprint).to_owned(),
+                };
+                (*number, *sha256, *signature, Some(facts))
+            }
+            _ => return Err(Invalidity::PayloadMalformed),
         };
-        let hex = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         let number_ok = !number.is_empty() && number.len() <= 32 && number.bytes().all(|b| b.is_ascii_graphic());
-        if !hex || !number_ok || signature.is_empty() {
+        if !is_hex(sha256, 64) || !number_ok || signature.is_empty() {
             return Err(Invalidity::PayloadMalformed);
         }
-        Ok(QrPayload { number: number.to_owned(), sha256: sha256.to_owned(), signature: signature.to_owned() })
+        Ok(QrPayload { number: number.to_owned(), sha256: sha256.to_owned(), signature: signature.to_owned(), facts })
     }
 
     pub fn verify(&self, public_key: &str) -> Verdict {
-        check_signature(public_key, &self.number, &self.sha256, &self.signature)
+        let message = match &self.facts {
+            // Made by another shop's key: its fingerprint is not this one.
+            Some(facts) if Some(facts.key_fingerprint.as_str()) != fingerprint_digits_of(public_key).as_deref() => {
+                return Verdict::Invalid(Invalidity::SignatureMismatch);
+            }
+            Some(facts) => Claims::Facts(facts.clone()).message(&self.sha256),
+            None => Claims::Number(self.number.clone()).message(&self.sha256),
+        };
+        check_signature(public_key, &message, &self.signature)
     }
+}
+
+fn is_hex(text: &str, digits: usize) -> bool {
+    text.len() == digits && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The 32 fingerprint digits of a base64url public key, if it is one.
+fn fingerprint_digits_of(public_key: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(public_key.trim()).ok()?;
+    (bytes.len() == 32).then(|| fingerprint_digits(&bytes))
 }
 
 impl std::fmt::Display for QrPayload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{QR_PREFIX}:{}:{}:{}", self.number, self.sha256, self.signature)
+        match &self.facts {
+            None => write!(f, "{QR_PREFIX}:{}:{}:{}", self.number, self.sha256, self.signature),
+            Some(facts) => write!(
+                f,
+                "{QR_FACTS_PREFIX}:{}:{}:{}:{}:{}:{}:{}:{}",
+                if facts.simulated { "S" } else { "R" },
+                facts.number,
+                facts.serial,
+                facts.model,
+                facts.warranty_end,
+                facts.key_fingerprint,
+                self.sha256,
+                self.signature
+            ),
+        }
     }
 }

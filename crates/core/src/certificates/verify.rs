@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{CertificateDocument, Invalidity, QrPayload, SignedDocument, Verdict};
+use super::{CertificateDocument, CertifiedFacts, Invalidity, QrPayload, SignedDocument, Verdict};
 use crate::certificates::signing::fingerprint_of;
 use crate::error::{CoreError, CoreResult};
 use crate::workshop::Workshop;
@@ -18,6 +18,11 @@ pub struct Verification {
     pub sha256: Option<String>,
     /// The fingerprint of the key it was checked with.
     pub key_fingerprint: Option<String>,
+    /// What the signature binds to the card (certificates from schema 2): shown big, so whoever
+    /// holds the card compares them with its own label.
+    pub facts: Option<CertifiedFacts>,
+    /// Valid, and from the simulated bench: a training or demo certificate, not a repair one.
+    pub simulated: bool,
     /// The signed content; only for a valid document (a QR code carries no content).
     pub document: Option<CertificateDocument>,
     /// This shop's store knows a newer certificate for the same job.
@@ -32,6 +37,8 @@ impl Verification {
             number: None,
             sha256: None,
             key_fingerprint: fingerprint_of(public_key),
+            facts: None,
+            simulated: false,
             document: None,
             superseded_by: None,
         }
@@ -48,6 +55,8 @@ impl Verification {
             number,
             sha256: Some(sha256.to_owned()),
             key_fingerprint: fingerprint_of(public_key),
+            facts: None,
+            simulated: false,
             document: None,
             superseded_by: None,
         }
@@ -70,11 +79,15 @@ impl Verification {
 /// Checks a signed document (from a PDF's attachment or a JSON file).
 pub fn verify_document(signed: &SignedDocument, public_key: &str) -> Verification {
     let verdict = signed.verify(public_key);
-    let number = signed.qr_payload().ok().map(|payload| payload.number);
+    let number = signed.qr_payload(public_key).ok().map(|payload| payload.number);
     let mut verification = Verification::of(verdict, number, &signed.sha256, public_key);
     if verification.valid {
         match serde_json::from_str::<CertificateDocument>(&signed.document) {
-            Ok(document) => verification.document = Some(document),
+            Ok(document) => {
+                verification.facts = signed.facts(public_key);
+                verification.simulated = document.simulated;
+                verification.document = Some(document);
+            }
             // Signed by this key but not a certificate Revive can read: not something to rely on.
             Err(_) => return Verification::invalid(Invalidity::NotACertificate, public_key),
         }
@@ -86,7 +99,13 @@ pub fn verify_document(signed: &SignedDocument, public_key: &str) -> Verificatio
 pub fn verify_payload(text: &str, public_key: &str) -> Verification {
     match QrPayload::parse(text) {
         Ok(payload) => {
-            Verification::of(payload.verify(public_key), Some(payload.number.clone()), &payload.sha256, public_key)
+            let mut verification =
+                Verification::of(payload.verify(public_key), Some(payload.number.clone()), &payload.sha256, public_key);
+            if verification.valid {
+                verification.simulated = payload.facts.as_ref().is_some_and(|facts| facts.simulated);
+                verification.facts = payload.facts;
+            }
+            verification
         }
         Err(reason) => Verification::invalid(reason, public_key),
     }
