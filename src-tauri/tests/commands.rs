@@ -297,7 +297,7 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     };
     answer("burn-in", json!({ "kind": "measure", "value": 0 }));
     answer("bandwidth", json!({ "kind": "measure", "value": 1_880_000 }));
-    call(&bench, "bench_connect", json!({ "scenario": "h100-healthy" })).unwrap();
+    call(&bench, "bench_connect", json!({ "scenario": "h100-remap-reset" })).unwrap();
     call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0 })).unwrap();
     answer("release-reading", json!({ "kind": "confirm" }));
     let job_header = job_id.to_string();
@@ -337,7 +337,10 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
         (verified["valid"].as_bool(), verified["keyFingerprint"].clone()),
         (Some(true), key["fingerprint"].clone())
     );
-    assert_eq!((verified["simulated"].as_bool(), &verified["facts"]["serial"]), (Some(true), &document["gpu"]["serial"]));
+    assert_eq!(
+        (verified["simulated"].as_bool(), &verified["facts"]["serial"]),
+        (Some(true), &document["gpu"]["serial"])
+    );
     let other_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let wrong =
         call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": other_key })).unwrap();

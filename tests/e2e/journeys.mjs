@@ -82,7 +82,7 @@ export async function passFinalQa(session, { serial, ticket, approver, files }) 
   await session.waitFor('#run-step[data-step="bandwidth"]');
   await session.keys('1880000' + Key.Enter);
   await session.waitFor('#run-step[data-step="release-reading"]');
-  await recordSimulated(session, 'h100-healthy', ticket);
+  await recordSimulated(session, 'h100-remap-reset', ticket);
   await openJob(session, search);
   await session.click('#job-procedures button.primary');
   await session.waitFor('#run-step[data-step="release-reading"]');

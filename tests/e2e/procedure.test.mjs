@@ -44,10 +44,26 @@ journey('a procedure gate waits for the bench, survives a restart and branches o
     await app.waitFor('#run-error', 5_000, 'Not yet');
 
     // After the reset the bench reads the card healthy: the gate opens.
-    await recordSimulated(app, 'h100-healthy', ticket);
+    await recordSimulated(app, 'h100-remap-reset', ticket);
     await continueAt(app, 'reread');
     await app.keys(Key.Enter);
     await app.waitFor('#run-step[data-step="remap-failed"]');
+
+    // The parts used and the labour the steps did not time go on the job, against the quote.
+    await openJob(app, SERIAL);
+    await app.type('#part-number', 'TDA21490');
+    await app.type('#part-description', 'Power stage');
+    await app.type('#part-quantity', Key.Backspace + '2');
+    await app.type('#part-unit-cost', '85.50');
+    await app.click('#add-part');
+    await app.waitFor('#job-costs tr[data-part="TDA21490"]', 5_000, '171.00');
+    await app.type('#labor-minutes', '-90');
+    await app.click('#adjust-labor');
+    await app.waitFor('#costs-error', 5_000, 'Reason: required');
+    await app.type('#labor-reason', 'Timer left running over lunch');
+    await app.click('#adjust-labor');
+    await app.waitFor('#job-costs', 5_000, 'Timer left running over lunch');
+    assert.match(await app.text('#costs-totals'), /Parts\s*CN¥171\.00/);
     return ticket;
   });
 
@@ -72,19 +88,12 @@ journey('a procedure gate waits for the bench, survives a restart and branches o
     assert.match(timeline, /Diagnosing → RMA · moved by HBM memory fault triage/);
     await app.waitFor('.job-head [data-status="rma"]');
 
-    // The parts used and the labour the steps did not time go on the job, against the quote.
-    await app.type('#part-number', 'TDA21490');
-    await app.type('#part-description', 'Power stage');
-    await app.type('#part-quantity', Key.Backspace + '2');
-    await app.type('#part-unit-cost', '85.50');
+    // The job has ended: its parts and labour no longer change.
+    await app.type('#part-number', 'TP-EXTRA');
+    await app.type('#part-description', 'Thermal pad');
+    await app.type('#part-unit-cost', '30');
     await app.click('#add-part');
-    await app.waitFor('#job-costs tr[data-part="TDA21490"]', 5_000, '171.00');
-    await app.type('#labor-minutes', '-90');
-    await app.click('#adjust-labor');
-    await app.waitFor('#costs-error', 5_000, 'Reason: required');
-    await app.type('#labor-reason', 'Timer left running over lunch');
-    await app.click('#adjust-labor');
-    await app.waitFor('#job-costs', 5_000, 'Timer left running over lunch');
+    await app.waitFor('#costs-error', 5_000, 'closed or has a certificate');
     assert.match(await app.text('#costs-totals'), /Parts\s*CN¥171\.00/);
   });
 });

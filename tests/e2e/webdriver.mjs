@@ -105,11 +105,12 @@ export class Session {
     throw new Error(`timed out waiting for ${css}${text === undefined ? '' : ` to contain "${text}" (last: "${last}")`}`);
   }
 
-  /** Scrolls the element to the middle of the window, as a person would, then clicks it. */
+  /** Scrolls the element (an option: its list) to the middle of the window, as a person would,
+   * then clicks it. */
   async click(css) {
     const element = await this.waitFor(css);
     await this.command('POST', '/execute/sync', {
-      script: "arguments[0].scrollIntoView({ block: 'center' });",
+      script: "(arguments[0].closest('select') ?? arguments[0]).scrollIntoView({ block: 'center' });",
       args: [{ [ELEMENT]: element }],
     });
     await this.command('POST', `/element/${element}/click`, {});

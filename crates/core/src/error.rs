@@ -136,6 +136,8 @@ pub enum NotReady {
     StatusNotReady,
     ReleaseReadingMissing,
     ReleaseHasCriticalFindings,
+    /// The burn-in took less time than the final-QA procedure asks for.
+    BurnInTooShort,
 }
 
 /// Why the bench cannot be read at all.

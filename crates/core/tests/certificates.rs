@@ -4,7 +4,7 @@
 mod common;
 
 use common::{hold_bench, open_shop, record_scenario, seat, take_in_h100, tech, TECH};
-use revive_core::bench::Sample;
+use revive_core::bench::{GpuProvider, Sample};
 use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
 use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
 use revive_core::history::HistoryQuery;
@@ -46,7 +46,7 @@ fn final_qa(shop: &Workshop, job: i64) {
     };
     answer("burn-in", Answer::Measure { value: 0.0 }, &tech(shop));
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(shop));
-    record_scenario(shop, job, "h100-healthy", &burn_in_telemetry());
+    record_scenario(shop, job, "h100-remap-reset", &burn_in_telemetry());
     answer("release-reading", Answer::Confirm, &tech(shop));
     let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(shop)).unwrap());
     answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(shop));
@@ -102,7 +102,9 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
     assert_eq!((document.technician.as_str(), document.approver.as_str()), (TECH, "Zhang Min"));
     let cleared = document.findings_cleared.iter().find(|f| f.code == "remap_pending").expect("remap_pending cleared");
     assert!(!cleared.title.en.is_empty() && !cleared.title.zh_cn.is_empty());
-    assert!(document.findings_at_release.is_empty());
+    // The one uncorrectable error the card ever had stays in its lifetime count: stated, not hidden.
+    let at_release: Vec<&str> = document.findings_at_release.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(at_release, ["ecc_aggregate_uncorrected"]);
     assert!(document.identity_matches_intake && document.simulated);
     assert_eq!(document.shop.name, "深圳 GPU 复活工坊");
     assert_eq!(document.gpu.serial, "1654922012345");
@@ -238,4 +240,65 @@ fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
     };
     assert_eq!(archived["number"], certificate.number.as_str());
     assert_eq!(signed.verify(&ShopKey::load_or_create(dir.path()).unwrap().public_key()), Verdict::Valid);
+}
+
+/// The tests' own clock for the burn-in: it moves only when told (the bench is held meanwhile).
+static NOW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_764_300_000);
+
+fn test_clock() -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(NOW.load(std::sync::atomic::Ordering::SeqCst)).unwrap()
+}
+
+/// GPU 0 of `scenario` recorded as a reading from a real card (the fake marks its own simulated).
+fn record_real(shop: &Workshop, job: i64, scenario: &str) {
+    let mut snapshot = common::open(scenario).unwrap().snapshot().unwrap();
+    snapshot.simulated = false;
+    let evidence = revive_core::diagnostics::runs::RunEvidence {
+        snapshot: &snapshot,
+        gpu_index: 0,
+        scenario: None,
+        telemetry: &[],
+        xid_findings: vec![],
+    };
+    shop.diagnostics().record(job, &evidence, &tech(shop)).unwrap();
+}
+
+#[test]
+fn a_real_card_burnt_in_for_less_than_final_qa_asks_gets_no_certificate() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let shop = Workshop::open_with_clock(dir.path(), revive_core::paths::Shipped::resolve(None), test_clock).unwrap();
+    let job = take_in_h100(&shop);
+    record_real(&shop, job, "h100-remap-pending");
+    let final_qa = |burn_in_minutes: i64| {
+        let runs = shop.procedure_runs();
+        let run = runs.start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
+        NOW.fetch_add(burn_in_minutes * 60, std::sync::atomic::Ordering::SeqCst);
+        let answer =
+            |step: &str, answer: Answer, who: &Technician| runs.answer(run.id, step, &answer, "", who).unwrap();
+        answer("burn-in", Answer::Measure { value: 0.0 }, &tech(&shop));
+        answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(&shop));
+        record_real(&shop, job, "h100-remap-reset");
+        answer("release-reading", Answer::Confirm, &tech(&shop));
+        let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(&shop)).unwrap());
+        answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(&shop));
+        answer("technician-qc", Answer::Confirm, &tech(&shop));
+        answer("approver-qc", Answer::Confirm, &seat(&shop, "Zhang Min"));
+        seat(&shop, TECH);
+    };
+    // 1 h 59 min of the 2 h the procedure asks for.
+    final_qa(119);
+    assert_eq!(shop.jobs().get(job).unwrap().status, Status::Ready);
+    let short = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap_err();
+    assert!(matches!(short, CoreError::CertificateNotReady(NotReady::BurnInTooShort)), "{short}");
+    // Burnt in again, for the full time: the latest final QA decides.
+    shop.jobs()
+        .change_status(job, &StatusChange { to: "on_hold".into(), reason: "再老化一次".into() }, &tech(&shop))
+        .unwrap();
+    shop.jobs().change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, &tech(&shop)).unwrap();
+    final_qa(120);
+    let certificate = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap();
+    let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
+    assert!(!document.simulated);
+    assert_eq!(document.release_evidence.burn_in_seconds, Some(7_200));
 }

@@ -6,6 +6,7 @@ use common::{open, open_shop, take_in_h100, tech};
 use revive_core::bench::BenchSnapshot;
 use revive_core::bench::{GpuProvider, GpuReading};
 use revive_core::diagnostics::runs::{ReadingValue, RunEvidence};
+use revive_core::diagnostics::EvidenceValue;
 use revive_core::jobs::events::Event;
 use revive_core::jobs::JobQuery;
 use revive_core::{CoreError, Field, Problem};
@@ -31,13 +32,15 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let codes: Vec<&str> = run.findings.iter().map(|f| f.code.as_str()).collect();
     assert!(codes.contains(&"remap_pending"), "{codes:?}");
 
-    let after = open("h100-healthy").unwrap().snapshot().unwrap();
-    shop.diagnostics().record(job_id, &evidence(&after, 0, Some("h100-healthy")), &tech(&shop)).unwrap();
+    // After the reset: the row is remapped, the lifetime counters stay.
+    let after = open("h100-remap-reset").unwrap().snapshot().unwrap();
+    shop.diagnostics().record(job_id, &evidence(&after, 0, Some("h100-remap-reset")), &tech(&shop)).unwrap();
     let diagnostics = shop.diagnostics().for_job(job_id).unwrap();
     assert_eq!(diagnostics.runs.len(), 2);
     let comparison = diagnostics.comparison.unwrap();
     assert!(comparison.cleared.contains(&"remap_pending".to_owned()));
-    assert_eq!((comparison.persisting.len(), comparison.new.len()), (0, 0));
+    assert_eq!(comparison.persisting, ["ecc_aggregate_uncorrected"], "a lifetime count is no fault to clear");
+    assert_eq!(comparison.new.len(), 0);
     let changed: Vec<(&str, Option<ReadingValue>, Option<ReadingValue>)> =
         comparison.changes.iter().map(|c| (c.reading, c.before.clone(), c.after.clone())).collect();
     let (flag, number) = (|v| Some(ReadingValue::Flag(v)), |v| Some(ReadingValue::Number(v)));
@@ -49,6 +52,30 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let kinds: Vec<String> = job.events.iter().map(|e| e.event.to_columns().unwrap().0).collect();
     assert_eq!(kinds, ["created", "diagnostic_recorded", "diagnostic_recorded"]);
     assert!(matches!(job.events[1].event, Event::DiagnosticRecorded { simulated: true, .. }));
+}
+
+#[test]
+fn a_lifetime_counter_that_goes_down_is_critical_never_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = open_shop(dir.path());
+    let job_id = take_in_h100(&shop);
+    let _bench = common::hold_bench();
+    let intake = open("h100-remap-pending").unwrap().snapshot().unwrap();
+    shop.diagnostics().record(job_id, &evidence(&intake, 0, None), &tech(&shop)).unwrap();
+    // The "release" reading of a card whose InfoROM was wiped (or of another card): ECC 1 → 0.
+    let wiped = open("h100-healthy").unwrap().snapshot().unwrap();
+    let run = shop.diagnostics().record(job_id, &evidence(&wiped, 0, None), &tech(&shop)).unwrap();
+    let regression = run.findings.iter().find(|f| f.code == "lifetime_counter_decreased").expect("a regression");
+    assert_eq!(regression.severity, revive_core::diagnostics::Severity::Critical);
+    assert_eq!(
+        regression.evidence["counters"],
+        EvidenceValue::Texts(vec!["ecc_aggregate_uncorrected".into(), "remapped_rows_uncorrectable".into()])
+    );
+    assert_eq!(regression.evidence["earlier"], EvidenceValue::Counts(vec![1, 1]));
+    assert_eq!(regression.evidence["now"], EvidenceValue::Counts(vec![0, 0]));
+    let comparison = shop.diagnostics().for_job(job_id).unwrap().comparison.unwrap();
+    assert!(comparison.new.contains(&"lifetime_counter_decreased".to_owned()));
+    assert_eq!(comparison.cleared, Vec::<String>::new(), "nothing counts as fixed on a wiped or swapped card");
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     let held = confirm(&shop, run.id, "reread").unwrap_err();
     // Held by the reading that still shows the pending remap the gate waits to see gone.
     assert!(matches!(held, CoreError::GateClosed { ref step } if step == "reread"), "{held}");
-    diagnose(&shop, job, "h100-healthy");
+    diagnose(&shop, job, "h100-remap-reset");
     assert_eq!(confirm(&shop, run.id, "reread").unwrap().current_step.as_deref(), Some("remap-failed"));
 
     // Answering a step twice (a double click, a retry after a crash) is refused, not counted twice.

@@ -367,6 +367,11 @@ fn assemble(
         xid_count,
     };
     let simulated = diagnostics.iter().any(|d| d.simulated);
+    // A real card's certificate states a burn-in at least as long as the procedure asks.
+    let minimum = qa.procedure.burn_in_minimum_minutes.map(|minutes| i64::from(minutes) * 60);
+    if !simulated && minimum.is_some_and(|minimum| burn_in_seconds.unwrap_or(0) < minimum) {
+        return Err(not_ready(NotReady::BurnInTooShort));
+    }
 
     let settings = Settings::load_in(tx)?;
     let model_name = catalogs.models.get(&model_id).map(|m| m.name.clone()).unwrap_or(model_id.clone());

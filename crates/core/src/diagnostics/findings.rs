@@ -1,7 +1,7 @@
 //! Turns one GPU's reading into findings. Which readings each rule looks at is code; severities,
 //! thresholds, per-SKU limits and texts come from the rules file.
 
-use super::{evidence, DiagnosticRules, Evidence, Finding};
+use super::{evidence, DiagnosticRules, Evidence, EvidenceValue, Finding};
 use crate::bench::{BenchSnapshot, GpuReading, Health, Identity};
 use crate::models::{GpuModel, ModelCatalog};
 
@@ -262,4 +262,48 @@ fn identity_checks(r: &mut Raise, identity: &Identity, recorded: &RecordedGpu) {
         (Some(false), Some(true)) => r.raise("serial_changed", identities),
         _ => {}
     }
+}
+
+/// How a lifetime counter is read from a reading.
+type ReadCounter = fn(&Health) -> Option<u64>;
+
+/// The counters a card keeps for its whole life (in the InfoROM): none of them ever goes down.
+const LIFETIME_COUNTERS: [(&str, ReadCounter); 6] = [
+    ("ecc_aggregate_uncorrected", |h| Some(h.ecc.as_ref()?.aggregate_uncorrected)),
+    ("ecc_aggregate_corrected", |h| Some(h.ecc.as_ref()?.aggregate_corrected)),
+    ("retired_pages_single_bit", |h| Some(u64::from(h.retired_pages.as_ref()?.single_bit))),
+    ("retired_pages_double_bit", |h| Some(u64::from(h.retired_pages.as_ref()?.double_bit))),
+    ("remapped_rows_correctable", |h| Some(u64::from(h.remapped_rows.as_ref()?.correctable))),
+    ("remapped_rows_uncorrectable", |h| Some(u64::from(h.remapped_rows.as_ref()?.uncorrectable))),
+];
+
+/// A critical finding when a lifetime counter of `now` is below what an `earlier` reading of the
+/// same card showed: the InfoROM was rewritten, or this is another card. Never a cleared finding.
+pub fn lifetime_regression(rules: &DiagnosticRules, earlier: &[GpuReading], now: &GpuReading) -> Option<Finding> {
+    let GpuReading::Present { index, health, .. } = now else { return None };
+    let (mut counters, mut before, mut after) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, read) in LIFETIME_COUNTERS {
+        let Some(current) = read(health) else { continue };
+        let highest = earlier
+            .iter()
+            .filter_map(|reading| match reading {
+                GpuReading::Present { health, .. } => read(health),
+                GpuReading::Lost { .. } => None,
+            })
+            .max();
+        if let Some(highest) = highest.filter(|highest| current < *highest) {
+            counters.push(name.to_owned());
+            before.push(highest);
+            after.push(current);
+        }
+    }
+    if counters.is_empty() {
+        return None;
+    }
+    let evidence = evidence([
+        ("counters", EvidenceValue::Texts(counters)),
+        ("earlier", EvidenceValue::Counts(before)),
+        ("now", EvidenceValue::Counts(after)),
+    ]);
+    rules.finding("lifetime_counter_decreased", Some(*index), evidence)
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use findings::{evaluate, judge_bench, RecordedGpu};
+pub use findings::{evaluate, judge_bench, lifetime_regression, RecordedGpu};
 pub use rules::DiagnosticRules;
 pub use xid::{live_xid_findings, parse_kernel_log, xid_findings, XidCatalog, XidEvent};
 

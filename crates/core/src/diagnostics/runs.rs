@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::bench::telemetry;
 use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
-use crate::diagnostics::{evaluate, Finding, RecordedGpu};
+use crate::diagnostics::{evaluate, lifetime_regression, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
 use crate::settings::{Settings, Technician};
@@ -148,6 +148,7 @@ impl DiagnosticRuns<'_> {
         let (model_id, serial, uuid) = job_gpu(tx, job_id)?;
         let recorded = RecordedGpu { model: models.get(&model_id).ok(), serial: Some(&serial), uuid: uuid.as_deref() };
         let mut findings = evaluate(rules, reading, &recorded);
+        findings.extend(lifetime_regression(rules, &earlier_readings(tx, job_id)?, reading));
         findings.extend(evidence.xid_findings.iter().filter(|f| f.gpu_index == Some(gpu_index)).cloned());
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let at = timestamp(now);
@@ -213,6 +214,15 @@ impl DiagnosticRuns<'_> {
     }
 }
 
+/// Every reading recorded to the job before: one job is one card, whichever slot it sat in.
+fn earlier_readings(tx: &Transaction, job_id: i64) -> CoreResult<Vec<GpuReading>> {
+    let mut statement = tx.prepare("SELECT reading FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id")?;
+    let readings = statement.query_map([job_id], |row| json_column(row, 0, Quote::None))?;
+    Ok(readings.collect::<Result<_, _>>()?)
+}
+
+const LIFETIME_REGRESSION: &str = "lifetime_counter_decreased";
+
 /// The finding codes in a stored findings list (a diagnostic run's `findings` column).
 pub(crate) fn finding_codes(findings: &str) -> CoreResult<Vec<String>> {
     let findings: Vec<Finding> = serde_json::from_str(findings)?;
@@ -232,7 +242,12 @@ fn compare(first: &DiagnosticRun, latest: &DiagnosticRun) -> Comparison {
         changes,
         first_run: first.id,
         latest_run: latest.id,
-        cleared: before.difference(&after).cloned().collect(),
+        // A lifetime counter that went down: a wiped InfoROM or another card, so nothing is fixed.
+        cleared: if after.contains(LIFETIME_REGRESSION) {
+            Vec::new()
+        } else {
+            before.difference(&after).cloned().collect()
+        },
         persisting: before.intersection(&after).cloned().collect(),
         new: after.difference(&before).cloned().collect(),
     }

@@ -185,6 +185,9 @@ pub struct Procedure {
     /// The step whose time on the bench is the burn-in a certificate reports.
     #[serde(default)]
     pub burn_in_step: Option<String>,
+    /// The shortest burn-in a certificate may state; a real card burnt in for less gets none.
+    #[serde(default)]
+    pub burn_in_minimum_minutes: Option<u32>,
     pub steps: Vec<Step>,
 }
 

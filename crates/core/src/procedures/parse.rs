@@ -17,6 +17,8 @@ use crate::jobs::status::Status;
 use crate::models::ModelCatalog;
 
 const SCHEMA_VERSION: u32 = 1;
+/// A week: longer than any burn-in a shop runs.
+const MAX_BURN_IN_MINUTES: u32 = 7 * 24 * 60;
 /// Units a measurement may use; the UI shows each with its symbol.
 pub const UNITS: [&str; 14] = [
     "ohm",
@@ -71,6 +73,7 @@ struct RawProcedure {
     outcome: Spanned<String>,
     moves_job_to: Option<Spanned<String>>,
     burn_in_step: Option<Spanned<String>>,
+    burn_in_minimum_minutes: Option<Spanned<u32>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -222,6 +225,16 @@ pub fn parse(
     if let Some(step) = raw.burn_in_step.as_ref().filter(|step| !ids.contains(step.get_ref())) {
         return Err(report.at(step.span(), format!("burn_in_step names unknown step `{}`", step.get_ref())));
     }
+    if let Some(minimum) = &raw.burn_in_minimum_minutes {
+        if raw.burn_in_step.is_none() {
+            return Err(report.at(minimum.span(), "burn_in_minimum_minutes needs the burn_in_step it applies to"));
+        }
+        if !(1..=MAX_BURN_IN_MINUTES).contains(minimum.get_ref()) {
+            return Err(
+                report.at(minimum.span(), format!("burn_in_minimum_minutes must be 1 to {MAX_BURN_IN_MINUTES}"))
+            );
+        }
+    }
     Ok(Procedure {
         id: raw.id.into_inner(),
         version: raw.version.into_inner(),
@@ -238,6 +251,7 @@ pub fn parse(
             None => None,
         },
         burn_in_step: raw.burn_in_step.map(Spanned::into_inner),
+        burn_in_minimum_minutes: raw.burn_in_minimum_minutes.map(Spanned::into_inner),
         steps,
     })
 }

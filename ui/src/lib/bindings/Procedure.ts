@@ -28,4 +28,8 @@ movesJobTo: Status | null,
 /**
  * The step whose time on the bench is the burn-in a certificate reports.
  */
-burnInStep: string | null, steps: Array<Step>, };
+burnInStep: string | null, 
+/**
+ * The shortest burn-in a certificate may state; a real card burnt in for less gets none.
+ */
+burnInMinimumMinutes: number | null, steps: Array<Step>, };
