@@ -67,6 +67,11 @@ pub enum Command {
         #[command(flatten)]
         filters: HistoryFilters,
     },
+    /// Check that no job event was edited or deleted outside Revive (the log's hash chain).
+    Audit {
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// Copy the shop's database to a file (while the workstation keeps working).
     Backup {
         /// Where the backup goes; it appears only when complete.

@@ -260,3 +260,21 @@ fn backup_and_restore_round_trip_and_a_wrong_file_changes_nothing() {
     assert_eq!(code, 0, "{err}");
     assert!(said.starts_with("restored from "), "{said}");
 }
+
+#[test]
+fn audit_names_the_first_event_changed_outside_revive() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shop");
+    let (code, _, err) = revive(&["generate", "--jobs", "30", "--seed", "5", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = revive(&["audit", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("every link of the log holds"), "{out}");
+    let conn = rusqlite::Connection::open(data.join("revive.sqlite3")).unwrap();
+    conn.execute_batch("DROP TRIGGER job_events_no_update; UPDATE job_events SET actor = 'José' WHERE id = 7;")
+        .unwrap();
+    drop(conn);
+    let (code, _, err) = revive(&["audit", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("audit: broken at event 7 of job RV-"), "{err}");
+}

@@ -103,6 +103,7 @@ fn an_older_backup_is_brought_to_this_schema() {
              DROP INDEX jobs_by_created; DROP INDEX jobs_by_model; DROP INDEX jobs_by_updated;
              DROP INDEX job_events_by_actor; DROP INDEX jobs_in_order;
              DROP TRIGGER run_findings_on_insert; DROP TABLE run_findings; DROP INDEX jobs_by_model_status;
+             DROP TRIGGER event_chain_no_update; DROP TRIGGER event_chain_no_delete; DROP TABLE event_chain;
              PRAGMA user_version = 4;",
         )
         .unwrap();
@@ -110,4 +111,5 @@ fn an_older_backup_is_brought_to_this_schema() {
     assert_eq!(tickets(&shop).len(), 1);
     let query = revive_core::history::HistoryQuery { text: "2012345".into(), ..Default::default() };
     assert_eq!(shop.history().page(&query, 0, 10).unwrap().total, 1, "indexed after the restore");
+    assert_eq!(shop.audit().unwrap().broken, None, "its events are linked into the log's chain");
 }

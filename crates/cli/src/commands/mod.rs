@@ -1,5 +1,6 @@
 //! One module per subcommand, each returning its exit status; `run` picks the one asked for.
 
+mod audit;
 mod backup;
 mod diagnose;
 mod export;
@@ -25,6 +26,7 @@ pub fn run(command: Command) -> Exit {
         Command::Export { format, out, bom, data_dir, filters } => {
             export::run(format, &out, bom, data_dir, filters.query())
         }
+        Command::Audit { data_dir } => audit::run(data_dir),
         Command::Backup { out, data_dir } => backup::back_up(&out, data_dir),
         Command::Generate { jobs, seed, data_dir } => generate::run(jobs, seed, &data_dir),
         Command::Restore { file, data_dir } => backup::restore(&file, data_dir),

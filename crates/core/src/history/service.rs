@@ -8,6 +8,7 @@ use super::export::{self, CsvOptions, ExportFormat, Exported};
 use super::statistics::{self, Statistics};
 use super::{backup, HistoryPage, HistoryQuery, COUNT_AHEAD, COUNT_BUDGET};
 use crate::error::CoreResult;
+use crate::jobs::audit;
 use crate::workshop::Workshop;
 
 pub struct History<'w> {
@@ -86,8 +87,10 @@ impl History<'_> {
         backup::back_up(self.workshop.store(), target)
     }
 
-    /// Replaces the store's content with the backup in `file`.
+    /// Replaces the store's content with the backup in `file`; a backup from before the log was
+    /// chained has its events linked.
     pub fn restore(&self, file: &Path) -> CoreResult<()> {
-        backup::restore(self.workshop.store(), file)
+        backup::restore(self.workshop.store(), file)?;
+        self.workshop.store().write(|tx, _| audit::link_unlinked(tx)).map(drop)
     }
 }

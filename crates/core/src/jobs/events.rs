@@ -100,7 +100,7 @@ pub(crate) fn append(tx: &Transaction, job_id: i64, at: &str, actor: &str, event
         "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         rusqlite::params![job_id, at, actor, kind, detail],
     )?;
-    Ok(())
+    super::audit::link(tx, tx.last_insert_rowid())
 }
 
 #[cfg(test)]

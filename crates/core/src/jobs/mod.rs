@@ -2,6 +2,7 @@
 //! that also appends to the job's event log.
 
 pub mod attachments;
+pub mod audit;
 pub mod costs;
 pub mod events;
 pub mod intake;
@@ -71,6 +72,11 @@ pub struct Job {
     #[cfg_attr(feature = "bindings", ts(as = "Option<Vec<NextStatus>>", optional))]
     pub next: Vec<NextStatus>,
     pub events: Vec<JobEvent>,
+    /// Every event of the job still matches its link in the log's hash chain: nothing was edited
+    /// or deleted outside Revive. Checked when one job is read, not for the rows of an export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
+    pub history_intact: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -225,7 +231,7 @@ impl Jobs<'_> {
     }
 
     pub fn get(&self, id: i64) -> CoreResult<Job> {
-        self.store.read(|tx| self.load(tx, id))
+        self.store.read(|tx| Ok(Job { history_intact: Some(audit::job_intact(tx, id)?), ..self.load(tx, id)? }))
     }
 
     /// Moves a job to another status if the flow allows it, logging who and why.
@@ -278,6 +284,7 @@ impl Jobs<'_> {
                         created_at: row.get(21)?,
                         updated_at: row.get(22)?,
                         next: Vec::new(),
+                        history_intact: None,
                         events: Vec::new(),
                     })
                 },

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 pub use catalogs::{Catalogs, SHOP_PROCEDURES_FOLDER, SHOP_RULES_FOLDER};
 
 use crate::error::CoreResult;
+use crate::jobs::audit::{self, AuditReport};
 use crate::paths::Shipped;
 use crate::settings::{Settings, SettingsForm, Technician};
 use crate::store::{Clock, Store, DATABASE_FILE};
@@ -35,6 +36,8 @@ impl Workshop {
         std::fs::create_dir_all(data_dir)?;
         let catalogs = Catalogs::load(Some(data_dir), &shipped.procedures)?;
         let store = Store::open(&data_dir.join(DATABASE_FILE), clock)?;
+        // Events logged before the log was chained are linked now, once.
+        store.write(|tx, _| audit::link_unlinked(tx))?;
         Ok(Workshop { store, data_dir: data_dir.to_path_buf(), shipped, catalogs })
     }
 
@@ -61,6 +64,11 @@ impl Workshop {
 
     pub fn save_settings(&self, form: &SettingsForm) -> CoreResult<Settings> {
         Settings::save(&self.store, form)
+    }
+
+    /// Checks every link of the job log's hash chain.
+    pub fn audit(&self) -> CoreResult<AuditReport> {
+        self.store.read_alone(audit::audit_in)
     }
 
     /// The technician seated at this bench in Settings: who the next action is logged under.

@@ -11,4 +11,9 @@ export type Job = { id: number, ticket: string, status: Status, heldFrom: Status
  * Where the job may go from here, and whether that move needs a reason; left out where it
  * may go nowhere, and in an export (the screen's business, not the record's).
  */
-next?: Array<NextStatus>, events: Array<JobEvent>, };
+next?: Array<NextStatus>, events: Array<JobEvent>, 
+/**
+ * Every event of the job still matches its link in the log's hash chain: nothing was edited
+ * or deleted outside Revive. Checked when one job is read, not for the rows of an export.
+ */
+historyIntact?: boolean, };

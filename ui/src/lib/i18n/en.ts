@@ -123,6 +123,7 @@ export const en = {
   'job.receivedBy': 'Received by',
   'job.takenIn': 'Taken in',
   'job.actions': 'Move to',
+  'job.historyBroken': 'This job\'s history was changed outside Revive: an event was edited, added or deleted with another tool. Do not rely on it; run revive audit and compare with a backup.',
   'job.closed': 'This job is closed.',
   'job.reasonPlaceholder': 'Why? Required for this move.',
   'job.confirm': 'Confirm',

@@ -100,6 +100,7 @@ export const zhCN: Record<MessageKey, string> = {
   'job.receivedBy': '收件人',
   'job.takenIn': '收件时间',
   'job.actions': '转到',
+  'job.historyBroken': '该工单的历史记录在 Revive 之外被改动过：有事件被其他工具编辑、添加或删除。请勿依赖它；请运行 revive audit 并与备份核对。',
   'job.closed': '此工单已结束。',
   'job.reasonPlaceholder': '原因（此操作必填）',
   'job.confirm': '确认',
