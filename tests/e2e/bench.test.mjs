@@ -54,5 +54,19 @@ journey('a simulated finding is recorded to a job', (bench) =>
     assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 5 findings/);
     // The lifetime count of the one uncorrectable error stays: one warning, nothing pending.
     assert.match(await app.text('#timeline'), /Diagnostic run recorded: GPU 0, 1 findings/);
+
+    // Another card on the bench, the H100's job picked by mistake: refused until someone says why.
+    await app.click('#nav-bench');
+    await app.click('#bench-scenario option[value="h20-healthy"]');
+    await app.click('#bench-start-simulated');
+    await app.waitFor('#bench-simulated', 10_000, 'h20-healthy');
+    await app.click(`#record-job-0 option[data-ticket="${ticket}"]`);
+    await app.click('#record-0');
+    await app.waitFor('#recorded-0', 5_000, 'Not recorded: the card on the bench (serial 1655023098765)');
+    await app.type('#mismatch-reason-0', '客户寄来的是这张 H20，标签贴错了');
+    await app.click('#record-anyway-0');
+    await app.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
+    await openJob(app, '2012345');
+    await app.waitFor('#timeline', 5_000, 'from a card with another serial, because: 客户寄来的是这张 H20，标签贴错了');
   }),
 );

@@ -101,6 +101,7 @@ pub enum ErrorCode {
     JobNotFound,
     IllegalTransition,
     JobClosed,
+    CardMismatch,
     StoreTooNew,
     RulesInvalid,
     StorageFailed,
@@ -180,6 +181,9 @@ pub enum CoreError {
     #[error("job {0} is closed or certified: its parts and labour no longer change")]
     JobClosed(i64),
 
+    #[error("the card on the bench (serial {bench}) is not the job's (serial {job}): say why to record it anyway")]
+    CardMismatch { job: String, bench: String },
+
     #[error("the database was written by a newer Revive (schema {found}, this build knows up to {supported})")]
     StoreTooNew { found: i64, supported: i64 },
 
@@ -244,6 +248,7 @@ impl CoreError {
             CoreError::JobNotFound(_) => ErrorCode::JobNotFound,
             CoreError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
             CoreError::JobClosed(_) => ErrorCode::JobClosed,
+            CoreError::CardMismatch { .. } => ErrorCode::CardMismatch,
             CoreError::StoreTooNew { .. } => ErrorCode::StoreTooNew,
             CoreError::RulesInvalid { .. } => ErrorCode::RulesInvalid,
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => ErrorCode::StorageFailed,

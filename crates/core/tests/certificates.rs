@@ -260,7 +260,7 @@ fn record_real(shop: &Workshop, job: i64, scenario: &str) {
         telemetry: &[],
         xid_findings: vec![],
     };
-    shop.diagnostics().record(job, &evidence, &tech(shop)).unwrap();
+    shop.diagnostics().record(job, &evidence, None, &tech(shop)).unwrap();
 }
 
 #[test]

@@ -23,8 +23,10 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
     let _bench = common::hold_bench();
 
     let before = open("h100-remap-pending").unwrap().snapshot().unwrap();
-    let run =
-        shop.diagnostics().record(job_id, &evidence(&before, 0, Some("h100-remap-pending")), &tech(&shop)).unwrap();
+    let run = shop
+        .diagnostics()
+        .record(job_id, &evidence(&before, 0, Some("h100-remap-pending")), None, &tech(&shop))
+        .unwrap();
     assert!(run.simulated);
     assert_eq!(run.scenario.as_deref(), Some("h100-remap-pending"));
     let GpuReading::Present { health, .. } = &run.reading else { panic!("{:?}", run.reading) };
@@ -34,7 +36,7 @@ fn a_run_keeps_the_reading_its_findings_and_that_it_was_simulated() {
 
     // After the reset: the row is remapped, the lifetime counters stay.
     let after = open("h100-remap-reset").unwrap().snapshot().unwrap();
-    shop.diagnostics().record(job_id, &evidence(&after, 0, Some("h100-remap-reset")), &tech(&shop)).unwrap();
+    shop.diagnostics().record(job_id, &evidence(&after, 0, Some("h100-remap-reset")), None, &tech(&shop)).unwrap();
     let diagnostics = shop.diagnostics().for_job(job_id).unwrap();
     assert_eq!(diagnostics.runs.len(), 2);
     let comparison = diagnostics.comparison.unwrap();
@@ -61,10 +63,10 @@ fn a_lifetime_counter_that_goes_down_is_critical_never_cleared() {
     let job_id = take_in_h100(&shop);
     let _bench = common::hold_bench();
     let intake = open("h100-remap-pending").unwrap().snapshot().unwrap();
-    shop.diagnostics().record(job_id, &evidence(&intake, 0, None), &tech(&shop)).unwrap();
+    shop.diagnostics().record(job_id, &evidence(&intake, 0, None), None, &tech(&shop)).unwrap();
     // The "release" reading of a card whose InfoROM was wiped (or of another card): ECC 1 → 0.
     let wiped = open("h100-healthy").unwrap().snapshot().unwrap();
-    let run = shop.diagnostics().record(job_id, &evidence(&wiped, 0, None), &tech(&shop)).unwrap();
+    let run = shop.diagnostics().record(job_id, &evidence(&wiped, 0, None), None, &tech(&shop)).unwrap();
     let regression = run.findings.iter().find(|f| f.code == "lifetime_counter_decreased").expect("a regression");
     assert_eq!(regression.severity, revive_core::diagnostics::Severity::Critical);
     assert_eq!(
@@ -84,11 +86,31 @@ fn a_run_is_judged_against_the_gpu_the_job_took_in() {
     let shop = open_shop(dir.path());
     let job_id = take_in_h100(&shop);
     let _bench = common::hold_bench();
-    // The job took in an H100; an H20 is in the bench.
+    // The job took in an H100; an H20, another card with another serial, is in the bench. Picked
+    // from the list by mistake, it is refused and nothing is filed under this customer's job.
     let snapshot = open("h20-healthy").unwrap().snapshot().unwrap();
-    let run = shop.diagnostics().record(job_id, &evidence(&snapshot, 0, Some("h20-healthy")), &tech(&shop)).unwrap();
+    let reading = evidence(&snapshot, 0, Some("h20-healthy"));
+    match shop.diagnostics().record(job_id, &reading, None, &tech(&shop)).unwrap_err() {
+        CoreError::CardMismatch { job, bench } => {
+            assert_eq!((job.as_str(), bench.as_str()), ("1654922012345", "1655023098765"))
+        }
+        other => panic!("{other}"),
+    }
+    assert!(shop.diagnostics().for_job(job_id).unwrap().runs.is_empty());
+    assert!(matches!(
+        shop.diagnostics().record(job_id, &reading, Some("  "), &tech(&shop)).unwrap_err(),
+        CoreError::Invalid { field: Field::Reason, problem: Problem::Empty }
+    ));
+    // Said why, it is recorded, judged against the job's model, and the log keeps the reason.
+    let why = "客户说序列号标签贴错了，板上是 H20";
+    let run = shop.diagnostics().record(job_id, &reading, Some(why), &tech(&shop)).unwrap();
     let codes: Vec<&str> = run.findings.iter().map(|f| f.code.as_str()).collect();
     assert_eq!(codes, ["model_mismatch"]);
+    let job = shop.jobs().get(job_id).unwrap();
+    assert!(matches!(
+        &job.events.last().unwrap().event,
+        Event::DiagnosticRecorded { card_mismatch_reason: Some(reason), .. } if reason == why
+    ));
 }
 
 #[test]
@@ -99,18 +121,18 @@ fn bad_requests_record_nothing_and_runs_never_change() {
     let _bench = common::hold_bench();
     let snapshot = open("h100-healthy").unwrap().snapshot().unwrap();
     assert!(matches!(
-        shop.diagnostics().record(job_id, &evidence(&snapshot, 3, None), &tech(&shop)).unwrap_err(),
+        shop.diagnostics().record(job_id, &evidence(&snapshot, 3, None), None, &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::GpuIndex, problem: Problem::Unknown }
     ));
     assert!(matches!(
-        shop.diagnostics().record(999, &evidence(&snapshot, 0, None), &tech(&shop)),
+        shop.diagnostics().record(999, &evidence(&snapshot, 0, None), None, &tech(&shop)),
         Err(CoreError::JobNotFound(999))
     ));
     assert_eq!(shop.diagnostics().for_job(job_id).unwrap().runs.len(), 0);
 
     let mut real = snapshot.clone();
     real.simulated = false;
-    let run = shop.diagnostics().record(job_id, &evidence(&real, 0, Some("h100-healthy")), &tech(&shop)).unwrap();
+    let run = shop.diagnostics().record(job_id, &evidence(&real, 0, Some("h100-healthy")), None, &tech(&shop)).unwrap();
     assert_eq!(run.scenario, None, "a real reading never carries a scenario");
     let tamper = shop.store().write(|tx, _| Ok(tx.execute("UPDATE diagnostic_runs SET simulated = 0", [])?));
     assert!(tamper.is_err());

@@ -60,11 +60,11 @@ fn read_judges_the_bench_and_record_keeps_it_on_the_job() {
     assert!(view.snapshot.simulated);
     assert!(view.findings.iter().any(|f| f.code == "thermal_slowdown"));
 
-    let run = bench.record(&shop, job_id, 0, &tech(&shop)).unwrap();
+    let run = bench.record(&shop, job_id, 0, None, &tech(&shop)).unwrap();
     assert_eq!(run.scenario.as_deref(), Some("h100-thermal-slowdown"));
     assert_eq!(shop.diagnostics().for_job(job_id).unwrap().runs.len(), 1);
     assert!(matches!(
-        bench.record(&shop, job_id, 7, &tech(&shop)).unwrap_err(),
+        bench.record(&shop, job_id, 7, None, &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::GpuIndex, problem: Problem::Unknown }
     ));
 }
@@ -105,7 +105,7 @@ fn watching_streams_telemetry_and_a_run_keeps_it() {
     assert!(first.temperature_c.is_some() && first.memory_temperature_c.is_some());
     assert_eq!(first.clock_event_reasons & 0x60, 0x60, "SW and HW thermal slowdown bits");
 
-    let run = bench.record(&shop, job_id, 0, &tech(&shop)).unwrap();
+    let run = bench.record(&shop, job_id, 0, None, &tech(&shop)).unwrap();
     assert!(run.telemetry_samples as usize >= 5);
     let stored = shop.diagnostics().telemetry(run.id).unwrap();
     assert_eq!(stored.len(), run.telemetry_samples as usize);
@@ -144,7 +144,7 @@ fn xids_reported_by_the_driver_become_findings_on_their_gpu() {
     assert_eq!(xid.gpu_index, Some(0));
     assert!(xid.next_step.en.contains("Reset the GPU when convenient"));
 
-    let run = bench.record(&shop, job_id, 0, &tech(&shop)).unwrap();
+    let run = bench.record(&shop, job_id, 0, None, &tech(&shop)).unwrap();
     assert!(run.findings.iter().any(|f| f.code == "xid_63"));
     assert_eq!(bench.read(catalogs()).unwrap().xids.len(), 1, "each Xid is delivered once");
 }

@@ -55,13 +55,16 @@ pub async fn bench_import_kernel_log(state: State<'_, AppState>, text: String) -
     Ok(state.bench().import_kernel_log(&text, &state.shop()?.catalogs().xids)?)
 }
 
+/// `mismatch_reason` is what the technician said when the card on the bench is not the job's.
 #[tauri::command]
 pub async fn record_diagnostic(
     state: State<'_, AppState>,
     job_id: i64,
     gpu_index: u32,
+    mismatch_reason: Option<String>,
 ) -> Result<DiagnosticRun, IpcError> {
-    Ok(state.bench().record(state.shop()?, job_id, gpu_index, &state.technician()?)?)
+    let reason = mismatch_reason.as_deref();
+    Ok(state.bench().record(state.shop()?, job_id, gpu_index, reason, &state.technician()?)?)
 }
 
 #[tauri::command]

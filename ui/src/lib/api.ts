@@ -175,7 +175,8 @@ export const api = {
   },
   benchUnwatch: () => invoke<void>('bench_unwatch'),
   benchImportKernelLog: (text: string) => invoke<KernelLogImport>('bench_import_kernel_log', { text }),
-  recordDiagnostic: (jobId: number, gpuIndex: number) => invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex }),
+  recordDiagnostic: (jobId: number, gpuIndex: number, mismatchReason: string | null = null) =>
+    invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, mismatchReason }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
   procedureChoices: (jobId: number) =>
     invoke<ProcedureChoices>('procedure_choices', { jobId }),

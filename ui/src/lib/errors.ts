@@ -7,7 +7,7 @@ import type { IpcError } from './api';
 type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
 /** A rejection from a command; anything else (a bug, a refused argument) is not one. */
-function isIpcError(value: unknown): value is IpcError {
+export function isIpcError(value: unknown): value is IpcError {
   return typeof value === 'object' && value !== null && typeof (value as IpcError).code === 'string';
 }
 

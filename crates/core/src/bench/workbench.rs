@@ -206,6 +206,7 @@ impl Workbench {
         workshop: &Workshop,
         job_id: i64,
         gpu_index: u32,
+        mismatch_reason: Option<&str>,
         by: &Technician,
     ) -> CoreResult<DiagnosticRun> {
         let snapshot = self.provider()?.snapshot()?;
@@ -217,6 +218,6 @@ impl Workbench {
             telemetry: &telemetry,
             xid_findings: self.xid_findings(&workshop.catalogs().xids),
         };
-        workshop.diagnostics().record(job_id, &evidence, by)
+        workshop.diagnostics().record(job_id, &evidence, mismatch_reason, by)
     }
 }

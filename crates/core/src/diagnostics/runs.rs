@@ -14,6 +14,7 @@ use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
 use crate::settings::{Settings, Technician};
 use crate::store::{json_column, timestamp, Quote, Store};
+use crate::text::{self, Lines};
 use crate::workshop::{Catalogs, Workshop};
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,8 +134,19 @@ impl Workshop {
 }
 
 impl DiagnosticRuns<'_> {
-    /// Records the evidence to job `job_id`, judged by the shop's rules against the GPU the job took in.
-    pub fn record(&self, job_id: i64, evidence: &RunEvidence, by: &Technician) -> CoreResult<DiagnosticRun> {
+    /// Records the evidence to job `job_id`, judged by the shop's rules against the GPU the job took
+    /// in. A card whose serial is not the job's is refused (on an eight-GPU bench the wrong job is
+    /// one click away) unless `mismatch_reason` says why, and the log keeps that reason.
+    pub fn record(
+        &self,
+        job_id: i64,
+        evidence: &RunEvidence,
+        mismatch_reason: Option<&str>,
+        by: &Technician,
+    ) -> CoreResult<DiagnosticRun> {
+        let mismatch_reason = mismatch_reason
+            .map(|reason| text::required(reason, Field::Reason, MAX_MISMATCH_REASON, Lines::Multi))
+            .transpose()?;
         let RunEvidence { snapshot, gpu_index, scenario, telemetry, .. } = *evidence;
         let reading = snapshot
             .gpus
@@ -146,6 +158,14 @@ impl DiagnosticRuns<'_> {
         let id = store.write(|tx, now| {
         let actor = Settings::technician_for(tx, by)?;
         let (model_id, serial, uuid) = job_gpu(tx, job_id)?;
+        let bench_serial = match reading {
+            GpuReading::Present { identity, .. } => identity.serial.clone(),
+            GpuReading::Lost { .. } => None,
+        };
+        let other_card = bench_serial.as_deref().filter(|bench| !bench.eq_ignore_ascii_case(&serial));
+        if let (Some(bench), None) = (other_card, &mismatch_reason) {
+            return Err(CoreError::CardMismatch { job: serial.clone(), bench: bench.to_owned() });
+        }
         let recorded = RecordedGpu { model: models.get(&model_id).ok(), serial: Some(&serial), uuid: uuid.as_deref() };
         let mut findings = evaluate(rules, reading, &recorded);
         findings.extend(lifetime_regression(rules, &earlier_readings(tx, job_id)?, reading));
@@ -178,6 +198,7 @@ impl DiagnosticRuns<'_> {
             gpu_index,
             simulated: snapshot.simulated,
             findings: findings.iter().map(|f| f.code.clone()).collect(),
+            card_mismatch_reason: other_card.and(mismatch_reason.clone()),
         };
         events::append(tx, job_id, &at, &actor, &recorded)?;
         tx.execute("UPDATE jobs SET updated_at = ?1 WHERE id = ?2", params![at, job_id])?;
@@ -222,6 +243,7 @@ fn earlier_readings(tx: &Transaction, job_id: i64) -> CoreResult<Vec<GpuReading>
 }
 
 const LIFETIME_REGRESSION: &str = "lifetime_counter_decreased";
+const MAX_MISMATCH_REASON: usize = 1_000;
 
 /// The finding codes in a stored findings list (a diagnostic run's `findings` column).
 pub(crate) fn finding_codes(findings: &str) -> CoreResult<Vec<String>> {

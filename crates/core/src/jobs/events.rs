@@ -50,6 +50,10 @@ pub enum Event {
         simulated: bool,
         /// The codes of the findings the reading raised.
         findings: Vec<String>,
+        /// Why a card with another serial than the job's was recorded to it anyway.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "bindings", ts(optional))]
+        card_mismatch_reason: Option<String>,
     },
     ProcedureStarted {
         run: i64,

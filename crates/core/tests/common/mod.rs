@@ -84,5 +84,5 @@ pub fn record_scenario(shop: &Workshop, job: i64, scenario: &str, telemetry: &[S
     let snapshot = open(scenario).unwrap().snapshot().unwrap();
     let evidence =
         RunEvidence { snapshot: &snapshot, gpu_index: 0, scenario: Some(scenario), telemetry, xid_findings: vec![] };
-    shop.diagnostics().record(job, &evidence, &tech(shop)).unwrap();
+    shop.diagnostics().record(job, &evidence, None, &tech(shop)).unwrap();
 }

@@ -17,4 +17,8 @@ run?: number, } } | { "kind": "part_added", "detail": { part_number: string, qua
 /**
  * The codes of the findings the reading raised.
  */
-findings: Array<string>, } } | { "kind": "procedure_started", "detail": { run: number, procedure: string, version: number, } } | { "kind": "procedure_finished", "detail": { run: number, procedure: string, outcome: Outcome, } } | { "kind": "procedure_status_not_moved", "detail": { run: number, wanted: Status, from: Status, } } | { "kind": "certificate_issued", "detail": { number: string, supersedes: string | null, sha256: string, } });
+findings: Array<string>, 
+/**
+ * Why a card with another serial than the job's was recorded to it anyway.
+ */
+card_mismatch_reason?: string, } } | { "kind": "procedure_started", "detail": { run: number, procedure: string, version: number, } } | { "kind": "procedure_finished", "detail": { run: number, procedure: string, outcome: Outcome, } } | { "kind": "procedure_status_not_moved", "detail": { run: number, wanted: Status, from: Status, } } | { "kind": "certificate_issued", "detail": { number: string, supersedes: string | null, sha256: string, } });
