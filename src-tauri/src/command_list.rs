@@ -35,6 +35,8 @@ pub const COMMANDS: &[&str] = &[
     "certificate_preview",
     "save_certificate_pdf",
     "export_public_key",
+    "revoke_certificate",
+    "export_status_list",
     "verify_certificate_payload",
     "verify_certificate_file",
     "history_page",

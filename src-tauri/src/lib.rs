@@ -78,6 +78,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::certificates::certificate_preview,
         commands::certificates::save_certificate_pdf,
         commands::certificates::export_public_key,
+        commands::certificates::revoke_certificate,
+        commands::certificates::export_status_list,
         commands::certificates::verify_certificate_payload,
         commands::certificates::verify_certificate_file,
         commands::history::history_page,

@@ -99,6 +99,21 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       const cli = spawnSync(join(process.env.REVIVE_APP, '..', 'revive'), ['verify', pdf, '--public-key', keyFile]);
       assert.equal(cli.status, 6, 'a simulated certificate has its own exit status');
       assert.match(cli.stdout.toString(), new RegExp(`^valid, but SIMULATED \\(not a repair certificate\\): certificate ${number}`));
+
+      // The card comes back faulty: the certificate is revoked on its job, and the same file,
+      // checked again, says so.
+      await openJob(app, '2012345');
+      await app.click(`#revoke-${number}`);
+      await app.click('#revoke-reason option[value="returned_faulty"]');
+      await app.type('#revoke-note', '客户退回：满载掉卡');
+      await app.click('#revoke-confirm');
+      await app.waitFor(`#revoked-${number}`, 5_000, 'the card came back faulty');
+      await app.click('#nav-verify');
+      await app.click('#verify-file');
+      answerFileDialog('Choose a certificate PDF', pdf);
+      await app.waitFor('#verify-revoked', 10_000, '客户退回：满载掉卡');
+      assert.match(await app.text('#verify-verdict'), /the shop revoked this certificate/);
+      assert.equal(await app.script("return document.querySelector('#verify-result').dataset.valid;"), 'false');
     });
   } finally {
     rmSync(files, { recursive: true, force: true });

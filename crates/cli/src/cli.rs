@@ -50,6 +50,17 @@ pub enum Command {
         /// Revive's data folder, for this shop's key (default: $REVIVE_DATA_DIR, else the workstation's).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// The shop's signed status list: says which certificates were superseded or revoked.
+        #[arg(long, value_name = "FILE")]
+        status: Option<PathBuf>,
+    },
+    /// Write the shop's signed status list (superseded and revoked certificates) for buyers.
+    StatusList {
+        /// Where the list goes; it appears only when complete.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Export the shop's job history (the jobs the filters select) to a file that appears only when complete.
     Export {

@@ -278,3 +278,51 @@ fn audit_names_the_first_event_changed_outside_revive() {
     assert_eq!(code, 1);
     assert!(err.contains("audit: broken at event 7 of job RV-"), "{err}");
 }
+
+#[test]
+fn verify_with_the_shops_status_list_refuses_a_revoked_certificate() {
+    use revive_core::certificates::{Revocation, RevocationReason, StatusEntry, StatusList, STATUS_LIST_FORMAT};
+    let dir = tempfile::tempdir().unwrap();
+    let renderer = CertificateRenderer::load(&sample::fonts_dir()).unwrap();
+    let (certificate, key) = sample::certificate(dir.path(), &sample::document(CertificateLanguage::En, false));
+    let pdf = dir.path().join("RC-2026-000042.pdf");
+    std::fs::write(&pdf, renderer.pdf(&certificate, &key).unwrap()).unwrap();
+    let list = |entries: Vec<StatusEntry>| StatusList {
+        format: STATUS_LIST_FORMAT.into(),
+        version: 1,
+        shop: "深圳芯复活".into(),
+        issued_at: "2027-01-05T08:00:00Z".into(),
+        entries,
+    };
+    let revoked = StatusEntry {
+        number: "RC-2026-000042".into(),
+        superseded_by: None,
+        revoked: Some(Revocation {
+            revoked_at: "2027-01-04T10:00:00Z".into(),
+            revoked_by: "王芳".into(),
+            reason: RevocationReason::ReturnedFaulty,
+            note: Some("满载掉卡".into()),
+        }),
+    };
+    let status = dir.path().join("status.json");
+    std::fs::write(&status, serde_json::to_vec(&list(vec![revoked.clone()]).sign(&key).unwrap()).unwrap()).unwrap();
+    let args = |status: &std::path::Path| {
+        ["verify", pdf.to_str().unwrap(), "--public-key", &key.public_key(), "--status", status.to_str().unwrap()]
+            .map(str::to_owned)
+    };
+    let (code, _, err) = revive(&args(&status).each_ref().map(String::as_str));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("invalid: the shop revoked this certificate on 2027-01-04: returned faulty (满载掉卡)"),
+        "{err}"
+    );
+
+    // A list that does not name it: valid. A list edited or from another key: not read at all.
+    std::fs::write(&status, serde_json::to_vec(&list(vec![]).sign(&key).unwrap()).unwrap()).unwrap();
+    assert_eq!(revive(&args(&status).each_ref().map(String::as_str)).0, 0);
+    let other = revive_core::certificates::ShopKey::load_or_create(&dir.path().join("other")).unwrap();
+    std::fs::write(&status, serde_json::to_vec(&list(vec![revoked]).sign(&other).unwrap()).unwrap()).unwrap();
+    let (code, _, err) = revive(&args(&status).each_ref().map(String::as_str));
+    assert_eq!(code, 5);
+    assert!(err.contains("the status list is not one this shop signed"), "{err}");
+}

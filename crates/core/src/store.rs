@@ -23,6 +23,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/006_history_order.sql")),
     M::up(include_str!("migrations/007_statistics.sql")),
     M::up(include_str!("migrations/008_event_chain.sql")),
+    M::up(include_str!("migrations/009_revocations.sql")),
 ];
 
 /// The schema version this build writes.

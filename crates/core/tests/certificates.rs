@@ -5,7 +5,9 @@ mod common;
 
 use common::{hold_bench, open_shop, record_scenario, seat, take_in_h100, tech, TECH};
 use revive_core::bench::{GpuProvider, Sample};
-use revive_core::certificates::{self, CertificateDocument, CertificateLanguage, ShopKey, Verdict};
+use revive_core::certificates::{
+    self, CertificateDocument, CertificateLanguage, RevocationReason, ShopKey, SignedDocument, StatusList, Verdict,
+};
 use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
 use revive_core::history::HistoryQuery;
 use revive_core::jobs::costs::{LaborAdjustmentForm, PartForm};
@@ -301,4 +303,48 @@ fn a_real_card_burnt_in_for_less_than_final_qa_asks_gets_no_certificate() {
     let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
     assert!(!document.simulated);
     assert_eq!(document.release_evidence.burn_in_seconds, Some(7_200));
+}
+
+#[test]
+fn a_revoked_certificate_is_said_to_be_so_here_and_on_the_signed_status_list() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, job) = repaired_job(dir.path());
+    let first = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap();
+    let second = shop.certificates().issue(job, 180, CertificateLanguage::Both, &tech(&shop)).unwrap();
+    let key = ShopKey::load_or_create(dir.path()).unwrap().public_key();
+    // The card came back faulty: the certificate in force is withdrawn, once.
+    let note = "客户退回：满载掉卡";
+    let revoked =
+        shop.certificates().revoke(&second.number, RevocationReason::ReturnedFaulty, note, &tech(&shop)).unwrap();
+    let revocation = revoked.revoked.clone().unwrap();
+    assert_eq!((revocation.reason, revocation.note.as_deref()), (RevocationReason::ReturnedFaulty, Some(note)));
+    assert!(matches!(
+        shop.certificates().revoke(&second.number, RevocationReason::IssuedInError, "", &tech(&shop)),
+        Err(CoreError::Invalid { field: Field::Certificate, problem: Problem::Duplicate })
+    ));
+    assert!(shop.jobs().get(job).unwrap().events.iter().any(|e| matches!(
+        &e.event,
+        revive_core::jobs::events::Event::CertificateRevoked { number, .. } if *number == second.number
+    )));
+
+    // Checked at this shop: its signature holds, and it is not valid.
+    let here = certificates::verify_document(&second.signed, &key).with_local_status(&shop).unwrap();
+    assert_eq!((here.valid, here.reason), (false, Some(revive_core::certificates::Invalidity::Revoked)));
+    // Checked by a buyer with the shop's status list: the same, and the old one says what replaced it.
+    let list = shop.certificates().status_list().unwrap();
+    let read = StatusList::verified(&list, &key).expect("signed by the shop");
+    let buyer = certificates::verify_document(&second.signed, &key).with_status_list(&read);
+    assert_eq!((buyer.valid, buyer.revoked.map(|r| r.reason)), (false, Some(RevocationReason::ReturnedFaulty)));
+    let older = certificates::verify_document(&first.signed, &key).with_status_list(&read);
+    assert_eq!((older.valid, older.superseded_by.as_deref()), (true, Some(second.number.as_str())));
+
+    // A list from another key, a list edited, or a certificate's signature passed off as a list: refused.
+    let other = ShopKey::load_or_create(&dir.path().join("other")).unwrap();
+    assert!(StatusList::verified(&list, &other.public_key()).is_none());
+    let mut emptied: StatusList = serde_json::from_str(&list.document).unwrap();
+    emptied.entries.clear();
+    let forged = SignedDocument { document: certificates::canonical(&emptied).unwrap(), ..list.clone() };
+    assert!(StatusList::verified(&forged, &key).is_none());
+    assert!(StatusList::verified(&second.signed, &key).is_none());
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use revive_certificate_pdf::{verify_path, CertificateRenderer};
 use revive_core::certificates::{
-    self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, ShopKey, Verification,
+    self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, RevocationReason, ShopKey,
+    Verification,
 };
 use revive_core::files::write_atomically;
 use revive_core::CoreError;
@@ -111,6 +112,30 @@ pub async fn export_public_key<R: Runtime>(
     let shop = state.shop()?.settings()?.shop_name;
     let file = public_key_file(&shop, &key.public_key());
     save_as(&app, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes())
+}
+
+/// Withdraws a certificate (it stays on record), logged under the technician at the bench.
+#[tauri::command]
+pub async fn revoke_certificate(
+    state: State<'_, AppState>,
+    number: String,
+    reason: RevocationReason,
+    note: String,
+) -> Result<Certificate, IpcError> {
+    Ok(state.shop()?.certificates().revoke(&number, reason, &note, &state.technician()?)?)
+}
+
+/// Asks where to save the shop's signed status list (superseded and revoked certificates) for
+/// buyers; `None` when cancelled.
+#[tauri::command]
+pub async fn export_status_list<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<String>, IpcError> {
+    let signed = state.shop()?.certificates().status_list()?;
+    let text = serde_json::to_vec_pretty(&signed).map_err(CoreError::from)?;
+    save_as(&app, title, "revive-certificate-status.json".into(), &text)
 }
 
 /// Asks in a save dialog where `bytes` go (suggesting `file_name`) and writes them there complete;

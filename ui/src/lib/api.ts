@@ -50,6 +50,7 @@ import type { ProcedureChoice } from './bindings/ProcedureChoice';
 import type { ProcedureChoices } from './bindings/ProcedureChoices';
 import type { ReadingChange } from './bindings/ReadingChange';
 import type { ReadingValue } from './bindings/ReadingValue';
+import type { RevocationReason } from './bindings/RevocationReason';
 import type { RunState } from './bindings/RunState';
 import type { Sample } from './bindings/Sample';
 import type { ScenarioInfo } from './bindings/ScenarioInfo';
@@ -117,6 +118,7 @@ export type {
   ProcedureChoices,
   ReadingChange,
   ReadingValue,
+  RevocationReason,
   RunState,
   Sample,
   ScenarioInfo,
@@ -199,6 +201,9 @@ export const api = {
   /** Opens a save dialog (titled `title`) in Rust; the saved path, or null when cancelled. */
   saveCertificatePdf: (number: string, title: string) => invoke<string | null>('save_certificate_pdf', { number, title }),
   exportPublicKey: (title: string) => invoke<string | null>('export_public_key', { title }),
+  revokeCertificate: (number: string, reason: RevocationReason, note: string) =>
+    invoke<Certificate>('revoke_certificate', { number, reason, note }),
+  exportStatusList: (title: string) => invoke<string | null>('export_status_list', { title }),
   /** An empty key checks against this shop's own. */
   verifyCertificatePayload: (payload: string, publicKey: string) =>
     invoke<Verification>('verify_certificate_payload', { payload, publicKey }),

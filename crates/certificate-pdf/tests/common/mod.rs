@@ -107,6 +107,7 @@ pub fn certificate(dir: &std::path::Path, document: &CertificateDocument) -> (Ce
         signed,
         public_key: key.public_key(),
         superseded_by: None,
+        revoked: None,
     };
     (certificate, key)
 }

@@ -22,7 +22,8 @@ pub fn run(command: Command) -> Exit {
     match command {
         Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose::run(json, nvml_lib, scenario, lang),
         Command::XidImport { file, json, lang } => xid_import::run(&file, json, lang),
-        Command::Verify { file, public_key, data_dir } => verify::run(&file, public_key, data_dir),
+        Command::Verify { file, public_key, data_dir, status } => verify::run(&file, public_key, data_dir, status),
+        Command::StatusList { out, data_dir } => verify::status_list(&out, data_dir),
         Command::Export { format, out, bom, data_dir, filters } => {
             export::run(format, &out, bom, data_dir, filters.query())
         }

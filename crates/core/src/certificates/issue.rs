@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ShopKey, SignedDocument, FACTS_SCHEMA};
+use super::{Revocation, ShopKey, SignedDocument, FACTS_SCHEMA};
 use crate::bench::{GpuReading, Health, Identity};
 use crate::diagnostics::{Finding, Severity, Text};
 use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
@@ -142,6 +142,8 @@ pub struct Certificate {
     pub signed: SignedDocument,
     pub public_key: String,
     pub superseded_by: Option<String>,
+    /// The shop withdrew it, and why.
+    pub revoked: Option<Revocation>,
 }
 
 /// Reads a warranty period as a person typed it, in whole days.
@@ -166,7 +168,7 @@ fn check_warranty(days: u32) -> CoreResult<()> {
 
 /// The certificates the shop issues for its jobs.
 pub struct Certificates<'w> {
-    workshop: &'w Workshop,
+    pub(super) workshop: &'w Workshop,
 }
 
 impl Workshop {
@@ -233,12 +235,23 @@ impl Certificates<'_> {
     }
 }
 
-fn certificate_in(tx: &Transaction, number: &str) -> CoreResult<Certificate> {
+pub(super) fn certificate_in(tx: &Transaction, number: &str) -> CoreResult<Certificate> {
     tx.query_row(
-        "SELECT number, job_id, issued_at, issued_by, document, sha256, signature, public_key, superseded_by
-         FROM certificates WHERE number = ?1",
+        "SELECT c.number, c.job_id, c.issued_at, c.issued_by, c.document, c.sha256, c.signature, c.public_key,
+                c.superseded_by, r.revoked_at, r.revoked_by, r.reason, r.note
+         FROM certificates c LEFT JOIN certificate_revocations r ON r.number = c.number WHERE c.number = ?1",
         [number],
         |r| {
+            let revoked_at: Option<String> = r.get(9)?;
+            let revoked = match revoked_at {
+                Some(revoked_at) => Some(Revocation {
+                    revoked_at,
+                    revoked_by: r.get(10)?,
+                    reason: json_column(r, 11, Quote::Text)?,
+                    note: r.get(12)?,
+                }),
+                None => None,
+            };
             Ok(Certificate {
                 number: r.get(0)?,
                 job_id: r.get(1)?,
@@ -247,6 +260,7 @@ fn certificate_in(tx: &Transaction, number: &str) -> CoreResult<Certificate> {
                 signed: SignedDocument { document: r.get(4)?, sha256: r.get(5)?, signature: r.get(6)? },
                 public_key: r.get(7)?,
                 superseded_by: r.get(8)?,
+                revoked,
             })
         },
     )

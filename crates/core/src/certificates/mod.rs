@@ -3,6 +3,8 @@
 //! certificate is the one the shop issued, unaltered.
 
 mod issue;
+mod reasons;
+mod revocation;
 mod signing;
 mod verify;
 
@@ -11,6 +13,8 @@ pub use issue::{
     warranty_days, Certificate, CertificateDocument, CertificateLanguage, Certificates, CertifiedGpu, NamedFinding,
     PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,
 };
+pub use reasons::RevocationReason;
+pub use revocation::{Revocation, StatusEntry, StatusList, STATUS_LIST_FORMAT};
 pub use signing::{
     canonical, check_seal, fingerprint_of, public_key_file, public_key_in, CertifiedFacts, Invalidity, QrPayload,
     ShopKey, SignedDocument, Verdict, FACTS_SCHEMA, KEY_FILE,

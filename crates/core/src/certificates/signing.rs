@@ -74,6 +74,15 @@ impl ShopKey {
         Ok(SignedDocument { sha256, signature: URL_SAFE_NO_PAD.encode(signature.to_bytes()), document: canonical })
     }
 
+    /// Signs a document that is not a certificate (a status list) in `domain`, which no
+    /// certificate's signature can stand in for.
+    pub fn sign_in_domain<T: Serialize>(&self, domain: &str, document: &T) -> CoreResult<SignedDocument> {
+        let canonical = canonical(document)?;
+        let sha256 = format!("{:x}", Sha256::digest(canonical.as_bytes()));
+        let signature = self.signing.sign(format!("{domain}\n{sha256}").as_bytes());
+        Ok(SignedDocument { sha256, signature: URL_SAFE_NO_PAD.encode(signature.to_bytes()), document: canonical })
+    }
+
     /// Seals a certificate file: signs the SHA-256 of its bytes (all but the place of this
     /// signature), so that any change to the file, its pages as much as its attachment, shows.
     pub fn seal(&self, file_sha256: &[u8; 32]) -> [u8; 64] {
@@ -286,6 +295,10 @@ pub enum Invalidity {
     ChangedAfterSealing,
     #[error("something was added to the file after the shop sealed it")]
     AddedAfterSealing,
+    #[error("the shop revoked this certificate")]
+    Revoked,
+    #[error("the status list is not one this shop signed")]
+    StatusListInvalid,
 }
 
 /// Checks `signature` over `message` with `public_key` (base64url).
@@ -322,6 +335,18 @@ impl SignedDocument {
             return Verdict::Invalid(Invalidity::NotACertificate);
         };
         check_signature(public_key, &claims.message(&self.sha256), &self.signature)
+    }
+
+    /// Checks a document signed with [`ShopKey::sign_in_domain`] in `domain`.
+    pub fn verify_in_domain(&self, domain: &str, public_key: &str) -> Verdict {
+        match serde_json::from_str::<serde_json::Value>(&self.document) {
+            Ok(value) if serde_json::to_string(&value).ok().as_deref() == Some(self.document.as_str()) => {}
+            _ => return Verdict::Invalid(Invalidity::NotCanonical),
+        }
+        if format!("{:x}", Sha256::digest(self.document.as_bytes())) != self.sha256 {
+            return Verdict::Invalid(Invalidity::HashMismatch);
+        }
+        check_signature(public_key, &format!("{domain}\n{}", self.sha256), &self.signature)
     }
 
     /// The printed facts the signature binds (none for a certificate of schema 1), as signed by

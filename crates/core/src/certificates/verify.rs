@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{CertificateDocument, CertifiedFacts, Invalidity, QrPayload, SignedDocument, Verdict};
+use super::{
+    CertificateDocument, CertifiedFacts, Invalidity, QrPayload, Revocation, SignedDocument, StatusList, Verdict,
+};
 use crate::certificates::signing::fingerprint_of;
 use crate::error::{CoreError, CoreResult};
 use crate::workshop::Workshop;
@@ -25,8 +27,10 @@ pub struct Verification {
     pub simulated: bool,
     /// The signed content; only for a valid document (a QR code carries no content).
     pub document: Option<CertificateDocument>,
-    /// This shop's store knows a newer certificate for the same job.
+    /// This shop's store, or its status list, knows a newer certificate for the same job.
     pub superseded_by: Option<String>,
+    /// The shop withdrew it (then it is not valid), when and why.
+    pub revoked: Option<Revocation>,
 }
 
 impl Verification {
@@ -41,6 +45,7 @@ impl Verification {
             simulated: false,
             document: None,
             superseded_by: None,
+            revoked: None,
         }
     }
 
@@ -59,20 +64,45 @@ impl Verification {
             simulated: false,
             document: None,
             superseded_by: None,
+            revoked: None,
         }
     }
 
     /// Adds what this shop's store knows of the same certificate (same number and hash).
-    pub fn with_local_status(mut self, workshop: &Workshop) -> CoreResult<Verification> {
+    pub fn with_local_status(self, workshop: &Workshop) -> CoreResult<Verification> {
         if let (true, Some(number), Some(sha256)) = (self.valid, &self.number, &self.sha256) {
             match workshop.certificates().get(number) {
-                Ok(known) if &known.signed.sha256 == sha256 => self.superseded_by = known.superseded_by,
+                Ok(known) if &known.signed.sha256 == sha256 => {
+                    return Ok(self.with_status(known.superseded_by, known.revoked));
+                }
                 // Another shop's certificate, or one this store never issued: nothing to add.
                 Ok(_) | Err(CoreError::Invalid { .. }) => {}
                 Err(error) => return Err(error),
             }
         }
         Ok(self)
+    }
+
+    /// Adds what the shop's signed status list says of this certificate.
+    pub fn with_status_list(self, list: &StatusList) -> Verification {
+        match self.number.as_deref().and_then(|number| list.entry(number)).filter(|_| self.valid) {
+            Some(entry) => {
+                let (superseded_by, revoked) = (entry.superseded_by.clone(), entry.revoked.clone());
+                self.with_status(superseded_by, revoked)
+            }
+            None => self,
+        }
+    }
+
+    /// A revoked certificate is no longer valid, whatever its signature.
+    fn with_status(mut self, superseded_by: Option<String>, revoked: Option<Revocation>) -> Verification {
+        self.superseded_by = superseded_by;
+        if revoked.is_some() {
+            self.valid = false;
+            self.reason = Some(Invalidity::Revoked);
+        }
+        self.revoked = revoked;
+        self
     }
 }
 

@@ -6,6 +6,7 @@
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
+use crate::certificates::RevocationReason;
 use crate::error::CoreResult;
 use crate::jobs::status::Status;
 use crate::procedures::model::Outcome;
@@ -75,6 +76,10 @@ pub enum Event {
         number: String,
         supersedes: Option<String>,
         sha256: String,
+    },
+    CertificateRevoked {
+        number: String,
+        reason: RevocationReason,
     },
 }
 

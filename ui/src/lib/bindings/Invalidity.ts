@@ -3,4 +3,4 @@
 /**
  * Why a certificate is not the one the shop issued; the UI translates the code.
  */
-export type Invalidity = "public_key_malformed" | "not_canonical" | "number_missing" | "hash_mismatch" | "signature_malformed" | "signature_mismatch" | "payload_malformed" | "not_a_certificate" | "no_embedded_certificate" | "not_sealed" | "seal_malformed" | "changed_after_sealing" | "added_after_sealing";
+export type Invalidity = "public_key_malformed" | "not_canonical" | "number_missing" | "hash_mismatch" | "signature_malformed" | "signature_mismatch" | "payload_malformed" | "not_a_certificate" | "no_embedded_certificate" | "not_sealed" | "seal_malformed" | "changed_after_sealing" | "added_after_sealing" | "revoked" | "status_list_invalid";

@@ -2,6 +2,7 @@
 import type { CertificateDocument } from "./CertificateDocument";
 import type { CertifiedFacts } from "./CertifiedFacts";
 import type { Invalidity } from "./Invalidity";
+import type { Revocation } from "./Revocation";
 
 export type Verification = { valid: boolean, reason: Invalidity | null, number: string | null, sha256: string | null, 
 /**
@@ -22,6 +23,10 @@ simulated: boolean,
  */
 document: CertificateDocument | null, 
 /**
- * This shop's store knows a newer certificate for the same job.
+ * This shop's store, or its status list, knows a newer certificate for the same job.
  */
-supersededBy: string | null, };
+supersededBy: string | null, 
+/**
+ * The shop withdrew it (then it is not valid), when and why.
+ */
+revoked: Revocation | null, };
