@@ -2,18 +2,30 @@
 //! permission: the commands ask here and get the path the person chose, or `None` when they closed
 //! the dialog.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
-/// A save dialog suggesting `file_name`, filtered to its extension.
-pub fn ask_save_path<R: Runtime>(app: &AppHandle<R>, title: String, file_name: String) -> Option<PathBuf> {
+use crate::ipc_error::IpcError;
+
+/// A save dialog suggesting `file_name`, filtered to its extension; a place inside the shop's data
+/// folder (`data_dir`) is refused, so nothing is ever written over the store or the key.
+pub fn ask_save_path<R: Runtime>(
+    app: &AppHandle<R>,
+    data_dir: &Path,
+    title: String,
+    file_name: String,
+) -> Result<Option<PathBuf>, IpcError> {
     let mut dialog = app.dialog().file().set_title(title);
     if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
         dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
     }
-    dialog.set_file_name(file_name).blocking_save_file().and_then(|path| path.into_path().ok())
+    let Some(path) = dialog.set_file_name(file_name).blocking_save_file().and_then(|path| path.into_path().ok()) else {
+        return Ok(None);
+    };
+    revive_core::paths::outside_data_dir(&path, data_dir)?;
+    Ok(Some(path))
 }
 
 /// An open dialog offering the files `filters` name (`("PDF", &["pdf"])`, …).

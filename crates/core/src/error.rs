@@ -101,6 +101,7 @@ pub enum ErrorCode {
     JobNotFound,
     IllegalTransition,
     JobClosed,
+    TargetInDataDir,
     CardMismatch,
     StoreTooNew,
     RulesInvalid,
@@ -181,6 +182,9 @@ pub enum CoreError {
     #[error("job {0} is closed or certified: its parts and labour no longer change")]
     JobClosed(i64),
 
+    #[error("{0} is inside Revive's data folder: save it somewhere else")]
+    TargetInDataDir(String),
+
     #[error("the card on the bench (serial {bench}) is not the job's (serial {job}): say why to record it anyway")]
     CardMismatch { job: String, bench: String },
 
@@ -248,6 +252,7 @@ impl CoreError {
             CoreError::JobNotFound(_) => ErrorCode::JobNotFound,
             CoreError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
             CoreError::JobClosed(_) => ErrorCode::JobClosed,
+            CoreError::TargetInDataDir(_) => ErrorCode::TargetInDataDir,
             CoreError::CardMismatch { .. } => ErrorCode::CardMismatch,
             CoreError::StoreTooNew { .. } => ErrorCode::StoreTooNew,
             CoreError::RulesInvalid { .. } => ErrorCode::RulesInvalid,

@@ -5,6 +5,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use crate::error::{CoreError, CoreResult};
+
 /// The app's identifier (`tauri.conf.json`): the data folder's name under the platform data folder.
 pub const APP_IDENTIFIER: &str = "works.revive.bench";
 /// Overrides where the store lives (tests give every run its own folder).
@@ -50,6 +52,18 @@ impl Shipped {
     }
 }
 
+/// Refuses a place to save a file inside the shop's data folder: a backup, an export or a PDF
+/// written over the live store, its journal or the signing key would destroy them.
+pub fn outside_data_dir(target: &Path, data_dir: &Path) -> CoreResult<()> {
+    let folder = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let parent = target.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let place = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+    if place.starts_with(&folder) {
+        return Err(CoreError::TargetInDataDir(target.display().to_string()));
+    }
+    Ok(())
+}
+
 fn variable_path(variable: &str) -> Option<PathBuf> {
     std::env::var_os(variable).filter(|value| !value.is_empty()).map(PathBuf::from)
 }
@@ -71,6 +85,21 @@ fn data_dir_from(explicit: Option<OsString>, platform: Option<PathBuf>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_is_saved_inside_the_data_folder() {
+        let shop = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(shop.path().join("attachments")).unwrap();
+        for inside in ["revive.sqlite3", "revive.sqlite3-wal", "shop-signing-key.ed25519", "attachments/x.pdf"] {
+            let target = shop.path().join(inside);
+            assert!(matches!(outside_data_dir(&target, shop.path()), Err(CoreError::TargetInDataDir(_))), "{inside}");
+        }
+        // Through another spelling of the same folder.
+        let sideways = shop.path().join("attachments").join("..").join("备份.sqlite3");
+        assert!(outside_data_dir(&sideways, shop.path()).is_err());
+        assert!(outside_data_dir(&elsewhere.path().join("备份 2026-12-01.sqlite3"), shop.path()).is_ok());
+    }
 
     #[test]
     fn the_variable_wins_and_an_empty_one_is_not_a_folder() {

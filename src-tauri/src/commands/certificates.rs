@@ -98,7 +98,7 @@ pub async fn save_certificate_pdf<R: Runtime>(
 ) -> Result<Option<String>, IpcError> {
     let certificate = state.shop()?.certificates().get(&number)?;
     let pdf = state.renderer()?.pdf(&certificate, &state.shop_key()?)?;
-    save_as(&app, title, format!("{number}.pdf"), &pdf)
+    save_as(&app, &state, title, format!("{number}.pdf"), &pdf)
 }
 
 /// Asks where to save the shop's public key file; `None` when cancelled.
@@ -111,7 +111,7 @@ pub async fn export_public_key<R: Runtime>(
     let key = state.shop_key()?;
     let shop = state.shop()?.settings()?.shop_name;
     let file = public_key_file(&shop, &key.public_key());
-    save_as(&app, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes())
+    save_as(&app, &state, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes())
 }
 
 /// Withdraws a certificate (it stays on record), logged under the technician at the bench.
@@ -135,18 +135,19 @@ pub async fn export_status_list<R: Runtime>(
 ) -> Result<Option<String>, IpcError> {
     let signed = state.shop()?.certificates().status_list()?;
     let text = serde_json::to_vec_pretty(&signed).map_err(CoreError::from)?;
-    save_as(&app, title, "revive-certificate-status.json".into(), &text)
+    save_as(&app, &state, title, "revive-certificate-status.json".into(), &text)
 }
 
 /// Asks in a save dialog where `bytes` go (suggesting `file_name`) and writes them there complete;
 /// the path, or `None` when the person cancelled.
 fn save_as<R: Runtime>(
     app: &AppHandle<R>,
+    state: &AppState,
     title: String,
     file_name: String,
     bytes: &[u8],
 ) -> Result<Option<String>, IpcError> {
-    let Some(path) = ask_save_path(app, title, file_name) else { return Ok(None) };
+    let Some(path) = ask_save_path(app, &state.data_dir, title, file_name)? else { return Ok(None) };
     write_atomically(&path, bytes).map_err(CoreError::FileWrite)?;
     Ok(Some(path.display().to_string()))
 }

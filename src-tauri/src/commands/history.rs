@@ -62,7 +62,8 @@ pub async fn export_history<R: Runtime>(
     // A bad filter is said before the save dialog opens.
     query.filter(app.state::<AppState>().shop()?.catalogs())?;
     let name = format!("revive-jobs.{}", format.extension());
-    let Some(path) = ask_save_path(&app, title, name) else { return Ok(None) };
+    let data_dir = app.state::<AppState>().data_dir.clone();
+    let Some(path) = ask_save_path(&app, &data_dir, title, name)? else { return Ok(None) };
     on_own_thread(app, move |state| {
         state.export_cancelled.store(false, Ordering::SeqCst);
         let report = |rows: u64| {
@@ -88,7 +89,8 @@ pub fn cancel_export(state: State<'_, AppState>) {
 /// Asks where to put a backup of the whole store and writes it; `None` when cancelled.
 #[tauri::command]
 pub async fn back_up_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
-    let Some(path) = ask_save_path(&app, title, backup::suggested_file_name()) else { return Ok(None) };
+    let data_dir = app.state::<AppState>().data_dir.clone();
+    let Some(path) = ask_save_path(&app, &data_dir, title, backup::suggested_file_name())? else { return Ok(None) };
     on_own_thread(app, move |state| {
         state.shop()?.history().back_up(&path)?;
         Ok(Some(path.display().to_string()))

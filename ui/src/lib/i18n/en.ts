@@ -163,6 +163,7 @@ export const en = {
   'problem.duplicate': 'listed twice',
   'error.job_not_found': 'That job does not exist.',
   'error.illegal_transition': 'The job cannot move to that status from where it is now.',
+  'error.target_in_data_dir': "That place is inside Revive's data folder, where the store and the shop's key live. Choose somewhere else.",
   'error.job_closed': 'This job is closed or has a certificate: its parts and labour can no longer change.',
   'error.store_too_new': 'This data was written by a newer version of Revive. Update Revive to open it.',
   'error.rules_invalid': "A rules file Revive works by is invalid: the shop's own copy in the data folder's rules folder, or the built-in one. The log names the file and what is wrong.",

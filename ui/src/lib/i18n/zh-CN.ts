@@ -140,6 +140,7 @@ export const zhCN: Record<MessageKey, string> = {
   'problem.duplicate': '重复列出',
   'error.job_not_found': '该工单不存在。',
   'error.illegal_transition': '该工单当前状态不能转到所选状态。',
+  'error.target_in_data_dir': '该位置在 Revive 的数据文件夹内（存放数据库和本店密钥）。请选择其他位置。',
   'error.job_closed': '该工单已结束或已签发证书：其配件和工时不能再修改。',
   'error.store_too_new': '此数据由更新版本的 Revive 写入。请升级 Revive 后再打开。',
   'error.rules_invalid': 'Revive 使用的规则文件无效：可能是数据文件夹下 “rules” 中本店自己的副本，也可能是内置文件。日志中写明了文件和错误。',
