@@ -45,12 +45,26 @@ impl AtomicFile {
             file.sync_all()?;
         }
         std::fs::rename(&self.partial, &self.target)?;
-        if let Some(dir) = self.target.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            // The rename itself is durable once the directory is synced (not possible everywhere).
-            let _ = File::open(dir).and_then(|dir| dir.sync_all());
-        }
-        Ok(())
+        sync_folder_of(&self.target)
     }
+}
+
+/// Makes a rename to `path` durable: the folder holding it is synced (where the platform allows).
+pub(crate) fn sync_folder_of(path: &Path) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        let _ = File::open(dir).and_then(|dir| dir.sync_all());
+    }
+    Ok(())
+}
+
+/// Creates an empty file at `path` readable and writable by its owner only, refusing anything
+/// already there (a file, or a link someone left to be followed).
+pub(crate) fn create_private(path: &Path) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
 }
 
 impl Write for AtomicFile {

@@ -5,7 +5,6 @@
 mod common;
 
 use common::{open_shop, take_in_h100};
-use revive_core::history::backup;
 use revive_core::jobs::JobQuery;
 use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field};
@@ -30,9 +29,17 @@ fn a_backup_restores_exactly_what_was_there() {
     // The shop keeps working after the backup; then the backup is restored.
     take_in_h100(&shop);
     assert_eq!(tickets(&shop).len(), 2);
-    shop.history().restore(&backup_file).unwrap();
+    let kept = shop.history().restore(&backup_file).unwrap();
     assert_eq!(tickets(&shop), before);
-    assert!(!backup::pre_restore_copy(shop.store()).exists(), "the copy goes once the restore succeeded");
+    assert!(kept.exists(), "the database it replaced stays as an undo");
+    assert!(kept.file_name().unwrap().to_string_lossy().starts_with("revive.sqlite3.before-restore-"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [&backup_file, &kept] {
+            assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600, "{file:?}");
+        }
+    }
     // The restored store works on: the next ticket number is never reused.
     take_in_h100(&shop);
     assert_eq!(tickets(&shop).len(), 2);
@@ -92,7 +99,8 @@ fn an_older_backup_is_brought_to_this_schema() {
     take_in_h100(&shop);
     assert!(matches!(shop.history().restore(&confused), Err(CoreError::Migration(_))));
     assert_eq!(tickets(&shop).len(), 2, "the shop is as it was");
-    assert!(!backup::pre_restore_copy(shop.store()).exists());
+    let undo = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok);
+    assert!(undo.into_iter().any(|f| f.file_name().to_string_lossy().starts_with("revive.sqlite3.before-restore-")));
 
     // As a schema-4 shop wrote it: no search index and no history indexes yet.
     rusqlite::Connection::open(&old_file)

@@ -30,8 +30,8 @@ pub fn restore(file: &Path, data_dir: Option<PathBuf>) -> Exit {
         Err(message) => return fail(Exit::Unreadable, message),
     };
     match shop.history().restore(file) {
-        Ok(()) => {
-            emit(&format!("restored from {}\n", file.display()));
+        Ok(kept) => {
+            emit(&format!("restored from {}; the store it replaced is kept as {}\n", file.display(), kept.display()));
             Exit::Ok
         }
         Err(error @ (CoreError::Invalid { .. } | CoreError::StoreTooNew { .. })) => {

@@ -1,8 +1,8 @@
 //! Backups of the shop's store and restoring one. A backup reads a consistent snapshot through a
-//! connection of its own (the app keeps working) with SQLite's online backup, into a file that
-//! appears only complete. A restore checks the file first, keeps the current database as a copy,
-//! replaces the content in one step, brings it to this build's schema, and drops the copy only
-//! once all of that has succeeded.
+//! connection of its own (the app keeps working) with SQLite's online backup, into a file readable
+//! by its owner only that appears only complete. A restore checks the file first, keeps the current
+//! database as a copy named for the moment (an undo that stays), replaces the content in one step
+//! and brings it to this build's schema.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,10 +15,14 @@ use crate::store::{migrations, refuse_newer_schema, Store};
 
 /// Pages copied per step: small enough that the app's own writes interleave.
 const PAGES_PER_STEP: i32 = 1_024;
+/// The pause between steps while the store is busy (never a spin).
+const BUSY_PAUSE: Duration = Duration::from_millis(10);
 
-/// Where a restore keeps the database it replaces until the restore has succeeded.
-pub fn pre_restore_copy(store: &Store) -> PathBuf {
-    store.path().with_extension("sqlite3.before-restore")
+/// Where a restore at `at` keeps the database it replaces: beside it, named for the moment, so a
+/// second restore never overwrites the undo of the first.
+fn pre_restore_copy(store: &Store, at: time::OffsetDateTime) -> PathBuf {
+    let stamp: String = crate::store::timestamp(at).chars().filter(char::is_ascii_alphanumeric).collect();
+    store.path().with_extension(format!("sqlite3.before-restore-{stamp}"))
 }
 
 /// What a backup made today is called unless the person names it: `revive-backup-YYYY-MM-DD.sqlite3`.
@@ -30,6 +34,7 @@ pub fn suggested_file_name() -> String {
 /// Copies the whole store to `target`.
 pub(super) fn back_up(store: &Store, target: &Path) -> CoreResult<()> {
     let source = Connection::open_with_flags(store.path(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    source.busy_timeout(Duration::from_secs(5))?;
     copy(&source, target)
 }
 
@@ -39,12 +44,16 @@ fn copy(source: &Connection, target: &Path) -> CoreResult<()> {
     let partial = target.with_file_name(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
     let _ = std::fs::remove_file(&partial);
     let written = (|| -> CoreResult<()> {
+        // Customers' names and addresses: created new (never through a link left there) and
+        // readable by the owner only.
+        crate::files::create_private(&partial).map_err(CoreError::FileWrite)?;
         let mut destination = Connection::open(&partial)?;
-        Backup::new(source, &mut destination)?.run_to_completion(PAGES_PER_STEP, Duration::ZERO, None)?;
+        Backup::new(source, &mut destination)?.run_to_completion(PAGES_PER_STEP, BUSY_PAUSE, None)?;
         destination.pragma_update(None, "journal_mode", "DELETE")?;
         drop(destination);
         std::fs::File::open(&partial).and_then(|file| file.sync_all()).map_err(CoreError::FileWrite)?;
-        std::fs::rename(&partial, target).map_err(CoreError::FileWrite)
+        std::fs::rename(&partial, target).map_err(CoreError::FileWrite)?;
+        crate::files::sync_folder_of(target).map_err(CoreError::FileWrite)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
@@ -56,6 +65,7 @@ fn copy(source: &Connection, target: &Path) -> CoreResult<()> {
 fn check(file: &Path) -> CoreResult<Connection> {
     let not_a_backup = || CoreError::invalid(Field::Backup, Problem::BadFormat);
     let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_a_backup())?;
+    conn.busy_timeout(Duration::from_secs(5))?;
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|_| not_a_backup())?;
     if integrity != "ok" {
         return Err(not_a_backup());
@@ -74,31 +84,23 @@ fn check(file: &Path) -> CoreResult<Connection> {
     Ok(conn)
 }
 
-/// Replaces the store's content with the backup in `file`.
-pub(super) fn restore(store: &Store, file: &Path) -> CoreResult<()> {
+/// Replaces the store's content with the backup in `file`, keeping what was there as a copy
+/// (returned): the undo stays whether the restore succeeded or was put back.
+pub(super) fn restore(store: &Store, file: &Path) -> CoreResult<PathBuf> {
     let source = check(file)?;
-    let copy_path = pre_restore_copy(store);
+    let copy_path = pre_restore_copy(store, time::OffsetDateTime::now_utc());
     let mut live = store.exclusive();
     copy(&live, &copy_path)?;
     let restored = (|| -> CoreResult<()> {
-        Backup::new(&source, &mut live)?.run_to_completion(PAGES_PER_STEP, Duration::ZERO, None)?;
+        Backup::new(&source, &mut live)?.run_to_completion(PAGES_PER_STEP, BUSY_PAUSE, None)?;
         migrations().to_latest(&mut live)?;
         Ok(())
     })();
-    match restored {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&copy_path);
-            Ok(())
-        }
-        Err(error) => {
-            // Put back what was there; the copy stays on disk if even that fails.
-            let back = Connection::open_with_flags(&copy_path, OpenFlags::SQLITE_OPEN_READ_ONLY).and_then(|copy| {
-                Backup::new(&copy, &mut live)?.run_to_completion(PAGES_PER_STEP, Duration::ZERO, None)
-            });
-            if back.is_ok() {
-                let _ = std::fs::remove_file(&copy_path);
-            }
-            Err(error)
-        }
+    if let Err(error) = restored {
+        // Put back what was there; the copy stays on disk either way.
+        let _ = Connection::open_with_flags(&copy_path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|copy| Backup::new(&copy, &mut live)?.run_to_completion(PAGES_PER_STEP, BUSY_PAUSE, None));
+        return Err(error);
     }
+    Ok(copy_path)
 }

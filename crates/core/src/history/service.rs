@@ -2,7 +2,7 @@
 //! statistics and the exports of one query, and the store's backups.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::export::{self, CsvOptions, ExportFormat, Exported};
 use super::statistics::{self, Statistics};
@@ -88,9 +88,10 @@ impl History<'_> {
     }
 
     /// Replaces the store's content with the backup in `file`; a backup from before the log was
-    /// chained has its events linked.
-    pub fn restore(&self, file: &Path) -> CoreResult<()> {
-        backup::restore(self.workshop.store(), file)?;
-        self.workshop.store().write(|tx, _| audit::link_unlinked(tx)).map(drop)
+    /// chained has its events linked. Returns where the database it replaced was kept.
+    pub fn restore(&self, file: &Path) -> CoreResult<PathBuf> {
+        let kept = backup::restore(self.workshop.store(), file)?;
+        self.workshop.store().write(|tx, _| audit::link_unlinked(tx))?;
+        Ok(kept)
     }
 }

@@ -561,7 +561,7 @@ export const en = {
   'settings.backedUp': 'Backup written to {file}',
   'settings.restore': 'Restore from a backup…',
   'settings.restoreDialog': 'Choose a Revive backup to restore',
-  'settings.restoreWarning': 'Restoring replaces every job in this store with the backup’s. The current store is kept as a copy until the restore has succeeded.',
+  'settings.restoreWarning': 'Restoring replaces every job in this store with the backup’s. The current store is kept beside it as a copy named for this moment, so the restore can be undone.',
   'settings.restoreConfirm': 'Replace everything with a backup…',
   'settings.restoreCancel': 'Keep the current store',
   'settings.restored': 'Restored from {file}. Revive shows the restored store now.',

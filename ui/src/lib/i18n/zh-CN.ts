@@ -538,7 +538,7 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.backedUp': '备份已写入 {file}',
   'settings.restore': '从备份恢复…',
   'settings.restoreDialog': '选择要恢复的 Revive 备份',
-  'settings.restoreWarning': '恢复会用备份中的数据替换当前数据库的所有工单。恢复成功之前，当前数据库会保留一份副本。',
+  'settings.restoreWarning': '恢复会用备份中的工单替换本库中的全部工单。当前数据库会以此刻命名的副本保存在旁边，可以撤销恢复。',
   'settings.restoreConfirm': '用备份替换全部数据…',
   'settings.restoreCancel': '保留当前数据',
   'settings.restored': '已从 {file} 恢复。Revive 现在显示恢复后的数据。',
