@@ -88,12 +88,9 @@ journey('a procedure gate waits for the bench, survives a restart and branches o
     assert.match(timeline, /Diagnosing → RMA · moved by HBM memory fault triage/);
     await app.waitFor('.job-head [data-status="rma"]');
 
-    // The job has ended: its parts and labour no longer change.
-    await app.type('#part-number', 'TP-EXTRA');
-    await app.type('#part-description', 'Thermal pad');
-    await app.type('#part-unit-cost', '30');
-    await app.click('#add-part');
-    await app.waitFor('#costs-error', 5_000, 'closed or has a certificate');
+    // The job has ended: its parts and labour no longer change, and the forms are gone.
+    await app.waitFor('#costs-locked', 5_000, 'no longer change');
+    assert.equal(await app.find('#add-part'), null);
     assert.match(await app.text('#costs-totals'), /Parts\s*CN¥171\.00/);
   });
 });

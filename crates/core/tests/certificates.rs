@@ -132,6 +132,7 @@ fn a_certificate_is_issued_signed_immutable_and_superseded_on_reissue() {
 
     // What the certificate states about parts and labour stays true: they no longer change.
     let costs_before = shop.costs().for_job(job).unwrap();
+    assert!(costs_before.locked, "the window hides the forms");
     let part = PartForm {
         part_number: "TP-1".into(),
         description: "导热垫".into(),

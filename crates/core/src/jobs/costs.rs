@@ -78,6 +78,8 @@ pub struct JobCosts {
     pub total: Money,
     /// Total minus quote: above zero, the repair cost more than quoted.
     pub over_quote: i64,
+    /// The job has ended or has a certificate: its parts and labour no longer change.
+    pub locked: bool,
 }
 
 /// A job's parts and labour, priced.
@@ -172,21 +174,26 @@ impl Costs<'_> {
     /// certificate, which states them.
     fn open_job_currency(&self, tx: &Transaction, job_id: i64) -> CoreResult<Currency> {
         let currency = job_currency(tx, job_id)?;
-        let (status, _) = current_status(tx, job_id)?;
-        let certified: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM certificates WHERE job_id = ?1)", [job_id], |r| r.get(0))?;
-        if certified || self.flow.is_terminal(status) {
+        if self.locked(tx, job_id)? {
             return Err(CoreError::JobClosed(job_id));
         }
         Ok(currency)
     }
 
+    /// Whether the job has ended or has a certificate, which states its costs.
+    fn locked(&self, tx: &Transaction, job_id: i64) -> CoreResult<bool> {
+        let (status, _) = current_status(tx, job_id)?;
+        let certified: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM certificates WHERE job_id = ?1)", [job_id], |r| r.get(0))?;
+        Ok(certified || self.flow.is_terminal(status))
+    }
+
     pub fn for_job(&self, job_id: i64) -> CoreResult<JobCosts> {
-        self.store.read(|tx| costs_in(tx, job_id))
+        self.store.read(|tx| Ok(JobCosts { locked: self.locked(tx, job_id)?, ..costs_in(tx, job_id)? }))
     }
 }
 
-/// The job's costs as `tx` sees them.
+/// The job's costs as `tx` sees them (whether they may still change is the service's to say).
 pub(crate) fn costs_in(tx: &Transaction, job_id: i64) -> CoreResult<JobCosts> {
     let currency = job_currency(tx, job_id)?;
     let quote_minor: i64 = tx.query_row("SELECT quote_minor FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
@@ -237,6 +244,7 @@ pub(crate) fn costs_in(tx: &Transaction, job_id: i64) -> CoreResult<JobCosts> {
         labor_total,
         total,
         over_quote: total.minor - quote_minor,
+        locked: false,
     })
 }
 

@@ -19,4 +19,8 @@ total: Money,
 /**
  * Total minus quote: above zero, the repair cost more than quoted.
  */
-overQuote: number, };
+overQuote: number, 
+/**
+ * The job has ended or has a certificate: its parts and labour no longer change.
+ */
+locked: boolean, };

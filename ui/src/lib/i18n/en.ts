@@ -179,6 +179,7 @@ export const en = {
   'event.part_added': 'Part added: {part} × {quantity}',
   'event.part_removed': 'Part removed: {part}',
   'event.labor_adjusted': 'Labour corrected by {minutes} min: {reason}',
+  'costs.locked': 'This job has ended or has a certificate: its parts and labour no longer change.',
   'costs.title': 'Parts and labour',
   'costs.remove': 'Remove',
   'costs.addPart': 'Add part',

@@ -156,6 +156,7 @@ export const zhCN: Record<MessageKey, string> = {
   'event.part_added': '添加配件：{part} × {quantity}',
   'event.part_removed': '移除配件：{part}',
   'event.labor_adjusted': '工时修正 {minutes} 分钟：{reason}',
+  'costs.locked': '该工单已结束或已签发证书：其配件和工时不再更改。',
   'costs.title': '配件与工时',
   'costs.remove': '移除',
   'costs.addPart': '添加配件',
