@@ -329,6 +329,12 @@ fn a_revoked_certificate_is_said_to_be_so_here_and_on_the_signed_status_list() {
         revive_core::jobs::events::Event::CertificateRevoked { number, .. } if *number == second.number
     )));
 
+    // Revoked is answered by new work: no certificate again without a final QA after it.
+    assert!(matches!(
+        shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)),
+        Err(CoreError::CertificateNotReady(NotReady::FinalQaMissing))
+    ));
+
     // Checked at this shop: its signature holds, and it is not valid.
     let here = certificates::verify_document(&second.signed, &key).with_local_status(&shop).unwrap();
     assert_eq!((here.valid, here.reason), (false, Some(revive_core::certificates::Invalidity::Revoked)));

@@ -321,6 +321,18 @@ fn assemble(
             .find_map(|s| qa.results.iter().rev().find(|r| r.step_id == s.id).map(|r| r.actor.clone()))
     };
     let approver = signer(Role::Approver).ok_or(not_ready(NotReady::FinalQaMissing))?;
+    // A revoked certificate is answered by new work: only a final QA finished after the
+    // revocation can carry another certificate.
+    let last_revoked: Option<String> = tx.query_row(
+        "SELECT max(r.revoked_at) FROM certificate_revocations r JOIN certificates c ON c.number = r.number
+         WHERE c.job_id = ?1",
+        [job_id],
+        |r| r.get(0),
+    )?;
+    if last_revoked.is_some_and(|revoked| qa.finished_at.as_deref().is_none_or(|finished| finished <= revoked.as_str()))
+    {
+        return Err(not_ready(NotReady::FinalQaMissing));
+    }
     // Final QA passed, but the job has since been sent back (to repair, on hold): its status says not yet.
     if !catalogs.flow.allows_certificate(Status::parse(&status)?) {
         return Err(not_ready(NotReady::StatusNotReady));
