@@ -58,6 +58,6 @@ bench-history: test-deps
 
 # The three sample certificates as PNGs under docs/ (English, Chinese, bilingual from the simulated bench).
 certificate-samples: test-deps
-	cargo run -q -p revive-certificate-pdf --example samples -- target/certificate-samples
+	cargo run -q -p revive-certificate-pdf --example samples -- docs/samples
 	for name in certificate-en certificate-zh-CN certificate-bilingual-simulated; do \
-		pdftoppm -r 90 -png -singlefile target/certificate-samples/$$name.pdf docs/$$name; done
+		pdftoppm -r 90 -png -singlefile docs/samples/$$name.pdf docs/$$name; done

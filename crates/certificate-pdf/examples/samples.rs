@@ -1,11 +1,12 @@
-//! Writes the sample certificate in each language into a directory, for docs/ and for looking at:
-//! `cargo run -p revive-certificate-pdf --example samples -- DIR` (then `pdftoppm` them).
+//! Writes the sample certificate in each language into a directory, with the sample shop's public
+//! key file and its signed status list, for docs/samples (what `revive verify` accepts as is) and
+//! for looking at: `cargo run -p revive-certificate-pdf --example samples -- DIR`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use revive_certificate_pdf::CertificateRenderer;
-use revive_core::certificates::CertificateLanguage;
+use revive_core::certificates::{public_key_file, CertificateLanguage, ShopKey, StatusEntry, StatusList, STATUS_LIST_FORMAT};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: samples DIR")?);
@@ -22,5 +23,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&path, renderer.pdf(&certificate, &key)?)?;
         println!("{}", path.display());
     }
+    // The key the samples verify against, and the shop's list: the certificate before the sample
+    // (RC-2026-000041) was superseded by it.
+    let key = ShopKey::load_or_create(key_dir.path())?;
+    std::fs::write(out.join("shop.pub"), public_key_file("深圳芯复活 GPU 维修中心", &key.public_key()))?;
+    let list = StatusList {
+        format: STATUS_LIST_FORMAT.into(),
+        version: 1,
+        shop: "深圳芯复活 GPU 维修中心".into(),
+        issued_at: "2026-11-28T12:00:00.000Z".into(),
+        entries: vec![StatusEntry {
+            number: "RC-2026-000041".into(),
+            superseded_by: Some("RC-2026-000042".into()),
+            revoked: None,
+        }],
+    };
+    std::fs::write(out.join("status.json"), serde_json::to_vec_pretty(&list.sign(&key)?)?)?;
     Ok(())
 }
