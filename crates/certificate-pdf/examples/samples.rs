@@ -6,7 +6,9 @@
 mod common;
 
 use revive_certificate_pdf::CertificateRenderer;
-use revive_core::certificates::{public_key_file, CertificateLanguage, ShopKey, StatusEntry, StatusList, STATUS_LIST_FORMAT};
+use revive_core::certificates::{
+    public_key_file, CertificateLanguage, ShopKey, StatusEntry, StatusList, STATUS_LIST_FORMAT,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: samples DIR")?);

@@ -333,7 +333,9 @@ fn the_committed_samples_verify_as_they_are() {
     let file = |name: &str| samples.join(name).display().to_string();
     let key = file("shop.pub");
     let status = file("status.json");
-    for (pdf, expected) in [("certificate-en.pdf", 0), ("certificate-zh-CN.pdf", 0), ("certificate-bilingual-simulated.pdf", 6)] {
+    for (pdf, expected) in
+        [("certificate-en.pdf", 0), ("certificate-zh-CN.pdf", 0), ("certificate-bilingual-simulated.pdf", 6)]
+    {
         let (code, out, err) = revive(&["verify", &file(pdf), "--public-key", &key, "--status", &status]);
         assert_eq!(code, expected, "{pdf}: {out}{err}");
         assert!(out.contains("RC-2026-000042") && out.contains("until 2027-02-26"), "{pdf}: {out}");
