@@ -216,14 +216,17 @@ pub fn public_key_in(text: &str) -> &str {
 
 /// The fingerprint of a base64url public key, if it is one.
 pub fn fingerprint_of(public_key: &str) -> Option<String> {
-    let bytes = URL_SAFE_NO_PAD.decode(public_key.trim()).ok()?;
-    (bytes.len() == 32).then(|| fingerprint(&bytes))
+    fingerprint_digits_of(public_key).map(|digits| grouped(&digits))
 }
 
 /// 128 bits of the key's SHA-256 (32 hex digits in groups of four): short enough to read out,
 /// long enough that nobody can make another key with the same fingerprint.
 fn fingerprint(public_key: &[u8]) -> String {
-    let digits = fingerprint_digits(public_key);
+    grouped(&fingerprint_digits(public_key))
+}
+
+/// Hex digits in groups of four, as people read them out.
+fn grouped(digits: &str) -> String {
     digits.as_bytes().chunks(4).map(|group| String::from_utf8_lossy(group)).collect::<Vec<_>>().join("-")
 }
 

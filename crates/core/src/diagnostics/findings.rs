@@ -264,6 +264,9 @@ fn identity_checks(r: &mut Raise, identity: &Identity, recorded: &RecordedGpu) {
     }
 }
 
+/// The code of the finding a lifetime counter that went down raises.
+pub(crate) const LIFETIME_REGRESSION: &str = "lifetime_counter_decreased";
+
 /// How a lifetime counter is read from a reading.
 type ReadCounter = fn(&Health) -> Option<u64>;
 
@@ -305,5 +308,5 @@ pub fn lifetime_regression(rules: &DiagnosticRules, earlier: &[GpuReading], now:
         ("earlier", EvidenceValue::Counts(before)),
         ("now", EvidenceValue::Counts(after)),
     ]);
-    rules.finding("lifetime_counter_decreased", Some(*index), evidence)
+    rules.finding(LIFETIME_REGRESSION, Some(*index), evidence)
 }

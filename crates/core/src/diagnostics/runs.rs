@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::bench::telemetry;
 use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
+use crate::diagnostics::findings::LIFETIME_REGRESSION;
 use crate::diagnostics::{evaluate, lifetime_regression, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
@@ -242,7 +243,6 @@ fn earlier_readings(tx: &Transaction, job_id: i64) -> CoreResult<Vec<GpuReading>
     Ok(readings.collect::<Result<_, _>>()?)
 }
 
-const LIFETIME_REGRESSION: &str = "lifetime_counter_decreased";
 const MAX_MISMATCH_REASON: usize = 1_000;
 
 /// The finding codes in a stored findings list (a diagnostic run's `findings` column).

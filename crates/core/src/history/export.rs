@@ -15,7 +15,7 @@ use crate::diagnostics::runs::{runs_in, DiagnosticRun};
 use crate::error::{CoreError, CoreResult};
 use crate::files::AtomicFile;
 use crate::history::{Filter, HistoryRow};
-use crate::jobs::costs::{costs_in, Part};
+use crate::jobs::costs::{job_currency, parts_in, Part};
 use crate::jobs::{Job, Jobs};
 use crate::procedures::runs::{self as procedure_runs, StepResult};
 use crate::procedures::Outcome;
@@ -339,7 +339,7 @@ fn job_detail(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<ExportedJob>
         job,
         diagnostics: runs_in(tx, id, None)?,
         procedures,
-        parts: costs_in(tx, id)?.parts,
+        parts: parts_in(tx, id, job_currency(tx, id)?)?,
         certificates: certificates_in(tx, id)?,
     })
 }

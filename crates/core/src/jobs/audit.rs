@@ -44,10 +44,11 @@ pub enum LinkProblem {
 
 /// Links the event just appended (in the same transaction).
 pub(crate) fn link(tx: &Transaction, event_id: i64) -> CoreResult<()> {
-    let row: EventRow =
-        tx.query_row("SELECT job_id, at, actor, kind, detail FROM job_events WHERE id = ?1", [event_id], |r| {
-            Ok(EventRow { job_id: r.get(0)?, at: r.get(1)?, actor: r.get(2)?, kind: r.get(3)?, detail: r.get(4)? })
-        })?;
+    let row = tx.query_row(
+        "SELECT id, job_id, at, actor, kind, detail FROM job_events WHERE id = ?1",
+        [event_id],
+        EventRow::read,
+    )?;
     let hash = row.hash(event_id, &job_previous(tx, row.job_id, event_id)?, &shop_previous(tx, event_id)?);
     tx.execute("INSERT INTO event_chain (event_id, hash) VALUES (?1, ?2)", params![event_id, hash])?;
     Ok(())
@@ -65,15 +66,12 @@ pub(crate) fn link_unlinked(tx: &Transaction) -> CoreResult<usize> {
     let mut statement = tx.prepare("SELECT id, job_id, at, actor, kind, detail FROM job_events ORDER BY id")?;
     let mut rows = statement.query([])?;
     let mut insert = tx.prepare("INSERT INTO event_chain (event_id, hash) VALUES (?1, ?2)")?;
-    let (mut linked, mut shop_last) = (0, String::new());
-    let mut job_last: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let (mut linked, mut links) = (0, Links::default());
     while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let row = EventRow { job_id: r.get(1)?, at: r.get(2)?, actor: r.get(3)?, kind: r.get(4)?, detail: r.get(5)? };
-        let hash = row.hash(id, job_last.get(&row.job_id).map_or("", String::as_str), &shop_last);
-        insert.execute(params![id, hash])?;
-        job_last.insert(row.job_id, hash.clone());
-        shop_last = hash;
+        let (id, row) = (r.get(0)?, EventRow::read(r)?);
+        let link = links.next(id, &row);
+        insert.execute(params![id, link])?;
+        links.follow(row.job_id, link);
         linked += 1;
     }
     Ok(linked)
@@ -82,15 +80,11 @@ pub(crate) fn link_unlinked(tx: &Transaction) -> CoreResult<usize> {
 /// Whether every link of the job's own events holds.
 pub(crate) fn job_intact(tx: &Transaction, job_id: i64) -> CoreResult<bool> {
     let mut statement = tx.prepare(
-        "SELECT e.id, e.at, e.actor, e.kind, e.detail, c.hash FROM job_events e
+        "SELECT e.id, e.job_id, e.at, e.actor, e.kind, e.detail, c.hash FROM job_events e
          LEFT JOIN event_chain c ON c.event_id = e.id WHERE e.job_id = ?1 ORDER BY e.id",
     )?;
-    let rows: Vec<(i64, EventRow, Option<String>)> = statement
-        .query_map([job_id], |r| {
-            let row = EventRow { job_id, at: r.get(1)?, actor: r.get(2)?, kind: r.get(3)?, detail: r.get(4)? };
-            Ok((r.get(0)?, row, r.get(5)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let rows: Vec<(i64, EventRow, Option<String>)> =
+        statement.query_map([job_id], |r| Ok((r.get(0)?, EventRow::read(r)?, r.get(6)?)))?.collect::<Result<_, _>>()?;
     let mut previous = String::new();
     for (id, row, stored) in rows {
         let Some(stored) = stored else { return Ok(false) };
@@ -115,45 +109,51 @@ pub(crate) fn audit_in(tx: &Transaction) -> CoreResult<AuditReport> {
             |r| r.get(0),
         )
         .optional()?;
+    let events: i64 = tx.query_row("SELECT count(*) FROM job_events", [], |r| r.get(0))?;
+    let events = events.unsigned_abs();
     let mut statement = tx.prepare(
         "SELECT e.id, e.job_id, e.at, e.actor, e.kind, e.detail, c.hash FROM job_events e
          LEFT JOIN event_chain c ON c.event_id = e.id ORDER BY e.id",
     )?;
     let mut rows = statement.query([])?;
-    let (mut events, mut shop_last) = (0u64, String::new());
-    let mut job_last: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-    let mut broken = None;
+    let mut links = Links::default();
     while let Some(r) = rows.next()? {
-        events += 1;
-        let id: i64 = r.get(0)?;
-        let row = EventRow { job_id: r.get(1)?, at: r.get(2)?, actor: r.get(3)?, kind: r.get(4)?, detail: r.get(5)? };
-        let stored: Option<String> = r.get(6)?;
-        if broken.is_some() {
-            continue;
-        }
+        let (id, row, stored): (i64, EventRow, Option<String>) = (r.get(0)?, EventRow::read(r)?, r.get(6)?);
+        // A deleted event's link comes before this event: that is the first break.
         if deleted.is_some_and(|gone| gone < id) {
-            broken =
-                Some(BrokenLink { event_id: deleted.unwrap_or(id), ticket: None, problem: LinkProblem::EventDeleted });
-            continue;
+            break;
         }
         let problem = match &stored {
             None => Some(LinkProblem::Unlinked),
-            Some(stored) => {
-                let job_previous = job_last.get(&row.job_id).map_or("", String::as_str);
-                (row.hash(id, job_previous, &shop_last) != *stored).then_some(LinkProblem::Changed)
-            }
+            Some(stored) => (links.next(id, &row) != *stored).then_some(LinkProblem::Changed),
         };
         if let Some(problem) = problem {
-            broken = Some(BrokenLink { event_id: id, ticket: ticket(row.job_id)?, problem });
-            continue;
+            let broken = BrokenLink { event_id: id, ticket: ticket(row.job_id)?, problem };
+            return Ok(AuditReport { events, broken: Some(broken) });
         }
-        let stored = stored.unwrap_or_default();
-        job_last.insert(row.job_id, stored.clone());
-        shop_last = stored;
+        links.follow(row.job_id, stored.unwrap_or_default());
     }
-    let broken = broken
-        .or_else(|| deleted.map(|event_id| BrokenLink { event_id, ticket: None, problem: LinkProblem::EventDeleted }));
+    let broken = deleted.map(|event_id| BrokenLink { event_id, ticket: None, problem: LinkProblem::EventDeleted });
     Ok(AuditReport { events, broken })
+}
+
+/// The last link of each job and of the whole shop, while walking the log in order.
+#[derive(Default)]
+struct Links {
+    shop: String,
+    jobs: std::collections::HashMap<i64, String>,
+}
+
+impl Links {
+    /// The link event `id` has after the events walked so far.
+    fn next(&self, id: i64, row: &EventRow) -> String {
+        row.hash(id, self.jobs.get(&row.job_id).map_or("", String::as_str), &self.shop)
+    }
+
+    fn follow(&mut self, job_id: i64, link: String) {
+        self.jobs.insert(job_id, link.clone());
+        self.shop = link;
+    }
 }
 
 struct EventRow {
@@ -165,6 +165,11 @@ struct EventRow {
 }
 
 impl EventRow {
+    /// Columns 1 to 5 of a row selected as `id, job_id, at, actor, kind, detail[, …]`.
+    fn read(r: &rusqlite::Row) -> rusqlite::Result<EventRow> {
+        Ok(EventRow { job_id: r.get(1)?, at: r.get(2)?, actor: r.get(3)?, kind: r.get(4)?, detail: r.get(5)? })
+    }
+
     /// The event's link: its every column and the links before it, in the job and in the shop.
     fn hash(&self, id: i64, job_previous: &str, shop_previous: &str) -> String {
         let EventRow { job_id, at, actor, kind, detail } = self;

@@ -189,33 +189,16 @@ impl Costs<'_> {
     }
 
     pub fn for_job(&self, job_id: i64) -> CoreResult<JobCosts> {
-        self.store.read(|tx| Ok(JobCosts { locked: self.locked(tx, job_id)?, ..costs_in(tx, job_id)? }))
+        self.store.read(|tx| costs_in(tx, job_id, self.locked(tx, job_id)?))
     }
 }
 
-/// The job's costs as `tx` sees them (whether they may still change is the service's to say).
-pub(crate) fn costs_in(tx: &Transaction, job_id: i64) -> CoreResult<JobCosts> {
+/// The job's costs as `tx` sees them.
+fn costs_in(tx: &Transaction, job_id: i64, locked: bool) -> CoreResult<JobCosts> {
     let currency = job_currency(tx, job_id)?;
     let quote_minor: i64 = tx.query_row("SELECT quote_minor FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
     let money = |minor: i64| Money { minor, currency };
-    let parts: Vec<Part> = tx
-        .prepare(
-            "SELECT id, part_number, description, quantity, unit_cost_minor, added_by
-                 FROM job_parts WHERE job_id = ?1 ORDER BY id",
-        )?
-        .query_map([job_id], |r| {
-            let (quantity, unit): (u32, i64) = (r.get(3)?, r.get(4)?);
-            Ok(Part {
-                id: r.get(0)?,
-                part_number: r.get(1)?,
-                description: r.get(2)?,
-                quantity,
-                unit_cost: money(unit),
-                line_total: money(unit * i64::from(quantity)),
-                added_by: r.get(5)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let parts = parts_in(tx, job_id, currency)?;
     let timed_seconds: i64 = tx.query_row(
         "SELECT coalesce(sum(s.seconds), 0) FROM step_results s JOIN procedure_runs r ON r.id = s.run_id
              WHERE r.job_id = ?1",
@@ -244,11 +227,34 @@ pub(crate) fn costs_in(tx: &Transaction, job_id: i64) -> CoreResult<JobCosts> {
         labor_total,
         total,
         over_quote: total.minor - quote_minor,
-        locked: false,
+        locked,
     })
 }
 
-fn job_currency(tx: &Transaction, job_id: i64) -> CoreResult<Currency> {
+/// The parts fitted to the job, priced in its currency.
+pub(crate) fn parts_in(tx: &Transaction, job_id: i64, currency: Currency) -> CoreResult<Vec<Part>> {
+    let money = |minor: i64| Money { minor, currency };
+    Ok(tx
+        .prepare(
+            "SELECT id, part_number, description, quantity, unit_cost_minor, added_by
+                 FROM job_parts WHERE job_id = ?1 ORDER BY id",
+        )?
+        .query_map([job_id], |r| {
+            let (quantity, unit): (u32, i64) = (r.get(3)?, r.get(4)?);
+            Ok(Part {
+                id: r.get(0)?,
+                part_number: r.get(1)?,
+                description: r.get(2)?,
+                quantity,
+                unit_cost: money(unit),
+                line_total: money(unit * i64::from(quantity)),
+                added_by: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn job_currency(tx: &Transaction, job_id: i64) -> CoreResult<Currency> {
     let code: String = tx
         .query_row("SELECT quote_currency FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))
         .optional()?

@@ -36,41 +36,40 @@ impl Catalogs {
     /// right); a procedure file that does not only leaves that procedure out.
     pub fn load(data_dir: Option<&Path>, shipped_procedures: &Path) -> CoreResult<Catalogs> {
         let shop = data_dir.map(|dir| dir.join(SHOP_RULES_FOLDER));
-        let shop = shop.as_deref();
-        let models = shop_or_shipped(shop, ModelCatalog::FILE, ModelCatalog::from_json)?;
-        let flow = shop_or_shipped(shop, StatusFlow::FILE, StatusFlow::from_json)?;
-        let rules = shop_or_shipped(shop, DiagnosticRules::FILE, |text| DiagnosticRules::from_json(text, &models))?;
-        let xids = shop_or_shipped(shop, XidCatalog::FILE, XidCatalog::from_json)?;
-        let (mut procedures, mut procedure_errors) = load_dir(shipped_procedures, &models, &rules);
+        let mut catalogs = Catalogs::rules(shop.as_deref())?;
+        let (mut procedures, mut procedure_errors) = load_dir(shipped_procedures, &catalogs.models, &catalogs.rules);
         if let Some(own) = data_dir.map(|dir| dir.join(SHOP_PROCEDURES_FOLDER)).filter(|own| own.exists()) {
-            let (loaded, failed) = load_dir(&own, &models, &rules);
+            let (loaded, failed) = load_dir(&own, &catalogs.models, &catalogs.rules);
             procedures.retain(|shipped| loaded.iter().all(|p| p.id != shipped.id));
             procedures.extend(loaded);
             procedure_errors.extend(failed);
         }
-        Ok(Catalogs { models, flow, rules, xids, procedures, procedure_errors })
+        catalogs.procedures = procedures;
+        catalogs.procedure_errors = procedure_errors;
+        Ok(catalogs)
     }
 
     /// The rules built into this program and no procedures: for tools that judge a reading with no
     /// shop around them (`revive procedures check`, the history generator, unit tests).
     pub fn built_in() -> CoreResult<&'static Catalogs> {
         static BUILT_IN: OnceLock<Result<Catalogs, String>> = OnceLock::new();
-        let built = BUILT_IN.get_or_init(|| {
-            let load = || -> CoreResult<Catalogs> {
-                let models = ModelCatalog::from_json(ModelCatalog::FILE.shipped)?;
-                let rules = DiagnosticRules::from_json(DiagnosticRules::FILE.shipped, &models)?;
-                Ok(Catalogs {
-                    flow: StatusFlow::from_json(StatusFlow::FILE.shipped)?,
-                    xids: XidCatalog::from_json(XidCatalog::FILE.shipped)?,
-                    models,
-                    rules,
-                    procedures: Vec::new(),
-                    procedure_errors: Vec::new(),
-                })
-            };
-            load().map_err(|error| error.to_string())
-        });
+        let built = BUILT_IN.get_or_init(|| Catalogs::rules(None).map_err(|error| error.to_string()));
         built.as_ref().map_err(|reason| rules_file::invalid("built-in rules", reason.clone()))
+    }
+
+    /// The rules files, each the shop's copy in `shop` when there is one, else the shipped text;
+    /// no procedures yet.
+    fn rules(shop: Option<&Path>) -> CoreResult<Catalogs> {
+        let models = shop_or_shipped(shop, ModelCatalog::FILE, ModelCatalog::from_json)?;
+        let rules = shop_or_shipped(shop, DiagnosticRules::FILE, |text| DiagnosticRules::from_json(text, &models))?;
+        Ok(Catalogs {
+            flow: shop_or_shipped(shop, StatusFlow::FILE, StatusFlow::from_json)?,
+            xids: shop_or_shipped(shop, XidCatalog::FILE, XidCatalog::from_json)?,
+            models,
+            rules,
+            procedures: Vec::new(),
+            procedure_errors: Vec::new(),
+        })
     }
 
     /// The procedure with this id.
