@@ -17,6 +17,7 @@ use revive_core::jobs::status::Status;
 use revive_core::jobs::{Job, JobQuery, JobSummary, StatusChange};
 use revive_core::models::GpuModel;
 use revive_core::money::Currency;
+use revive_core::pins::{PinState, Signature};
 use revive_core::procedures::runs::{Answer, RunState};
 use revive_core::procedures::ProcedureChoices;
 use revive_core::settings::{Settings, SettingsForm};
@@ -36,6 +37,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     GpuModel::export_all(&config)?;
     Settings::export_all(&config)?;
     SettingsForm::export_all(&config)?;
+    PinState::export_all(&config)?;
+    Signature::export_all(&config)?;
     IntakeForm::export_all(&config)?;
     Condition::export_all(&config)?;
     Currency::export_all(&config)?;

@@ -307,10 +307,34 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
         .map(|jpeg| call_raw(&bench, "attach_photo", jpeg, &headers).unwrap())
         .collect();
     answer("photos-out", json!({ "kind": "photos", "hashes": photos }));
-    answer("technician-qc", json!({ "kind": "confirm" }));
-    // The approver sits down at the bench: the switch at the top of the window.
-    seat(&bench, "Zhang Min");
-    answer("approver-qc", json!({ "kind": "confirm" }));
+    call(&bench, "set_pin", json!({ "technician": "Li Wei", "current": "", "pin": "2468" })).unwrap();
+    call(&bench, "set_pin", json!({ "technician": "Zhang Min", "current": "", "pin": "１３５７" })).unwrap();
+    let sign = |step: &str, technician: &str, pin: &str| {
+        let signature = json!({ "technician": technician, "pin": pin });
+        call(
+            &bench,
+            "answer_step",
+            json!({ "runId": run["id"], "stepId": step, "answer": { "kind": "confirm" }, "note": "", "signature": signature }),
+        )
+    };
+    // A sign-off without a PIN, or with someone else's, is refused with the field to fix.
+    let unsigned = call(
+        &bench,
+        "answer_step",
+        json!({ "runId": run["id"], "stepId": "technician-qc", "answer": { "kind": "confirm" }, "note": "" }),
+    )
+    .unwrap_err();
+    assert_eq!((unsigned["field"].as_str(), unsigned["problem"]["kind"].as_str()), (Some("pin"), Some("empty")));
+    let wrong = sign("technician-qc", "Li Wei", "1357").unwrap_err();
+    assert_eq!(
+        (wrong["field"].as_str(), &wrong["problem"]),
+        (Some("pin"), &json!({ "kind": "wrong", "tries_left": 4 }))
+    );
+    sign("technician-qc", "Li Wei", "2468").unwrap();
+    // Zhang Min approves at Li Wei's bench with her own PIN; nobody switches the seat.
+    let approved = sign("approver-qc", "Zhang Min", "1357").unwrap();
+    assert_eq!(approved["results"].as_array().unwrap().last().unwrap()["actor"], "Zhang Min");
+    assert_eq!(call(&bench, "get_settings", json!({})).unwrap()["currentTechnician"], "Li Wei");
     let ready = call(&bench, "get_job", json!({ "id": job_id })).unwrap();
     assert_eq!(ready["status"], "ready", "passing final QA moved the job on: {}", ready["events"]);
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { journey, Key } from './webdriver.mjs';
-import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, takeIn } from './journeys.mjs';
+import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, setPin, takeIn } from './journeys.mjs';
 
 const SERIAL = '1654922012345';
 
@@ -30,8 +30,12 @@ journey('a repaired card gets a signed certificate that saves as PDF and verifie
       const ticket = await takeIn(app, { serial: SERIAL, customer: '北京智算云', observed: 'Xid 63', quote: '12000' });
       await recordSimulated(app, 'h100-remap-pending', ticket);
 
-      // Technicians named in Chinese: 王芳 attaches the photos and signs, 李娜 approves.
-      await passFinalQa(app, { serial: SERIAL, ticket, approver: '李娜', files });
+      // Technicians named in Chinese: 王芳 attaches the photos and signs, 李娜 approves, each with
+      // their own PIN, 李娜's typed in full-width digits.
+      const pins = { 王芳: '2468', 李娜: '１３５７' };
+      await setPin(app, '王芳', pins.王芳);
+      await setPin(app, '李娜', pins.李娜);
+      await passFinalQa(app, { serial: SERIAL, ticket, technician: '王芳', approver: '李娜', pins, files });
 
       // Passing final QA made the card ready: nobody pressed a status button.
       await openJob(app, '2012345');

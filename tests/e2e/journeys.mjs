@@ -14,6 +14,26 @@ export async function addTechnicians(session, ...names) {
   assert.equal(await session.value('#current-technician'), names[0]);
 }
 
+/**
+ * Sets `name`'s PIN in Settings, typed on a Chinese keyboard (full-width digits), as each technician
+ * does once before they sign anything.
+ */
+export async function setPin(session, name, pin) {
+  await session.click('#nav-settings');
+  await session.click(`#pin-technician option[value="${name}"]`);
+  await session.type('#pin-new', pin);
+  await session.click('#pin-save');
+  await session.waitFor('#pin-notice', 5_000, name);
+  await session.waitFor(`#pin-states li[data-technician="${name}"][data-set="true"]`);
+}
+
+/** Signs the run's sign-off step as `name` with their PIN. */
+async function signAs(session, name, pin) {
+  await session.click(`#run-signer option[value="${name}"]`);
+  await session.type('#run-pin', pin);
+  await session.click('#run-sign');
+}
+
 /** Takes a job in through the intake form with the mouse and keyboard. */
 export async function takeIn(session, { serial, customer, observed, quote }) {
   await session.click('#nav-intake');
@@ -69,10 +89,10 @@ export function answerFileDialog(title, path) {
 
 /**
  * Final QA on the job with `serial` (its latest reading the intake one): burn-in, bandwidth, a clean
- * release reading from the simulated bench, two release photos written into `files`, the current
- * technician's sign-off, then `approver` takes the bench and approves.
+ * release reading from the simulated bench, two release photos written into `files`, the sign-off of
+ * `technician` and the approval of `approver`, each with their own PIN (`pins`), at the same bench.
  */
-export async function passFinalQa(session, { serial, ticket, approver, files }) {
+export async function passFinalQa(session, { serial, ticket, technician, approver, pins, files }) {
   const search = serial.slice(-7);
   await openJob(session, search);
   await session.click('#procedure-choice option[value="final-qa-burn-in"]');
@@ -96,15 +116,9 @@ export async function passFinalQa(session, { serial, ticket, approver, files }) 
   await session.waitFor('#run-photo-count', 5_000, '2');
   await session.click('#run-use-photos');
   await session.waitFor('#run-step[data-step="technician-qc"]');
-  await session.click('#run-sign');
+  await signAs(session, technician, pins[technician]);
   await session.waitFor('#run-step[data-step="approver-qc"]');
-  // The approver takes the bench: the header shows them before they sign.
-  await session.click(`#current-technician option[value="${approver}"]`);
-  await session.waitFor('#run-sign:not([disabled])');
-  for (let wait = 0; (await session.value('#current-technician')) !== approver; wait++) {
-    if (wait > 50) throw new Error(`the bench never switched to ${approver}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await session.click('#run-sign');
+  // The approver signs at the technician's bench: nobody switches the seat.
+  await signAs(session, approver, pins[approver]);
   await session.waitFor('#run-finished', 5_000, 'repaired');
 }

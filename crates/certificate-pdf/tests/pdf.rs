@@ -392,6 +392,12 @@ fn a_long_job_still_fits_one_page() {
     document.parts = (0..14).map(|_| document.parts[0].clone()).collect();
     document.symptoms = "掉卡 card drops off the bus ".repeat(40);
     document.customer = "北京智算云科技有限公司 Beijing Intelligent Compute Cloud Technology Co., Ltd.".into();
+    document.identity_matches_intake = false;
+    document.identity_approval = Some(revive_core::diagnostics::identity::IdentityApproval {
+        findings: vec!["uuid_changed".into(), "identity_mismatch".into()],
+        reason: "芯片移植到新板卡，标签已核对 die moved to a new board, label checked ".repeat(20),
+        approved_by: "王芳".into(),
+    });
     let (certificate, key) = common::certificate(dir.path(), &document);
     let renderer = CertificateRenderer::load(&common::fonts_dir()).unwrap();
     let pdf = dir.path().join("long.pdf");
@@ -399,6 +405,7 @@ fn a_long_job_still_fits_one_page() {
     let text = page_text(&pdf);
     assert!(text.contains("+6more") && text.contains("另有4条"), "lists beyond eight say how many more: {text}");
     assert!(text.contains("…"), "long symptoms are clipped");
+    assert!(text.contains("审核人认可") && text.contains("王芳"), "the identity approval is printed: {text}");
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub enum Field {
     Page,
     Backup,
     UtcOffset,
+    Pin,
+    CurrentPin,
 }
 
 /// What is wrong with the field.
@@ -89,6 +91,22 @@ pub enum Problem {
     TooFew {
         min: u64,
     },
+    TooShort {
+        min: u64,
+    },
+    /// No PIN yet: the technician sets one in Settings first.
+    NotSet,
+    Wrong {
+        tries_left: u64,
+    },
+    /// Too many wrong tries: none counts for this long.
+    Paused {
+        seconds: u64,
+    },
+    /// Must be another person than the one acting.
+    NotSomeoneElse,
+    /// Nothing here needs it.
+    NotNeeded,
 }
 
 /// Every code a failure reaches the window with. The UI's catalogs are typed against it, so a new

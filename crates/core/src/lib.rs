@@ -17,6 +17,7 @@ pub mod files;
 pub mod models;
 pub mod money;
 pub mod paths;
+pub mod pins;
 mod rules_file;
 pub mod settings;
 pub mod store;

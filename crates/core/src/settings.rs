@@ -169,6 +169,11 @@ impl Settings {
 pub struct Technician(String);
 
 impl Technician {
+    /// A name the caller has just found among the shop's technicians.
+    pub(crate) fn enrolled(name: String) -> Technician {
+        Technician(name)
+    }
+
     pub fn name(&self) -> &str {
         &self.0
     }

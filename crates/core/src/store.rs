@@ -24,6 +24,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/007_statistics.sql")),
     M::up(include_str!("migrations/008_event_chain.sql")),
     M::up(include_str!("migrations/009_revocations.sql")),
+    M::up(include_str!("migrations/010_technician_pins.sql")),
 ];
 
 /// The schema version this build writes.

@@ -113,7 +113,7 @@ fn an_older_backup_is_brought_to_this_schema() {
              DROP TRIGGER run_findings_on_insert; DROP TABLE run_findings; DROP INDEX jobs_by_model_status;
              DROP TRIGGER event_chain_no_update; DROP TRIGGER event_chain_no_delete; DROP TABLE event_chain;
              DROP TRIGGER certificate_revocations_no_update; DROP TRIGGER certificate_revocations_no_delete;
-             DROP TABLE certificate_revocations;
+             DROP TABLE certificate_revocations; DROP TABLE technician_pins;
              PRAGMA user_version = 4;",
         )
         .unwrap();

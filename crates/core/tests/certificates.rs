@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{hold_bench, open_shop, record_scenario, seat, take_in_h100, tech, TECH};
+use common::{hold_bench, open_shop, record_scenario, signer, take_in_h100, tech, TECH};
 use revive_core::bench::{GpuProvider, Sample};
 use revive_core::certificates::{
     self, CertificateDocument, CertificateLanguage, RevocationReason, ShopKey, SignedDocument, StatusList, Verdict,
@@ -44,7 +44,7 @@ fn burn_in_telemetry() -> Vec<Sample> {
 fn final_qa(shop: &Workshop, job: i64) {
     let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(shop)).unwrap();
     let answer = |step: &str, answer: Answer, who: &Technician| {
-        shop.procedure_runs().answer(run.id, step, &answer, "", who).unwrap()
+        shop.procedure_runs().answer(run.id, step, &answer, "", who, None).unwrap()
     };
     answer("burn-in", Answer::Measure { value: 0.0 }, &tech(shop));
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(shop));
@@ -52,10 +52,13 @@ fn final_qa(shop: &Workshop, job: i64) {
     answer("release-reading", Answer::Confirm, &tech(shop));
     let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(shop)).unwrap());
     answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(shop));
-    answer("technician-qc", Answer::Confirm, &tech(shop));
-    // The approver takes the bench to sign, then hands it back.
-    answer("approver-qc", Answer::Confirm, &seat(shop, "Zhang Min"));
-    seat(shop, TECH);
+    sign(shop, run.id, "technician-qc", TECH);
+    // The approver signs with their own PIN at Li Wei's bench.
+    sign(shop, run.id, "approver-qc", "Zhang Min");
+}
+
+fn sign(shop: &Workshop, run: i64, step: &str, name: &str) {
+    shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(shop), Some(&signer(shop, name))).unwrap();
 }
 
 /// A shop in `dir` with an H100 taken in with a pending remap, then repaired: final QA passed
@@ -195,8 +198,10 @@ fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
     let (shop, job) = repaired_job(dir.path());
     // Burnt in again before hand-over: faulty results end the new QA as "needs RMA".
     let again = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-    let failed =
-        shop.procedure_runs().answer(again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", &tech(&shop)).unwrap();
+    let failed = shop
+        .procedure_runs()
+        .answer(again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", &tech(&shop), None)
+        .unwrap();
     assert_eq!(failed.outcome, Some(Outcome::NeedsRma));
     let refused = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap_err();
     assert!(matches!(refused, CoreError::CertificateNotReady(NotReady::FinalQaMissing)), "{refused}");
@@ -278,16 +283,15 @@ fn a_real_card_burnt_in_for_less_than_final_qa_asks_gets_no_certificate() {
         let run = runs.start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
         NOW.fetch_add(burn_in_minutes * 60, std::sync::atomic::Ordering::SeqCst);
         let answer =
-            |step: &str, answer: Answer, who: &Technician| runs.answer(run.id, step, &answer, "", who).unwrap();
+            |step: &str, answer: Answer, who: &Technician| runs.answer(run.id, step, &answer, "", who, None).unwrap();
         answer("burn-in", Answer::Measure { value: 0.0 }, &tech(&shop));
         answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(&shop));
         record_real(&shop, job, "h100-remap-reset");
         answer("release-reading", Answer::Confirm, &tech(&shop));
         let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(&shop)).unwrap());
         answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(&shop));
-        answer("technician-qc", Answer::Confirm, &tech(&shop));
-        answer("approver-qc", Answer::Confirm, &seat(&shop, "Zhang Min"));
-        seat(&shop, TECH);
+        sign(&shop, run.id, "technician-qc", TECH);
+        sign(&shop, run.id, "approver-qc", "Zhang Min");
     };
     // 1 h 59 min of the 2 h the procedure asks for.
     final_qa(119);
@@ -354,4 +358,70 @@ fn a_revoked_certificate_is_said_to_be_so_here_and_on_the_signed_status_list() {
     let forged = SignedDocument { document: certificates::canonical(&emptied).unwrap(), ..list.clone() };
     assert!(StatusList::verified(&forged, &key).is_none());
     assert!(StatusList::verified(&second.signed, &key).is_none());
+}
+
+#[test]
+fn a_card_that_is_not_the_one_taken_in_gets_a_certificate_only_with_an_approvers_signed_reason() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let shop = open_shop(dir.path());
+    // Taken in under another die's UUID: every reading of this board says "same serial, different UUID".
+    let form = revive_core::jobs::intake::IntakeForm {
+        customer_name: "王芳 (深圳南山)".into(),
+        model_id: "h100-sxm5-80gb".into(),
+        board_serial: "1654922012345".into(),
+        gpu_uuid: "GPU-00000000-1111-2222-3333-444444444444".into(),
+        symptom_observed: "Xid 79 掉卡".into(),
+        quote_amount: "１２０００".into(),
+        quote_currency: "CNY".into(),
+        ..Default::default()
+    };
+    let job = shop.jobs().intake(&form, &tech(&shop)).unwrap().id;
+    shop.save_settings(&SettingsForm {
+        language: "zh-CN".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let diagnostics = shop.diagnostics();
+    let nothing_to_approve = diagnostics.approve_identity(job, "同一张卡", &signer(&shop, "Zhang Min"));
+    assert!(matches!(nothing_to_approve, Err(CoreError::Invalid { field: Field::Run, problem: Problem::NotNeeded })));
+    diagnose(&shop, job, "h100-remap-pending");
+    let runs = shop.procedure_runs();
+    let run = runs.start(job, "final-qa-burn-in", &tech(&shop)).unwrap().id;
+    let answer = |step: &str, answer: Answer| runs.answer(run, step, &answer, "", &tech(&shop), None);
+    answer("burn-in", Answer::Measure { value: 0.0 }).unwrap();
+    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }).unwrap();
+    record_scenario(&shop, job, "h100-remap-reset", &burn_in_telemetry());
+    // The release reading's "different UUID" is critical: the gate stays shut.
+    assert!(matches!(answer("release-reading", Answer::Confirm), Err(CoreError::GateClosed { .. })));
+
+    // Whoever recorded the reading cannot vouch for it; an approval needs a reason.
+    let own = diagnostics.approve_identity(job, "same card", &signer(&shop, TECH)).unwrap_err();
+    assert!(matches!(own, CoreError::ApproverDidTheWork), "{own}");
+    let silent = diagnostics.approve_identity(job, "  ", &signer(&shop, "Zhang Min")).unwrap_err();
+    assert!(matches!(silent, CoreError::Invalid { field: Field::Reason, problem: Problem::Empty }));
+    let reason = "收件时登记错了 UUID：板卡标签与序列号一致";
+    let approval = diagnostics.approve_identity(job, reason, &signer(&shop, "Zhang Min")).unwrap();
+    assert_eq!(approval.findings, ["uuid_changed"]);
+    answer("release-reading", Answer::Confirm).unwrap();
+    let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(&shop)).unwrap());
+    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }).unwrap();
+    sign(&shop, run, "technician-qc", TECH);
+    sign(&shop, run, "approver-qc", "Zhang Min");
+
+    let certificate = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap();
+    let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
+    assert!(!document.identity_matches_intake);
+    let signed = document.identity_approval.expect("the approval is in the signed document");
+    assert_eq!((signed.reason.as_str(), signed.approved_by.as_str()), (reason, "Zhang Min"));
+    // Changing the reason in the document breaks its signature.
+    let key = ShopKey::load(dir.path()).unwrap().unwrap().public_key();
+    let edited = SignedDocument {
+        document: certificate.signed.document.replace("收件时登记错了", "收件时没登记错"),
+        ..certificate.signed.clone()
+    };
+    assert_ne!(edited.verify(&key), Verdict::Valid);
+    assert_eq!(certificate.signed.verify(&key), Verdict::Valid);
 }

@@ -65,7 +65,7 @@ fn scripted_technician() {
     let mut out = std::io::stdout().lock();
     while state.results.len() < ANSWERS {
         let step = state.current_step.clone().unwrap();
-        state = shop.procedure_runs().answer(state.id, &step, &answer_for(&step, &photo), "", &tech).unwrap();
+        state = shop.procedure_runs().answer(state.id, &step, &answer_for(&step, &photo), "", &tech, None).unwrap();
         writeln!(out, "committed {}", state.results.len()).unwrap();
         out.flush().unwrap();
     }

@@ -101,11 +101,14 @@ fn a_run_is_judged_against_the_gpu_the_job_took_in() {
         shop.diagnostics().record(job_id, &reading, Some("  "), &tech(&shop)).unwrap_err(),
         CoreError::Invalid { field: Field::Reason, problem: Problem::Empty }
     ));
-    // Said why, it is recorded, judged against the job's model, and the log keeps the reason.
+    // Said why, it is recorded, judged against the job's model and card (another serial: a critical
+    // identity finding no certificate passes without an approver), and the log keeps the reason.
     let why = "客户说序列号标签贴错了，板上是 H20";
     let run = shop.diagnostics().record(job_id, &reading, Some(why), &tech(&shop)).unwrap();
     let codes: Vec<&str> = run.findings.iter().map(|f| f.code.as_str()).collect();
-    assert_eq!(codes, ["model_mismatch"]);
+    assert_eq!(codes, ["identity_mismatch", "model_mismatch"]);
+    let identity = shop.diagnostics().for_job(job_id).unwrap().identity.expect("the job page warns");
+    assert_eq!((identity.findings, identity.approval), (vec!["identity_mismatch".to_owned()], None));
     let job = shop.jobs().get(job_id).unwrap();
     assert!(matches!(
         &job.events.last().unwrap().event,

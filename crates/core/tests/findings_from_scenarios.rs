@@ -126,6 +126,11 @@ fn identity_is_checked_against_the_job() {
             ..transplanted
         };
         assert_eq!(codes_with(bench, &reboarded)[0], ["serial_changed"]);
+        // Another card altogether, or another serial and no UUID taken in to tell: still named.
+        let other = RecordedGpu { serial: Some("1654922099999"), ..transplanted };
+        assert_eq!(codes_with(bench, &other)[0], ["identity_mismatch"]);
+        let unknown_uuid = RecordedGpu { uuid: None, ..other };
+        assert_eq!(codes_with(bench, &unknown_uuid)[0], ["identity_mismatch"]);
     });
 }
 

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use common::{hold_bench, record_scenario, seat, take_in_h100, tech, TECH};
+use common::{hold_bench, record_scenario, signer, take_in_h100, tech, TECH};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::status::Status;
 use revive_core::jobs::StatusChange;
@@ -46,7 +46,7 @@ fn photo(shop: &Workshop, job: i64, tag: u8) -> String {
 }
 
 fn confirm(shop: &Workshop, run: i64, step: &str) -> Result<runs::RunState, CoreError> {
-    shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(shop))
+    shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(shop), None)
 }
 
 #[test]
@@ -83,15 +83,17 @@ fn hbm_triage_gates_hold_until_the_bench_shows_the_fix() {
     assert_eq!(shop.procedure_runs().state(run.id).unwrap().results.len(), 3);
 
     let check = Answer::Check { result: CheckResult::Pass };
-    shop.procedure_runs().answer(run.id, "remap-failed", &check, "", &tech(&shop)).unwrap();
+    shop.procedure_runs().answer(run.id, "remap-failed", &check, "", &tech(&shop), None).unwrap();
     // Three new uncorrectable errors: out of range, so the branch to the decision.
-    let failed =
-        shop.procedure_runs().answer(run.id, "memory-test", &Answer::Measure { value: 3.0 }, "", &tech(&shop)).unwrap();
+    let failed = shop
+        .procedure_runs()
+        .answer(run.id, "memory-test", &Answer::Measure { value: 3.0 }, "", &tech(&shop), None)
+        .unwrap();
     assert_eq!(failed.results.last().unwrap().passed, Some(false));
     assert_eq!(failed.current_step.as_deref(), Some("decide"));
     let done = shop
         .procedure_runs()
-        .answer(run.id, "decide", &Answer::Choose { option: "rma".into() }, "HBM stack 3", &tech(&shop))
+        .answer(run.id, "decide", &Answer::Choose { option: "rma".into() }, "HBM stack 3", &tech(&shop), None)
         .unwrap();
     assert_eq!((done.current_step, done.outcome), (None, Some(Outcome::NeedsRma)));
     assert!(matches!(confirm(&shop, run.id, "decide"), Err(CoreError::RunFinished(_))));
@@ -121,34 +123,43 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
     };
     shop.save_settings(&settings).unwrap();
     let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-    shop.procedure_runs().answer(run.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop)).unwrap();
+    shop.procedure_runs().answer(run.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop), None).unwrap();
     shop.procedure_runs()
-        .answer(run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", &tech(&shop))
+        .answer(run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", &tech(&shop), None)
         .unwrap();
     diagnose(&shop, job, "h100-healthy");
     confirm(&shop, run.id, "release-reading").unwrap();
     let (first, second) = (photo(&shop, job, 1), photo(&shop, job, 2));
     let one_photo = Answer::Photos { hashes: vec![first.clone()] };
     assert!(matches!(
-        shop.procedure_runs().answer(run.id, "photos-out", &one_photo, "", &tech(&shop)).unwrap_err(),
+        shop.procedure_runs().answer(run.id, "photos-out", &one_photo, "", &tech(&shop), None).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
     ));
     let same_twice = Answer::Photos { hashes: vec![first.clone(), first.clone()] };
     assert!(matches!(
-        shop.procedure_runs().answer(run.id, "photos-out", &same_twice, "", &tech(&shop)).unwrap_err(),
+        shop.procedure_runs().answer(run.id, "photos-out", &same_twice, "", &tech(&shop), None).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::TooFew { min: 2 } }
     ));
     let not_ours = Answer::Photos { hashes: vec![first.clone(), "b".repeat(64)] };
     assert!(matches!(
-        shop.procedure_runs().answer(run.id, "photos-out", &not_ours, "", &tech(&shop)).unwrap_err(),
+        shop.procedure_runs().answer(run.id, "photos-out", &not_ours, "", &tech(&shop), None).unwrap_err(),
         CoreError::Invalid { field: Field::Photo, problem: Problem::Unknown }
     ));
     let photos = Answer::Photos { hashes: vec![first, second] };
-    shop.procedure_runs().answer(run.id, "photos-out", &photos, "", &tech(&shop)).unwrap();
-    confirm(&shop, run.id, "technician-qc").unwrap();
-    assert!(matches!(confirm(&shop, run.id, "approver-qc"), Err(CoreError::ApproverDidTheWork)));
-    let approved =
-        shop.procedure_runs().answer(run.id, "approver-qc", &Answer::Confirm, "", &seat(&shop, "Zhang Min")).unwrap();
+    shop.procedure_runs().answer(run.id, "photos-out", &photos, "", &tech(&shop), None).unwrap();
+    // A sign-off without a signature is refused; the name at the bench does not sign.
+    assert!(matches!(
+        confirm(&shop, run.id, "technician-qc").unwrap_err(),
+        CoreError::Invalid { field: Field::Pin, problem: Problem::Empty }
+    ));
+    let sign = |step: &str, name: &str| {
+        shop.procedure_runs().answer(run.id, step, &Answer::Confirm, "", &tech(&shop), Some(&signer(&shop, name)))
+    };
+    sign("technician-qc", TECH).unwrap();
+    assert!(matches!(sign("approver-qc", TECH), Err(CoreError::ApproverDidTheWork)));
+    // Zhang Min approves at Li Wei's bench with her own PIN; the bench keeps its technician.
+    let approved = sign("approver-qc", "Zhang Min").unwrap();
+    assert_eq!(shop.technician().unwrap().name(), TECH);
     assert_eq!(approved.outcome, Some(Outcome::Repaired));
     assert_eq!(approved.results.last().unwrap().actor, "Zhang Min");
     // Passed final QA on a job nobody moved: it was diagnosed, repaired, burnt in and checked, so it
@@ -179,8 +190,10 @@ fn a_job_on_hold_is_not_moved_by_finished_work() {
     shop.jobs().change_status(job, &hold, &tech(&shop)).unwrap();
     // Faulty burn-in results end final QA as "needs RMA"; only a person takes a held job anywhere.
     let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-    let ended =
-        shop.procedure_runs().answer(run.id, "burn-in", &Answer::Measure { value: 3.0 }, "", &tech(&shop)).unwrap();
+    let ended = shop
+        .procedure_runs()
+        .answer(run.id, "burn-in", &Answer::Measure { value: 3.0 }, "", &tech(&shop), None)
+        .unwrap();
     assert_eq!(ended.outcome, Some(Outcome::NeedsRma));
     let job = shop.jobs().get(job).unwrap();
     assert_eq!(job.status, Status::OnHold);
@@ -217,19 +230,19 @@ fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
     // An RTX 4090 at its datasheet's 1,008,000 MB/s passes; the H100 figure would have failed it.
     let rtx = shop.procedure_runs().start(take_in("rtx-4090", "1320123456789"), final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&rtx), Some(756_000.0));
-    shop.procedure_runs().answer(rtx.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop)).unwrap();
+    shop.procedure_runs().answer(rtx.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop), None).unwrap();
     let judged = shop
         .procedure_runs()
-        .answer(rtx.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop))
+        .answer(rtx.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop), None)
         .unwrap();
     assert_eq!(judged.results.last().unwrap().passed, Some(true));
 
     let h100 = shop.procedure_runs().start(take_in("h100-sxm5-80gb", "1654922099999"), final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&h100), Some(1_428_750.0));
-    shop.procedure_runs().answer(h100.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop)).unwrap();
+    shop.procedure_runs().answer(h100.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop), None).unwrap();
     let slow = shop
         .procedure_runs()
-        .answer(h100.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop))
+        .answer(h100.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop), None)
         .unwrap();
     assert_eq!(slow.results.last().unwrap().passed, Some(false));
 
@@ -248,22 +261,26 @@ fn answers_must_fit_their_step() {
     assert!(
         matches!(shop.procedure_runs().start(job, "vrm-inspection", &tech(&shop)), Err(CoreError::RunInProgress(id)) if id == run.id)
     );
-    let wrong =
-        shop.procedure_runs().answer(run.id, "visual", &Answer::Measure { value: 1.0 }, "", &tech(&shop)).unwrap_err();
+    let wrong = shop
+        .procedure_runs()
+        .answer(run.id, "visual", &Answer::Measure { value: 1.0 }, "", &tech(&shop), None)
+        .unwrap_err();
     assert!(matches!(wrong, CoreError::Invalid { field: Field::Answer, .. }));
     shop.procedure_runs()
-        .answer(run.id, "visual", &Answer::Check { result: CheckResult::NotApplicable }, "", &tech(&shop))
+        .answer(run.id, "visual", &Answer::Check { result: CheckResult::NotApplicable }, "", &tech(&shop), None)
         .unwrap();
     let stages = Answer::Photos { hashes: vec![photo(&shop, job, 7)] };
-    shop.procedure_runs().answer(run.id, "photo-stages", &stages, "", &tech(&shop)).unwrap();
+    shop.procedure_runs().answer(run.id, "photo-stages", &stages, "", &tech(&shop), None).unwrap();
     let nan = shop
         .procedure_runs()
-        .answer(run.id, "core-rail", &Answer::Measure { value: f64::NAN }, "", &tech(&shop))
+        .answer(run.id, "core-rail", &Answer::Measure { value: f64::NAN }, "", &tech(&shop), None)
         .unwrap_err();
     assert!(matches!(nan, CoreError::Invalid { field: Field::Measurement, .. }));
     // 0.05 Ω on the core rail: a short, so the branch to the short-hunting choice.
-    let short =
-        shop.procedure_runs().answer(run.id, "core-rail", &Answer::Measure { value: 0.05 }, "", &tech(&shop)).unwrap();
+    let short = shop
+        .procedure_runs()
+        .answer(run.id, "core-rail", &Answer::Measure { value: 0.05 }, "", &tech(&shop), None)
+        .unwrap();
     assert_eq!(short.current_step.as_deref(), Some("short-found"));
     let bogus = shop.procedure_runs().answer(
         run.id,
@@ -271,20 +288,23 @@ fn answers_must_fit_their_step() {
         &Answer::Choose { option: "guess".into() },
         "",
         &tech(&shop),
+        None,
     );
     assert!(matches!(bogus, Err(CoreError::Invalid { field: Field::Answer, .. })));
     // Replacing the stage loops back to the same measurement: a second visit, a second result.
     shop.procedure_runs()
-        .answer(run.id, "short-found", &Answer::Choose { option: "replace-stage".into() }, "", &tech(&shop))
+        .answer(run.id, "short-found", &Answer::Choose { option: "replace-stage".into() }, "", &tech(&shop), None)
         .unwrap();
-    let again =
-        shop.procedure_runs().answer(run.id, "core-rail", &Answer::Measure { value: 0.6 }, "", &tech(&shop)).unwrap();
+    let again = shop
+        .procedure_runs()
+        .answer(run.id, "core-rail", &Answer::Measure { value: 0.6 }, "", &tech(&shop), None)
+        .unwrap();
     let core: Vec<Option<bool>> = again.results.iter().filter(|r| r.step_id == "core-rail").map(|r| r.passed).collect();
     assert_eq!(core, [Some(false), Some(true)]);
     assert_eq!(again.current_step.as_deref(), Some("memory-rail"));
     assert!(shop
         .procedure_runs()
-        .answer(run.id, "memory-rail", &Answer::Measure { value: 2.0 }, &"n".repeat(5_000), &tech(&shop))
+        .answer(run.id, "memory-rail", &Answer::Measure { value: 2.0 }, &"n".repeat(5_000), &tech(&shop), None)
         .is_err());
 }
 
@@ -320,7 +340,7 @@ fn a_run_keeps_the_procedure_it_started_with() {
     assert_eq!(kept.current_step.as_deref(), Some("clean"));
     assert_eq!(shop.procedure_runs().for_job(job).unwrap().len(), 1);
     shop.procedure_runs()
-        .answer(run.id, "clean", &Answer::Check { result: CheckResult::Pass }, "", &tech(&shop))
+        .answer(run.id, "clean", &Answer::Check { result: CheckResult::Pass }, "", &tech(&shop), None)
         .unwrap();
     let erase = shop.store().write(|tx, _| Ok(tx.execute("DELETE FROM step_results", [])?));
     assert!(erase.is_err(), "step results are append-only");

@@ -3,7 +3,9 @@
 
 use revive_core::bench::Sample;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo};
+use revive_core::diagnostics::identity::IdentityApproval;
 use revive_core::diagnostics::runs::{DiagnosticRun, JobDiagnostics};
+use revive_core::pins::Signature;
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -65,6 +67,19 @@ pub async fn record_diagnostic(
 ) -> Result<DiagnosticRun, IpcError> {
     let reason = mismatch_reason.as_deref();
     Ok(state.bench().record(state.shop()?, job_id, gpu_index, reason, &state.technician()?)?)
+}
+
+/// An approver's reason to let a certificate name a card whose identity differs from intake.
+#[tauri::command]
+pub async fn approve_identity(
+    state: State<'_, AppState>,
+    job_id: i64,
+    reason: String,
+    approver: Signature,
+) -> Result<IdentityApproval, IpcError> {
+    let shop = state.shop()?;
+    let signer = shop.pins().check(&approver)?;
+    Ok(shop.diagnostics().approve_identity(job_id, &reason, &signer)?)
 }
 
 #[tauri::command]

@@ -1,5 +1,6 @@
 //! Procedure commands: the procedures a job may run, starting one, its runs and answering steps.
 
+use revive_core::pins::Signature;
 use revive_core::procedures::runs::{Answer, RunState};
 use revive_core::procedures::ProcedureChoices;
 use tauri::State;
@@ -38,6 +39,9 @@ pub async fn answer_step(
     step_id: String,
     answer: Answer,
     note: String,
+    signature: Option<Signature>,
 ) -> Result<RunState, IpcError> {
-    Ok(state.shop()?.procedure_runs().answer(run_id, &step_id, &answer, &note, &state.technician()?)?)
+    let shop = state.shop()?;
+    let signer = signature.map(|signature| shop.pins().check(&signature)).transpose()?;
+    Ok(shop.procedure_runs().answer(run_id, &step_id, &answer, &note, &state.technician()?, signer.as_ref())?)
 }

@@ -27,6 +27,7 @@ import type { HistoryQuery } from './bindings/HistoryQuery';
 import type { HistoryRow } from './bindings/HistoryRow';
 import type { HistorySort } from './bindings/HistorySort';
 import type { Identity } from './bindings/Identity';
+import type { IdentityApproval } from './bindings/IdentityApproval';
 import type { IntakeForm } from './bindings/IntakeForm';
 import type { Invalidity } from './bindings/Invalidity';
 import type { IpcError } from './bindings/IpcError';
@@ -44,6 +45,7 @@ import type { Next } from './bindings/Next';
 import type { Outcome } from './bindings/Outcome';
 import type { Part } from './bindings/Part';
 import type { PartForm } from './bindings/PartForm';
+import type { PinState } from './bindings/PinState';
 import type { Problem } from './bindings/Problem';
 import type { Procedure } from './bindings/Procedure';
 import type { ProcedureChoice } from './bindings/ProcedureChoice';
@@ -58,6 +60,7 @@ import type { Settings } from './bindings/Settings';
 import type { SettingsForm } from './bindings/SettingsForm';
 import type { Severity } from './bindings/Severity';
 import type { ShopKeyView } from './bindings/ShopKeyView';
+import type { Signature } from './bindings/Signature';
 import type { SignedDocument } from './bindings/SignedDocument';
 import type { Statistics } from './bindings/Statistics';
 import type { Status } from './bindings/Status';
@@ -95,6 +98,7 @@ export type {
   HistoryRow,
   HistorySort,
   Identity,
+  IdentityApproval,
   IntakeForm,
   Invalidity,
   IpcError,
@@ -112,6 +116,7 @@ export type {
   Outcome,
   Part,
   PartForm,
+  PinState,
   Problem,
   Procedure,
   ProcedureChoice,
@@ -126,6 +131,7 @@ export type {
   SettingsForm,
   Severity,
   ShopKeyView,
+  Signature,
   SignedDocument,
   Statistics,
   Status,
@@ -158,6 +164,10 @@ export const api = {
   listModels: () => invoke<GpuModel[]>('list_models'),
   getSettings: () => invoke<Settings>('get_settings'),
   saveSettings: (settings: SettingsForm) => invoke<Settings>('save_settings', { settings }),
+  pinStates: () => invoke<PinState[]>('pin_states'),
+  /** `current` is the technician's present PIN; empty when they have none yet. */
+  setPin: (technician: string, current: string, pin: string) => invoke<void>('set_pin', { technician, current, pin }),
+  resetPin: (technician: string, by: Signature) => invoke<void>('reset_pin', { technician, by }),
   /** `firstTechnician` names whoever takes the first card in on a bench with nobody enrolled. */
   intakeJob: (form: IntakeForm, firstTechnician: string | null) => invoke<Job>('intake_job', { form, firstTechnician }),
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
@@ -179,14 +189,17 @@ export const api = {
   benchImportKernelLog: (text: string) => invoke<KernelLogImport>('bench_import_kernel_log', { text }),
   recordDiagnostic: (jobId: number, gpuIndex: number, mismatchReason: string | null = null) =>
     invoke<DiagnosticRun>('record_diagnostic', { jobId, gpuIndex, mismatchReason }),
+  approveIdentity: (jobId: number, reason: string, approver: Signature) =>
+    invoke<IdentityApproval>('approve_identity', { jobId, reason, approver }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
   procedureChoices: (jobId: number) =>
     invoke<ProcedureChoices>('procedure_choices', { jobId }),
   startProcedure: (jobId: number, procedureId: string) => invoke<RunState>('start_procedure', { jobId, procedureId }),
   procedureRuns: (jobId: number) => invoke<RunState[]>('procedure_runs', { jobId }),
   procedureRun: (runId: number) => invoke<RunState>('procedure_run', { runId }),
-  answerStep: (runId: number, stepId: string, answer: Answer, note: string) =>
-    invoke<RunState>('answer_step', { runId, stepId, answer, note }),
+  /** A sign-off step needs `signature`: who signs, with their own PIN. */
+  answerStep: (runId: number, stepId: string, answer: Answer, note: string, signature: Signature | null = null) =>
+    invoke<RunState>('answer_step', { runId, stepId, answer, note, signature }),
   jobCosts: (jobId: number) => invoke<JobCosts>('job_costs', { jobId }),
   addPart: (jobId: number, part: PartForm) =>
     invoke<JobCosts>('add_part', { jobId, part }),

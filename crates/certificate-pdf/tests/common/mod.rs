@@ -92,6 +92,7 @@ pub fn document(language: CertificateLanguage, simulated: bool) -> CertificateDo
         approver: "张敏 Zhang Min".into(),
         warranty_days: 90,
         simulated,
+        identity_approval: None,
     }
 }
 

@@ -69,6 +69,15 @@ pub fn run(file: &Path, public_key: Option<String>, data_dir: Option<PathBuf>, s
     }
     let identity = if document.identity_matches_intake { "matches intake" } else { "DIFFERS from intake" };
     say!(out, "  identity serial and UUID at release {identity}");
+    if let Some(approval) = &document.identity_approval {
+        say!(
+            out,
+            "  identity approved by {} ({}): {}",
+            terminal_safe(&approval.approved_by),
+            terminal_safe(&approval.findings.join(", ")),
+            terminal_safe(&approval.reason)
+        );
+    }
     if let Some(previous) = &document.supersedes {
         say!(out, "  replaces {}", terminal_safe(previous));
     }

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use super::{Revocation, ShopKey, SignedDocument, FACTS_SCHEMA};
 use crate::bench::{GpuReading, Health, Identity};
-use crate::diagnostics::{Finding, Severity, Text};
+use crate::diagnostics::identity::{self, IdentityApproval};
+use crate::diagnostics::{Finding, Text};
 use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
 use crate::jobs::events::{self, Event};
 use crate::jobs::status::Status;
@@ -59,6 +60,10 @@ pub struct CertificateDocument {
     pub warranty_days: u32,
     /// Any reading came from the simulated bench: the certificate says so and proves nothing real.
     pub simulated: bool,
+    /// Why an approver let the certificate name a card whose identity differs from intake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
+    pub identity_approval: Option<IdentityApproval>,
 }
 
 /// The shop that issued the certificate, as its settings named it then.
@@ -341,13 +346,16 @@ fn assemble(
 
     // Diagnostic runs: the first is the intake evidence, the latest the release reading.
     let diagnostics: Vec<StoredRun> = tx
-        .prepare("SELECT recorded_at, reading, simulated, findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id")?
+        .prepare(
+            "SELECT id, recorded_at, reading, simulated, findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id",
+        )?
         .query_map([job_id], |r| {
             Ok(StoredRun {
-                recorded_at: r.get(0)?,
-                reading: json_column(r, 1, Quote::None)?,
-                simulated: r.get(2)?,
-                findings: json_column(r, 3, Quote::None)?,
+                id: r.get(0)?,
+                recorded_at: r.get(1)?,
+                reading: json_column(r, 2, Quote::None)?,
+                simulated: r.get(3)?,
+                findings: json_column(r, 4, Quote::None)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -355,8 +363,12 @@ fn assemble(
         (Some(first), Some(release)) if release.recorded_at >= qa.started_at => (first, release),
         _ => return Err(not_ready(NotReady::ReleaseReadingMissing)),
     };
-    if release.findings.iter().any(|f| f.severity == Severity::Critical) {
+    let identity_approval = identity::approval_of(tx, job_id, release.id, &release.findings)?;
+    if identity::critical_remains(&release.findings, identity_approval.as_ref()) {
         return Err(not_ready(NotReady::ReleaseHasCriticalFindings));
+    }
+    if identity_approval.as_ref().is_some_and(|approval| approval.approved_by == technician) {
+        return Err(CoreError::ApproverDidTheWork);
     }
     let release_findings = named_findings(&release.findings);
     let intake_findings = named_findings(&first.findings);
@@ -452,6 +464,7 @@ fn assemble(
         approver,
         warranty_days,
         simulated,
+        identity_approval,
     };
     Ok((document, previous))
 }
@@ -495,6 +508,7 @@ fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 
 /// A diagnostic run as the certificate reads it back from the store.
 struct StoredRun {
+    id: i64,
     recorded_at: String,
     reading: GpuReading,
     simulated: bool,

@@ -260,6 +260,8 @@ fn identity_checks(r: &mut Raise, identity: &Identity, recorded: &RecordedGpu) {
     match (serial, uuid) {
         (Some(true), Some(false)) => r.raise("uuid_changed", identities),
         (Some(false), Some(true)) => r.raise("serial_changed", identities),
+        // Both differ, or one differs and the other is unknown: nothing ties this card to intake.
+        (Some(false), _) | (_, Some(false)) => r.raise("identity_mismatch", identities),
         _ => {}
     }
 }

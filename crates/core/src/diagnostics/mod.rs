@@ -3,6 +3,7 @@
 //! English and Chinese.
 
 mod findings;
+pub mod identity;
 mod rules;
 pub mod runs;
 mod xid;

@@ -13,7 +13,7 @@ use crate::rules_file::{self, RulesFile};
 const SCHEMA_VERSION: u64 = 1;
 
 /// Every finding the evaluator can raise, and whether its rule needs a threshold.
-pub(super) const KNOWN: [(&str, bool); 28] = [
+pub(super) const KNOWN: [(&str, bool); 29] = [
     ("gpu_lost", false),
     ("remap_pending", false),
     ("remap_failure", false),
@@ -41,6 +41,7 @@ pub(super) const KNOWN: [(&str, bool); 28] = [
     ("model_mismatch", false),
     ("uuid_changed", false),
     ("serial_changed", false),
+    ("identity_mismatch", false),
     ("lifetime_counter_decreased", false),
 ];
 

@@ -10,6 +10,7 @@ use crate::bench::telemetry;
 use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
 use crate::diagnostics::findings::LIFETIME_REGRESSION;
+use crate::diagnostics::identity::{self, IdentityApproval};
 use crate::diagnostics::{evaluate, lifetime_regression, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
@@ -110,6 +111,18 @@ fn compared(reading: &GpuReading) -> [(&'static str, Option<ReadingValue>); 17] 
 pub struct JobDiagnostics {
     pub runs: Vec<DiagnosticRun>,
     pub comparison: Option<Comparison>,
+    /// The latest reading is of another card than the one taken in: what it found, and the
+    /// approver's word for it if there is one.
+    pub identity: Option<IdentityCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityCheck {
+    pub run: i64,
+    pub findings: Vec<String>,
+    pub approval: Option<IdentityApproval>,
 }
 
 /// What a run keeps of the bench: one GPU of a snapshot, its recent telemetry and the Xids the
@@ -125,7 +138,7 @@ pub struct RunEvidence<'a> {
 
 /// The diagnostic runs recorded to the shop's jobs.
 pub struct DiagnosticRuns<'w> {
-    workshop: &'w Workshop,
+    pub(super) workshop: &'w Workshop,
 }
 
 impl Workshop {
@@ -215,7 +228,11 @@ impl DiagnosticRuns<'_> {
             (Some(first), Some(latest)) if first.id != latest.id => Some(compare(first, latest)),
             _ => None,
         };
-        Ok(JobDiagnostics { runs, comparison })
+        let identity = match runs.last() {
+            Some(latest) => identity::check(self.workshop.store(), job_id, latest.id, &latest.findings)?,
+            None => None,
+        };
+        Ok(JobDiagnostics { runs, comparison, identity })
     }
 
     /// The telemetry stored with a run, oldest sample first.

@@ -81,6 +81,12 @@ pub enum Event {
         number: String,
         reason: RevocationReason,
     },
+    /// An approver let a certificate name the card of diagnostic run `run` despite its identity findings.
+    IdentityApproved {
+        run: i64,
+        findings: Vec<String>,
+        reason: String,
+    },
 }
 
 fn initial_status() -> Status {

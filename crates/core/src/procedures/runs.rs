@@ -8,13 +8,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{GateCondition, Next, Outcome, Procedure, ProcedureChoice, ProcedureChoices, Role, Step, StepKind};
+use crate::diagnostics::identity;
 use crate::diagnostics::runs::finding_codes;
-use crate::diagnostics::{Finding, Severity};
+use crate::diagnostics::Finding;
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::attachments;
 use crate::jobs::events::{self, Event};
 use crate::jobs::status::Status;
 use crate::jobs::{current_status, move_status, MoveCause};
+use crate::pins::Signer;
 use crate::settings::{Settings, Technician};
 use crate::store::{json_column, timestamp, Quote};
 use crate::text::{self, Lines};
@@ -184,6 +186,8 @@ impl ProcedureRuns<'_> {
     }
 
     /// Answers the step the run is on, then moves it on: to a branch, the next step, or its end.
+    /// A sign-off is answered by whoever signs it with their own PIN (`signer`), and logged
+    /// under their name, not the name of who sits at the bench.
     pub fn answer(
         &self,
         run_id: i64,
@@ -191,11 +195,21 @@ impl ProcedureRuns<'_> {
         answer: &Answer,
         note: &str,
         by: &Technician,
+        signer: Option<&Signer>,
     ) -> CoreResult<RunState> {
         let note = text::optional(note, Field::Note, MAX_NOTE, Lines::Multi)?;
         self.workshop.store().write(|tx, now| {
-            let actor = Settings::technician_for(tx, by)?;
             let run = load(tx, run_id)?;
+            let signs = run
+                .current_step
+                .as_ref()
+                .and_then(|current| run.procedure.steps.iter().find(|s| &s.id == current))
+                .is_some_and(|s| matches!(s.kind, StepKind::SignOff { .. }));
+            let actor = match (signs, signer) {
+                (true, Some(signer)) => Settings::technician_for(tx, signer.technician())?,
+                (true, None) => return Err(CoreError::invalid(Field::Pin, Problem::Empty)),
+                (false, _) => Settings::technician_for(tx, by)?,
+            };
             let current = run.current_step.clone().ok_or(CoreError::RunFinished(run_id))?;
             if current != step_id {
                 return Err(CoreError::StepNotCurrent { run: run_id, current });
@@ -387,18 +401,21 @@ fn worked_on(run: &RunState) -> Vec<String> {
 /// A gate opens on the newest diagnostic run recorded on the job since the gate was reached.
 fn gate_open(tx: &Transaction, job_id: i64, step: &str, requires: &GateCondition, reached_at: &str) -> CoreResult<()> {
     let closed = || CoreError::GateClosed { step: step.to_owned() };
-    let findings: String = tx
+    let (run, findings): (i64, String) = tx
         .query_row(
-            "SELECT findings FROM diagnostic_runs WHERE job_id = ?1 AND recorded_at >= ?2 ORDER BY id DESC LIMIT 1",
+            "SELECT id, findings FROM diagnostic_runs WHERE job_id = ?1 AND recorded_at >= ?2 ORDER BY id DESC LIMIT 1",
             params![job_id, reached_at],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
         .ok_or_else(closed)?;
     let findings: Vec<Finding> = serde_json::from_str(&findings)?;
     let open = match requires {
         GateCondition::RunRecorded => true,
-        GateCondition::NoCriticalFindings => !findings.iter().any(|f| f.severity == Severity::Critical),
+        GateCondition::NoCriticalFindings => {
+            let approval = identity::approval_of(tx, job_id, run, &findings)?;
+            !identity::critical_remains(&findings, approval.as_ref())
+        }
         GateCondition::FindingAbsent { finding } => !findings.iter().any(|f| &f.code == finding),
     };
     if open {

@@ -14,6 +14,7 @@ pub use catalogs::{Catalogs, SHOP_PROCEDURES_FOLDER, SHOP_RULES_FOLDER};
 use crate::error::CoreResult;
 use crate::jobs::audit::{self, AuditReport};
 use crate::paths::Shipped;
+use crate::pins::Pins;
 use crate::settings::{Settings, SettingsForm, Technician};
 use crate::store::{Clock, Store, DATABASE_FILE};
 
@@ -64,6 +65,11 @@ impl Workshop {
 
     pub fn save_settings(&self, form: &SettingsForm) -> CoreResult<Settings> {
         Settings::save(&self.store, form)
+    }
+
+    /// The technicians' PINs: who signs off and approves.
+    pub fn pins(&self) -> Pins<'_> {
+        Pins::new(&self.store)
     }
 
     /// Checks every link of the job log's hash chain.

@@ -11,6 +11,7 @@ use revive_core::bench::{DriverSource, GpuProvider, NvmlProvider, Unavailable};
 use revive_core::diagnostics::runs::RunEvidence;
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::paths::Shipped;
+use revive_core::pins::Signer;
 use revive_core::settings::{SettingsForm, Technician};
 use revive_core::workshop::Workshop;
 
@@ -46,6 +47,24 @@ pub fn seat(shop: &Workshop, name: &str) -> Technician {
     };
     shop.save_settings(&form).unwrap();
     shop.technician().unwrap()
+}
+
+/// The PIN every test technician sets.
+pub const PIN: &str = "2468";
+
+/// `name` (enrolled if new, the bench's seat unchanged) signing with their own PIN, set first if
+/// they have none.
+pub fn signer(shop: &Workshop, name: &str) -> Signer {
+    let settings = shop.settings().unwrap();
+    if !settings.technicians.iter().any(|t| t == name) {
+        let seated = settings.current_technician.clone().unwrap_or_else(|| name.into());
+        seat(shop, name);
+        seat(shop, &seated);
+    }
+    if !shop.pins().states().unwrap().iter().any(|s| s.technician == name && s.set) {
+        shop.pins().set(name, "", PIN).unwrap();
+    }
+    shop.pins().sign_in(name, PIN).unwrap()
 }
 
 /// Takes in the H100 with serial 1654922012345 that the H100 scenarios describe; returns the job id.
