@@ -8,6 +8,7 @@ use revive_core::bench::Sample;
 use revive_core::bench::{BenchView, KernelLogImport, ScenarioInfo};
 use revive_core::certificates::{Certificate, CertificateDocument, CertificateLanguage, Verification};
 use revive_core::diagnostics::runs::{DiagnosticRun, JobDiagnostics};
+use revive_core::history::backup::{BackupReport, RestoreReport};
 use revive_core::history::export::ExportFormat;
 use revive_core::history::statistics::Statistics;
 use revive_core::history::{HistoryPage, HistoryQuery};
@@ -38,6 +39,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     Settings::export_all(&config)?;
     SettingsForm::export_all(&config)?;
     PinState::export_all(&config)?;
+    BackupReport::export_all(&config)?;
+    RestoreReport::export_all(&config)?;
     Signature::export_all(&config)?;
     IntakeForm::export_all(&config)?;
     Condition::export_all(&config)?;

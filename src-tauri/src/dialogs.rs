@@ -1,6 +1,7 @@
 //! The system's file dialogs, opened from Rust so the webview never gets a path or a file
 //! permission: the commands ask here and get the path the person chose, or `None` when they closed
-//! the dialog.
+//! the dialog. A dialog waits for a person for as long as they like, so it waits on a thread made
+//! for blocking, never on one of the few workers every other command runs on.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use crate::ipc_error::IpcError;
 
 /// A save dialog suggesting `file_name`, filtered to its extension; a place inside the shop's data
 /// folder (`data_dir`) is refused, so nothing is ever written over the store or the key.
-pub fn ask_save_path<R: Runtime>(
+pub async fn ask_save_path<R: Runtime>(
     app: &AppHandle<R>,
     data_dir: &Path,
     title: String,
@@ -21,7 +22,11 @@ pub fn ask_save_path<R: Runtime>(
     if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
         dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
     }
-    let Some(path) = dialog.set_file_name(file_name).blocking_save_file().and_then(|path| path.into_path().ok()) else {
+    let dialog = dialog.set_file_name(file_name);
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .map_err(|error| IpcError::unexpected(error.to_string()))?;
+    let Some(path) = chosen.and_then(|path| path.into_path().ok()) else {
         return Ok(None);
     };
     revive_core::paths::outside_data_dir(&path, data_dir)?;
@@ -29,9 +34,16 @@ pub fn ask_save_path<R: Runtime>(
 }
 
 /// An open dialog offering the files `filters` name (`("PDF", &["pdf"])`, …).
-pub fn ask_open_path<R: Runtime>(app: &AppHandle<R>, title: String, filters: &[(&str, &[&str])]) -> Option<PathBuf> {
+pub async fn ask_open_path<R: Runtime>(
+    app: &AppHandle<R>,
+    title: String,
+    filters: &[(&str, &[&str])],
+) -> Result<Option<PathBuf>, IpcError> {
     let dialog = filters
         .iter()
         .fold(app.dialog().file().set_title(title), |dialog, (name, extensions)| dialog.add_filter(*name, extensions));
-    dialog.blocking_pick_file().and_then(|path| path.into_path().ok())
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
+        .await
+        .map_err(|error| IpcError::unexpected(error.to_string()))?;
+    Ok(chosen.and_then(|path| path.into_path().ok()))
 }

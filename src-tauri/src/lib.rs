@@ -13,7 +13,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use revive_core::bench::{SimulatedBench, Workbench};
-use revive_core::certificates::ShopKey;
 use revive_core::paths::Shipped;
 use revive_core::workshop::Workshop;
 use tauri::Manager;
@@ -26,8 +25,11 @@ pub use ipc_error::IpcError;
 /// there is one (the Bench screen offers the simulated bench if not).
 pub fn open_state(data_dir: PathBuf, shipped: Shipped) -> AppState {
     let workshop = Workshop::open(&data_dir, shipped.clone()).map_err(IpcError::from);
-    // A key that cannot be made now is reported where it is needed: issuing and Settings.
-    let _ = ShopKey::load_or_create(&data_dir);
+    // A key that cannot be made now (or is missing after certificates were issued) is reported
+    // where it is needed: issuing and Settings.
+    if let Ok(shop) = &workshop {
+        let _ = shop.certificates().key();
+    }
     let mut bench = Workbench::default();
     // No driver is a normal state on a bench PC without a GPU: the Bench screen explains it.
     let _ = bench.connect_driver(None);

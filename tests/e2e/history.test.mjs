@@ -76,23 +76,29 @@ journey('history: filter, export CSV, cancel an export, back up and restore', as
       assert.equal(existsSync(json), false);
       assert.deepEqual(readdirSync(files).sort(), ['cli.csv', 'rma-h100-2023.csv']);
 
-      // Back up, take a card in, restore: the card is gone, the 60,000 jobs are there.
+      // Back up with the shop's key sealed by a passphrase, take a card in, restore: the card is
+      // gone, the 60,000 jobs are there, and the key came back with them.
       await app.keys([Key.Alt, '4']);
-      const backup = join(files, 'shop.sqlite3');
+      const backup = join(files, 'shop.revive-backup');
+      await app.type('#backup-passphrase', '华强北 维修中心 2026');
       await app.click('#back-up');
       answerFileDialog('Save a backup of the Revive store', backup);
       await app.waitFor('#backup-notice', 30_000, `Backup written to ${backup}`);
+      await app.waitFor('#backup-notice', 5_000, "The shop's key is in it");
       await takeIn(app, { serial: '1654922099999', customer: 'After the backup', observed: 'No display', quote: '100' });
       await app.keys([Key.Alt, '2']);
       await app.type('#job-search', '2099999');
       await app.waitFor('#job-table tr[data-ticket]');
 
       await app.keys([Key.Alt, '4']);
+      // The passphrase is never kept: typed again for the restore.
+      await app.type('#backup-passphrase', '华强北 维修中心 2026');
       await app.click('#restore');
       await app.waitFor('#restore-confirmation', 5_000, 'replaces every job');
       await app.click('#restore-confirm');
       answerFileDialog('Choose a Revive backup to restore', backup);
       await app.waitFor('#backup-notice', 60_000, `Restored from ${backup}`);
+      await app.waitFor('#backup-notice', 5_000, "The shop's key was restored too");
       await app.keys([Key.Alt, '2']);
       await app.type('#job-search', '2099999');
       await app.waitFor('#job-table td.empty');

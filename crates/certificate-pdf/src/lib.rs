@@ -38,11 +38,15 @@ pub const MAX_CERTIFICATE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Reads the file at `path` (refusing one too large to be a certificate) and checks it.
 pub fn verify_path(path: &std::path::Path, public_key: &str) -> Result<Verification, CoreError> {
+    Ok(verify_file(&read_bounded(path)?, public_key))
+}
+
+/// The bytes of a file someone hands over as a certificate, refusing one too large to be one.
+pub fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, CoreError> {
     if std::fs::metadata(path).map_err(CoreError::FileRead)?.len() > MAX_CERTIFICATE_BYTES {
         return Err(CoreError::invalid(Field::Certificate, Problem::TooLarge { max: MAX_CERTIFICATE_BYTES }));
     }
-    let bytes = std::fs::read(path).map_err(CoreError::FileRead)?;
-    Ok(verify_file(&bytes, public_key))
+    std::fs::read(path).map_err(CoreError::FileRead)
 }
 
 /// Checks a file someone hands over: a certificate PDF (its seal over every byte first, and only

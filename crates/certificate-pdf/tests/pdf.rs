@@ -392,6 +392,7 @@ fn a_long_job_still_fits_one_page() {
     document.parts = (0..14).map(|_| document.parts[0].clone()).collect();
     document.symptoms = "掉卡 card drops off the bus ".repeat(40);
     document.customer = "北京智算云科技有限公司 Beijing Intelligent Compute Cloud Technology Co., Ltd.".into();
+    document.shop.address = "深圳市福田区华强北路 1002 号赛格广场 45 楼\n".repeat(25);
     document.identity_matches_intake = false;
     document.identity_approval = Some(revive_core::diagnostics::identity::IdentityApproval {
         findings: vec!["uuid_changed".into(), "identity_mismatch".into()],

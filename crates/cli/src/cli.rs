@@ -88,6 +88,9 @@ pub enum Command {
         /// Where the backup goes; it appears only when complete.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Include the shop's signing key, encrypted with the passphrase in this file's first line.
+        #[arg(long, value_name = "FILE")]
+        key_passphrase_file: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
@@ -95,6 +98,9 @@ pub enum Command {
     Restore {
         /// The backup file.
         file: PathBuf,
+        /// Restore the shop's key from the backup too, with the passphrase in this file's first line.
+        #[arg(long, value_name = "FILE")]
+        key_passphrase_file: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },

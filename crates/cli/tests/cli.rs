@@ -245,7 +245,7 @@ fn backup_and_restore_round_trip_and_a_wrong_file_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     generator::generate(&dir.path().join("revive.sqlite3"), 300, 9).unwrap();
     let data_dir = dir.path().to_str().unwrap();
-    let copy = dir.path().join("backup.sqlite3");
+    let copy = dir.path().join("backup.revive-backup");
     let (code, said, err) = revive(&["backup", "--out", copy.to_str().unwrap(), "--data-dir", data_dir]);
     assert_eq!(code, 0, "{err}");
     assert!(said.starts_with("backed up to "), "{said}");
@@ -259,6 +259,20 @@ fn backup_and_restore_round_trip_and_a_wrong_file_changes_nothing() {
     let (code, said, err) = revive(&["restore", copy.to_str().unwrap(), "--data-dir", data_dir]);
     assert_eq!(code, 0, "{err}");
     assert!(said.starts_with("restored from "), "{said}");
+
+    // With the key, sealed by a passphrase read from a file (never from the command line).
+    let passphrase = dir.path().join("passphrase.txt");
+    std::fs::write(&passphrase, "华强北 维修中心 2026\n").unwrap();
+    let with_key = ["--key-passphrase-file", passphrase.to_str().unwrap()];
+    let out = copy.to_str().unwrap();
+    let (code, said, err) = revive(&[&["backup", "--out", out, "--data-dir", data_dir][..], &with_key].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(said.contains("the shop key encrypted"), "{said}");
+    let (code, said, _) = revive(&["restore", out, "--data-dir", data_dir]);
+    assert_eq!(code, 0);
+    assert!(said.contains("give --key-passphrase-file to restore it too"), "{said}");
+    let (code, _, err) = revive(&[&["restore", out, "--data-dir", data_dir][..], &with_key].concat());
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

@@ -59,6 +59,8 @@ pub enum Field {
     UtcOffset,
     Pin,
     CurrentPin,
+    Passphrase,
+    KeyFile,
 }
 
 /// What is wrong with the field.
@@ -107,6 +109,8 @@ pub enum Problem {
     NotSomeoneElse,
     /// Nothing here needs it.
     NotNeeded,
+    /// Does not match (a passphrase that does not open the file).
+    Mismatch,
 }
 
 /// Every code a failure reaches the window with. The UI's catalogs are typed against it, so a new
@@ -138,6 +142,9 @@ pub enum ErrorCode {
     GateClosed,
     ApproverDidTheWork,
     KeyUnusable,
+    KeyMissing,
+    KeyInUse,
+    QueryTooSlow,
     CertificateNotReady,
     CertificateFontsMissing,
     CertificateTypesetFailed,
@@ -158,6 +165,8 @@ pub enum NotReady {
     ReleaseHasCriticalFindings,
     /// The burn-in took less time than the final-QA procedure asks for.
     BurnInTooShort,
+    /// Its page could not be typeset (the typesetting error says why).
+    DoesNotTypeset,
 }
 
 /// Why the bench cannot be read at all.
@@ -236,6 +245,15 @@ pub enum CoreError {
     #[error("the shop's signing key cannot be used: {0}")]
     KeyUnusable(String),
 
+    #[error("the shop's signing key is missing but certificates were issued with it: restore it from its backup")]
+    KeyMissing,
+
+    #[error("the shop's present key has signed certificates here: it is not replaced by another")]
+    KeyInUse,
+
+    #[error("the history filter took too long: narrow it")]
+    QueryTooSlow,
+
     #[error("the job cannot have a certificate yet: {0:?}")]
     CertificateNotReady(NotReady),
 
@@ -286,6 +304,9 @@ impl CoreError {
             CoreError::GateClosed { .. } => ErrorCode::GateClosed,
             CoreError::ApproverDidTheWork => ErrorCode::ApproverDidTheWork,
             CoreError::KeyUnusable(_) => ErrorCode::KeyUnusable,
+            CoreError::KeyMissing => ErrorCode::KeyMissing,
+            CoreError::KeyInUse => ErrorCode::KeyInUse,
+            CoreError::QueryTooSlow => ErrorCode::QueryTooSlow,
             CoreError::CertificateNotReady(_) => ErrorCode::CertificateNotReady,
         }
     }

@@ -1,4 +1,4 @@
-//! Files that appear complete or not at all: written under a temporary name beside the target,
+//! Files that appear complete or not at all: written under a random temporary name beside the target,
 //! flushed to disk, then renamed over it. A crash or a cancelled export never leaves half a file
 //! under the name someone will open.
 
@@ -6,45 +6,49 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use tempfile::NamedTempFile;
+
+/// A file being written; customers' names, photos and the shop's records are in what Revive
+/// writes, so every such file is readable by its owner only.
 pub struct AtomicFile {
     target: PathBuf,
-    partial: PathBuf,
-    file: Option<File>,
+    partial: Option<NamedTempFile>,
 }
 
 impl AtomicFile {
-    /// Starts the file; nothing exists under `target` until [`AtomicFile::commit`].
+    /// Starts the file under a random name beside `target`, created new (never through a link left
+    /// there) and readable by its owner only; nothing exists under `target` until [`AtomicFile::commit`].
     pub fn create(target: &Path) -> io::Result<AtomicFile> {
-        Self::create_with_mode(target, 0o644)
-    }
-
-    /// As [`AtomicFile::create`], readable and writable by its owner only (on Unix).
-    pub fn create_private(target: &Path) -> io::Result<AtomicFile> {
-        Self::create_with_mode(target, 0o600)
-    }
-
-    fn create_with_mode(target: &Path, mode: u32) -> io::Result<AtomicFile> {
-        let name = target.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-        let mut partial_name = std::ffi::OsString::from(".");
-        partial_name.push(name);
-        partial_name.push(format!(".{}.partial", std::process::id()));
-        let partial = target.with_file_name(partial_name);
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-        #[cfg(not(unix))]
-        let _ = mode;
-        let file = options.open(&partial)?;
-        Ok(AtomicFile { target: target.to_path_buf(), partial, file: Some(file) })
-    }
-
-    /// Flushes the content to disk and puts it under its name.
-    pub fn commit(mut self) -> io::Result<()> {
-        if let Some(file) = self.file.take() {
-            file.sync_all()?;
+        let folder = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if target.file_name().is_none() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no file name"));
         }
-        std::fs::rename(&self.partial, &self.target)?;
+        let partial = tempfile::Builder::new().prefix(".revive-").suffix(".partial").tempfile_in(folder)?;
+        Ok(AtomicFile { target: target.to_path_buf(), partial: Some(partial) })
+    }
+
+    /// Flushes the content to disk and puts it under its name, replacing what was there.
+    pub fn commit(self) -> io::Result<()> {
+        self.finish(false)
+    }
+
+    /// As [`AtomicFile::commit`], but fails with `AlreadyExists` if something is under the name:
+    /// what is there (another process's key, say) is never replaced.
+    pub fn commit_new(self) -> io::Result<()> {
+        self.finish(true)
+    }
+
+    fn finish(mut self, keep_existing: bool) -> io::Result<()> {
+        let partial = self.partial.take().ok_or_else(|| io::Error::other("already committed"))?;
+        partial.as_file().sync_all()?;
+        if keep_existing {
+            partial.persist_noclobber(&self.target).map_err(|error| error.error)?;
+        } else {
+            partial.persist(&self.target).map_err(|error| error.error)?;
+        }
         sync_folder_of(&self.target)
     }
 }
@@ -69,20 +73,11 @@ pub(crate) fn create_private(path: &Path) -> io::Result<()> {
 
 impl Write for AtomicFile {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.file.as_mut().ok_or_else(|| io::Error::other("already committed"))?.write(bytes)
+        self.partial.as_mut().ok_or_else(|| io::Error::other("already committed"))?.write(bytes)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.as_mut().map_or(Ok(()), Write::flush)
-    }
-}
-
-impl Drop for AtomicFile {
-    /// Not committed (an error, a cancel): the partial file goes.
-    fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.partial);
-        }
+        self.partial.as_mut().map_or(Ok(()), Write::flush)
     }
 }
 
@@ -115,13 +110,30 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_private_file_is_the_owners_only() {
+    fn a_file_is_the_owners_only_and_two_writes_to_one_name_never_share_a_partial_file() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("key");
-        let mut file = AtomicFile::create_private(&target).unwrap();
-        file.write_all(&[7; 32]).unwrap();
-        file.commit().unwrap();
+        let target = dir.path().join("王芳-export.csv");
+        let mut first = AtomicFile::create(&target).unwrap();
+        let mut second = AtomicFile::create(&target).unwrap();
+        first.write_all(b"first").unwrap();
+        second.write_all(b"second").unwrap();
+        first.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"first");
+        second.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"second");
         assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("key");
+        std::fs::write(&target, b"theirs").unwrap();
+        let mut ours = AtomicFile::create(&target).unwrap();
+        ours.write_all(b"ours").unwrap();
+        assert_eq!(ours.commit_new().unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no partial file is left");
     }
 }

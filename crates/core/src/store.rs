@@ -30,6 +30,9 @@ const MIGRATIONS: &[M<'static>] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// What the header of every store (and backup) Revive writes says it is: "RVIV".
+pub const APPLICATION_ID: i32 = 0x5256_4956;
+
 /// Source of "now"; tests replace it to cross a year boundary.
 pub type Clock = fn() -> OffsetDateTime;
 
@@ -55,6 +58,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrations().to_latest(&mut conn)?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), clock })
     }
 
@@ -156,6 +160,7 @@ mod tests {
         assert_eq!(pragma(&store, "journal_mode"), "Text(\"wal\")");
         assert_eq!(pragma(&store, "foreign_keys"), "Integer(1)");
         assert_eq!(pragma(&store, "busy_timeout"), "Integer(5000)");
+        assert_eq!(pragma(&store, "application_id"), format!("Integer({APPLICATION_ID})"));
     }
 
     #[test]

@@ -425,3 +425,22 @@ fn a_card_that_is_not_the_one_taken_in_gets_a_certificate_only_with_an_approvers
     assert_ne!(edited.verify(&key), Verdict::Valid);
     assert_eq!(certificate.signed.verify(&key), Verdict::Valid);
 }
+
+#[test]
+fn a_certificate_whose_page_cannot_be_typeset_is_never_issued() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, job) = repaired_job(dir.path());
+    let refused = shop
+        .certificates()
+        .issue_checked(job, 90, CertificateLanguage::Both, &tech(&shop), |certificate| {
+            assert!(certificate.number.ends_with("-000001"));
+            Err(CoreError::CertificateNotReady(NotReady::DoesNotTypeset))
+        })
+        .unwrap_err();
+    assert!(matches!(refused, CoreError::CertificateNotReady(NotReady::DoesNotTypeset)));
+    assert!(shop.certificates().for_job(job).unwrap().is_empty(), "nothing was stored");
+    // Its number was not used up either.
+    let issued = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap();
+    assert!(issued.number.ends_with("-000001"), "{}", issued.number);
+}

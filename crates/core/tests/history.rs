@@ -227,3 +227,25 @@ fn the_search_index_follows_a_changed_job() {
     let found = all(&shop, &HistoryQuery { text: "888877776".into(), ..Default::default() });
     assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), vec![42]);
 }
+
+#[test]
+fn a_history_page_is_read_while_the_bench_is_in_the_middle_of_a_write() {
+    let (_dir, shop) = generated_shop();
+    let (started, writing) = std::sync::mpsc::channel();
+    let (read, page_done) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|threads| {
+        let shop = &shop;
+        let writer = threads.spawn(move || {
+            shop.store().write(|_, _| {
+                started.send(()).unwrap();
+                // The write stays open until the page has been read, or gives up after a minute.
+                Ok(page_done.recv_timeout(std::time::Duration::from_secs(60)).is_ok())
+            })
+        });
+        writing.recv().unwrap();
+        let page = shop.history().page(&HistoryQuery::default(), 0, 50).unwrap();
+        assert_eq!(page.rows.len(), 50);
+        read.send(()).unwrap();
+        assert!(writer.join().unwrap().unwrap(), "the page was read while the write was still open");
+    });
+}

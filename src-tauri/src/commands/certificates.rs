@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use revive_certificate_pdf::{verify_path, CertificateRenderer};
+use revive_certificate_pdf::CertificateRenderer;
 use revive_core::certificates::{
     self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, RevocationReason, ShopKey,
     Verification,
@@ -30,15 +30,17 @@ impl AppState {
     }
 
     fn shop_key(&self) -> Result<ShopKey, IpcError> {
-        Ok(ShopKey::load_or_create(&self.data_dir)?)
+        Ok(self.shop()?.certificates().key()?)
     }
 
-    /// The key to check with: the one given, else this shop's own.
-    fn verifying_key(&self, public_key: &str) -> Result<String, IpcError> {
-        match public_key_in(public_key) {
-            "" => Ok(self.shop_key()?.public_key()),
-            given => Ok(given.to_owned()),
-        }
+    /// Checks with the key given, else as this shop's own certificate (its key, or the key stored
+    /// with the certificate), adding what the store knows of it.
+    fn verify_with(&self, public_key: &str, check: impl Fn(&str) -> Verification) -> Result<Verification, IpcError> {
+        let shop = self.shop()?;
+        Ok(match public_key_in(public_key) {
+            "" => shop.certificates().verify_own(check)?,
+            given => check(given).with_local_status(shop)?,
+        })
     }
 }
 
@@ -48,12 +50,14 @@ impl AppState {
 pub struct ShopKeyView {
     public_key: String,
     fingerprint: String,
+    /// The key file was readable by other users of this PC (it is private now).
+    exposed: bool,
 }
 
 #[tauri::command]
 pub async fn shop_key(state: State<'_, AppState>) -> Result<ShopKeyView, IpcError> {
     let key = state.shop_key()?;
-    Ok(ShopKeyView { public_key: key.public_key(), fingerprint: key.fingerprint() })
+    Ok(ShopKeyView { public_key: key.public_key(), fingerprint: key.fingerprint(), exposed: key.was_exposed() })
 }
 
 #[tauri::command]
@@ -64,7 +68,10 @@ pub async fn issue_certificate(
     language: CertificateLanguage,
 ) -> Result<Certificate, IpcError> {
     let days = certificates::warranty_days(&warranty_days)?;
-    Ok(state.shop()?.certificates().issue(job_id, days, language, &state.technician()?)?)
+    // Typeset before it is stored: a certificate whose page cannot be made is never issued.
+    let renderer = state.renderer()?;
+    let typeset = |certificate: &Certificate| renderer.svg(certificate).map(drop).map_err(IpcError::from);
+    state.shop()?.certificates().issue_checked(job_id, days, language, &state.technician()?, typeset)
 }
 
 #[tauri::command]
@@ -98,7 +105,7 @@ pub async fn save_certificate_pdf<R: Runtime>(
 ) -> Result<Option<String>, IpcError> {
     let certificate = state.shop()?.certificates().get(&number)?;
     let pdf = state.renderer()?.pdf(&certificate, &state.shop_key()?)?;
-    save_as(&app, &state, title, format!("{number}.pdf"), &pdf)
+    save_as(&app, &state, title, format!("{number}.pdf"), &pdf).await
 }
 
 /// Asks where to save the shop's public key file; `None` when cancelled.
@@ -111,7 +118,7 @@ pub async fn export_public_key<R: Runtime>(
     let key = state.shop_key()?;
     let shop = state.shop()?.settings()?.shop_name;
     let file = public_key_file(&shop, &key.public_key());
-    save_as(&app, &state, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes())
+    save_as(&app, &state, title, format!("revive-shop-key-{}.pub", key.fingerprint()), file.as_bytes()).await
 }
 
 /// Withdraws a certificate (it stays on record), logged under the technician at the bench.
@@ -135,19 +142,19 @@ pub async fn export_status_list<R: Runtime>(
 ) -> Result<Option<String>, IpcError> {
     let signed = state.shop()?.certificates().status_list()?;
     let text = serde_json::to_vec_pretty(&signed).map_err(CoreError::from)?;
-    save_as(&app, &state, title, "revive-certificate-status.json".into(), &text)
+    save_as(&app, &state, title, "revive-certificate-status.json".into(), &text).await
 }
 
 /// Asks in a save dialog where `bytes` go (suggesting `file_name`) and writes them there complete;
 /// the path, or `None` when the person cancelled.
-fn save_as<R: Runtime>(
+async fn save_as<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
     title: String,
     file_name: String,
     bytes: &[u8],
 ) -> Result<Option<String>, IpcError> {
-    let Some(path) = ask_save_path(app, &state.data_dir, title, file_name)? else { return Ok(None) };
+    let Some(path) = ask_save_path(app, &state.data_dir, title, file_name).await? else { return Ok(None) };
     write_atomically(&path, bytes).map_err(CoreError::FileWrite)?;
     Ok(Some(path.display().to_string()))
 }
@@ -158,8 +165,7 @@ pub async fn verify_certificate_payload(
     payload: String,
     public_key: String,
 ) -> Result<Verification, IpcError> {
-    let key = state.verifying_key(&public_key)?;
-    Ok(verify_payload(&payload, &key).with_local_status(state.shop()?)?)
+    state.verify_with(&public_key, |key| verify_payload(&payload, key))
 }
 
 #[derive(Serialize)]
@@ -178,8 +184,10 @@ pub async fn verify_certificate_file<R: Runtime>(
     public_key: String,
     title: String,
 ) -> Result<Option<FileVerification>, IpcError> {
-    let key = state.verifying_key(&public_key)?;
-    let Some(path) = ask_open_path(&app, title, &[("PDF", &["pdf"]), ("JSON", &["json"])]) else { return Ok(None) };
-    let verification = verify_path(&path, &key)?.with_local_status(state.shop()?)?;
+    let Some(path) = ask_open_path(&app, title, &[("PDF", &["pdf"]), ("JSON", &["json"])]).await? else {
+        return Ok(None);
+    };
+    let bytes = revive_certificate_pdf::read_bounded(&path)?;
+    let verification = state.verify_with(&public_key, |key| revive_certificate_pdf::verify_file(&bytes, key))?;
     Ok(Some(FileVerification { file: path.display().to_string(), verification }))
 }

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 
-use revive_core::history::backup;
+use revive_core::history::backup::{self, BackupReport, RestoreReport};
 use revive_core::history::export::{CsvOptions, ExportFormat, Exported};
 use revive_core::history::statistics::Statistics;
 use revive_core::history::{HistoryPage, HistoryQuery};
@@ -63,7 +63,7 @@ pub async fn export_history<R: Runtime>(
     query.filter(app.state::<AppState>().shop()?.catalogs())?;
     let name = format!("revive-jobs.{}", format.extension());
     let data_dir = app.state::<AppState>().data_dir.clone();
-    let Some(path) = ask_save_path(&app, &data_dir, title, name)? else { return Ok(None) };
+    let Some(path) = ask_save_path(&app, &data_dir, title, name).await? else { return Ok(None) };
     on_own_thread(app, move |state| {
         state.export_cancelled.store(false, Ordering::SeqCst);
         let report = |rows: u64| {
@@ -86,27 +86,32 @@ pub fn cancel_export(state: State<'_, AppState>) {
     state.export_cancelled.store(true, Ordering::SeqCst);
 }
 
-/// Asks where to put a backup of the whole store and writes it; `None` when cancelled.
+/// Asks where to put a backup of the whole bench and writes it (with the shop's key, encrypted,
+/// when a passphrase is given); `None` when cancelled.
 #[tauri::command]
-pub async fn back_up_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
+pub async fn back_up_store<R: Runtime>(
+    app: AppHandle<R>,
+    title: String,
+    key_passphrase: Option<String>,
+) -> Result<Option<BackupReport>, IpcError> {
     let data_dir = app.state::<AppState>().data_dir.clone();
-    let Some(path) = ask_save_path(&app, &data_dir, title, backup::suggested_file_name())? else { return Ok(None) };
-    on_own_thread(app, move |state| {
-        state.shop()?.history().back_up(&path)?;
-        Ok(Some(path.display().to_string()))
-    })
-    .await
+    let Some(path) = ask_save_path(&app, &data_dir, title, backup::suggested_file_name()).await? else {
+        return Ok(None);
+    };
+    on_own_thread(app, move |state| Ok(Some(state.shop()?.history().back_up(&path, key_passphrase.as_deref())?))).await
 }
 
-/// Asks for a backup file and replaces the store's content with it; `None` when cancelled.
+/// Asks for a backup file and replaces the bench with it (its key too, when the passphrase opens
+/// it); `None` when cancelled.
 #[tauri::command]
-pub async fn restore_store<R: Runtime>(app: AppHandle<R>, title: String) -> Result<Option<String>, IpcError> {
-    let Some(path) = ask_open_path(&app, title, &[("SQLite", &["sqlite3", "sqlite", "db"])]) else { return Ok(None) };
-    on_own_thread(app, move |state| {
-        state.shop()?.history().restore(&path)?;
-        Ok(Some(path.display().to_string()))
-    })
-    .await
+pub async fn restore_store<R: Runtime>(
+    app: AppHandle<R>,
+    title: String,
+    key_passphrase: Option<String>,
+) -> Result<Option<RestoreReport>, IpcError> {
+    let filters: &[(&str, &[&str])] = &[("Revive", &["revive-backup", "sqlite3", "sqlite", "db"])];
+    let Some(path) = ask_open_path(&app, title, filters).await? else { return Ok(None) };
+    on_own_thread(app, move |state| Ok(Some(state.shop()?.history().restore(&path, key_passphrase.as_deref())?))).await
 }
 
 /// Runs `work` on a thread made for blocking work, with the app's state.

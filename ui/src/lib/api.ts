@@ -3,6 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type { Answer } from './bindings/Answer';
 import type { AppInfo } from './bindings/AppInfo';
+import type { BackupReport } from './bindings/BackupReport';
 import type { BenchSnapshot } from './bindings/BenchSnapshot';
 import type { BenchView } from './bindings/BenchView';
 import type { Certificate } from './bindings/Certificate';
@@ -52,6 +53,7 @@ import type { ProcedureChoice } from './bindings/ProcedureChoice';
 import type { ProcedureChoices } from './bindings/ProcedureChoices';
 import type { ReadingChange } from './bindings/ReadingChange';
 import type { ReadingValue } from './bindings/ReadingValue';
+import type { RestoreReport } from './bindings/RestoreReport';
 import type { RevocationReason } from './bindings/RevocationReason';
 import type { RunState } from './bindings/RunState';
 import type { Sample } from './bindings/Sample';
@@ -74,6 +76,7 @@ import type { Verification } from './bindings/Verification';
 export type {
   Answer,
   AppInfo,
+  BackupReport,
   BenchSnapshot,
   BenchView,
   Certificate,
@@ -123,6 +126,7 @@ export type {
   ProcedureChoices,
   ReadingChange,
   ReadingValue,
+  RestoreReport,
   RevocationReason,
   RunState,
   Sample,
@@ -234,8 +238,12 @@ export const api = {
     return invoke<ExportResult | null>('export_history', { query, format, bom, title, progress });
   },
   cancelExport: () => invoke<void>('cancel_export'),
-  backUpStore: (title: string) => invoke<string | null>('back_up_store', { title }),
-  restoreStore: (title: string) => invoke<string | null>('restore_store', { title }),
+  /** With a passphrase, the backup carries the shop's key encrypted with it. */
+  backUpStore: (title: string, keyPassphrase: string | null) =>
+    invoke<BackupReport | null>('back_up_store', { title, keyPassphrase }),
+  /** With the backup's passphrase, its key is restored too. */
+  restoreStore: (title: string, keyPassphrase: string | null) =>
+    invoke<RestoreReport | null>('restore_store', { title, keyPassphrase }),
   /** Sends the photo's bytes as the raw request body; returns its SHA-256. Every action is logged
    * under the technician at the bench, whom the core knows: no name travels from here. */
   attachPhoto: (jobId: number, bytes: Uint8Array) =>

@@ -28,9 +28,13 @@ pub fn run(command: Command) -> Exit {
             export::run(format, &out, bom, data_dir, filters.query())
         }
         Command::Audit { data_dir } => audit::run(data_dir),
-        Command::Backup { out, data_dir } => backup::back_up(&out, data_dir),
+        Command::Backup { out, key_passphrase_file, data_dir } => {
+            backup::back_up(&out, key_passphrase_file.as_deref(), data_dir)
+        }
         Command::Generate { jobs, seed, data_dir } => generate::run(jobs, seed, &data_dir),
-        Command::Restore { file, data_dir } => backup::restore(&file, data_dir),
+        Command::Restore { file, key_passphrase_file, data_dir } => {
+            backup::restore(&file, key_passphrase_file.as_deref(), data_dir)
+        }
         Command::Procedures { action: ProceduresAction::List { dir } } => procedures::list(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => procedures::check(&files),
     }

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Revocation, ShopKey, SignedDocument, FACTS_SCHEMA};
+use super::{Revocation, SignedDocument, FACTS_SCHEMA};
 use crate::bench::{GpuReading, Health, Identity};
 use crate::diagnostics::identity::{self, IdentityApproval};
 use crate::diagnostics::{Finding, Text};
@@ -191,28 +191,60 @@ impl Certificates<'_> {
         language: CertificateLanguage,
         by: &Technician,
     ) -> CoreResult<Certificate> {
+        self.issue_checked(job_id, warranty_days, language, by, |_| Ok(()))
+    }
+
+    /// As [`Certificates::issue`], with `check` run on the signed certificate before it is stored
+    /// (the app typesets its page there): a certificate that cannot be printed is never issued.
+    pub fn issue_checked<E>(
+        &self,
+        job_id: i64,
+        warranty_days: u32,
+        language: CertificateLanguage,
+        by: &Technician,
+        check: impl FnOnce(&Certificate) -> Result<(), E>,
+    ) -> Result<Certificate, E>
+    where
+        E: From<CoreError>,
+    {
         check_warranty(warranty_days)?;
-        let key = ShopKey::load_or_create(self.workshop.data_dir())?;
+        let key = self.key()?;
         let catalogs = self.workshop.catalogs();
+        let mut check = Some(check);
+        let mut refused = None;
         let number = self.workshop.store().write(|tx, now| {
             let actor = Settings::technician_for(tx, by)?;
             let (document, previous) = assemble(tx, catalogs, job_id, now, warranty_days, language)?;
             let signed = key.sign(&document)?;
             let at = timestamp(now);
-            tx.execute(
-            "INSERT INTO certificates (number, job_id, issued_at, issued_by, document, sha256, signature, public_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                document.number,
+            let certificate = Certificate {
+                number: document.number.clone(),
                 job_id,
-                at,
-                actor,
-                signed.document,
-                signed.sha256,
-                signed.signature,
-                key.public_key()
-            ],
-        )?;
+                issued_at: at.clone(),
+                issued_by: actor.clone(),
+                signed: signed.clone(),
+                public_key: key.public_key(),
+                superseded_by: None,
+                revoked: None,
+            };
+            if let Some(Err(error)) = check.take().map(|check| check(&certificate)) {
+                refused = Some(error);
+                return Err(CoreError::CertificateNotReady(NotReady::DoesNotTypeset));
+            }
+            tx.execute(
+                "INSERT INTO certificates (number, job_id, issued_at, issued_by, document, sha256, signature, public_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    document.number,
+                    job_id,
+                    at,
+                    actor,
+                    signed.document,
+                    signed.sha256,
+                    signed.signature,
+                    certificate.public_key
+                ],
+            )?;
             if let Some(previous) = &previous {
                 tx.execute(
                     "UPDATE certificates SET superseded_by = ?1 WHERE number = ?2",
@@ -226,8 +258,12 @@ impl Certificates<'_> {
             };
             events::append(tx, job_id, &at, &actor, &issued)?;
             Ok(document.number)
-        })?;
-        self.get(&number)
+        });
+        match (number, refused) {
+            (_, Some(error)) => Err(error),
+            (Ok(number), None) => Ok(self.get(&number)?),
+            (Err(error), None) => Err(error.into()),
+        }
     }
 
     pub fn get(&self, number: &str) -> CoreResult<Certificate> {

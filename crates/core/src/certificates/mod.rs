@@ -3,6 +3,7 @@
 //! certificate is the one the shop issued, unaltered.
 
 mod issue;
+mod key;
 mod reasons;
 mod revocation;
 mod signing;
@@ -17,6 +18,6 @@ pub use reasons::RevocationReason;
 pub use revocation::{Revocation, StatusEntry, StatusList, STATUS_LIST_FORMAT};
 pub use signing::{
     canonical, check_seal, fingerprint_of, public_key_file, public_key_in, CertifiedFacts, Invalidity, QrPayload,
-    ShopKey, SignedDocument, Verdict, FACTS_SCHEMA, KEY_FILE,
+    ShopKey, SignedDocument, Verdict, FACTS_SCHEMA, KEY_FILE, MIN_PASSPHRASE,
 };
 pub use verify::{verify_document, verify_payload, Verification};

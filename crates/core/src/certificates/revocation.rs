@@ -102,7 +102,7 @@ impl Certificates<'_> {
 
     /// The shop's status list, signed: every superseded or revoked certificate.
     pub fn status_list(&self) -> CoreResult<SignedDocument> {
-        let key = ShopKey::load_or_create(self.workshop.data_dir())?;
+        let key = self.key()?;
         let entries = self.workshop.store().read(|tx| {
             let numbers: Vec<String> = tx
                 .prepare(

@@ -12,7 +12,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::files::AtomicFile;
 
 /// The private key's file in the data directory: 32 bytes, readable by the owner only.
@@ -20,33 +20,94 @@ pub const KEY_FILE: &str = "shop-signing-key.ed25519";
 
 pub struct ShopKey {
     signing: SigningKey,
+    /// The key file was readable by others than its owner when loaded (restored from a home
+    /// backup, copied by hand); it is private now, but may have been read.
+    exposed: bool,
 }
 
+/// What the plain text of an encrypted key backup starts with.
+const SEALED_KEY_HEADER: &str = "revive shop signing key v1\n";
+/// The shortest passphrase a key backup takes: it is all that stands between a lost USB stick
+/// and forged certificates.
+pub const MIN_PASSPHRASE: usize = 10;
+const MAX_PASSPHRASE: usize = 1_000;
+
 impl ShopKey {
-    /// The shop's key from the data directory, created on first use.
+    /// The key in `data_dir`, or a new one there: for a folder without a shop's store (tests, the
+    /// samples). A shop goes through its certificates' `key()`, which never replaces a key that
+    /// signed something.
     pub fn load_or_create(data_dir: &Path) -> CoreResult<ShopKey> {
-        if let Some(key) = ShopKey::load(data_dir)? {
-            return Ok(key);
+        match ShopKey::load(data_dir)? {
+            Some(key) => Ok(key),
+            None => ShopKey::create(data_dir),
         }
+    }
+
+    /// A new key written to `data_dir`, never over a key already there: when another instance of
+    /// Revive made one first, that one is the shop's and is returned.
+    pub fn create(data_dir: &Path) -> CoreResult<ShopKey> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| CoreError::KeyUnusable(e.to_string()))?;
         std::fs::create_dir_all(data_dir)?;
-        write_private(&data_dir.join(KEY_FILE), &seed)?;
-        Ok(ShopKey { signing: SigningKey::from_bytes(&seed) })
+        match write_key(data_dir, &seed, false) {
+            Ok(()) => Ok(ShopKey { signing: SigningKey::from_bytes(&seed), exposed: false }),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                ShopKey::load(data_dir)?.ok_or_else(|| CoreError::KeyUnusable(KEY_FILE.into()))
+            }
+            Err(error) => Err(CoreError::FileWrite(error)),
+        }
     }
 
     /// The shop's key if the data directory has one; never makes one (checking is not issuing).
+    /// A key file others could read is made private, and the key says it was exposed.
     pub fn load(data_dir: &Path) -> CoreResult<Option<ShopKey>> {
         let path = data_dir.join(KEY_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let seed: [u8; 32] =
                     bytes.as_slice().try_into().map_err(|_| CoreError::KeyUnusable(path.display().to_string()))?;
-                Ok(Some(ShopKey { signing: SigningKey::from_bytes(&seed) }))
+                Ok(Some(ShopKey { signing: SigningKey::from_bytes(&seed), exposed: make_private(&path)? }))
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Writes this key into `data_dir`, replacing the one there.
+    pub(crate) fn install(&self, data_dir: &Path) -> CoreResult<()> {
+        std::fs::create_dir_all(data_dir)?;
+        write_key(data_dir, &self.signing.to_bytes(), true).map_err(CoreError::FileWrite)
+    }
+
+    pub fn was_exposed(&self) -> bool {
+        self.exposed
+    }
+
+    /// The key encrypted with `passphrase` (age, scrypt): a file that can sit on a USB stick.
+    pub fn sealed(&self, passphrase: &str) -> CoreResult<Vec<u8>> {
+        let passphrase = checked_passphrase(passphrase)?;
+        let text = format!("{SEALED_KEY_HEADER}{}\n", URL_SAFE_NO_PAD.encode(self.signing.to_bytes()));
+        let recipient = age::scrypt::Recipient::new(passphrase.into());
+        age::encrypt(&recipient, text.as_bytes()).map_err(|e| CoreError::KeyUnusable(e.to_string()))
+    }
+
+    /// The key in a file [`ShopKey::sealed`] wrote, opened with its passphrase.
+    pub fn unsealed(sealed: &[u8], passphrase: &str) -> CoreResult<ShopKey> {
+        let passphrase = checked_passphrase(passphrase)?;
+        let identity = age::scrypt::Identity::new(passphrase.into());
+        let text = age::decrypt(&identity, sealed).map_err(|error| match error {
+            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                CoreError::invalid(Field::Passphrase, Problem::Mismatch)
+            }
+            _ => CoreError::invalid(Field::KeyFile, Problem::BadFormat),
+        })?;
+        let seed = std::str::from_utf8(&text)
+            .ok()
+            .and_then(|text| text.strip_prefix(SEALED_KEY_HEADER))
+            .and_then(|rest| URL_SAFE_NO_PAD.decode(rest.trim()).ok())
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+            .ok_or(CoreError::invalid(Field::KeyFile, Problem::BadFormat))?;
+        Ok(ShopKey { signing: SigningKey::from_bytes(&seed), exposed: false })
     }
 
     /// The public key anyone verifies with, base64url.
@@ -236,11 +297,45 @@ fn fingerprint_digits(public_key: &[u8]) -> String {
 }
 
 /// Creates the key file readable and writable by its owner only, complete or not at all.
-fn write_private(path: &Path, seed: &[u8; 32]) -> CoreResult<()> {
-    let mut file = AtomicFile::create_private(path)?;
+/// Writes the key file, readable by its owner only; `replace` says whether a key already there goes.
+fn write_key(data_dir: &Path, seed: &[u8; 32], replace: bool) -> std::io::Result<()> {
+    let mut file = AtomicFile::create(&data_dir.join(KEY_FILE))?;
     file.write_all(seed)?;
-    file.commit()?;
-    Ok(())
+    if replace {
+        file.commit()
+    } else {
+        file.commit_new()
+    }
+}
+
+/// Makes the key file its owner's only; says whether anyone else could read it before.
+fn make_private(path: &Path) -> CoreResult<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            return Ok(true);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(false)
+}
+
+fn checked_passphrase(passphrase: &str) -> CoreResult<String> {
+    let length = passphrase.chars().count();
+    if passphrase.trim().is_empty() {
+        return Err(CoreError::invalid(Field::Passphrase, Problem::Empty));
+    }
+    if length < MIN_PASSPHRASE {
+        return Err(CoreError::invalid(Field::Passphrase, Problem::TooShort { min: MIN_PASSPHRASE as u64 }));
+    }
+    if length > MAX_PASSPHRASE {
+        return Err(CoreError::invalid(Field::Passphrase, Problem::TooLong { max: MAX_PASSPHRASE as u64 }));
+    }
+    Ok(passphrase.to_owned())
 }
 
 /// Canonical JSON: keys sorted (serde_json's map is ordered), compact.

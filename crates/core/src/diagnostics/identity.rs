@@ -6,7 +6,6 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use super::runs::{DiagnosticRuns, IdentityCheck};
 use super::{Finding, Severity};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
@@ -30,38 +29,41 @@ pub struct IdentityApproval {
     pub approved_by: String,
 }
 
-impl DiagnosticRuns<'_> {
-    /// Approves the identity findings of the job's latest reading, for `reason`.
-    pub fn approve_identity(&self, job_id: i64, reason: &str, approver: &Signer) -> CoreResult<IdentityApproval> {
-        let reason = text::required(reason, Field::Reason, MAX_REASON, Lines::Multi)?;
-        self.workshop.store().write(|tx, now| {
-            let actor = Settings::technician_for(tx, approver.technician())?;
-            let (run, recorded_by, findings) = tx
-                .query_row(
-                    "SELECT id, recorded_by, findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id DESC LIMIT 1",
-                    [job_id],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            json_column::<Vec<Finding>>(r, 2, Quote::None)?,
-                        ))
-                    },
-                )
-                .optional()?
-                .ok_or(CoreError::invalid(Field::Run, Problem::NotNeeded))?;
-            let findings = identity_codes(&findings);
-            if findings.is_empty() {
-                return Err(CoreError::invalid(Field::Run, Problem::NotNeeded));
-            }
-            if recorded_by == actor {
-                return Err(CoreError::ApproverDidTheWork);
-            }
-            let approved = Event::IdentityApproved { run, findings: findings.clone(), reason: reason.clone() };
-            events::append(tx, job_id, &timestamp(now), &actor, &approved)?;
-            Ok(IdentityApproval { findings, reason, approved_by: actor })
-        })
-    }
+/// The latest reading of a job that is not of the card taken in: what it found, and the
+/// approver's word for it if there is one.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityCheck {
+    pub run: i64,
+    pub findings: Vec<String>,
+    pub approval: Option<IdentityApproval>,
+}
+
+/// Approves the identity findings of the job's latest reading, for `reason`.
+pub(super) fn approve(store: &Store, job_id: i64, reason: &str, approver: &Signer) -> CoreResult<IdentityApproval> {
+    let reason = text::required(reason, Field::Reason, MAX_REASON, Lines::Multi)?;
+    store.write(|tx, now| {
+        let actor = Settings::technician_for(tx, approver.technician())?;
+        let (run, recorded_by, findings) = tx
+            .query_row(
+                "SELECT id, recorded_by, findings FROM diagnostic_runs WHERE job_id = ?1 ORDER BY id DESC LIMIT 1",
+                [job_id],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, json_column::<Vec<Finding>>(r, 2, Quote::None)?)),
+            )
+            .optional()?
+            .ok_or(CoreError::invalid(Field::Run, Problem::NotNeeded))?;
+        let findings = identity_codes(&findings);
+        if findings.is_empty() {
+            return Err(CoreError::invalid(Field::Run, Problem::NotNeeded));
+        }
+        if recorded_by == actor {
+            return Err(CoreError::ApproverDidTheWork);
+        }
+        let approved = Event::IdentityApproved { run, findings: findings.clone(), reason: reason.clone() };
+        events::append(tx, job_id, &timestamp(now), &actor, &approved)?;
+        Ok(IdentityApproval { findings, reason, approved_by: actor })
+    })
 }
 
 /// Each identity finding's code once, in the order of [`IDENTITY_FINDINGS`].

@@ -10,10 +10,11 @@ use crate::bench::telemetry;
 use crate::bench::Sample;
 use crate::bench::{BenchSnapshot, DriverInfo, GpuReading, Health, Identity};
 use crate::diagnostics::findings::LIFETIME_REGRESSION;
-use crate::diagnostics::identity::{self, IdentityApproval};
+use crate::diagnostics::identity::{self, IdentityApproval, IdentityCheck};
 use crate::diagnostics::{evaluate, lifetime_regression, Finding, RecordedGpu};
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::events::{self, Event};
+use crate::pins::Signer;
 use crate::settings::{Settings, Technician};
 use crate::store::{json_column, timestamp, Quote, Store};
 use crate::text::{self, Lines};
@@ -111,18 +112,8 @@ fn compared(reading: &GpuReading) -> [(&'static str, Option<ReadingValue>); 17] 
 pub struct JobDiagnostics {
     pub runs: Vec<DiagnosticRun>,
     pub comparison: Option<Comparison>,
-    /// The latest reading is of another card than the one taken in: what it found, and the
-    /// approver's word for it if there is one.
+    /// The latest reading is of another card than the one taken in.
     pub identity: Option<IdentityCheck>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct IdentityCheck {
-    pub run: i64,
-    pub findings: Vec<String>,
-    pub approval: Option<IdentityApproval>,
 }
 
 /// What a run keeps of the bench: one GPU of a snapshot, its recent telemetry and the Xids the
@@ -138,7 +129,7 @@ pub struct RunEvidence<'a> {
 
 /// The diagnostic runs recorded to the shop's jobs.
 pub struct DiagnosticRuns<'w> {
-    pub(super) workshop: &'w Workshop,
+    workshop: &'w Workshop,
 }
 
 impl Workshop {
@@ -233,6 +224,12 @@ impl DiagnosticRuns<'_> {
             None => None,
         };
         Ok(JobDiagnostics { runs, comparison, identity })
+    }
+
+    /// An approver's word, with `reason`, that the job's latest reading is of its card after all
+    /// (see [`identity`]).
+    pub fn approve_identity(&self, job_id: i64, reason: &str, approver: &Signer) -> CoreResult<IdentityApproval> {
+        identity::approve(self.workshop.store(), job_id, reason, approver)
     }
 
     /// The telemetry stored with a run, oldest sample first.

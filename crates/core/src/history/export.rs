@@ -83,7 +83,7 @@ pub enum Exported {
 /// gets a leading apostrophe, which spreadsheets show as text and do not run.
 pub fn neutralized(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => format!("'{text}").into(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0' | '＝' | '＋' | '－' | '＠') => format!("'{text}").into(),
         _ => text.into(),
     }
 }

@@ -32,6 +32,8 @@ pub const COUNT_AHEAD: u64 = 2_000;
 /// Counting also gives up after this long: a filter whose matches are rare along the page's order
 /// would otherwise read deep into the table only to say "more than".
 pub(crate) const COUNT_BUDGET: Duration = Duration::from_millis(5);
+/// The longest a page of history may take: a filter slower than this is refused, not waited on.
+pub const PAGE_BUDGET: Duration = Duration::from_secs(3);
 
 /// What a person asked of the history, as the UI or the CLI sends it. Empty means "any".
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -359,9 +361,21 @@ impl Filter {
             self.found_order,
             self.order
         );
-        let mut statement = tx.prepare(&sql)?;
-        let rows = statement.query_map(params_from_iter(&self.values), history_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let deadline = Instant::now() + PAGE_BUDGET;
+        tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
+        let rows: rusqlite::Result<Vec<HistoryRow>> = tx
+            .prepare(&sql)
+            .and_then(|mut statement| statement.query_map(params_from_iter(&self.values), history_row)?.collect());
+        tx.progress_handler(0, None::<fn() -> bool>)?;
+        match rows {
+            Ok(rows) => Ok(rows),
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Err(CoreError::QueryTooSlow)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Every matching job in order, one at a time, without holding them all in memory; `visit`

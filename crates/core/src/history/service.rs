@@ -2,13 +2,13 @@
 //! statistics and the exports of one query, and the store's backups.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::backup::{self, BackupReport, RestoreReport};
 use super::export::{self, CsvOptions, ExportFormat, Exported};
 use super::statistics::{self, Statistics};
-use super::{backup, HistoryPage, HistoryQuery, COUNT_AHEAD, COUNT_BUDGET};
+use super::{HistoryPage, HistoryQuery, COUNT_AHEAD, COUNT_BUDGET};
 use crate::error::CoreResult;
-use crate::jobs::audit;
 use crate::workshop::Workshop;
 
 pub struct History<'w> {
@@ -30,9 +30,11 @@ impl History<'_> {
         self.workshop.store().read_alone(|tx| filter.count_all(tx))
     }
 
+    /// A page of the jobs `query` selects, read through a connection of its own within
+    /// [`super::PAGE_BUDGET`]: a slow filter never holds up recording, answers or anything else.
     pub fn page(&self, query: &HistoryQuery, offset: u64, limit: u32) -> CoreResult<HistoryPage> {
         let filter = query.filter(self.workshop.catalogs())?;
-        self.workshop.store().read(|tx| {
+        self.workshop.store().read_alone(|tx| {
             let rows = filter.page(tx, offset, limit)?;
             let seen = offset + rows.len() as u64;
             if !rows.is_empty() && rows.len() < limit as usize {
@@ -82,16 +84,19 @@ impl History<'_> {
         export::write(self.workshop, &filter, format, options, out, progress)
     }
 
-    /// Copies the whole store to `target`.
-    pub fn back_up(&self, target: &Path) -> CoreResult<()> {
-        backup::back_up(self.workshop.store(), target)
+    /// Writes the whole bench to `target` in one file: the store, the photos and, if
+    /// `key_passphrase` is given, the shop's key encrypted with it.
+    pub fn back_up(&self, target: &Path, key_passphrase: Option<&str>) -> CoreResult<BackupReport> {
+        let sealed_key = match key_passphrase {
+            Some(passphrase) => Some(self.workshop.certificates().key()?.sealed(passphrase)?),
+            None => None,
+        };
+        backup::back_up(self.workshop, target, sealed_key)
     }
 
-    /// Replaces the store's content with the backup in `file`; a backup from before the log was
-    /// chained has its events linked. Returns where the database it replaced was kept.
-    pub fn restore(&self, file: &Path) -> CoreResult<PathBuf> {
-        let kept = backup::restore(self.workshop.store(), file)?;
-        self.workshop.store().write(|tx, _| audit::link_unlinked(tx))?;
-        Ok(kept)
+    /// Replaces the bench with the backup in `file` (its key too, if it holds one and
+    /// `key_passphrase` opens it); a backup from before the log was chained has its events linked.
+    pub fn restore(&self, file: &Path, key_passphrase: Option<&str>) -> CoreResult<RestoreReport> {
+        backup::restore(self.workshop, file, key_passphrase)
     }
 }

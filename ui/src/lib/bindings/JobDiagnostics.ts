@@ -5,7 +5,6 @@ import type { IdentityCheck } from "./IdentityCheck";
 
 export type JobDiagnostics = { runs: Array<DiagnosticRun>, comparison: Comparison | null, 
 /**
- * The latest reading is of another card than the one taken in: what it found, and the
- * approver's word for it if there is one.
+ * The latest reading is of another card than the one taken in.
  */
 identity: IdentityCheck | null, };

@@ -3,4 +3,4 @@
 /**
  * Which precondition of a certificate is missing.
  */
-export type NotReady = "final_qa_missing" | "status_not_ready" | "release_reading_missing" | "release_has_critical_findings" | "burn_in_too_short";
+export type NotReady = "final_qa_missing" | "status_not_ready" | "release_reading_missing" | "release_has_critical_findings" | "burn_in_too_short" | "does_not_typeset";
