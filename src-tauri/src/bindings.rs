@@ -24,7 +24,7 @@ use revive_core::procedures::ProcedureChoices;
 use revive_core::settings::{Settings, SettingsForm};
 use ts_rs::{Config, ExportError, TS};
 
-use crate::commands::certificates::{CertificatePreview, FileVerification, ShopKeyView};
+use crate::commands::certificates::{CertificatePreview, FileVerification, LoadedStatusList, ShopKeyView};
 use crate::commands::history::ExportResult;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
@@ -63,6 +63,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     PartForm::export_all(&config)?;
     LaborAdjustmentForm::export_all(&config)?;
     ShopKeyView::export_all(&config)?;
+    LoadedStatusList::export_all(&config)?;
     Certificate::export_all(&config)?;
     CertificateLanguage::export_all(&config)?;
     CertificatePreview::export_all(&config)?;

@@ -43,6 +43,7 @@ pub const COMMANDS: &[&str] = &[
     "export_status_list",
     "verify_certificate_payload",
     "verify_certificate_file",
+    "load_status_list",
     "history_page",
     "history_count",
     "history_statistics",

@@ -88,6 +88,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::certificates::export_status_list,
         commands::certificates::verify_certificate_payload,
         commands::certificates::verify_certificate_file,
+        commands::certificates::load_status_list,
         commands::history::history_page,
         commands::history::history_count,
         commands::history::history_statistics,

@@ -377,6 +377,41 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
     let newer = call(&bench, "issue_certificate", again).unwrap();
     let old = call(&bench, "verify_certificate_payload", json!({ "payload": payload, "publicKey": "" })).unwrap();
     assert_eq!((old["valid"].as_bool(), &old["supersededBy"]), (Some(true), &newer["number"]));
+
+    // The card comes back faulty and the shop revokes; a buyer on another PC, with the shop's key
+    // and its signed status list, is told so.
+    let revoke = json!({ "number": newer["number"], "reason": "returned_faulty", "note": "客户退回：满载掉卡" });
+    call(&bench, "revoke_certificate", revoke).unwrap();
+    let shop = revive_core::workshop::Workshop::open(bench._dir.path(), folders()).unwrap();
+    let list = serde_json::to_value(shop.certificates().status_list().unwrap()).unwrap();
+    let newer_signed: revive_core::certificates::SignedDocument =
+        serde_json::from_value(newer["signed"].clone()).unwrap();
+    let public_key = key["publicKey"].as_str().unwrap();
+    let newer_payload = newer_signed.qr_payload(public_key).unwrap().to_string();
+    let buyer = self::bench();
+    let told = call(
+        &buyer,
+        "verify_certificate_payload",
+        json!({ "payload": newer_payload, "publicKey": public_key, "status": list }),
+    )
+    .unwrap();
+    assert_eq!((told["valid"].as_bool(), &told["revoked"]["reason"]), (Some(false), &json!("returned_faulty")));
+    // A list the key did not sign is refused, not quietly ignored.
+    let foreign = serde_json::to_value(
+        revive_core::workshop::Workshop::open(buyer._dir.path(), folders())
+            .unwrap()
+            .certificates()
+            .status_list()
+            .unwrap(),
+    )
+    .unwrap();
+    let refused = call(
+        &buyer,
+        "verify_certificate_payload",
+        json!({ "payload": newer_payload, "publicKey": public_key, "status": foreign }),
+    )
+    .unwrap_err();
+    assert_eq!((refused["field"].as_str(), &refused["problem"]["kind"]), (Some("status_list"), &json!("mismatch")));
 }
 
 #[test]

@@ -61,6 +61,7 @@ pub enum Field {
     CurrentPin,
     Passphrase,
     KeyFile,
+    StatusList,
 }
 
 /// What is wrong with the field.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use revive_certificate_pdf::CertificateRenderer;
 use revive_core::certificates::{
     self, public_key_file, public_key_in, verify_payload, Certificate, CertificateLanguage, RevocationReason, ShopKey,
-    Verification,
+    SignedDocument, StatusList, Verification,
 };
 use revive_core::files::write_atomically;
-use revive_core::CoreError;
+use revive_core::{CoreError, Field, Problem};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 
@@ -34,13 +34,27 @@ impl AppState {
     }
 
     /// Checks with the key given, else as this shop's own certificate (its key, or the key stored
-    /// with the certificate), adding what the store knows of it.
-    fn verify_with(&self, public_key: &str, check: impl Fn(&str) -> Verification) -> Result<Verification, IpcError> {
+    /// with the certificate), adding what the store knows of it and what the shop's signed status
+    /// list says, when one was loaded (it must be signed by the same key).
+    fn verify_with(
+        &self,
+        public_key: &str,
+        status: Option<&SignedDocument>,
+        check: impl Fn(&str) -> Verification,
+    ) -> Result<Verification, IpcError> {
         let shop = self.shop()?;
-        Ok(match public_key_in(public_key) {
+        let verification = match public_key_in(public_key) {
             "" => shop.certificates().verify_own(check)?,
             given => check(given).with_local_status(shop)?,
-        })
+        };
+        let Some(status) = status else { return Ok(verification) };
+        let key = match public_key_in(public_key) {
+            "" => shop.certificates().key()?.public_key(),
+            given => given.to_owned(),
+        };
+        let list =
+            StatusList::verified(status, &key).ok_or(CoreError::invalid(Field::StatusList, Problem::Mismatch))?;
+        Ok(verification.with_status_list(&list))
     }
 }
 
@@ -164,8 +178,9 @@ pub async fn verify_certificate_payload(
     state: State<'_, AppState>,
     payload: String,
     public_key: String,
+    status: Option<SignedDocument>,
 ) -> Result<Verification, IpcError> {
-    state.verify_with(&public_key, |key| verify_payload(&payload, key))
+    state.verify_with(&public_key, status.as_ref(), |key| verify_payload(&payload, key))
 }
 
 #[derive(Serialize)]
@@ -183,11 +198,35 @@ pub async fn verify_certificate_file<R: Runtime>(
     state: State<'_, AppState>,
     public_key: String,
     title: String,
+    status: Option<SignedDocument>,
 ) -> Result<Option<FileVerification>, IpcError> {
     let Some(path) = ask_open_path(&app, title, &[("PDF", &["pdf"]), ("JSON", &["json"])]).await? else {
         return Ok(None);
     };
     let bytes = revive_certificate_pdf::read_bounded(&path)?;
-    let verification = state.verify_with(&public_key, |key| revive_certificate_pdf::verify_file(&bytes, key))?;
+    let verification =
+        state.verify_with(&public_key, status.as_ref(), |key| revive_certificate_pdf::verify_file(&bytes, key))?;
     Ok(Some(FileVerification { file: path.display().to_string(), verification }))
+}
+
+/// A shop's signed status list, as a buyer loads it to check certificates against.
+#[derive(Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct LoadedStatusList {
+    file: String,
+    signed: SignedDocument,
+}
+
+/// Asks for a status list file; `None` when cancelled. It is checked against the key at each verify.
+#[tauri::command]
+pub async fn load_status_list<R: Runtime>(
+    app: AppHandle<R>,
+    title: String,
+) -> Result<Option<LoadedStatusList>, IpcError> {
+    let Some(path) = ask_open_path(&app, title, &[("JSON", &["json"])]).await? else { return Ok(None) };
+    let bytes = revive_certificate_pdf::read_bounded(&path)?;
+    let signed: SignedDocument =
+        serde_json::from_slice(&bytes).map_err(|_| CoreError::invalid(Field::StatusList, Problem::BadFormat))?;
+    Ok(Some(LoadedStatusList { file: path.display().to_string(), signed }))
 }

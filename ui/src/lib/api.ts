@@ -41,6 +41,7 @@ import type { KernelLogImport } from './bindings/KernelLogImport';
 import type { LaborAdjustmentForm } from './bindings/LaborAdjustmentForm';
 import type { Language } from './bindings/Language';
 import type { LiveXid } from './bindings/LiveXid';
+import type { LoadedStatusList } from './bindings/LoadedStatusList';
 import type { Money } from './bindings/Money';
 import type { Next } from './bindings/Next';
 import type { Outcome } from './bindings/Outcome';
@@ -114,6 +115,7 @@ export type {
   LaborAdjustmentForm,
   Language,
   LiveXid,
+  LoadedStatusList,
   Money,
   Next,
   Outcome,
@@ -222,11 +224,14 @@ export const api = {
     invoke<Certificate>('revoke_certificate', { number, reason, note }),
   exportStatusList: (title: string) => invoke<string | null>('export_status_list', { title }),
   /** An empty key checks against this shop's own. */
-  verifyCertificatePayload: (payload: string, publicKey: string) =>
-    invoke<Verification>('verify_certificate_payload', { payload, publicKey }),
+  /** `status`: a shop's signed status list, checked against the same key. */
+  verifyCertificatePayload: (payload: string, publicKey: string, status: SignedDocument | null) =>
+    invoke<Verification>('verify_certificate_payload', { payload, publicKey, status }),
   /** Opens a file dialog in Rust; null when cancelled. */
-  verifyCertificateFile: (publicKey: string, title: string) =>
-    invoke<FileVerification | null>('verify_certificate_file', { publicKey, title }),
+  verifyCertificateFile: (publicKey: string, title: string, status: SignedDocument | null) =>
+    invoke<FileVerification | null>('verify_certificate_file', { publicKey, title, status }),
+  /** A shop's status list file, chosen in a dialog; null when cancelled. */
+  loadStatusList: (title: string) => invoke<LoadedStatusList | null>('load_status_list', { title }),
   historyPage: (query: HistoryQuery, offset: number, limit: number) =>
     invoke<HistoryPage>('history_page', { query, offset, limit }),
   historyCount: (query: HistoryQuery) => invoke<number>('history_count', { query }),

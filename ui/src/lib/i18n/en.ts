@@ -610,6 +610,11 @@ export const en = {
   'settings.keyExposed': 'The key file was readable by other users of this PC. Revive made it private; if anyone else could log in here, treat the key as exposed.',
   'error.query_too_slow': 'This filter took too long to read: narrow it (a status, a model or a year) and try again.',
   'error.certificate_not_ready.does_not_typeset': 'The certificate\'s page could not be typeset, so it was not issued: shorten the shop\'s address or the job\'s texts and try again.',
+  'field.status_list': 'Status list',
+  'verify.loadStatus': 'Load the shop\'s status list…',
+  'verify.statusTitle': 'Choose a shop\'s certificate status list',
+  'verify.statusLoaded': 'Checked against the status list {file} (it must be signed by the same key).',
+  'verify.statusClear': 'Stop using it',
 } as const satisfies Record<FromRust, string> & Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -587,5 +587,10 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.keyExposed': '密钥文件曾可被本机其他用户读取。Revive 已将其设为私有；如果其他人能登录这台电脑，请视密钥为已泄露。',
   'error.query_too_slow': '此筛选读取时间过长：请缩小范围（状态、型号或年份）后重试。',
   'error.certificate_not_ready.does_not_typeset': '证书页面无法排版，因此未签发：请缩短本店地址或工单文字后重试。',
+  'field.status_list': '状态列表',
+  'verify.loadStatus': '载入本店的状态列表…',
+  'verify.statusTitle': '选择店铺的证书状态列表',
+  'verify.statusLoaded': '同时对照状态列表 {file} 核验（它必须由同一密钥签名）。',
+  'verify.statusClear': '不再使用',
 
 };
