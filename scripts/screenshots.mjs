@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Key, startBench } from '../tests/e2e/webdriver.mjs';
-import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, takeIn } from '../tests/e2e/journeys.mjs';
+import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, setPin, takeIn } from '../tests/e2e/journeys.mjs';
 
 const jobs = [
   { serial: '1654922012345', customer: 'Deep Compute Ltd', observed: 'Xid 63 then Xid 64 under training load', quote: '12000' },
@@ -80,8 +80,21 @@ try {
 
     // Deep Compute's card: repaired, certified, and its PDF checked on the Verify screen.
     await recordSimulated(session, 'h100-remap-pending', tickets[0]);
-    await passFinalQa(session, { serial: jobs[0].serial, ticket: tickets[0], approver: 'Zhang Min', files });
-    await session.click('#current-technician option[value="Li Wei"]');
+    const pins = { 'Li Wei': '2468', 'Zhang Min': '１３５７' };
+    await setPin(session, 'Li Wei', pins['Li Wei']);
+    await setPin(session, 'Zhang Min', pins['Zhang Min']);
+    await session.type('#backup-passphrase', '华强北 维修中心 2026');
+    await session.script("document.querySelector('#pins').scrollIntoView();");
+    await capture(session, 'docs/settings-pins.png');
+    await passFinalQa(session, {
+      serial: jobs[0].serial,
+      ticket: tickets[0],
+      technician: 'Li Wei',
+      approver: 'Zhang Min',
+      pins,
+      files,
+      beforeApproval: () => capture(session, 'docs/sign-off.png'),
+    });
     await openJob(session, '2012345');
     await session.click('#issue-certificate');
     await session.waitFor('#certificate-page');

@@ -27,10 +27,11 @@ export async function setPin(session, name, pin) {
   await session.waitFor(`#pin-states li[data-technician="${name}"][data-set="true"]`);
 }
 
-/** Signs the run's sign-off step as `name` with their PIN. */
-async function signAs(session, name, pin) {
+/** Signs the run's sign-off step as `name` with their PIN; `beforeSigning` runs just before the click. */
+async function signAs(session, name, pin, beforeSigning = async () => {}) {
   await session.click(`#run-signer option[value="${name}"]`);
   await session.type('#run-pin', pin);
+  await beforeSigning();
   await session.click('#run-sign');
 }
 
@@ -92,7 +93,7 @@ export function answerFileDialog(title, path) {
  * release reading from the simulated bench, two release photos written into `files`, the sign-off of
  * `technician` and the approval of `approver`, each with their own PIN (`pins`), at the same bench.
  */
-export async function passFinalQa(session, { serial, ticket, technician, approver, pins, files }) {
+export async function passFinalQa(session, { serial, ticket, technician, approver, pins, files, beforeApproval }) {
   const search = serial.slice(-7);
   await openJob(session, search);
   await session.click('#procedure-choice option[value="final-qa-burn-in"]');
@@ -119,6 +120,6 @@ export async function passFinalQa(session, { serial, ticket, technician, approve
   await signAs(session, technician, pins[technician]);
   await session.waitFor('#run-step[data-step="approver-qc"]');
   // The approver signs at the technician's bench: nobody switches the seat.
-  await signAs(session, approver, pins[approver]);
+  await signAs(session, approver, pins[approver], beforeApproval);
   await session.waitFor('#run-finished', 5_000, 'repaired');
 }

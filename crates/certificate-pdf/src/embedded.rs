@@ -5,6 +5,8 @@ use revive_core::certificates::SignedDocument;
 
 /// The attachment's file name; the template attaches the signed document under it.
 pub const ATTACHMENT_NAME: &str = "revive-certificate.json";
+/// Far more than any signed certificate document; an attachment that inflates past it is not one.
+pub const MAX_ATTACHMENT_BYTES: u64 = 1024 * 1024;
 
 /// The signed document attached to `pdf`, if the PDF can be read and carries exactly one.
 pub fn signed_document_in(pdf: &[u8]) -> Option<SignedDocument> {
@@ -31,9 +33,19 @@ fn attachment(document: &Document, object: &Object) -> Option<Vec<u8>> {
     let embedded = spec.get(b"EF").and_then(Object::as_dict).ok()?;
     let reference = embedded.get(b"F").and_then(Object::as_reference).ok()?;
     let stream = document.get_object(reference).and_then(Object::as_stream).ok()?;
-    if stream.dict.has(b"Filter") {
-        stream.decompressed_content().ok()
-    } else {
-        Some(stream.content.clone())
-    }
+    let content = match stream.dict.get(b"Filter").ok() {
+        None => stream.content.clone(),
+        Some(filter) if filter.as_name().ok()? == b"FlateDecode" => inflated(&stream.content)?,
+        // Revive writes nothing else: another filter (or a chain of them) is not its attachment.
+        Some(_) => return None,
+    };
+    (content.len() as u64 <= MAX_ATTACHMENT_BYTES).then_some(content)
+}
+
+/// `compressed` inflated, reading no more than one byte past the limit: a bomb stops there.
+fn inflated(compressed: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut content = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed).take(MAX_ATTACHMENT_BYTES + 1).read_to_end(&mut content).ok()?;
+    Some(content)
 }

@@ -423,3 +423,24 @@ fn a_path_is_read_only_when_it_could_be_a_certificate() {
         Err(revive_core::CoreError::Invalid { field: revive_core::Field::Certificate, .. })
     ));
 }
+
+#[test]
+fn an_attachment_that_inflates_past_any_certificate_is_refused_without_inflating_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf, _, _) = render(dir.path(), CertificateLanguage::En, false);
+    let pdf = std::fs::read(pdf).unwrap();
+    // Four times the cap in zeros, squeezed to a few kilobytes: a decompression bomb in small (the
+    // reader stops one byte past the cap whatever the size, so a bigger one proves no more).
+    let mut bomb = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut bomb, &vec![0u8; 4 << 20]).unwrap();
+    let bomb = bomb.finish().unwrap();
+    let mut document = Document::load_mem(&pdf).unwrap();
+    let stream = attachment_stream(&mut document);
+    stream.dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
+    stream.set_content(bomb);
+    let mut hostile = Vec::new();
+    document.save_to(&mut hostile).unwrap();
+    assert_eq!(revive_certificate_pdf::signed_document_in(&hostile), None);
+    // The document as Revive attaches it still reads.
+    assert!(revive_certificate_pdf::signed_document_in(&pdf).is_some());
+}

@@ -51,6 +51,16 @@ impl Store {
 
     /// Opens the database at `path`, refusing one written by a newer Revive, and migrates it forward.
     pub fn open(path: &Path, clock: Clock) -> CoreResult<Store> {
+        // Customers' names and addresses: the store is its owner's only (SQLite gives its journal
+        // files the database's permissions), a store from an earlier build included.
+        if !path.exists() {
+            crate::files::create_private(path)?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         refuse_newer_schema(&conn)?;
@@ -161,6 +171,12 @@ mod tests {
         assert_eq!(pragma(&store, "foreign_keys"), "Integer(1)");
         assert_eq!(pragma(&store, "busy_timeout"), "Integer(5000)");
         assert_eq!(pragma(&store, "application_id"), format!("Integer({APPLICATION_ID})"));
+        #[cfg(unix)]
+        for file in ["revive.sqlite3", "revive.sqlite3-wal", "revive.sqlite3-shm"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Kill -9 during a procedure run, many times, at random moments: the store stays intact, keeps
 //! exactly the answers committed before each kill, and the run resumes where it stopped.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -8,20 +10,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::io::Write;
 
+use common::{open_shop, Dice, TECH};
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::JobQuery;
-use revive_core::paths::Shipped;
 use revive_core::procedures::runs::{Answer, CheckResult};
-use revive_core::workshop::Workshop;
 
 const ANSWERS: usize = 240;
-const TECH: &str = "Li Wei";
 /// Set for the child process: the test binary re-runs itself as the technician who gets killed.
 const CHILD_DATA_DIR: &str = "REVIVE_CRASH_CHILD_DATA";
-
-fn open_shop(dir: &Path) -> Workshop {
-    Workshop::open(dir, Shipped::resolve(None)).unwrap()
-}
 
 /// What the script answers at `step`: a short on the core rail, then "replace the stage", forever.
 fn answer_for(step: &str, photo: &str) -> Answer {
@@ -84,18 +80,6 @@ fn expected_step(index: usize) -> &'static str {
 /// The count in a `committed N` line; the test harness prints other lines around it.
 fn count(line: &str) -> Option<usize> {
     line.strip_prefix("committed ")?.trim().parse().ok()
-}
-
-/// A small xorshift: random kill moments without a dependency, different on every run.
-struct Dice(u64);
-
-impl Dice {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
 }
 
 fn check_store(dir: &Path, committed: usize) -> usize {

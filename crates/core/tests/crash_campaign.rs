@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{open_shop, record_scenario, signer, take_in_h100, tech, TECH};
+use common::{open_shop, record_scenario, signer, take_in_h100, tech, Dice, TECH};
 use revive_core::certificates::CertificateLanguage;
 use revive_core::history::export::{CsvOptions, ExportFormat};
 use revive_core::history::HistoryQuery;
@@ -142,18 +142,6 @@ impl Said {
 /// them on the same line.
 fn what_was_said(line: &str) -> Option<String> {
     line.split_once("said ").map(|(_, rest)| rest.to_owned())
-}
-
-/// A small xorshift: random kill moments without a dependency, different on every run.
-struct Dice(u64);
-
-impl Dice {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
 }
 
 /// Everything that must hold after a kill.

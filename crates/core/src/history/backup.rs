@@ -260,6 +260,14 @@ fn stage(content: &mut dyn Read, path: &Path) -> CoreResult<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// Checks that `file` is a backup this build would restore, changing nothing: every entry against
+/// the manifest, the database against Revive's schema. `scratch` is a folder to unpack into.
+pub fn check_file(file: &Path, scratch: &Path) -> CoreResult<()> {
+    let unpacked = unpack(file, scratch)?;
+    let page_size: i64 = Connection::open_in_memory()?.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    check(&unpacked.database, page_size).map(drop)
+}
+
 /// Opens `file` as an untrusted database and checks it is a sound Revive store this build can
 /// read: intact, marked as Revive's (or unmarked, from before the mark), and holding exactly the
 /// tables, indexes, views and triggers Revive's migrations make at its version.

@@ -105,3 +105,16 @@ pub fn record_scenario(shop: &Workshop, job: i64, scenario: &str, telemetry: &[S
         RunEvidence { snapshot: &snapshot, gpu_index: 0, scenario: Some(scenario), telemetry, xid_findings: vec![] };
     shop.diagnostics().record(job, &evidence, None, &tech(shop)).unwrap();
 }
+
+/// A small xorshift for the crash tests: random kill moments without a dependency, different on
+/// every run (seed it from the clock; the seed is printed).
+pub struct Dice(pub u64);
+
+impl Dice {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
