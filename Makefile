@@ -5,7 +5,7 @@ UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench bench-history certificate-samples
+.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench bench-history certificate-samples fuzz
 
 run: deps app
 	$(APP)
@@ -61,3 +61,12 @@ certificate-samples: test-deps
 	cargo run -q -p revive-certificate-pdf --example samples -- docs/samples
 	for name in certificate-en certificate-zh-CN certificate-bilingual-simulated; do \
 		pdftoppm -r 90 -png -singlefile docs/samples/$$name.pdf docs/$$name; done
+
+# Fuzzes one parser of outside input for SECONDS (nightly and cargo-fuzz; crates/fuzz/README.md),
+# then cuts its corpus, which `make test` replays, to a few inputs that still reach every edge:
+# make fuzz TARGET=money SECONDS=600.
+fuzz: SECONDS ?= 600
+fuzz:
+	@[ -n "$(TARGET)" ] || { echo "make fuzz TARGET=<$$(ls crates/fuzz/fuzz_targets | sed 's/\.rs$$//' | paste -sd '|')>" >&2; exit 2; }
+	cargo +nightly fuzz run --fuzz-dir crates/fuzz $(TARGET) -- -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=10
+	cargo +nightly fuzz cmin --fuzz-dir crates/fuzz $(TARGET) -- -set_cover_merge=1 -use_counters=0

@@ -100,12 +100,13 @@ struct Stored {
     hash: Option<String>,
     failures: u32,
     paused_until: Option<String>,
+    reset_by: Option<String>,
 }
 
 fn stored(tx: &Transaction, name: &str) -> CoreResult<Option<Stored>> {
     Ok(tx
-        .query_row("SELECT hash, failures, paused_until FROM technician_pins WHERE name = ?1", [name], |r| {
-            Ok(Stored { hash: r.get(0)?, failures: r.get(1)?, paused_until: r.get(2)? })
+        .query_row("SELECT hash, failures, paused_until, reset_by FROM technician_pins WHERE name = ?1", [name], |r| {
+            Ok(Stored { hash: r.get(0)?, failures: r.get(1)?, paused_until: r.get(2)?, reset_by: r.get(3)? })
         })
         .optional()?)
 }
@@ -114,7 +115,7 @@ fn stored(tx: &Transaction, name: &str) -> CoreResult<Option<Stored>> {
 /// count, a wrong one adds to it and, past [`FREE_TRIES`], pauses every try for a while. The count
 /// is committed whatever the answer, so it is the outer result; the inner one is the check's.
 fn try_pin(tx: &Transaction, now: OffsetDateTime, name: &str, pin: &str) -> CoreResult<CoreResult<()>> {
-    let Some(Stored { hash: Some(hash), failures, paused_until }) = stored(tx, name)? else {
+    let Some(Stored { hash: Some(hash), failures, paused_until, .. }) = stored(tx, name)? else {
         return Ok(Err(CoreError::invalid(Field::Pin, Problem::NotSet)));
     };
     if let Some(seconds) = paused_until.as_deref().and_then(|until| seconds_until(until, now)) {
@@ -232,12 +233,7 @@ impl<'s> Pins<'s> {
                     let stored = stored(tx, &technician)?;
                     Ok(PinState {
                         set: stored.as_ref().is_some_and(|s| s.hash.is_some()),
-                        reset_by: tx
-                            .query_row("SELECT reset_by FROM technician_pins WHERE name = ?1", [&technician], |r| {
-                                r.get(0)
-                            })
-                            .optional()?
-                            .flatten(),
+                        reset_by: stored.as_ref().and_then(|s| s.reset_by.clone()),
                         paused_until: stored
                             .and_then(|s| s.paused_until)
                             .filter(|until| seconds_until(until, now).is_some()),

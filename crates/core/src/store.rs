@@ -56,10 +56,11 @@ impl Store {
         if !path.exists() {
             crate::files::create_private(path)?;
         }
+        // A file system without Unix permissions (a FAT stick) has nothing to tighten.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
