@@ -31,8 +31,12 @@ include!(concat!(env!("OUT_DIR"), "/stubs.rs"));
 
 struct Driver {
     bench: Bench,
-    /// Calls answered per GPU: the clock a scenario's timeline runs on.
+    /// Calls answered per GPU: the clock a scenario's timeline runs on unless it counts seconds.
     calls: Vec<u64>,
+    /// Seconds on the scenario clock, as a simulated stress run sets it.
+    clock_seconds: u64,
+    /// GPUs a simulated stress run is loading now.
+    loaded: Vec<bool>,
     /// Event sets by handle (index + 1): the GPUs registered for Xid events.
     event_sets: Vec<Option<Vec<usize>>>,
     /// Xid events already delivered, as (GPU, position in that GPU's list).
@@ -75,14 +79,26 @@ fn with_driver<T>(read: impl FnOnce(&mut Driver) -> Answer<T>) -> Answer<T> {
     lock(&DRIVER).as_mut().map_or(Err(UNINITIALIZED), read)
 }
 
+impl Driver {
+    /// Where GPU `index` is on the scenario's timeline.
+    fn timeline_at(&self, index: usize) -> u64 {
+        if self.bench.on_seconds {
+            self.clock_seconds
+        } else {
+            self.calls[index]
+        }
+    }
+}
+
 /// Answers a call about one GPU as the scenario has it at this point of its timeline.
 fn with_gpu<T>(device: nvmlDevice_t, symbol: &str, read: impl FnOnce(&Gpu) -> Answer<T>) -> Answer<T> {
     with_driver(|driver| {
         let index = (device as usize).checked_sub(1).filter(|i| *i < driver.calls.len()).ok_or(INVALID_ARGUMENT)?;
         driver.calls[index] += 1;
-        match driver.bench.stage(index, driver.calls[index]) {
+        match driver.bench.stage(index, driver.timeline_at(index)) {
             Some(Stage::Present(gpu)) => match gpu.failures.get(symbol) {
                 Some(error) => Err(code(*error)),
+                None if driver.loaded[index] => read(&gpu.loaded()),
                 None => read(gpu),
             },
             Some(Stage::Lost) => Err(nvmlReturn_enum_NVML_ERROR_GPU_IS_LOST),
@@ -125,6 +141,29 @@ pub unsafe extern "C" fn reviveFakeNvmlLoadScenario(path: *const c_char) -> nvml
     })
 }
 
+/// Sets the scenario clock a timeline in `after_seconds` runs on (Revive's simulated stress runs).
+#[no_mangle]
+pub unsafe extern "C" fn reviveFakeNvmlSetClock(seconds: c_ulonglong) -> nvmlReturn_t {
+    answer(|| {
+        with_driver(|d| {
+            d.clock_seconds = seconds;
+            Ok(())
+        })
+    })
+}
+
+/// Marks GPU `index` as loaded by a simulated stress run, or idle again: it then reads as its
+/// scenario's `under_load` says.
+#[no_mangle]
+pub unsafe extern "C" fn reviveFakeNvmlSetLoad(index: c_uint, loaded: c_int) -> nvmlReturn_t {
+    answer(|| {
+        with_driver(|d| {
+            *d.loaded.get_mut(index as usize).ok_or(INVALID_ARGUMENT)? = loaded != 0;
+            Ok(())
+        })
+    })
+}
+
 fn load_driver() -> Answer<()> {
     let chosen = lock(&SCENARIO_PATH).clone();
     let path = chosen.or_else(|| std::env::var(SCENARIO_VARIABLE).ok()).ok_or(UNINITIALIZED)?;
@@ -139,8 +178,15 @@ fn load_driver() -> Answer<()> {
     if let Some(error) = bench.scenario.init_error {
         return Err(code(error));
     }
-    let calls = vec![0; bench.scenario.gpus.len()];
-    *lock(&DRIVER) = Some(Driver { bench, calls, event_sets: Vec::new(), delivered: Default::default() });
+    let gpus = bench.scenario.gpus.len();
+    *lock(&DRIVER) = Some(Driver {
+        bench,
+        calls: vec![0; gpus],
+        clock_seconds: 0,
+        loaded: vec![false; gpus],
+        event_sets: Vec::new(),
+        delivered: Default::default(),
+    });
     Ok(())
 }
 
@@ -312,6 +358,69 @@ pub unsafe extern "C" fn nvmlDeviceGetMemoryInfo_v2(
             let used = gpu.memory.used_mib.min(gpu.memory.total_mib) * mib;
             let version = if memory.is_null() { 0 } else { (*memory).version };
             put(memory, nvmlMemory_v2_t { version, total, reserved: 0, free: total - used, used })
+        })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceGetComputeRunningProcesses_v3(
+    device: nvmlDevice_t,
+    count: *mut c_uint,
+    infos: *mut nvmlProcessInfo_t,
+) -> nvmlReturn_t {
+    answer(|| {
+        with_gpu(device, "nvmlDeviceGetComputeRunningProcesses_v3", |gpu| {
+            if count.is_null() {
+                return Err(INVALID_ARGUMENT);
+            }
+            let processes = &gpu.compute_processes;
+            let room = *count as usize;
+            *count = processes.len() as c_uint;
+            if infos.is_null() || room < processes.len() {
+                return if processes.is_empty() { Ok(()) } else { Err(INSUFFICIENT_SIZE) };
+            }
+            for (slot, process) in processes.iter().enumerate() {
+                infos.add(slot).write(nvmlProcessInfo_t {
+                    pid: process.pid,
+                    usedGpuMemory: process.used_mib * 1024 * 1024,
+                    gpuInstanceId: u32::MAX,
+                    computeInstanceId: u32::MAX,
+                });
+            }
+            Ok(())
+        })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceGetMigMode(
+    device: nvmlDevice_t,
+    current: *mut c_uint,
+    pending: *mut c_uint,
+) -> nvmlReturn_t {
+    answer(|| {
+        with_gpu(device, "nvmlDeviceGetMigMode", |gpu| {
+            put(current, c_uint::from(gpu.mig_mode))?;
+            put(pending, c_uint::from(gpu.mig_mode))
+        })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceGetPersistenceMode(
+    device: nvmlDevice_t,
+    mode: *mut nvmlEnableState_t,
+) -> nvmlReturn_t {
+    answer(|| {
+        with_gpu(device, "nvmlDeviceGetPersistenceMode", |gpu| {
+            put(
+                mode,
+                if gpu.persistence_mode {
+                    nvmlEnableState_enum_NVML_FEATURE_ENABLED
+                } else {
+                    nvmlEnableState_enum_NVML_FEATURE_DISABLED
+                },
+            )
         })
     })
 }
@@ -723,10 +832,9 @@ pub unsafe extern "C" fn nvmlEventSetWait_v2(
                 d.calls[*gpu] += 1;
             }
             for gpu in gpus {
-                let next = d.bench.xids[gpu]
-                    .iter()
-                    .enumerate()
-                    .find(|(position, (from, _))| *from <= d.calls[gpu] && !d.delivered.contains(&(gpu, *position)));
+                let next = d.bench.xids[gpu].iter().enumerate().find(|(position, (from, _))| {
+                    *from <= d.timeline_at(gpu) && !d.delivered.contains(&(gpu, *position))
+                });
                 if let Some((position, (_, xid))) = next {
                     let xid = *xid;
                     d.delivered.insert((gpu, position));

@@ -34,7 +34,12 @@ pub struct System {
 #[serde(deny_unknown_fields)]
 pub struct Change {
     pub gpu: usize,
-    pub after_calls: u64,
+    /// When the change happens: after the GPU answered this many calls, or after this many seconds
+    /// on the scenario clock Revive's simulated stress runs advance. One scenario uses one or the other.
+    #[serde(default)]
+    pub after_calls: Option<u64>,
+    #[serde(default)]
+    pub after_seconds: Option<u64>,
     /// Fields to overwrite, shaped like a GPU entry (objects merge, everything else replaces).
     #[serde(default)]
     pub set: Option<serde_json::Value>,
@@ -127,9 +132,56 @@ pub struct Gpu {
     pub fans: Vec<u32>,
     #[serde(default)]
     pub recovery_action: Option<RecoveryAction>,
+    /// What the GPU reads while a simulated stress run loads it; unset values follow from its limits.
+    #[serde(default)]
+    pub under_load: UnderLoad,
+    /// Other programs computing on the GPU (a stress run refuses to share it).
+    #[serde(default)]
+    pub compute_processes: Vec<Process>,
+    #[serde(default)]
+    pub mig_mode: bool,
+    #[serde(default = "yes")]
+    pub persistence_mode: bool,
     /// Calls that fail on this GPU, by NVML symbol name (e.g. power reading → insufficient_power).
     #[serde(default)]
     pub failures: BTreeMap<String, NvmlError>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UnderLoad {
+    pub power_mw: Option<u32>,
+    pub gpu_c: Option<u32>,
+    pub memory_c: Option<u32>,
+    pub sm_mhz: Option<u32>,
+    /// Replaces the idle reasons while loaded.
+    pub clock_event_reasons: Vec<ClockEventReason>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Process {
+    pub pid: u32,
+    pub used_mib: u64,
+}
+
+impl Gpu {
+    /// The GPU as it reads while loaded: near its power limit, warm, clocks up, unless the
+    /// scenario says otherwise.
+    pub fn loaded(&self) -> Gpu {
+        let load = &self.under_load;
+        let mut gpu = self.clone();
+        gpu.power.usage_mw = load.power_mw.unwrap_or(self.power.enforced_limit_mw / 100 * 96);
+        gpu.temperature.gpu_c = load.gpu_c.unwrap_or(self.temperature.slowdown_c.saturating_sub(22));
+        gpu.temperature.memory_c = load.memory_c.or(self.temperature.memory_c.map(|_| gpu.temperature.gpu_c + 9));
+        gpu.clocks.sm_mhz = load.sm_mhz.unwrap_or(self.clocks.max_sm_mhz / 100 * 93);
+        gpu.clock_event_reasons = load.clock_event_reasons.clone();
+        gpu
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -272,9 +324,11 @@ pub enum Stage {
 #[derive(Debug)]
 pub struct Bench {
     pub scenario: Scenario,
-    /// Per GPU: `(from_call, stage)`, sorted by `from_call`, the first from call 0.
+    /// The timeline counts seconds on the scenario clock, not calls.
+    pub on_seconds: bool,
+    /// Per GPU: `(from, stage)`, sorted by `from` (a call count or seconds), the first from 0.
     pub stages: Vec<Vec<(u64, Stage)>>,
-    /// Per GPU: `(from_call, xid)` events, in order.
+    /// Per GPU: `(from, xid)` events, in order.
     pub xids: Vec<Vec<(u64, u32)>>,
 }
 
@@ -285,14 +339,24 @@ impl Bench {
         if scenario.schema_version != SCHEMA_VERSION {
             return Err(format!("schema_version {} is not {SCHEMA_VERSION}", scenario.schema_version));
         }
+        let on_seconds = scenario.timeline.iter().any(|c| c.after_seconds.is_some());
+        if let Some(change) = scenario
+            .timeline
+            .iter()
+            .find(|c| c.after_calls.is_some() == c.after_seconds.is_some() || c.after_seconds.is_some() != on_seconds)
+        {
+            return Err(format!(
+                "GPU {}: every change needs `after_calls` or `after_seconds`, one of them, the same in the whole timeline",
+                change.gpu
+            ));
+        }
+        let at = |change: &Change| change.after_calls.or(change.after_seconds).unwrap_or_default();
         let mut changes = scenario.timeline.clone();
-        changes.sort_by_key(|change| change.after_calls);
+        changes.sort_by_key(at);
         let mut stages = Vec::new();
         let mut xids = Vec::new();
         for (index, gpu) in scenario.gpus.iter().enumerate() {
-            xids.push(
-                changes.iter().filter(|c| c.gpu == index).filter_map(|c| Some((c.after_calls, c.xid?))).collect(),
-            );
+            xids.push(changes.iter().filter(|c| c.gpu == index).filter_map(|c| Some((at(c), c.xid?))).collect());
             let mut current = raw["gpus"][index].clone();
             let mut gpu_stages = vec![(0, Stage::Present(Box::new(gpu.clone())))];
             for change in changes.iter().filter(|c| c.gpu == index && (c.lost || c.set.is_some())) {
@@ -303,10 +367,10 @@ impl Bench {
                         change.set.as_ref().ok_or(format!("GPU {index}: a change needs `set`, `lost` or `xid`"))?;
                     merge(&mut current, patch);
                     let gpu: Gpu = serde_json::from_value(current.clone())
-                        .map_err(|e| format!("GPU {index} after {} calls: {e}", change.after_calls))?;
+                        .map_err(|e| format!("GPU {index} at {}: {e}", at(change)))?;
                     Stage::Present(Box::new(gpu))
                 };
-                gpu_stages.push((change.after_calls, stage));
+                gpu_stages.push((at(change), stage));
             }
             stages.push(gpu_stages);
         }
@@ -314,17 +378,14 @@ impl Bench {
             return Err(format!("timeline names GPU {} but there are {}", change.gpu, scenario.gpus.len()));
         }
         if let Some(change) = scenario.timeline.iter().find(|c| !c.lost && c.set.is_none() && c.xid.is_none()) {
-            return Err(format!(
-                "GPU {}: a change after {} calls needs `set`, `lost` or `xid`",
-                change.gpu, change.after_calls
-            ));
+            return Err(format!("GPU {}: a change at {} needs `set`, `lost` or `xid`", change.gpu, at(change)));
         }
-        Ok(Bench { scenario, stages, xids })
+        Ok(Bench { scenario, on_seconds, stages, xids })
     }
 
-    /// What GPU `index` answers at its `call`-th call.
-    pub fn stage(&self, index: usize, call: u64) -> Option<&Stage> {
-        self.stages.get(index)?.iter().rev().find(|(from, _)| *from <= call).map(|(_, stage)| stage)
+    /// What GPU `index` answers at this point of its timeline (its call count or the clock).
+    pub fn stage(&self, index: usize, at: u64) -> Option<&Stage> {
+        self.stages.get(index)?.iter().rev().find(|(from, _)| *from <= at).map(|(_, stage)| stage)
     }
 }
 
