@@ -33,6 +33,50 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
     },
+    /// Load the GPUs: a memory test over their whole memory and/or a checked tensor-core burn-in,
+    /// one process per GPU, judged from the driver's counters and the tests' own checks.
+    /// Example: revive stress --burn-in 60m --memtest --gpus all --json
+    Stress {
+        /// How long to burn in: 90s, 45m, 2h, 1h30m (1 minute to 24 hours).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        burn_in: Option<u64>,
+        /// Run the memory test (own address, walking ones and zeros, moving inversions, random, modulo-20).
+        #[arg(long)]
+        memtest: bool,
+        /// Memory-test passes; each shifts the patterns so successive passes reach every bit.
+        #[arg(long, default_value_t = 1, requires = "memtest")]
+        passes: u32,
+        /// Add the bit-fade test, waiting this long between fill and check (e.g. 10m).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "memtest")]
+        bit_fade: Option<u64>,
+        /// Which GPUs: all, or indexes like 0,1,5.
+        #[arg(long, default_value = "all", value_name = "all|LIST")]
+        gpus: String,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Use this NVML library instead of the installed driver's.
+        #[arg(long, value_name = "PATH")]
+        nvml_lib: Option<PathBuf>,
+        /// With --nvml-lib pointing at Revive's fake driver: the simulated bench scenario (the run
+        /// is simulated: host memory and compute stand in for the GPU, on a faster clock).
+        #[arg(long, value_name = "FILE", requires = "nvml_lib")]
+        scenario: Option<PathBuf>,
+        /// How many times faster a simulated run's clock goes.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600), hide = true)]
+        speed: u32,
+        /// Seconds without word from a test process before it counts as hung.
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
+        hang_after: u64,
+        #[arg(long, value_enum, default_value_t = Language::En)]
+        lang: Language,
+    },
+    /// One GPU's test process, started by `revive stress` and the workstation (not for people).
+    #[command(hide = true)]
+    StressWorker {
+        #[arg(long)]
+        job: String,
+    },
     /// List the repair procedures, or check procedure files a shop wrote or edited.
     Procedures {
         #[command(subcommand)]
@@ -125,6 +169,42 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
     },
+}
+
+/// `90s`, `45m`, `2h`, `1h30m` in seconds; digits typed on a Chinese keyboard (full width) count too.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            'ｈ' | 'Ｈ' => 'h',
+            'ｍ' | 'Ｍ' => 'm',
+            'ｓ' | 'Ｓ' => 's',
+            other => other.to_ascii_lowercase(),
+        })
+        .collect();
+    let wrong = || format!("`{text}` is not a duration like 90s, 45m, 2h or 1h30m");
+    let (mut total, mut digits) = (0u64, String::new());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(wrong()),
+        };
+        let value: u64 = digits.parse().map_err(|_| wrong())?;
+        total = value.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(wrong)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(wrong());
+    }
+    Ok(total)
 }
 
 #[derive(Subcommand)]
@@ -243,6 +323,22 @@ impl Language {
         match self {
             Language::En => &text.en,
             Language::ZhCn => &text.zh_cn,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations_read_as_people_type_them() {
+        assert_eq!(parse_duration("60m"), Ok(3600));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("２ｈ"), Ok(7200));
+        for wrong in ["", "60", "m", "1x", "-5m", "0m", "99999999999999999999h", "１.5h"] {
+            assert!(parse_duration(wrong).is_err(), "{wrong}");
         }
     }
 }

@@ -16,10 +16,12 @@ pub enum Exit {
     Unreadable = 5,
     /// Verify: valid, and from the simulated bench (training, a demo): not a repair certificate.
     Simulated = 6,
+    /// Stress: a test did not finish (cancelled or cut short), so it proves nothing either way.
+    Incomplete = 7,
 }
 
 impl Exit {
-    const ALL: [Exit; 7] = [
+    const ALL: [Exit; 8] = [
         Exit::Ok,
         Exit::Warnings,
         Exit::BadArguments,
@@ -27,6 +29,7 @@ impl Exit {
         Exit::BenchUnavailable,
         Exit::Unreadable,
         Exit::Simulated,
+        Exit::Incomplete,
     ];
 
     fn meaning(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Exit {
             Exit::BenchUnavailable => "the bench cannot be read (no driver, driver not loaded, no permission)",
             Exit::Unreadable => "the input file or the store cannot be read",
             Exit::Simulated => "verify: valid, but from the simulated bench, not a repair certificate",
+            Exit::Incomplete => "stress: a test did not finish, so it proves nothing either way",
         }
     }
 

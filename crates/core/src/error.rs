@@ -62,6 +62,10 @@ pub enum Field {
     Passphrase,
     KeyFile,
     StatusList,
+    StressTest,
+    BurnInDuration,
+    MemoryPasses,
+    MemoryPatterns,
 }
 
 /// What is wrong with the field.
@@ -149,6 +153,8 @@ pub enum ErrorCode {
     CertificateNotReady,
     CertificateFontsMissing,
     CertificateTypesetFailed,
+    StressNotReady,
+    StressFailed,
     /// A failure the UI has no words of its own for: it shows the message.
     Unexpected,
 }
@@ -168,6 +174,25 @@ pub enum NotReady {
     BurnInTooShort,
     /// Its page could not be typeset (the typesetting error says why).
     DoesNotTypeset,
+}
+
+/// Why a GPU cannot take a stress test now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum StressBlocker {
+    GpuLost,
+    /// Other programs compute on it: the results would be theirs as much as the card's.
+    OtherProcesses {
+        count: u32,
+    },
+    /// MIG splits the GPU (and row-remap queries fail with MIG instances).
+    MigEnabled,
+    /// Too little free memory for a memory test that covers the card.
+    MemoryInUse {
+        free_mib: u64,
+        total_mib: u64,
+    },
 }
 
 /// Why the bench cannot be read at all.
@@ -258,6 +283,12 @@ pub enum CoreError {
     #[error("the job cannot have a certificate yet: {0:?}")]
     CertificateNotReady(NotReady),
 
+    #[error("GPU {gpu} cannot take a stress test now: {blocker:?}")]
+    NotReadyForStress { gpu: u32, blocker: StressBlocker },
+
+    #[error("the stress test could not start: {0}")]
+    StressFailed(String),
+
     #[error("storage failed: {0}")]
     Storage(#[from] rusqlite::Error),
 
@@ -309,6 +340,8 @@ impl CoreError {
             CoreError::KeyInUse => ErrorCode::KeyInUse,
             CoreError::QueryTooSlow => ErrorCode::QueryTooSlow,
             CoreError::CertificateNotReady(_) => ErrorCode::CertificateNotReady,
+            CoreError::NotReadyForStress { .. } => ErrorCode::StressNotReady,
+            CoreError::StressFailed(_) => ErrorCode::StressFailed,
         }
     }
 }

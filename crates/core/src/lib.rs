@@ -25,4 +25,4 @@ pub mod store;
 mod text;
 mod worker;
 
-pub use error::{CoreError, CoreResult, ErrorCode, Field, NotReady, Problem};
+pub use error::{CoreError, CoreResult, ErrorCode, Field, NotReady, Problem, StressBlocker};

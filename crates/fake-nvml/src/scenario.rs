@@ -142,6 +142,10 @@ pub struct Gpu {
     pub mig_mode: bool,
     #[serde(default = "yes")]
     pub persistence_mode: bool,
+    /// Faults of the stand-in a simulated stress run uses for this GPU; Revive's test process reads
+    /// them, the driver does not.
+    #[serde(default)]
+    pub simulated_stress: Option<serde_json::Value>,
     /// Calls that fail on this GPU, by NVML symbol name (e.g. power reading → insufficient_power).
     #[serde(default)]
     pub failures: BTreeMap<String, NvmlError>,

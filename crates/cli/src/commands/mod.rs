@@ -6,6 +6,7 @@ mod diagnose;
 mod export;
 mod generate;
 mod procedures;
+mod stress;
 mod verify;
 mod xid_import;
 
@@ -35,6 +36,24 @@ pub fn run(command: Command) -> Exit {
         Command::Restore { file, key_passphrase_file, data_dir } => {
             backup::restore(&file, key_passphrase_file.as_deref(), data_dir)
         }
+        Command::Stress {
+            burn_in,
+            memtest,
+            passes,
+            bit_fade,
+            gpus,
+            json,
+            nvml_lib,
+            scenario,
+            speed,
+            hang_after,
+            lang,
+        } => {
+            let plan = stress::Plan { burn_in, memtest, passes, bit_fade, gpus };
+            let driver = stress::Driver { nvml_lib, scenario, speed, hang_after };
+            stress::run(plan, driver, json, lang)
+        }
+        Command::StressWorker { job } => stress::worker(&job),
         Command::Procedures { action: ProceduresAction::List { dir } } => procedures::list(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => procedures::check(&files),
     }

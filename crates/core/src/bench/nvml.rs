@@ -39,7 +39,19 @@ pub struct NvmlProvider {
     nvml: Nvml,
     simulated: bool,
     /// Keeps the fake library loaded with its scenario chosen while NVML uses it.
-    _fake: Option<libloading::Library>,
+    fake: Option<(libloading::Library, PathBuf)>,
+}
+
+/// What decides whether a GPU can take a stress test now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StressReadiness {
+    pub lost: bool,
+    /// Other programs computing on it (their process ids).
+    pub compute_processes: Vec<u32>,
+    pub mig_enabled: Option<bool>,
+    pub persistence: Option<bool>,
+    pub memory_free_mib: Option<u64>,
+    pub memory_total_mib: Option<u64>,
 }
 
 impl NvmlProvider {
@@ -48,7 +60,7 @@ impl NvmlProvider {
             DriverSource::System => (None, None),
             DriverSource::Library(path) => (Some(path.as_os_str()), None),
             DriverSource::Simulated { library, scenario } => {
-                (Some(library.as_os_str()), Some(choose_scenario(library.as_os_str(), scenario)?))
+                (Some(library.as_os_str()), Some((choose_scenario(library.as_os_str(), scenario)?, scenario.clone())))
             }
         };
         let mut builder = Nvml::builder();
@@ -57,7 +69,57 @@ impl NvmlProvider {
         }
         let nvml = builder.init().map_err(unavailable)?;
         let simulated = fake.is_some() || is_fake_driver(path.unwrap_or(OsStr::new(SYSTEM_LIBRARY)));
-        Ok(NvmlProvider { nvml, simulated, _fake: fake })
+        Ok(NvmlProvider { nvml, simulated, fake })
+    }
+
+    /// The scenario file of the simulated bench (its simulated stress workers read it too).
+    pub fn scenario(&self) -> Option<&std::path::Path> {
+        self.fake.as_ref().map(|(_, scenario)| scenario.as_path())
+    }
+
+    /// Moves the simulated bench's scenario clock; nothing on a real driver.
+    pub fn simulate_clock(&self, seconds: u64) {
+        // SAFETY: the library is Revive's fake driver (it chose the scenario); the symbol has this signature there.
+        if let Some((fake, _)) = &self.fake {
+            unsafe {
+                if let Ok(set) = fake.get::<unsafe extern "C" fn(u64) -> c_uint>(b"reviveFakeNvmlSetClock\0") {
+                    set(seconds);
+                }
+            }
+        }
+    }
+
+    /// Tells the simulated bench a GPU is under load (it then reads hot and busy); nothing on a real driver.
+    pub fn simulate_load(&self, gpu: u32, loaded: bool) {
+        // SAFETY: as in `simulate_clock`.
+        if let Some((fake, _)) = &self.fake {
+            unsafe {
+                if let Ok(set) =
+                    fake.get::<unsafe extern "C" fn(c_uint, std::ffi::c_int) -> c_uint>(b"reviveFakeNvmlSetLoad\0")
+                {
+                    set(gpu, i32::from(loaded));
+                }
+            }
+        }
+    }
+
+    /// Reads what a stress test needs of the GPU: other compute processes, MIG, persistence, memory.
+    pub fn stress_readiness(&self, gpu: u32) -> StressReadiness {
+        let Ok(device) = self.nvml.device_by_index(gpu) else {
+            return StressReadiness { lost: true, ..StressReadiness::default() };
+        };
+        let memory = device.memory_info().ok();
+        StressReadiness {
+            lost: matches!(device.temperature(TemperatureSensor::Gpu), Err(NvmlError::GpuLost)),
+            compute_processes: device
+                .running_compute_processes()
+                .map(|processes| processes.iter().map(|p| p.pid).collect())
+                .unwrap_or_default(),
+            mig_enabled: device.mig_mode().ok().map(|mode| mode.current == 1),
+            persistence: device.is_in_persistent_mode().ok(),
+            memory_free_mib: memory.as_ref().map(|m| m.free >> 20),
+            memory_total_mib: memory.as_ref().map(|m| m.total >> 20),
+        }
     }
 
     fn read_gpu(&self, index: u32) -> GpuReading {

@@ -129,6 +129,15 @@ impl Workbench {
         self.connect(&source, Some(scenario.to_owned()))
     }
 
+    /// Connects to any driver source; a simulated one is named after its scenario file.
+    pub fn connect_source(&mut self, source: &DriverSource) -> CoreResult<()> {
+        let scenario = match source {
+            DriverSource::Simulated { scenario, .. } => scenario.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            _ => None,
+        };
+        self.connect(source, scenario)
+    }
+
     fn connect(&mut self, source: &DriverSource, scenario: Option<String>) -> CoreResult<()> {
         // One driver at a time: stop sampling and let go of the current one (and the fake's
         // scenario) before opening the next.
@@ -178,6 +187,11 @@ impl Workbench {
 
     pub fn stop_watching(&mut self) {
         self.sampler = None;
+    }
+
+    /// What a stress run borrows of the bench, so it can run for hours without holding the bench.
+    pub fn stress_bench(&self) -> CoreResult<crate::stress::supervise::StressBench> {
+        Ok(crate::stress::supervise::StressBench { provider: self.provider()?.clone(), xids: self.xids.clone() })
     }
 
     /// Reads the bench and judges it by the shop's rules.

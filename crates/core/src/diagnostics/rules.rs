@@ -13,7 +13,7 @@ use crate::rules_file::{self, RulesFile};
 const SCHEMA_VERSION: u64 = 1;
 
 /// Every finding the evaluator can raise, and whether its rule needs a threshold.
-pub(super) const KNOWN: [(&str, bool); 29] = [
+pub(super) const KNOWN: [(&str, bool); 51] = [
     ("gpu_lost", false),
     ("remap_pending", false),
     ("remap_failure", false),
@@ -43,6 +43,28 @@ pub(super) const KNOWN: [(&str, bool); 29] = [
     ("serial_changed", false),
     ("identity_mismatch", false),
     ("lifetime_counter_decreased", false),
+    ("stress_memory_errors", false),
+    ("stress_compute_errors", false),
+    ("stress_ecc_uncorrected", false),
+    ("stress_ecc_corrected", true),
+    ("stress_rows_remapped", false),
+    ("stress_pages_retired", false),
+    ("stress_pcie_replays", true),
+    ("stress_thermal_slowdown", true),
+    ("stress_hw_slowdown", true),
+    ("stress_power_brake", true),
+    ("stress_memory_temperature_high", true),
+    ("stress_load_low", true),
+    ("stress_clocks_low", true),
+    ("stress_gpu_lost", false),
+    ("stress_device_failed", false),
+    ("stress_worker_died", false),
+    ("stress_worker_hung", false),
+    ("stress_coverage_low", true),
+    ("dcgm_test_failed", false),
+    ("dcgm_test_skipped", false),
+    ("dcgm_test_warning", false),
+    ("gpu_burn_faulty", false),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,7 +171,7 @@ impl DiagnosticRules {
     }
 
     /// The rule for a known code; validation guarantees every known code has one.
-    pub(super) fn rule(&self, code: &str) -> &Rule {
+    pub(crate) fn rule(&self, code: &str) -> &Rule {
         &self.rules[code]
     }
 

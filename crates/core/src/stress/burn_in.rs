@@ -23,7 +23,7 @@ pub trait ComputeBackend {
 pub const MIN_SECONDS: u64 = 60;
 pub const MAX_SECONDS: u64 = 24 * 3600;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct BurnInProgress {

@@ -146,15 +146,18 @@ pub struct MemoryTestReport {
     pub mismatches: MismatchReport,
     /// Bytes written plus bytes read, for throughput.
     pub bytes_moved: u64,
+    /// By the run's clock.
     pub seconds: f64,
+    /// By the wall clock: what throughput is measured against.
+    pub wall_seconds: f64,
     /// All passes ran (not cancelled, no backend failure).
     pub completed: bool,
 }
 
 impl MemoryTestReport {
     pub fn throughput_gb_s(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.bytes_moved as f64 / self.seconds / 1e9
+        if self.wall_seconds > 0.0 {
+            self.bytes_moved as f64 / self.wall_seconds / 1e9
         } else {
             0.0
         }
@@ -162,7 +165,7 @@ impl MemoryTestReport {
 }
 
 /// Where the test is, for the live view.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryProgress {
@@ -216,6 +219,7 @@ pub fn run_memory_test(
     progress: &mut dyn FnMut(MemoryProgress),
 ) -> (MemoryTestReport, Option<BackendError>) {
     let started = clock.elapsed();
+    let wall = std::time::Instant::now();
     let words = backend.words();
     let mut tally = Tally { report: MismatchReport::default(), flipped: [0; 32], pages: BTreeMap::new() };
     let mut per_pattern: BTreeMap<Pattern, u64> = plan.patterns.iter().map(|p| (*p, 0)).collect();
@@ -288,6 +292,7 @@ pub fn run_memory_test(
         mismatches,
         bytes_moved,
         seconds: (clock.elapsed() - started).as_secs_f64(),
+        wall_seconds: wall.elapsed().as_secs_f64(),
         completed: passes_completed == plan.passes && failure.is_none(),
     };
     (report, failure)

@@ -3,15 +3,19 @@
 //! verdict the driver's evidence and the checks give.
 
 pub mod burn_in;
+pub mod child;
 pub mod host;
 pub mod memtest;
 pub mod patterns;
+pub mod supervise;
+pub mod verdict;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Why a backend stopped: the card failed under the test, or the device would not do the work.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
 pub enum BackendError {
     /// CUDA reported an uncorrectable ECC error (`CUDA_ERROR_ECC_UNCORRECTABLE`): the card failed.
     #[error("uncorrectable ECC error during the test: {0}")]
