@@ -12,8 +12,8 @@ APT_PACKAGES=(
   poppler-utils zbar-tools xdotool
 )
 # Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl; `make
-# screenshots` captures the window with ImageMagick.
-TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick)
+# screenshots` captures the window with ImageMagick; NVRTC's venv checks the committed GPU kernels.
+TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick python3-venv)
 if [ "${1:-}" = "--test" ]; then
   APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 fi
@@ -46,4 +46,9 @@ fi
 if [ "${1:-}" = "--test" ] && ! command -v tauri-driver >/dev/null; then
   echo "deps: installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked
+fi
+
+# NVRTC from the Python registry, to check the committed PTX against its CUDA source (no GPU needed).
+if [ "${1:-}" = "--test" ]; then
+  scripts/nvrtc.sh
 fi

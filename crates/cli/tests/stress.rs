@@ -162,3 +162,17 @@ fn wrong_gpu_lists_and_durations_are_refused_before_anything_runs() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn without_a_cuda_driver_the_test_process_says_why_instead_of_crashing() {
+    let job = r#"{"gpu":0,"memory":null,"burnInSeconds":60,"simulated":null}"#;
+    let out = Command::new(env!("CARGO_BIN_EXE_revive"))
+        .args(["stress-worker", "--job", job])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let said: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((said["message"].as_str(), said["error"]["kind"].as_str()), (Some("done"), Some("setup")));
+    assert!(said["error"]["detail"].as_str().unwrap().contains("libcuda"), "{said}");
+}

@@ -1,6 +1,8 @@
 //! Prints the bench's cost figures (`cargo bench -p revive-core`): snapshot time for an 8-GPU board
 //! through the fake driver (Revive's own overhead, the fake answers instantly), the CPU share of
-//! sampling 8 GPUs at 10 Hz, and telemetry bytes stored per GPU-hour.
+//! sampling 8 GPUs at 10 Hz (the stress monitor reads the same way), telemetry bytes stored per
+//! GPU-hour, and the memory test's host backend throughput per pattern (what a simulated run and
+//! the algorithms cost without a GPU).
 
 use std::time::{Duration, Instant};
 
@@ -101,5 +103,30 @@ fn main() {
         let samples: Vec<Sample> = (0..per_hour).map(|i| sample(i * 1000 / hz)).collect();
         let bytes = pack(&samples).len();
         println!("stored telemetry at {hz} Hz: {bytes} bytes per GPU-hour ({:.1} KiB)", bytes as f64 / 1024.0);
+    }
+
+    memory_test_throughput();
+}
+
+/// Bytes written plus read per second for each pattern over 256 MiB of host memory, one pass.
+fn memory_test_throughput() {
+    use revive_core::stress::host::HostMemory;
+    use revive_core::stress::memtest::{run_memory_test, MemoryTestPlan};
+    use revive_core::stress::patterns::Pattern;
+    use revive_core::stress::ScaledClock;
+
+    let words = (256u64 << 20) / 4;
+    let mut memory = HostMemory::new(words, words * 4).expect("256 MiB of host memory");
+    for pattern in Pattern::STANDARD {
+        let plan = MemoryTestPlan { patterns: vec![pattern], passes: 1, fade_wait_seconds: 0, seed: 7 };
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let (report, failure) = run_memory_test(&mut memory, &plan, &ScaledClock::real(), &cancel, &mut |_| {});
+        assert!(failure.is_none() && report.mismatches.total == 0);
+        println!(
+            "memory test on the host, {pattern:?} over 256 MiB: {:.2} GB/s ({:.2} GB moved in {:.2} s)",
+            report.throughput_gb_s(),
+            report.bytes_moved as f64 / 1e9,
+            report.wall_seconds
+        );
     }
 }

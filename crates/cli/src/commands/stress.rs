@@ -7,12 +7,16 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use revive_core::bench::{DriverSource, Workbench};
-use revive_core::stress::child::{cancel_on_stdin, serve_simulated, WorkerJob, WorkerMessage};
+use revive_core::stress::burn_in::ComputeBackend;
+use revive_core::stress::child::{cancel_on_stdin, serve, serve_simulated, WorkerJob, WorkerMessage};
+use revive_core::stress::memtest::MemoryBackend;
 use revive_core::stress::memtest::MemoryTestPlan;
 use revive_core::stress::patterns::Pattern;
-use revive_core::stress::supervise::{run_stress, GpuStressOutcome, Launch, StressProgress, StressRequest};
+use revive_core::stress::supervise::{
+    run_stress, GpuStressOutcome, Launch, StressBench, StressProgress, StressRequest,
+};
 use revive_core::stress::verdict::Verdict;
-use revive_core::stress::BackendError;
+use revive_core::stress::ScaledClock;
 use serde_json::json;
 
 use super::shop_catalogs;
@@ -51,7 +55,7 @@ pub fn run(plan: Plan, driver: Driver, as_json: bool, lang: Language) -> Exit {
         Ok(catalogs) => catalogs,
         Err(error) => return fail(Exit::Unreadable, error),
     };
-    let (stress_bench, gpu_count) = match bench.stress_bench().and_then(|b| Ok((b.gpu_count()?, b))) {
+    let (stress_bench, gpu_count) = match StressBench::of(&bench).and_then(|b| Ok((b.gpu_count()?, b))) {
         Ok((count, stress_bench)) => (stress_bench, count),
         Err(error) => return fail(Exit::BenchUnavailable, error),
     };
@@ -240,14 +244,39 @@ pub fn worker(job: &str) -> Exit {
     let mut stdout = std::io::stdout().lock();
     let served = match &job.simulated {
         Some(work) => serve_simulated(&job, work, &cancel, &mut stdout),
-        None => {
-            let error = BackendError::Setup("this build of Revive has no CUDA backend yet".into());
-            let done = WorkerMessage::Done { memory: None, burn_in: None, error: Some(error) };
-            serde_json::to_string(&done).map(|line| emit(&format!("{line}\n"))).map_err(|e| e.to_string())
-        }
+        None => serve_gpu(&job, &cancel, &mut stdout),
     };
     match served {
         Ok(()) => Exit::Ok,
         Err(message) => fail(Exit::Unreadable, format!("stress-worker: {message}")),
+    }
+}
+
+/// The job on the real GPU through CUDA; a card that cannot be set up says why in its result.
+fn serve_gpu(job: &WorkerJob, cancel: &AtomicBool, out: &mut dyn std::io::Write) -> Result<(), String> {
+    let setup = revive_stress_cuda::open(job.gpu).and_then(|gpu| {
+        let memory =
+            job.memory.as_ref().map(|_| gpu.memory(revive_stress_cuda::DEFAULT_MEMORY_FRACTION)).transpose()?;
+        let compute = job.burn_in_seconds.map(|_| gpu.compute()).transpose()?;
+        Ok((memory, compute))
+    });
+    match setup {
+        Ok((mut memory, mut compute)) => {
+            serve(
+                job,
+                memory.as_mut().map(|m| m as &mut dyn MemoryBackend),
+                compute.as_mut().map(|c| c as &mut dyn ComputeBackend),
+                &ScaledClock::real(),
+                cancel,
+                out,
+                &mut |_| {},
+            );
+            Ok(())
+        }
+        Err(error) => {
+            let done = WorkerMessage::Done { memory: None, burn_in: None, error: Some(error) };
+            let line = serde_json::to_string(&done).map_err(|e| e.to_string())?;
+            writeln!(out, "{line}").map_err(|e| e.to_string())
+        }
     }
 }

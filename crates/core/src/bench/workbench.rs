@@ -102,6 +102,9 @@ pub struct LiveXid {
     pub at_ms: u64,
 }
 
+/// The Xids the bench's watcher heard, shared with whoever reads them.
+pub type HeardXids = Arc<Mutex<Vec<LiveXid>>>;
+
 #[derive(Default)]
 pub struct Workbench {
     provider: Option<Arc<NvmlProvider>>,
@@ -189,9 +192,10 @@ impl Workbench {
         self.sampler = None;
     }
 
-    /// What a stress run borrows of the bench, so it can run for hours without holding the bench.
-    pub fn stress_bench(&self) -> CoreResult<crate::stress::supervise::StressBench> {
-        Ok(crate::stress::supervise::StressBench { provider: self.provider()?.clone(), xids: self.xids.clone() })
+    /// The driver and the Xids heard so far, shared: a stress run borrows them for hours without
+    /// holding the bench.
+    pub fn shared(&self) -> CoreResult<(Arc<NvmlProvider>, HeardXids)> {
+        Ok((self.provider()?.clone(), self.xids.clone()))
     }
 
     /// Reads the bench and judges it by the shop's rules.

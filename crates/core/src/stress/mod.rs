@@ -5,6 +5,7 @@
 pub mod burn_in;
 pub mod child;
 pub mod host;
+pub mod import;
 pub mod memtest;
 pub mod patterns;
 pub mod supervise;

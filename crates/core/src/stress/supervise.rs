@@ -17,7 +17,7 @@ use super::child::{SimulatedWork, WorkerJob, WorkerMessage};
 use super::memtest::{MemoryProgress, MemoryTestPlan, MemoryTestReport};
 use super::verdict::{judge, Judgement, StressEvidence, WorkerEnd};
 use super::{Clock, ScaledClock};
-use crate::bench::{now_ms, BenchSnapshot, GpuProvider, GpuReading, LiveXid, NvmlProvider, Sample};
+use crate::bench::{now_ms, BenchSnapshot, GpuProvider, GpuReading, LiveXid, NvmlProvider, Sample, Workbench};
 use crate::error::{CoreError, CoreResult, Field, Problem, StressBlocker};
 use crate::workshop::Catalogs;
 
@@ -138,6 +138,11 @@ pub struct StressBench {
 }
 
 impl StressBench {
+    pub fn of(bench: &Workbench) -> CoreResult<StressBench> {
+        let (provider, xids) = bench.shared()?;
+        Ok(StressBench { provider, xids })
+    }
+
     pub fn gpu_count(&self) -> CoreResult<usize> {
         Ok(self.provider.snapshot()?.gpus.len())
     }
