@@ -178,3 +178,45 @@ fn without_a_cuda_driver_the_test_process_says_why_instead_of_crashing() {
     assert_eq!((said["message"].as_str(), said["error"]["kind"].as_str()), (Some("done"), Some("setup")));
     assert!(said["error"]["detail"].as_str().unwrap().contains("libcuda"), "{said}");
 }
+
+#[test]
+fn cancelling_a_run_stops_every_test_process_and_proves_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use revive_core::bench::{DriverSource, Workbench};
+    use revive_core::stress::memtest::MemoryTestPlan;
+    use revive_core::stress::supervise::{run_stress, Launch, StressBench, StressRequest};
+    use revive_core::stress::verdict::{Verdict, WorkerEnd};
+    use revive_core::workshop::Catalogs;
+
+    let mut bench = Workbench::default();
+    let source =
+        DriverSource::Simulated { library: built_library(), scenario: shipped_scenario("hgx-h100-8gpu-one-bad") };
+    bench.connect_source(&source).unwrap();
+    let request =
+        StressRequest { gpus: vec![0, 1], burn_in_seconds: Some(3600), memory: Some(MemoryTestPlan::standard(50, 1)) };
+    let launch = Launch { simulated_speed: 10, ..Launch::new(env!("CARGO_BIN_EXE_revive").into()) };
+    let cancel = AtomicBool::new(false);
+    let started = std::time::Instant::now();
+    let outcomes = run_stress(
+        &StressBench::of(&bench).unwrap(),
+        &Catalogs::built_in().unwrap(),
+        &request,
+        &launch,
+        &cancel,
+        &mut |p| {
+            if p.memory.is_some() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+    )
+    .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "cancelling took {:?}", started.elapsed());
+    assert_eq!(outcomes.len(), 2);
+    for outcome in outcomes {
+        assert_eq!((outcome.worker.clone(), outcome.judgement.verdict), (WorkerEnd::Cancelled, Verdict::Incomplete));
+        let memory = outcome.memory.expect("the memory test says how far it got");
+        assert!(!memory.completed && memory.passes_completed < 50);
+        assert!(outcome.burn_in.is_none(), "no burn-in starts after a cancel");
+    }
+}

@@ -153,6 +153,8 @@ struct Running {
     child: Child,
     stdin: Option<ChildStdin>,
     heard: Instant,
+    /// Its stdout ended.
+    closed: bool,
     memory: Option<MemoryTestReport>,
     burn_in: Option<BurnInReport>,
     end: Option<WorkerEnd>,
@@ -180,7 +182,8 @@ pub fn run_stress(
     // (within what a 50 Hz poll of the driver allows).
     let tick = (launch.sample_every / speed).max(Duration::from_millis(20));
     let started_at_ms = now_ms();
-    let (lines, heard) = mpsc::channel::<(u32, String)>();
+    // Each process's stdout, line by line; `None` when it closed.
+    let (lines, heard) = mpsc::channel::<(u32, Option<String>)>();
     let mut running = Vec::new();
     for &gpu in &request.gpus {
         let job = WorkerJob {
@@ -209,41 +212,34 @@ pub fn run_stress(
     while running.iter().any(|r| r.end.is_none()) {
         std::thread::sleep(tick);
         let elapsed = clock.elapsed().as_secs();
+        let blank = |gpu| StressProgress {
+            gpu,
+            memory: None,
+            burn_in: None,
+            sample: None,
+            elapsed_seconds: elapsed,
+            simulated,
+        };
         provider.simulate_clock(elapsed);
         let samples = provider.sample().unwrap_or_default();
         for worker in running.iter_mut().filter(|r| r.end.is_none()) {
             if let Some(sample) = samples.iter().find(|s| s.gpu == worker.gpu) {
                 worker.samples.push(*sample);
-                progress(StressProgress {
-                    gpu: worker.gpu,
-                    memory: None,
-                    burn_in: None,
-                    sample: Some(*sample),
-                    elapsed_seconds: elapsed,
-                    simulated,
-                });
+                progress(StressProgress { sample: Some(*sample), ..blank(worker.gpu) });
             }
         }
         while let Ok((gpu, line)) = heard.try_recv() {
             let Some(worker) = running.iter_mut().find(|r| r.gpu == gpu) else { continue };
             worker.heard = Instant::now();
+            let Some(line) = line else {
+                worker.closed = true;
+                continue;
+            };
             match serde_json::from_str::<WorkerMessage>(&line) {
-                Ok(WorkerMessage::Memory { progress: p }) => progress(StressProgress {
-                    gpu,
-                    memory: Some(p),
-                    burn_in: None,
-                    sample: None,
-                    elapsed_seconds: elapsed,
-                    simulated,
-                }),
-                Ok(WorkerMessage::BurnIn { progress: p }) => progress(StressProgress {
-                    gpu,
-                    memory: None,
-                    burn_in: Some(p),
-                    sample: None,
-                    elapsed_seconds: elapsed,
-                    simulated,
-                }),
+                Ok(WorkerMessage::Memory { progress: p }) => progress(StressProgress { memory: Some(p), ..blank(gpu) }),
+                Ok(WorkerMessage::BurnIn { progress: p }) => {
+                    progress(StressProgress { burn_in: Some(p), ..blank(gpu) })
+                }
                 Ok(WorkerMessage::Done { memory, burn_in, error }) => {
                     worker.memory = memory.map(|m| *m);
                     worker.burn_in = burn_in;
@@ -277,21 +273,13 @@ pub fn run_stress(
                 } else {
                     WorkerEnd::Hung { silent_seconds: silent.as_secs() }
                 });
-            } else if let Ok(Some(status)) = worker.child.try_wait() {
-                // Exited: its last lines may still be in the pipe; give them a moment.
-                std::thread::sleep(Duration::from_millis(50));
-                if let Ok((gpu, line)) = heard.try_recv() {
-                    if let Ok(WorkerMessage::Done { memory, burn_in, error }) = serde_json::from_str(&line) {
-                        if gpu == worker.gpu {
-                            worker.memory = memory.map(|m| *m);
-                            worker.burn_in = burn_in;
-                            worker.end = Some(error.map_or(WorkerEnd::Finished, |e| WorkerEnd::backend_failed(&e)));
-                            continue;
-                        }
-                    }
+            } else if worker.closed {
+                // Its output ended without a result: it died (a hung process that closed its output
+                // is caught by the silence above).
+                if let Ok(Some(status)) = worker.child.try_wait() {
+                    let last_words = worker.stderr.lock().unwrap_or_else(|p| p.into_inner()).trim().to_owned();
+                    worker.end = Some(WorkerEnd::Died { status: status.to_string(), last_words });
                 }
-                let last_words = worker.stderr.lock().unwrap_or_else(|p| p.into_inner()).trim().to_owned();
-                worker.end = Some(WorkerEnd::Died { status: status.to_string(), last_words });
             }
         }
     }
@@ -391,7 +379,7 @@ fn check_ready(provider: &NvmlProvider, request: &StressRequest) -> CoreResult<(
     Ok(())
 }
 
-fn spawn(launch: &Launch, job: &WorkerJob, lines: mpsc::Sender<(u32, String)>) -> CoreResult<Running> {
+fn spawn(launch: &Launch, job: &WorkerJob, lines: mpsc::Sender<(u32, Option<String>)>) -> CoreResult<Running> {
     let failed = |e: std::io::Error| CoreError::StressFailed(format!("{}: {e}", launch.program.display()));
     let job_json = serde_json::to_string(job)?;
     let mut child = Command::new(&launch.program)
@@ -405,10 +393,11 @@ fn spawn(launch: &Launch, job: &WorkerJob, lines: mpsc::Sender<(u32, String)>) -
     let stdout = child.stdout.take().ok_or_else(|| CoreError::StressFailed("no stdout".into()))?;
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send((gpu, line)).is_err() {
-                break;
+            if lines.send((gpu, Some(line))).is_err() {
+                return;
             }
         }
+        let _ = lines.send((gpu, None));
     });
     let stderr = Arc::new(Mutex::new(String::new()));
     if let Some(mut pipe) = child.stderr.take() {
@@ -429,6 +418,7 @@ fn spawn(launch: &Launch, job: &WorkerJob, lines: mpsc::Sender<(u32, String)>) -
         child,
         stdin,
         heard: Instant::now(),
+        closed: false,
         memory: None,
         burn_in: None,
         end: None,
