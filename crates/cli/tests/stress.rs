@@ -200,7 +200,7 @@ fn cancelling_a_run_stops_every_test_process_and_proves_nothing() {
     let started = std::time::Instant::now();
     let outcomes = run_stress(
         &StressBench::of(&bench).unwrap(),
-        &Catalogs::built_in().unwrap(),
+        Catalogs::built_in().unwrap(),
         &request,
         &launch,
         &cancel,
