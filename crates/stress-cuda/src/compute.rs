@@ -17,22 +17,23 @@ const GEMM_THREADS: u32 = 256;
 /// Left free beside the matrices for what the driver allocates while the burn-in runs.
 const RESERVE_BYTES: u64 = 64 << 20;
 /// Salts of the two inputs' generators (as the host backend's).
-const SALT_A: u64 = 1;
+pub(crate) const SALT_A: u64 = 1;
 const SALT_B: u64 = 2;
 
 /// The burn-in's matrices on the GPU; dropping it gives the memory back.
 #[derive(Debug)]
 pub struct GpuCompute {
-    device: Device,
+    pub(crate) device: Device,
     gemm: CudaFunction,
     compare: CudaFunction,
     order: u32,
-    a: CudaSlice<u16>,
+    // The inputs and the reference product are the crate's so the device checks can read them back.
+    pub(crate) a: CudaSlice<u16>,
     /// B transposed, as the GEMM reads it.
-    bt: CudaSlice<u16>,
+    pub(crate) bt: CudaSlice<u16>,
     /// FP32 products, compared as bits.
     product: CudaSlice<u32>,
-    reference: CudaSlice<u32>,
+    pub(crate) reference: CudaSlice<u32>,
     differing: CudaSlice<u64>,
     has_reference: bool,
 }
@@ -117,59 +118,5 @@ impl ComputeBackend for GpuCompute {
         // The copy waits for the batch: a fault in it surfaces here.
         let differing = stream.clone_dtoh(&self.differing).map_err(|e| classify(e, "running the matrix multiplies"))?;
         Ok(differing[0])
-    }
-}
-
-/// These need an NVIDIA GPU (sm_80+, driver R535+): `cargo test -p revive-stress-cuda -- --ignored`.
-#[cfg(test)]
-mod tests {
-    use revive_core::stress::patterns::splitmix64;
-
-    use super::*;
-
-    /// An FP16 value, exactly.
-    fn half(bits: u16) -> f64 {
-        let sign = if bits >> 15 == 1 { -1.0 } else { 1.0 };
-        let exponent = i32::from((bits >> 10) & 0x1F);
-        let fraction = f64::from(bits & 0x3FF);
-        sign * if exponent == 0 {
-            fraction * 2f64.powi(-24)
-        } else {
-            (1.0 + fraction / 1024.0) * 2f64.powi(exponent - 15)
-        }
-    }
-
-    #[test]
-    #[ignore = "needs an NVIDIA GPU"]
-    fn products_repeat_bit_for_bit_and_are_the_right_products() {
-        let _one_at_a_time = crate::GPU_TESTS.lock().unwrap_or_else(|e| e.into_inner());
-        let mut compute = crate::open(0).unwrap().compute().unwrap();
-        assert_eq!(compute.matrix_order(), 8192);
-        assert_eq!(compute.run(1).unwrap(), 0, "the first product is the reference");
-        assert_eq!(compute.run(4).unwrap(), 0, "the same inputs must give the same bits");
-
-        let stream = compute.device.stream.clone();
-        let a = stream.clone_dtoh(&compute.a).unwrap();
-        let bt = stream.clone_dtoh(&compute.bt).unwrap();
-        let product = stream.clone_dtoh(&compute.reference).unwrap();
-        let n = compute.matrix_order() as usize;
-        for i in [0usize, 1, 999, n * n - 1] {
-            let wanted = (splitmix64(i as u64 ^ SALT_A) % 1000) as f64 / 1000.0 - 0.5;
-            assert!((half(a[i]) - wanted).abs() <= 5e-4, "A[{i}] = {} for {wanted}", half(a[i]));
-        }
-        // Corners of the fragments and tiles (rows g and g+8, columns 2t and 2t+1), and spread.
-        let mut cells = vec![(0, 0), (0, 1), (1, 0), (7, 6), (8, 0), (8, 1), (15, 7), (16, 8), (127, 127), (128, 128)];
-        cells.push((n - 1, n - 1));
-        cells.extend((0..64).map(|s| (splitmix64(s) as usize % n, splitmix64(s + 100) as usize % n)));
-        for (row, col) in cells {
-            let terms = (0..n).map(|k| half(a[row * n + k]) * half(bt[col * n + k]));
-            let (sum, magnitude) = terms.fold((0.0, 0.0), |(s, m), t| (s + t, m + f64::abs(t)));
-            let got = f64::from(f32::from_bits(product[row * n + col]));
-            assert!(
-                (got - sum).abs() <= 1e-4 * magnitude,
-                "C[{row}][{col}] = {got}, want {sum} (± {})",
-                1e-4 * magnitude
-            );
-        }
     }
 }

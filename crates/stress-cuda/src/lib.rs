@@ -1,11 +1,13 @@
 //! Revive's memory test and burn-in on an NVIDIA GPU: the core's [`MemoryBackend`] and
 //! [`ComputeBackend`] over CUDA kernels, loaded from PTX compiled ahead of time (kernels/*.cu, built
 //! by kernels/build-ptx.py), so a bench PC needs only the NVIDIA driver, not the CUDA toolkit.
+//! What can only be checked on a card is in [`device_checks`], which `revive-gpu-figures` runs.
 //!
 //! [`MemoryBackend`]: revive_core::stress::memtest::MemoryBackend
 //! [`ComputeBackend`]: revive_core::stress::burn_in::ComputeBackend
 
 mod compute;
+pub mod device_checks;
 mod memory;
 
 use std::sync::Arc;
@@ -165,10 +167,6 @@ fn classify(error: DriverError, doing: &str) -> BackendError {
         _ => BackendError::Setup(described),
     }
 }
-
-/// The GPU tests (ignored without a GPU) take one card's memory each: one at a time.
-#[cfg(test)]
-static GPU_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[cfg(test)]
 mod tests {

@@ -45,10 +45,10 @@ impl From<Fill> for FillArg {
 
 /// One allocation: its device address and the first of the core's word indexes it holds.
 #[derive(Debug)]
-struct Chunk {
+pub(crate) struct Chunk {
     address: sys::CUdeviceptr,
     first: u64,
-    words: u64,
+    pub(crate) words: u64,
 }
 
 /// GPU memory under test; dropping it gives the memory back.
@@ -58,7 +58,8 @@ pub struct GpuMemory {
     fill: CudaFunction,
     fill_modulo20: CudaFunction,
     verify: CudaFunction,
-    chunks: Vec<Chunk>,
+    /// The crate's so the device checks can see the allocations' boundary.
+    pub(crate) chunks: Vec<Chunk>,
     words: u64,
     available_bytes: u64,
     counters: CudaSlice<u64>,
@@ -332,115 +333,5 @@ impl Drop for GpuMemory {
                 let _ = unsafe { result::free_sync(chunk.address) };
             }
         }
-    }
-}
-
-/// These need an NVIDIA GPU (sm_80+, driver R535+): `cargo test -p revive-stress-cuda -- --ignored`.
-/// They hold the kernels to the host backend, which the core's tests prove catches each fault.
-#[cfg(test)]
-mod tests {
-    use revive_core::stress::host::HostMemory;
-    use revive_core::stress::patterns::{Pattern, Step};
-
-    use super::*;
-
-    fn gpu_memory() -> GpuMemory {
-        let memory = crate::open(0).expect("opening GPU 0").memory(0.02).expect("taking 2 % of its memory");
-        assert!(memory.chunks.len() >= 2 && memory.chunks[0].words == CHUNK_WORDS, "{:?}", memory.chunks);
-        memory
-    }
-
-    /// Runs `step` on both backends; a verify must find the same on both.
-    fn both(gpu: &mut GpuMemory, host: &mut HostMemory, step: Step, words: Range<u64>, cap: usize) -> VerifyOutcome {
-        let (expect, then) = match step {
-            Step::Fill(fill) => {
-                gpu.fill(words.clone(), fill).unwrap();
-                host.fill(words, fill).unwrap();
-                return VerifyOutcome::default();
-            }
-            Step::FillModulo20 { fill, marked } => {
-                gpu.fill_modulo20(words.clone(), fill, marked).unwrap();
-                host.fill_modulo20(words, fill, marked).unwrap();
-                return VerifyOutcome::default();
-            }
-            Step::Wait { .. } => return VerifyOutcome::default(),
-            Step::Verify(expect) => (expect, None),
-            Step::VerifyThenFill { expect, then } => (expect, Some(then)),
-        };
-        let on_gpu = gpu.verify(words.clone(), expect, then, cap).unwrap();
-        let on_host = host.verify(words.clone(), expect, then, cap).unwrap();
-        assert_eq!(on_gpu, on_host, "{step:?} over {words:?}");
-        on_gpu
-    }
-
-    #[test]
-    #[ignore = "needs an NVIDIA GPU"]
-    fn every_pattern_reads_back_clean_on_the_gpu_as_on_the_host() {
-        let _one_at_a_time = crate::GPU_TESTS.lock().unwrap_or_else(|e| e.into_inner());
-        let mut gpu = gpu_memory();
-        let words = CHUNK_WORDS + (1 << 20) + 3;
-        let mut host = HostMemory::new(words, words * 4).unwrap();
-        // Whole, and odd ranges: unaligned starts and ends, across the allocations' boundary.
-        let ranges = [0..words, 3..1003, CHUNK_WORDS - 5..CHUNK_WORDS + 7, words - 9..words];
-        for pattern in Pattern::STANDARD.into_iter().chain([Pattern::BitFade]) {
-            for pass in [0, 5] {
-                for step in pattern.steps(pass, 42, 0) {
-                    for range in ranges.clone() {
-                        let outcome = both(&mut gpu, &mut host, step, range, VERIFY_SAMPLE_CAP);
-                        assert_eq!(outcome.mismatches, 0, "{pattern:?} pass {pass} {step:?}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    #[ignore = "needs an NVIDIA GPU"]
-    fn mismatches_are_counted_and_sampled_as_the_host_backend_does() {
-        let _one_at_a_time = crate::GPU_TESTS.lock().unwrap_or_else(|e| e.into_inner());
-        let mut gpu = gpu_memory();
-        let words = CHUNK_WORDS + (1 << 20);
-        let mut host = HostMemory::new(words, words * 4).unwrap();
-        let marked = Fill::new(FillKind::Modulo20 { offset: 7, value: u32::MAX });
-        let zeros = Fill::new(FillKind::Constant { value: 0 });
-
-        // Fewer than the cap, across the allocations' boundary: word for word the host's outcome.
-        let near = CHUNK_WORDS - 40_000..CHUNK_WORDS + 40_001;
-        both(&mut gpu, &mut host, Step::Fill(marked), near.clone(), VERIFY_SAMPLE_CAP);
-        let outcome = both(&mut gpu, &mut host, Step::Verify(zeros), near, VERIFY_SAMPLE_CAP);
-        assert_eq!((outcome.mismatches, outcome.flipped_bits), (4000, [4000; 32]));
-
-        // More than the cap: exact totals, and the samples are real mismatches (which ones the
-        // kernel keeps depends on thread timing).
-        gpu.fill(0..words, marked).unwrap();
-        for cap in [VERIFY_SAMPLE_CAP, 10_000] {
-            let outcome = gpu.verify(0..words, zeros, None, cap).unwrap();
-            let expected = (0..words).filter(|i| i % 20 == 7).count() as u64;
-            assert_eq!((outcome.mismatches, outcome.flipped_bits), (expected, [expected; 32]));
-            assert_eq!(outcome.samples.len(), cap);
-            assert!(outcome.samples.windows(2).all(|w| w[0].0 < w[1].0));
-            assert!(outcome.samples.iter().all(|&(index, found)| index % 20 == 7 && found == u32::MAX));
-        }
-
-        // Verify-then-fill counts what it read and leaves what it wrote.
-        let outcome = gpu.verify(0..words, zeros, Some(zeros), VERIFY_SAMPLE_CAP).unwrap();
-        assert_eq!(outcome.mismatches, (0..words).filter(|i| i % 20 == 7).count() as u64);
-        assert_eq!(gpu.verify(0..words, zeros, None, VERIFY_SAMPLE_CAP).unwrap(), VerifyOutcome::default());
-    }
-
-    #[test]
-    #[ignore = "needs an NVIDIA GPU"]
-    fn the_whole_card_is_taken_and_copies_run() {
-        let _one_at_a_time = crate::GPU_TESTS.lock().unwrap_or_else(|e| e.into_inner());
-        let gpu = crate::open(0).unwrap();
-        let mut memory = gpu.memory(crate::DEFAULT_MEMORY_FRACTION).unwrap();
-        let share = (memory.words() * 4) as f64 / memory.available_bytes() as f64;
-        assert!((0.95..=crate::DEFAULT_MEMORY_FRACTION).contains(&share), "{share}");
-        assert!(memory.copy_bandwidth_gb_s(1).unwrap() > 100.0);
-        let last = memory.words() - 1;
-        let ones = Fill::new(FillKind::Constant { value: u32::MAX });
-        memory.fill(last - 100..last + 1, ones).unwrap();
-        assert_eq!(memory.verify(last - 100..last + 1, ones, None, 8).unwrap(), VerifyOutcome::default());
-        assert!(memory.fill(last..last + 2, ones).is_err());
     }
 }

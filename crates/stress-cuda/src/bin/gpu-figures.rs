@@ -1,11 +1,15 @@
-//! Measures the GPU backends on a real card: device-to-device copy bandwidth, the memory test's
+//! Checks and measures the GPU backends on a real card. First the device checks
+//! (`revive_stress_cuda::device_checks`: the kernels against the host backend and the burn-in's
+//! products against sums worked out on the host), which live here and not in `cargo test`
+//! because CI has no GPU. Then the figures: device-to-device copy bandwidth, the memory test's
 //! throughput per pattern over the same memory (and its share of the copy bandwidth), and the
-//! burn-in's sustained TFLOP/s. Prints a table.
+//! burn-in's sustained TFLOP/s, as a table.
 //!
-//!     revive-gpu-figures [--gpu N] [--fraction F] [--burn-seconds S]
+//!     revive-gpu-figures [--gpu N] [--fraction F] [--burn-seconds S] [--checks-only]
 //!
-//! Exit status: 0 measured, 1 the card or a kernel misbehaved (mismatches on a sound card mean a
-//! kernel bug), 2 no usable GPU here.
+//! Exit status: 0 every check passed and the figures were measured, 1 a check failed or the card
+//! or a kernel misbehaved (mismatches on a sound card mean a kernel bug; the figures are still
+//! printed after a failed check), 2 no usable GPU here.
 
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -23,18 +27,28 @@ struct Options {
     gpu: u32,
     fraction: f64,
     burn_seconds: u64,
+    checks_only: bool,
 }
 
 fn parse() -> Result<Options, String> {
-    let mut options = Options { gpu: 0, fraction: revive_stress_cuda::DEFAULT_MEMORY_FRACTION, burn_seconds: 60 };
+    let mut options =
+        Options { gpu: 0, fraction: revive_stress_cuda::DEFAULT_MEMORY_FRACTION, burn_seconds: 60, checks_only: false };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--checks-only" {
+            options.checks_only = true;
+            continue;
+        }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--gpu" => options.gpu = number(&flag, &value)?,
             "--fraction" => options.fraction = number(&flag, &value)?,
             "--burn-seconds" => options.burn_seconds = number(&flag, &value)?,
-            _ => return Err(format!("unknown option {flag} (options: --gpu N, --fraction F, --burn-seconds S)")),
+            _ => {
+                return Err(format!(
+                    "unknown option {flag} (options: --gpu N, --fraction F, --burn-seconds S, --checks-only)"
+                ))
+            }
         }
     }
     Ok(options)
@@ -63,9 +77,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let (major, minor) = gpu.compute_capability();
+    println!("GPU {}: {} (compute capability {major}.{minor})", options.gpu, gpu.name());
+    let checked = check(options.gpu);
+    if options.checks_only {
+        return if checked { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    }
     match measure(&gpu, &options) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(true) if checked => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
         Err(error) => {
             eprintln!("revive-gpu-figures: {error}");
             ExitCode::from(1)
@@ -73,10 +93,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs the device checks and prints a line for each; false when one failed.
+fn check(gpu: u32) -> bool {
+    let mut passed = true;
+    for outcome in revive_stress_cuda::device_checks::run_all(gpu) {
+        match outcome.result {
+            Ok(()) => println!("check {}: ok", outcome.name),
+            Err(message) => {
+                println!("check {}: FAILED: {message}", outcome.name);
+                passed = false;
+            }
+        }
+    }
+    passed
+}
+
 /// Runs every measurement and prints the table; false when a test found errors.
 fn measure(gpu: &revive_stress_cuda::Gpu, options: &Options) -> Result<bool, BackendError> {
-    let (major, minor) = gpu.compute_capability();
-    println!("GPU {}: {} (compute capability {major}.{minor})", options.gpu, gpu.name());
     let mut sound = true;
 
     let mut memory = gpu.memory(options.fraction)?;
