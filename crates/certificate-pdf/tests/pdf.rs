@@ -68,6 +68,9 @@ fn every_field_is_printed_in_each_language() {
         "李伟 Li Wei",
         "张敏 Zhang Min",
         "2027-02-26",
+        "96.2 %",
+        "673 W",
+        "97.1 %",
     ];
     let english = [
         "Repair certificate",
@@ -79,9 +82,25 @@ fn every_field_is_printed_in_each_language() {
         "90 days",
         "Matches intake",
         "Yes",
+        "Sustained load",
+        "of the power limit",
+        "Memory test",
+        "passed",
     ];
-    let chinese =
-        ["维修证书", "出库 GPU", "行重映射待处理", "HBM 显存分诊", "已消除的问题", "保修", "90 天", "与收件一致", "是"];
+    let chinese = [
+        "维修证书",
+        "出库 GPU",
+        "行重映射待处理",
+        "HBM 显存分诊",
+        "已消除的问题",
+        "保修",
+        "90 天",
+        "与收件一致",
+        "是",
+        "持续负载",
+        "显存测试",
+        "通过",
+    ];
     for (language, expected) in [
         (CertificateLanguage::En, vec![&english[..]]),
         (CertificateLanguage::ZhCn, vec![&chinese[..]]),

@@ -320,6 +320,7 @@ fn an_older_backup_is_brought_to_this_schema() {
              DROP TRIGGER event_chain_no_update; DROP TRIGGER event_chain_no_delete; DROP TABLE event_chain;
              DROP TRIGGER certificate_revocations_no_update; DROP TRIGGER certificate_revocations_no_delete;
              DROP TABLE certificate_revocations; DROP TABLE technician_pins;
+             DROP TRIGGER stress_runs_no_update; DROP TABLE stress_telemetry; DROP TABLE stress_runs;
              PRAGMA user_version = 4;",
         )
         .unwrap();

@@ -444,3 +444,23 @@ fn a_certificate_whose_page_cannot_be_typeset_is_never_issued() {
     let issued = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap();
     assert!(issued.number.ends_with("-000001"), "{}", issued.number);
 }
+
+#[test]
+fn the_certificate_states_the_burn_in_and_memory_test_recorded_since_final_qa() {
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, job) = repaired_job(dir.path());
+    shop.stress().record(job, &common::simulated_stress("h100-healthy", Some(150), true), None, &tech(&shop)).unwrap();
+    let certificate = shop.certificates().issue(job, 90, CertificateLanguage::ZhCn, &tech(&shop)).unwrap();
+    let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
+    let evidence = &document.release_evidence;
+    // The recorded burn-in's time, not the time the procedure's step took.
+    assert_eq!(evidence.burn_in_seconds, Some(150 * 60));
+    let tests = evidence.load_tests.as_ref().expect("load tests stated");
+    let burn_in = tests.burn_in.as_ref().unwrap();
+    assert_eq!((burn_in.source.as_str(), burn_in.verdict.as_str(), burn_in.compute_errors), ("revive", "passed", 0));
+    assert_eq!(burn_in.power_fraction, Some(0.971));
+    let memory = tests.memory.as_ref().unwrap();
+    assert_eq!((memory.coverage_percent, memory.mismatches, memory.passes), (Some(100.0), Some(0), Some(1)));
+    assert!(document.simulated, "a simulated stress run marks the certificate simulated");
+}

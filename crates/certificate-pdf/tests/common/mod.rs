@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use revive_core::certificates::{
-    Certificate, CertificateDocument, CertificateLanguage, CertifiedGpu, NamedFinding, PartLine, ProcedureDone,
-    ReleaseEvidence, ShopIdentity, ShopKey,
+    BurnInEvidence, Certificate, CertificateDocument, CertificateLanguage, CertifiedGpu, LoadTests, MemoryEvidence,
+    NamedFinding, PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, ShopKey,
 };
 use revive_core::diagnostics::Text;
 use revive_core::procedures::Outcome;
@@ -87,6 +87,26 @@ pub fn document(language: CertificateLanguage, simulated: bool) -> CertificateDo
             ecc_aggregate_uncorrected_delta: Some(0),
             remapped_rows_delta: Some(0),
             xid_count: 2,
+            load_tests: Some(LoadTests {
+                burn_in: Some(BurnInEvidence {
+                    source: "revive".into(),
+                    verdict: "passed".into(),
+                    seconds: 7512,
+                    compute_errors: 0,
+                    power_fraction: Some(0.962),
+                    average_power_w: Some(673.0),
+                    average_sm_clock_mhz: Some(1830.0),
+                    tflops: Some(612.4),
+                }),
+                memory: Some(MemoryEvidence {
+                    source: "revive".into(),
+                    verdict: "passed".into(),
+                    coverage_percent: Some(97.1),
+                    bytes_tested: Some(82_006_000_000),
+                    passes: Some(2),
+                    mismatches: Some(0),
+                }),
+            }),
         },
         technician: "李伟 Li Wei".into(),
         approver: "张敏 Zhang Min".into(),

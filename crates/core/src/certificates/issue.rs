@@ -15,7 +15,7 @@ use crate::diagnostics::{Finding, Text};
 use crate::error::{CoreError, CoreResult, Field, NotReady, Problem};
 use crate::jobs::events::{self, Event};
 use crate::jobs::status::Status;
-use crate::procedures::{Outcome, Role, StepKind};
+use crate::procedures::{GateCondition, Outcome, Role, StepKind};
 use crate::settings::{Settings, Technician};
 use crate::store::{json_column, timestamp, Quote};
 use crate::workshop::{Catalogs, Workshop};
@@ -115,6 +115,47 @@ pub struct ReleaseEvidence {
     pub ecc_aggregate_uncorrected_delta: Option<i64>,
     pub remapped_rows_delta: Option<i64>,
     pub xid_count: usize,
+    /// The memory test and burn-in recorded since final QA began, as the certificate states them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
+    pub load_tests: Option<LoadTests>,
+}
+
+/// The stress runs behind a certificate: the latest burn-in and memory test since final QA began.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
+pub struct LoadTests {
+    pub burn_in: Option<BurnInEvidence>,
+    pub memory: Option<MemoryEvidence>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
+pub struct BurnInEvidence {
+    pub source: String,
+    pub verdict: String,
+    pub seconds: u64,
+    pub compute_errors: u64,
+    /// Average power after warm-up as a share of the enforced limit (the sustained load).
+    pub power_fraction: Option<f64>,
+    pub average_power_w: Option<f64>,
+    pub average_sm_clock_mhz: Option<f64>,
+    pub tflops: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
+pub struct MemoryEvidence {
+    pub source: String,
+    pub verdict: String,
+    /// Tested as a share of what the driver could give, in percent (Revive's own test).
+    pub coverage_percent: Option<f64>,
+    pub bytes_tested: Option<u64>,
+    pub passes: Option<u32>,
+    pub mismatches: Option<u64>,
 }
 
 /// A finding as the certificate names it: its code and its title in both languages, so the page
@@ -423,12 +464,17 @@ fn assemble(
     let peaks = telemetry_peaks(tx, job_id, &qa.started_at)?;
     let xid_count: usize =
         diagnostics.iter().map(|run| run.findings.iter().filter(|f| f.code.starts_with("xid_")).count()).sum();
-    let burn_in_seconds = qa
-        .procedure
-        .burn_in_step
-        .as_ref()
-        .and_then(|step| qa.results.iter().rev().find(|result| &result.step_id == step))
-        .map(|result| result.seconds);
+    let load_tests = load_tests(tx, job_id, &qa.started_at)?;
+    // The burn-in a stress run recorded; procedures from before Revive burnt cards in itself timed a step.
+    let burn_in_seconds = match load_tests.as_ref().and_then(|tests| tests.burn_in.as_ref()) {
+        Some(burn_in) => Some(burn_in.seconds as i64),
+        None => qa
+            .procedure
+            .burn_in_step
+            .as_ref()
+            .and_then(|step| qa.results.iter().rev().find(|result| &result.step_id == step))
+            .map(|result| result.seconds),
+    };
     let release_evidence = ReleaseEvidence {
         recorded_at: release.recorded_at.clone(),
         burn_in_seconds,
@@ -439,10 +485,16 @@ fn assemble(
         ecc_aggregate_uncorrected_delta: change(|h| Some(h.ecc.as_ref()?.aggregate_uncorrected)),
         remapped_rows_delta: change(|h| Some(u64::from(h.remapped_rows.as_ref()?.uncorrectable))),
         xid_count,
+        load_tests,
     };
-    let simulated = diagnostics.iter().any(|d| d.simulated);
-    // A real card's certificate states a burn-in at least as long as the procedure asks.
-    let minimum = qa.procedure.burn_in_minimum_minutes.map(|minutes| i64::from(minutes) * 60);
+    let simulated = diagnostics.iter().any(|d| d.simulated) || stress_simulated(tx, job_id)?;
+    // A real card's certificate states a burn-in at least as long as the procedure asks (its
+    // minimum, or its burn-in gate's).
+    let gate_minutes = qa.procedure.steps.iter().find_map(|step| match &step.kind {
+        StepKind::Gate { requires: GateCondition::BurnInPassed { minutes } } => Some(*minutes),
+        _ => None,
+    });
+    let minimum = qa.procedure.burn_in_minimum_minutes.or(gate_minutes).map(|minutes| i64::from(minutes) * 60);
     if !simulated && minimum.is_some_and(|minimum| burn_in_seconds.unwrap_or(0) < minimum) {
         return Err(not_ready(NotReady::BurnInTooShort));
     }
@@ -582,4 +634,45 @@ fn next_number(tx: &Transaction, now: OffsetDateTime) -> CoreResult<String> {
         |r| r.get(0),
     )?;
     Ok(format!("RC-{year}-{number:06}"))
+}
+
+/// The newest burn-in and memory test recorded to the job since final QA began.
+fn load_tests(tx: &Transaction, job_id: i64, since: &str) -> CoreResult<Option<LoadTests>> {
+    let runs = crate::stress::runs::runs_in(tx, job_id, None)?;
+    let recent = || runs.iter().rev().filter(|run| run.recorded_at.as_str() >= since);
+    let burn_in = recent().find(|run| run.burn_in_seconds.is_some()).map(|run| {
+        let load = &run.result.judgement.load;
+        let report = run.result.burn_in.as_ref();
+        BurnInEvidence {
+            source: run.source.as_str().to_owned(),
+            verdict: run.verdict.as_str().to_owned(),
+            seconds: run.burn_in_seconds.unwrap_or(0),
+            compute_errors: report.map_or(0, |b| b.compute_errors),
+            power_fraction: load.power_fraction.map(|f| (f * 1000.0).round() / 1000.0),
+            average_power_w: load.average_power_w.map(f64::round),
+            average_sm_clock_mhz: load.average_sm_clock_mhz.map(f64::round),
+            tflops: report.map(|b| (b.tflops * 10.0).round() / 10.0).filter(|t| *t > 0.0),
+        }
+    });
+    let memory = recent().find(|run| run.memory_tested).map(|run| {
+        let report = run.result.memory.as_ref();
+        MemoryEvidence {
+            source: run.source.as_str().to_owned(),
+            verdict: run.verdict.as_str().to_owned(),
+            coverage_percent: report.map(|m| (m.coverage_percent * 10.0).round() / 10.0),
+            bytes_tested: report.map(|m| m.bytes_tested),
+            passes: report.map(|m| m.passes_completed),
+            mismatches: report.map(|m| m.mismatches.total),
+        }
+    });
+    Ok((burn_in.is_some() || memory.is_some()).then_some(LoadTests { burn_in, memory }))
+}
+
+/// Whether a stress run on the job came from the simulated bench.
+fn stress_simulated(tx: &Transaction, job_id: i64) -> CoreResult<bool> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM stress_runs WHERE job_id = ?1 AND simulated = 1)",
+        [job_id],
+        |r| r.get(0),
+    )?)
 }

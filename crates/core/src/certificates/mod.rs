@@ -11,8 +11,8 @@ mod verify;
 
 pub(crate) use issue::certificates_in;
 pub use issue::{
-    warranty_days, Certificate, CertificateDocument, CertificateLanguage, Certificates, CertifiedGpu, NamedFinding,
-    PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,
+    warranty_days, BurnInEvidence, Certificate, CertificateDocument, CertificateLanguage, Certificates, CertifiedGpu,
+    LoadTests, MemoryEvidence, NamedFinding, PartLine, ProcedureDone, ReleaseEvidence, ShopIdentity, MAX_WARRANTY_DAYS,
 };
 pub use reasons::RevocationReason;
 pub use revocation::{Revocation, StatusEntry, StatusList, STATUS_LIST_FORMAT};

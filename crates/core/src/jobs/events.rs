@@ -56,6 +56,17 @@ pub enum Event {
         #[cfg_attr(feature = "bindings", ts(optional))]
         card_mismatch_reason: Option<String>,
     },
+    StressRecorded {
+        run: i64,
+        gpu_index: u32,
+        source: crate::stress::kinds::StressSource,
+        simulated: bool,
+        verdict: crate::stress::kinds::Verdict,
+        findings: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "bindings", ts(optional))]
+        card_mismatch_reason: Option<String>,
+    },
     ProcedureStarted {
         run: i64,
         procedure: String,

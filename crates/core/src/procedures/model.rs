@@ -79,7 +79,7 @@ impl ModelReference {
     }
 }
 
-/// What a diagnostic gate waits for: a diagnostic run recorded on the job after the gate was
+/// What a gate waits for: a diagnostic or stress run recorded on the job after the gate was
 /// reached, that satisfies the condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -92,6 +92,13 @@ pub enum GateCondition {
     FindingAbsent {
         finding: String,
     },
+    /// The job's latest burn-in (a stress run recorded since the gate was reached) passed and ran
+    /// at least this long.
+    BurnInPassed {
+        minutes: u32,
+    },
+    /// The job's latest memory test (recorded since the gate was reached) passed.
+    MemoryTestPassed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

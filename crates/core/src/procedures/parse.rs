@@ -118,6 +118,7 @@ struct RawStep {
     min_photos: Option<Spanned<u32>>,
     gate: Option<Spanned<String>>,
     finding: Option<Spanned<String>>,
+    minutes: Option<Spanned<u32>>,
     role: Option<Spanned<String>>,
 }
 
@@ -271,7 +272,7 @@ fn step(
         "measurement" => &["unit", "min", "max", "limits_source", "on_fail", "model_figure", "min_fraction"],
         "choice" => &["options"],
         "photo" => &["min_photos"],
-        "gate" => &["gate", "finding"],
+        "gate" => &["gate", "finding", "minutes"],
         "sign_off" => &["role"],
         other => {
             return Err(report.at(
@@ -280,7 +281,7 @@ fn step(
             ))
         }
     };
-    let present: [(&str, Option<Range<usize>>); 12] = [
+    let present: [(&str, Option<Range<usize>>); 13] = [
         ("on_fail", raw.on_fail.as_ref().map(Spanned::span)),
         ("unit", raw.unit.as_ref().map(Spanned::span)),
         ("min", raw.min.as_ref().map(Spanned::span)),
@@ -292,6 +293,7 @@ fn step(
         ("min_photos", raw.min_photos.as_ref().map(Spanned::span)),
         ("gate", raw.gate.as_ref().map(Spanned::span)),
         ("finding", raw.finding.as_ref().map(Spanned::span)),
+        ("minutes", raw.minutes.as_ref().map(Spanned::span)),
         ("role", raw.role.as_ref().map(Spanned::span)),
     ];
     if let Some((field, span)) =
@@ -432,21 +434,35 @@ fn gate(
 ) -> Result<GateCondition, ProcedureError> {
     let raw = spanned.get_ref();
     let condition = raw.gate.as_ref().ok_or_else(|| report.at(spanned.span(), "a gate needs `gate`"))?;
-    let finding = raw.finding.as_ref();
-    match (condition.get_ref().as_str(), finding) {
-        ("run_recorded", None) => Ok(GateCondition::RunRecorded),
-        ("no_critical_findings", None) => Ok(GateCondition::NoCriticalFindings),
-        ("finding_absent", Some(code)) if rules.knows(code.get_ref()) => {
-            Ok(GateCondition::FindingAbsent { finding: code.get_ref().clone() })
-        }
-        ("finding_absent", Some(code)) => Err(report.at(code.span(), format!("unknown finding `{}`", code.get_ref()))),
-        ("finding_absent", None) => Err(report.at(condition.span(), "finding_absent needs `finding`")),
-        ("run_recorded" | "no_critical_findings", Some(code)) => {
-            Err(report.at(code.span(), "`finding` belongs only to a finding_absent gate"))
-        }
-        (other, _) => Err(report.at(
+    let (finding, minutes) = (raw.finding.as_ref(), raw.minutes.as_ref());
+    let name = condition.get_ref().as_str();
+    if let Some(code) = finding.filter(|_| name != "finding_absent") {
+        return Err(report.at(code.span(), "`finding` belongs only to a finding_absent gate"));
+    }
+    if let Some(minutes) = minutes.filter(|_| name != "burn_in_passed") {
+        return Err(report.at(minutes.span(), "`minutes` belongs only to a burn_in_passed gate"));
+    }
+    match name {
+        "run_recorded" => Ok(GateCondition::RunRecorded),
+        "no_critical_findings" => Ok(GateCondition::NoCriticalFindings),
+        "memory_test_passed" => Ok(GateCondition::MemoryTestPassed),
+        "finding_absent" => match finding {
+            Some(code) if rules.knows(code.get_ref()) => Ok(GateCondition::FindingAbsent { finding: code.get_ref().clone() }),
+            Some(code) => Err(report.at(code.span(), format!("unknown finding `{}`", code.get_ref()))),
+            None => Err(report.at(condition.span(), "finding_absent needs `finding`")),
+        },
+        "burn_in_passed" => match minutes {
+            Some(minutes) if (1..=24 * 60).contains(minutes.get_ref()) => {
+                Ok(GateCondition::BurnInPassed { minutes: *minutes.get_ref() })
+            }
+            Some(minutes) => Err(report.at(minutes.span(), "`minutes` must be 1 to 1440 (a day)")),
+            None => Err(report.at(condition.span(), "burn_in_passed needs `minutes`")),
+        },
+        other => Err(report.at(
             condition.span(),
-            format!("unknown gate `{other}` (run_recorded, no_critical_findings, finding_absent)"),
+            format!(
+                "unknown gate `{other}` (run_recorded, no_critical_findings, finding_absent, burn_in_passed, memory_test_passed)"
+            ),
         )),
     }
 }

@@ -398,31 +398,57 @@ fn worked_on(run: &RunState) -> Vec<String> {
     }
 }
 
-/// A gate opens on the newest diagnostic run recorded on the job since the gate was reached.
+/// A gate opens on the newest run of its kind recorded on the job since the gate was reached: a
+/// diagnostic run, or a stress run with a burn-in or a memory test.
 fn gate_open(tx: &Transaction, job_id: i64, step: &str, requires: &GateCondition, reached_at: &str) -> CoreResult<()> {
     let closed = || CoreError::GateClosed { step: step.to_owned() };
-    let (run, findings): (i64, String) = tx
-        .query_row(
-            "SELECT id, findings FROM diagnostic_runs WHERE job_id = ?1 AND recorded_at >= ?2 ORDER BY id DESC LIMIT 1",
-            params![job_id, reached_at],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .ok_or_else(closed)?;
-    let findings: Vec<Finding> = serde_json::from_str(&findings)?;
     let open = match requires {
-        GateCondition::RunRecorded => true,
-        GateCondition::NoCriticalFindings => {
-            let approval = identity::approval_of(tx, job_id, run, &findings)?;
-            !identity::critical_remains(&findings, approval.as_ref())
+        GateCondition::BurnInPassed { minutes } => {
+            let latest = latest_stress(tx, job_id, reached_at, "burn_in_seconds IS NOT NULL")?.ok_or_else(closed)?;
+            latest.0 == "passed" && latest.1.unwrap_or(0) >= i64::from(*minutes) * 60
         }
-        GateCondition::FindingAbsent { finding } => !findings.iter().any(|f| &f.code == finding),
+        GateCondition::MemoryTestPassed => {
+            latest_stress(tx, job_id, reached_at, "memory_tested = 1")?.ok_or_else(closed)?.0 == "passed"
+        }
+        diagnostic => {
+            let (run, findings): (i64, String) = tx
+                .query_row(
+                    "SELECT id, findings FROM diagnostic_runs WHERE job_id = ?1 AND recorded_at >= ?2 ORDER BY id DESC LIMIT 1",
+                    params![job_id, reached_at],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(closed)?;
+            let findings: Vec<Finding> = serde_json::from_str(&findings)?;
+            match diagnostic {
+                GateCondition::NoCriticalFindings => {
+                    let approval = identity::approval_of(tx, job_id, run, &findings)?;
+                    !identity::critical_remains(&findings, approval.as_ref())
+                }
+                GateCondition::FindingAbsent { finding } => !findings.iter().any(|f| &f.code == finding),
+                _ => true,
+            }
+        }
     };
     if open {
         Ok(())
     } else {
         Err(closed())
     }
+}
+
+/// The verdict and burn-in seconds of the job's newest stress run matching `kind` since `since`.
+fn latest_stress(tx: &Transaction, job_id: i64, since: &str, kind: &str) -> CoreResult<Option<(String, Option<i64>)>> {
+    Ok(tx
+        .query_row(
+            &format!(
+                "SELECT verdict, burn_in_seconds FROM stress_runs WHERE job_id = ?1 AND recorded_at >= ?2 AND {kind}
+                 ORDER BY id DESC LIMIT 1"
+            ),
+            params![job_id, since],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 fn load(tx: &Transaction, run_id: i64) -> CoreResult<RunState> {

@@ -6,8 +6,10 @@ pub mod burn_in;
 pub mod child;
 pub mod host;
 pub mod import;
+pub mod kinds;
 pub mod memtest;
 pub mod patterns;
+pub mod runs;
 pub mod supervise;
 pub mod verdict;
 

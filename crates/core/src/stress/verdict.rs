@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::burn_in::BurnInReport;
+use super::import::{ImportedGpu, ImportedTool, TestOutcome};
+pub use super::kinds::Verdict;
 use super::memtest::MemoryTestReport;
 use super::BackendError;
 use crate::bench::{GpuReading, Health, Sample};
@@ -13,16 +15,6 @@ use crate::diagnostics::{
     evaluate, evidence, lifetime_regression, live_xid_findings, DiagnosticRules, Evidence, Finding, RecordedGpu,
     Severity, XidCatalog,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Passed,
-    Failed,
-    /// Cancelled, cut short or never started: says nothing either way.
-    Incomplete,
-}
 
 /// How the process that ran one GPU's test ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,4 +373,41 @@ fn load_findings(found: &mut Found, load: &LoadSummary, before: Option<&Health>)
 /// Two decimals: evidence people read.
 fn round(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+/// The verdict of one GPU's imported result: a failed test is a critical finding, a warning a
+/// warning, and a skipped or unrun test leaves the run incomplete (a skip is not a pass).
+pub fn judge_imported(rules: &DiagnosticRules, tool: &ImportedTool, gpu: &ImportedGpu) -> Judgement {
+    let mut found = Found { rules, gpu: gpu.gpu_index, findings: Vec::new() };
+    let mut skipped = gpu.tests.is_empty();
+    for test in &gpu.tests {
+        let detail = || ("detail", test.detail.as_deref().into());
+        match (test.outcome, tool) {
+            (TestOutcome::Fail, ImportedTool::GpuBurn { .. }) => {
+                found.raise("gpu_burn_faulty", evidence([("errors", test.errors.into()), detail()]))
+            }
+            (TestOutcome::Fail, ImportedTool::Dcgmi { .. }) => {
+                found.raise("dcgm_test_failed", evidence([("test", test.name.as_str().into()), detail()]))
+            }
+            (TestOutcome::Warn, _) => {
+                found.raise("dcgm_test_warning", evidence([("test", test.name.as_str().into()), detail()]))
+            }
+            (TestOutcome::Skip, _) => {
+                skipped = true;
+                found.raise("dcgm_test_skipped", evidence([("test", test.name.as_str().into()), detail()]));
+            }
+            (TestOutcome::NotRun, _) => skipped = true,
+            (TestOutcome::Pass, _) => {}
+        }
+    }
+    let mut findings = found.findings;
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let verdict = if findings.iter().any(|f| f.severity == Severity::Critical) {
+        Verdict::Failed
+    } else if skipped {
+        Verdict::Incomplete
+    } else {
+        Verdict::Passed
+    };
+    Judgement { verdict, load: LoadSummary::default(), counters: CounterChanges::default(), findings }
 }

@@ -6,13 +6,23 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 pub use nvidia_ml_fake::locate::{built_library, shipped_scenario};
-use revive_core::bench::Sample;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use revive_core::bench::{now_ms, Sample};
 use revive_core::bench::{DriverSource, GpuProvider, NvmlProvider, Unavailable};
 use revive_core::diagnostics::runs::RunEvidence;
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::paths::Shipped;
 use revive_core::pins::Signer;
 use revive_core::settings::{SettingsForm, Technician};
+use revive_core::stress::burn_in::{run_burn_in, HostCompute};
+use revive_core::stress::host::HostMemory;
+use revive_core::stress::memtest::{run_memory_test, MemoryTestPlan};
+use revive_core::stress::supervise::GpuStressOutcome;
+use revive_core::stress::verdict::{judge, StressEvidence, WorkerEnd};
+use revive_core::stress::ScaledClock;
+use revive_core::workshop::Catalogs;
 use revive_core::workshop::Workshop;
 
 /// The technician the helpers act as (a fresh bench enrols them with the first intake).
@@ -116,5 +126,68 @@ impl Dice {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0 % n
+    }
+}
+
+/// What a simulated run on GPU 0 of `scenario` gives: the real engines on host memory and compute,
+/// judged by the shipped rules (the test processes are `revive stress`'s business, tested there).
+pub fn simulated_stress(scenario: &str, burn_in_minutes: Option<u64>, memory: bool) -> GpuStressOutcome {
+    let reading = open(scenario).unwrap().snapshot().unwrap().gpus.remove(0);
+    let clock = ScaledClock::faster(3600);
+    let cancel = AtomicBool::new(false);
+    let memory = memory.then(|| {
+        let mut host = HostMemory::new(1 << 18, 1 << 20).unwrap();
+        run_memory_test(&mut host, &MemoryTestPlan::standard(1, 3), &clock, &cancel, &mut |_| {}).0
+    });
+    let burn_in = burn_in_minutes.map(|minutes| {
+        let mut host = HostCompute::new(16, Vec::new());
+        run_burn_in(&mut host, Duration::from_secs(minutes * 60), &clock, &cancel, &mut |_| {}).0
+    });
+    let started_at_ms = now_ms();
+    let samples: Vec<Sample> = (0..30u64)
+        .map(|i| Sample {
+            at_ms: started_at_ms + i * 20,
+            gpu: 0,
+            temperature_c: Some(70),
+            memory_temperature_c: Some(78),
+            power_w: Some(680.0),
+            sm_clock_mhz: Some(1830),
+            pcie_generation: Some(5),
+            pcie_width: Some(16),
+            clock_event_reasons: 0x4,
+            lost: false,
+        })
+        .collect();
+    let seconds = burn_in.as_ref().map_or(600, |b| b.seconds);
+    let judgement = judge(
+        &Catalogs::built_in().unwrap().rules,
+        &Catalogs::built_in().unwrap().xids,
+        &StressEvidence {
+            before: &reading,
+            after: &reading,
+            samples: &samples,
+            started_at_ms,
+            clock_speed: 3600,
+            xids: &[],
+            memory: memory.as_ref(),
+            burn_in: burn_in.as_ref(),
+            worker: &WorkerEnd::Finished,
+            run_seconds: seconds,
+        },
+    );
+    GpuStressOutcome {
+        gpu: 0,
+        simulated: true,
+        started_at_ms,
+        seconds,
+        before: reading.clone(),
+        after: reading,
+        memory,
+        burn_in,
+        worker: WorkerEnd::Finished,
+        xids: Vec::new(),
+        judgement,
+        samples,
+        clock_speed: 3600,
     }
 }

@@ -2,6 +2,8 @@
 import type { Outcome } from "./Outcome";
 import type { RevocationReason } from "./RevocationReason";
 import type { Status } from "./Status";
+import type { StressSource } from "./StressSource";
+import type { Verdict } from "./Verdict";
 
 /**
  * One entry of the job's timeline: when, who, and what happened (`kind` and `detail` on the wire).
@@ -22,4 +24,4 @@ findings: Array<string>,
 /**
  * Why a card with another serial than the job's was recorded to it anyway.
  */
-card_mismatch_reason?: string, } } | { "kind": "procedure_started", "detail": { run: number, procedure: string, version: number, } } | { "kind": "procedure_finished", "detail": { run: number, procedure: string, outcome: Outcome, } } | { "kind": "procedure_status_not_moved", "detail": { run: number, wanted: Status, from: Status, } } | { "kind": "certificate_issued", "detail": { number: string, supersedes: string | null, sha256: string, } } | { "kind": "certificate_revoked", "detail": { number: string, reason: RevocationReason, } } | { "kind": "identity_approved", "detail": { run: number, findings: Array<string>, reason: string, } });
+card_mismatch_reason?: string, } } | { "kind": "stress_recorded", "detail": { run: number, gpu_index: number, source: StressSource, simulated: boolean, verdict: Verdict, findings: Array<string>, card_mismatch_reason?: string, } } | { "kind": "procedure_started", "detail": { run: number, procedure: string, version: number, } } | { "kind": "procedure_finished", "detail": { run: number, procedure: string, outcome: Outcome, } } | { "kind": "procedure_status_not_moved", "detail": { run: number, wanted: Status, from: Status, } } | { "kind": "certificate_issued", "detail": { number: string, supersedes: string | null, sha256: string, } } | { "kind": "certificate_revoked", "detail": { number: string, reason: RevocationReason, } } | { "kind": "identity_approved", "detail": { run: number, findings: Array<string>, reason: string, } });
