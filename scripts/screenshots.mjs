@@ -117,6 +117,27 @@ try {
     await session.click('#move-diagnosing');
     await session.waitFor('.job-head .badge', 5_000, '诊断中');
     await capture(session, 'docs/job-zh.png');
+
+    // The stress test in the Chinese UI: a burn-in going (a card whose cooling fails at minute 3),
+    // then the evidence of a memory test that found a stuck HBM cell.
+    await session.click('#nav-bench');
+    await session.click('#bench-scenario option[value="h100-burn-in-thermal"]');
+    await session.click('#bench-start-simulated');
+    await session.waitFor('#bench-simulated', 10_000, 'h100-burn-in-thermal');
+    await session.type('#stress-burn-in', Key.Control + 'a' + Key.Control + '120');
+    await session.click('#stress-start');
+    await session.waitFor('#stress-live-0 .burn-in', 60_000, 'TFLOP/s');
+    await session.script("document.querySelector('#stress-panel').scrollIntoView();");
+    await capture(session, 'docs/stress-running.png');
+    await session.waitFor('#stress-verdict-0', 120_000);
+    await session.click('#bench-scenario option[value="h100-hbm-stuck-bit"]');
+    await session.click('#bench-start-simulated');
+    await session.waitFor('#bench-simulated', 10_000, 'h100-hbm-stuck-bit');
+    await session.type('#stress-burn-in', Key.Control + 'a' + Key.Control + Key.Backspace);
+    await session.click('#stress-start');
+    await session.waitFor('#stress-verdict-0', 60_000, '未通过');
+    await session.script("document.querySelector('#stress-result-0').scrollIntoView();");
+    await capture(session, 'docs/stress-failed.png');
   });
 } finally {
   await bench.stop();

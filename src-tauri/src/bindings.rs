@@ -22,10 +22,13 @@ use revive_core::pins::{PinState, Signature};
 use revive_core::procedures::runs::{Answer, RunState};
 use revive_core::procedures::ProcedureChoices;
 use revive_core::settings::{Settings, SettingsForm};
+use revive_core::stress::form::StressForm;
+use revive_core::stress::runs::StressRun;
 use ts_rs::{Config, ExportError, TS};
 
 use crate::commands::certificates::{CertificatePreview, FileVerification, LoadedStatusList, ShopKeyView};
 use crate::commands::history::ExportResult;
+use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
 
@@ -56,6 +59,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     Sample::export_all(&config)?;
     DiagnosticRun::export_all(&config)?;
     JobDiagnostics::export_all(&config)?;
+    StressForm::export_all(&config)?;
+    StressEvent::export_all(&config)?;
+    StressRun::export_all(&config)?;
     ProcedureChoices::export_all(&config)?;
     RunState::export_all(&config)?;
     Answer::export_all(&config)?;

@@ -1,7 +1,7 @@
 //! The one shape every command failure takes over IPC: `{code, message}` plus, for bad input, the
 //! field and problem, so the UI can say in the technician's language exactly what to fix.
 
-use revive_core::{CoreError, ErrorCode, Field, NotReady, Problem};
+use revive_core::{CoreError, ErrorCode, Field, NotReady, Problem, StressBlocker};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -19,13 +19,24 @@ pub struct IpcError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "bindings", ts(optional))]
     pub reason: Option<NotReady>,
+    /// Why a GPU cannot take a stress test now, and which one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
+    pub blocker: Option<GpuBlocker>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct GpuBlocker {
+    pub gpu: u32,
+    pub blocker: StressBlocker,
 }
 
 impl IpcError {
     /// A failure the UI has no text of its own for: it shows the message.
     pub fn unexpected(message: String) -> IpcError {
         tracing::error!(code = ?ErrorCode::Unexpected, "{message}");
-        IpcError { code: ErrorCode::Unexpected, message, field: None, problem: None, reason: None }
+        IpcError { code: ErrorCode::Unexpected, message, field: None, problem: None, reason: None, blocker: None }
     }
 }
 
@@ -40,7 +51,11 @@ impl From<CoreError> for IpcError {
             CoreError::CertificateNotReady(reason) => Some(*reason),
             _ => None,
         };
-        IpcError { code: error.code(), message: error.to_string(), field, problem, reason }
+        let blocker = match &error {
+            CoreError::NotReadyForStress { gpu, blocker } => Some(GpuBlocker { gpu: *gpu, blocker: *blocker }),
+            _ => None,
+        };
+        IpcError { code: error.code(), message: error.to_string(), field, problem, reason, blocker }
     }
 }
 
@@ -50,7 +65,14 @@ impl From<revive_certificate_pdf::PdfError> for IpcError {
             revive_certificate_pdf::PdfError::Core(core) => core.into(),
             other => {
                 crate::logging::record(other.code(), &other);
-                IpcError { code: other.code(), message: other.to_string(), field: None, problem: None, reason: None }
+                IpcError {
+                    code: other.code(),
+                    message: other.to_string(),
+                    field: None,
+                    problem: None,
+                    reason: None,
+                    blocker: None,
+                }
             }
         }
     }

@@ -41,6 +41,7 @@ pub fn open_state(data_dir: PathBuf, shipped: Shipped) -> AppState {
         fonts: shipped.fonts,
         renderer: Mutex::new(None),
         export_cancelled: AtomicBool::new(false),
+        stress: Default::default(),
     }
 }
 
@@ -68,6 +69,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::bench::record_diagnostic,
         commands::bench::approve_identity,
         commands::bench::job_diagnostics,
+        commands::stress::stress_start,
+        commands::stress::stress_cancel,
+        commands::stress::stress_record,
+        commands::stress::job_stress_runs,
+        commands::stress::stress_import,
         commands::procedures::procedure_choices,
         commands::procedures::start_procedure,
         commands::procedures::procedure_runs,

@@ -22,6 +22,8 @@ fn folders() -> Shipped {
         scenarios: shipped_scenario("x").parent().unwrap().to_owned(),
         procedures: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../procedures"),
         fonts: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fonts"),
+        // `cargo test --workspace` builds the CLI beside the test binaries' folder.
+        stress_worker: std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("revive"),
     }
 }
 
@@ -295,7 +297,31 @@ fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
         call(&bench, "answer_step", json!({ "runId": run["id"], "stepId": step, "answer": answer, "note": "" }))
             .unwrap()
     };
-    answer("burn-in", json!({ "kind": "measure", "value": 0 }));
+    // The load tests on the simulated bench (a two-hour burn-in passes in seconds there).
+    answer("load-tests", json!({ "kind": "check", "result": "pass" }));
+    call(&bench, "bench_connect", json!({ "scenario": "h100-healthy" })).unwrap();
+    let form =
+        json!({ "gpus": [0], "memoryTest": true, "passes": "1", "bitFadeMinutes": "", "burnInMinutes": "１２０" });
+    call(&bench, "stress_start", json!({ "form": form, "channel": "__CHANNEL__:7" })).unwrap();
+    let again = call(&bench, "stress_start", json!({ "form": form, "channel": "__CHANNEL__:8" })).unwrap_err();
+    assert_eq!((again["field"].as_str(), again["problem"]["kind"].as_str()), (Some("stress_test"), Some("duplicate")));
+    let started = std::time::Instant::now();
+    let recorded = loop {
+        match call(&bench, "stress_record", json!({ "jobId": job_id, "gpuIndex": 0 })) {
+            Ok(run) => break run,
+            // Until it finishes there is no outcome to record.
+            Err(error) if error["field"] == "gpu_index" && started.elapsed().as_secs() < 120 => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            Err(error) => panic!("{error} (is target/debug/revive built? cargo build -p revive-cli)"),
+        }
+    };
+    assert_eq!((recorded["verdict"].as_str(), recorded["burnInSeconds"].as_u64()), (Some("passed"), Some(7200)));
+    assert_eq!(recorded["simulated"], true);
+    let runs = call(&bench, "job_stress_runs", json!({ "jobId": job_id })).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    answer("memory-test", json!({ "kind": "confirm" }));
+    answer("burn-in", json!({ "kind": "confirm" }));
     answer("bandwidth", json!({ "kind": "measure", "value": 1_880_000 }));
     call(&bench, "bench_connect", json!({ "scenario": "h100-remap-reset" })).unwrap();
     call(&bench, "record_diagnostic", json!({ "jobId": job_id, "gpuIndex": 0 })).unwrap();

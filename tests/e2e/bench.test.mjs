@@ -63,7 +63,7 @@ journey('a simulated finding is recorded to a job', (bench) =>
     await app.click(`#record-job-0 option[data-ticket="${ticket}"]`);
     await app.click('#record-0');
     await app.waitFor('#recorded-0', 5_000, 'Not recorded: the card on the bench (serial 1655023098765)');
-    await app.type('#mismatch-reason-0', '客户寄来的是这张 H20，标签贴错了');
+    await app.type('#record-reason-0', '客户寄来的是这张 H20，标签贴错了');
     await app.click('#record-anyway-0');
     await app.waitFor('#recorded-0', 5_000, `Recorded to ${ticket}.`);
     await openJob(app, '2012345');

@@ -20,7 +20,7 @@ journey('a card that is not the one taken in goes on only with an approver and h
     await app.waitFor('#bench-simulated', 10_000, 'h100-healthy');
     await app.click(`#record-job-0 option[data-ticket="${ticket}"]`);
     await app.click('#record-0');
-    await app.type('#mismatch-reason-0', '客户说序列号标签贴错了');
+    await app.type('#record-reason-0', '客户说序列号标签贴错了');
     await app.click('#record-anyway-0');
     await app.waitFor('#recorded-0', 5_000, ticket);
 

@@ -70,6 +70,23 @@ export async function recordSimulated(session, scenario, ticket) {
 }
 
 /**
+ * Runs the stress test on GPU 0 of the simulated bench running `scenario` (a memory test and a
+ * burn-in of `burnIn` minutes: a two-hour burn-in takes seconds there) and records it to `ticket`.
+ */
+export async function runStress(session, scenario, ticket, { burnIn = '120' } = {}) {
+  await session.click('#nav-bench');
+  await session.click(`#bench-scenario option[value="${scenario}"]`);
+  await session.click('#bench-start-simulated');
+  await session.waitFor('#bench-simulated', 10_000, scenario);
+  await session.type('#stress-burn-in', Key.Control + 'a' + Key.Control + burnIn);
+  await session.click('#stress-start');
+  await session.waitFor('#stress-verdict-0', 120_000);
+  await session.click(`#stress-record-job-0 option[data-ticket="${ticket}"]`);
+  await session.click('#stress-record-0');
+  await session.waitFor('#stress-recorded-0', 5_000, ticket);
+}
+
+/**
  * Answers the native file dialog titled `title` (opened by Revive from Rust) by typing `path` and
  * pressing Enter, as a person would; xdotool drives it because WebDriver cannot reach native windows.
  */
@@ -89,17 +106,26 @@ export function answerFileDialog(title, path) {
 }
 
 /**
- * Final QA on the job with `serial` (its latest reading the intake one): burn-in, bandwidth, a clean
- * release reading from the simulated bench, two release photos written into `files`, the sign-off of
- * `technician` and the approval of `approver`, each with their own PIN (`pins`), at the same bench.
+ * Final QA on the job with `serial` (its latest reading the intake one): the stress test on the
+ * Bench and its two gates, bandwidth, a clean release reading from the simulated bench, two release
+ * photos written into `files`, the sign-off of `technician` and the approval of `approver`, each
+ * with their own PIN (`pins`), at the same bench.
  */
 export async function passFinalQa(session, { serial, ticket, technician, approver, pins, files, beforeApproval }) {
   const search = serial.slice(-7);
   await openJob(session, search);
   await session.click('#procedure-choice option[value="final-qa-burn-in"]');
   await session.click('#start-procedure');
+  await session.waitFor('#run-step[data-step="load-tests"]');
+  await runStress(session, 'h100-remap-reset', ticket);
+  await openJob(session, search);
+  await session.click('#job-procedures button.primary');
+  await session.waitFor('#run-step[data-step="load-tests"]');
+  await session.click('#run-pass');
+  await session.waitFor('#run-step[data-step="memory-test"]');
+  await session.click('#run-check-gate');
   await session.waitFor('#run-step[data-step="burn-in"]');
-  await session.keys('0' + Key.Enter);
+  await session.click('#run-check-gate');
   await session.waitFor('#run-step[data-step="bandwidth"]');
   await session.keys('1880000' + Key.Enter);
   await session.waitFor('#run-step[data-step="release-reading"]');

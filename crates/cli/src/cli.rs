@@ -63,7 +63,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE", requires = "nvml_lib")]
         scenario: Option<PathBuf>,
         /// How many times faster a simulated run's clock goes.
-        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600), hide = true)]
+        #[arg(long, default_value_t = revive_core::stress::supervise::SIMULATED_SPEED, value_parser = clap::value_parser!(u32).range(1..=3600), hide = true)]
         speed: u32,
         /// Seconds without word from a test process before it counts as hung.
         #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
@@ -171,40 +171,10 @@ pub enum Command {
     },
 }
 
-/// `90s`, `45m`, `2h`, `1h30m` in seconds; digits typed on a Chinese keyboard (full width) count too.
+/// `90s`, `45m`, `2h`, `1h30m` in seconds (digits typed on a Chinese keyboard count too).
 fn parse_duration(text: &str) -> Result<u64, String> {
-    let text: String = text
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            'ｈ' | 'Ｈ' => 'h',
-            'ｍ' | 'Ｍ' => 'm',
-            'ｓ' | 'Ｓ' => 's',
-            other => other.to_ascii_lowercase(),
-        })
-        .collect();
-    let wrong = || format!("`{text}` is not a duration like 90s, 45m, 2h or 1h30m");
-    let (mut total, mut digits) = (0u64, String::new());
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(wrong()),
-        };
-        let value: u64 = digits.parse().map_err(|_| wrong())?;
-        total = value.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(wrong)?;
-        digits.clear();
-    }
-    if !digits.is_empty() || total == 0 {
-        return Err(wrong());
-    }
-    Ok(total)
+    revive_core::stress::form::parse_duration(text)
+        .map_err(|_| format!("`{text}` is not a duration like 90s, 45m, 2h or 1h30m"))
 }
 
 #[derive(Subcommand)]
@@ -323,22 +293,6 @@ impl Language {
         match self {
             Language::En => &text.en,
             Language::ZhCn => &text.zh_cn,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-
-    #[test]
-    fn durations_read_as_people_type_them() {
-        assert_eq!(parse_duration("60m"), Ok(3600));
-        assert_eq!(parse_duration("1h30m"), Ok(5400));
-        assert_eq!(parse_duration("90s"), Ok(90));
-        assert_eq!(parse_duration("２ｈ"), Ok(7200));
-        for wrong in ["", "60", "m", "1x", "-5m", "0m", "99999999999999999999h", "１.5h"] {
-            assert!(parse_duration(wrong).is_err(), "{wrong}");
         }
     }
 }

@@ -66,6 +66,7 @@ pub enum Field {
     BurnInDuration,
     MemoryPasses,
     MemoryPatterns,
+    StressImport,
 }
 
 /// What is wrong with the field.
@@ -179,7 +180,7 @@ pub enum NotReady {
 /// Why a GPU cannot take a stress test now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", rename_all_fields = "camelCase")]
 pub enum StressBlocker {
     GpuLost,
     /// Other programs compute on it: the results would be theirs as much as the card's.

@@ -17,21 +17,23 @@ pub const FAKE_NVML_VARIABLE: &str = "REVIVE_FAKE_NVML";
 pub const SCENARIOS_VARIABLE: &str = "REVIVE_SCENARIOS";
 pub const PROCEDURES_VARIABLE: &str = "REVIVE_PROCEDURES";
 pub const FONTS_VARIABLE: &str = "REVIVE_FONTS";
+pub const STRESS_WORKER_VARIABLE: &str = "REVIVE_STRESS_WORKER";
 
-/// What ships with Revive: the simulated bench's driver and scenarios, the repair procedures and
-/// the certificate's fonts.
+/// What ships with Revive: the simulated bench's driver and scenarios, the repair procedures, the
+/// certificate's fonts, and the `revive` program whose `stress-worker` runs each GPU's stress test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shipped {
     pub fake_nvml: PathBuf,
     pub scenarios: PathBuf,
     pub procedures: PathBuf,
     pub fonts: PathBuf,
+    pub stress_worker: PathBuf,
 }
 
 impl Shipped {
     /// Each from its variable, else from `resources` (the app's bundle), else the folder of that name
-    /// beside the running program, else the source checkout this build came from. The fake driver is
-    /// built beside the program.
+    /// beside the running program, else the source checkout this build came from. The fake driver
+    /// and the `revive` program are built beside the program.
     pub fn resolve(resources: Option<&Path>) -> Shipped {
         let program_dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf));
         let folder = |variable: &str, name: &str| {
@@ -48,6 +50,9 @@ impl Shipped {
             scenarios: folder(SCENARIOS_VARIABLE, "scenarios"),
             procedures: folder(PROCEDURES_VARIABLE, "procedures"),
             fonts: folder(FONTS_VARIABLE, "fonts"),
+            stress_worker: variable_path(STRESS_WORKER_VARIABLE)
+                .or_else(|| program_dir.as_ref().map(|dir| dir.join("revive")))
+                .unwrap_or_else(|| PathBuf::from("revive")),
         }
     }
 }

@@ -46,7 +46,7 @@ fn final_qa(shop: &Workshop, job: i64) {
     let answer = |step: &str, answer: Answer, who: &Technician| {
         shop.procedure_runs().answer(run.id, step, &answer, "", who, None).unwrap()
     };
-    answer("burn-in", Answer::Measure { value: 0.0 }, &tech(shop));
+    common::pass_load_tests(shop, job, run.id, 120, false).unwrap();
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(shop));
     record_scenario(shop, job, "h100-remap-reset", &burn_in_telemetry());
     answer("release-reading", Answer::Confirm, &tech(shop));
@@ -196,12 +196,10 @@ fn a_final_qa_that_failed_after_one_that_passed_stops_the_certificate() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
     let (shop, job) = repaired_job(dir.path());
-    // Burnt in again before hand-over: faulty results end the new QA as "needs RMA".
+    // Burnt in again before hand-over: a failed stress test ends the new QA as "needs RMA".
     let again = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-    let failed = shop
-        .procedure_runs()
-        .answer(again.id, "burn-in", &Answer::Measure { value: 2.0 }, "", &tech(&shop), None)
-        .unwrap();
+    let fail = Answer::Check { result: revive_core::procedures::runs::CheckResult::Fail };
+    let failed = shop.procedure_runs().answer(again.id, "load-tests", &fail, "", &tech(&shop), None).unwrap();
     assert_eq!(failed.outcome, Some(Outcome::NeedsRma));
     let refused = shop.certificates().issue(job, 90, CertificateLanguage::Both, &tech(&shop)).unwrap_err();
     assert!(matches!(refused, CoreError::CertificateNotReady(NotReady::FinalQaMissing)), "{refused}");
@@ -234,10 +232,15 @@ fn the_json_export_carries_the_whole_job_and_its_certificate_still_verifies() {
     assert_eq!(diagnostics.len(), 2);
     assert!(diagnostics[0]["findings"].as_array().unwrap().iter().any(|f| f["code"] == "remap_pending"));
     assert_eq!(diagnostics[1]["reading"]["identity"]["serial"], "1654922012345");
+    let stress = exported["stressRuns"].as_array().unwrap();
+    assert_eq!(
+        (stress.len(), stress[0]["verdict"].as_str(), stress[0]["burnInSeconds"].as_u64()),
+        (1, Some("passed"), Some(7200))
+    );
     let steps = exported["procedures"][0]["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 6);
-    assert_eq!(steps[1]["answer"], serde_json::json!({ "kind": "measure", "value": 1_880_000.0 }));
-    assert_eq!(steps[5]["actor"], "Zhang Min");
+    assert_eq!(steps.len(), 8);
+    assert_eq!(steps[3]["answer"], serde_json::json!({ "kind": "measure", "value": 1_880_000.0 }));
+    assert_eq!(steps[7]["actor"], "Zhang Min");
 
     // The certificate in the archive verifies on its own, years later.
     let archived = &exported["certificates"][0];
@@ -278,36 +281,39 @@ fn a_real_card_burnt_in_for_less_than_final_qa_asks_gets_no_certificate() {
     let shop = Workshop::open_with_clock(dir.path(), revive_core::paths::Shipped::resolve(None), test_clock).unwrap();
     let job = take_in_h100(&shop);
     record_real(&shop, job, "h100-remap-pending");
-    let final_qa = |burn_in_minutes: i64| {
-        let runs = shop.procedure_runs();
-        let run = runs.start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-        NOW.fetch_add(burn_in_minutes * 60, std::sync::atomic::Ordering::SeqCst);
-        let answer =
-            |step: &str, answer: Answer, who: &Technician| runs.answer(run.id, step, &answer, "", who, None).unwrap();
-        answer("burn-in", Answer::Measure { value: 0.0 }, &tech(&shop));
-        answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(&shop));
-        record_real(&shop, job, "h100-remap-reset");
-        answer("release-reading", Answer::Confirm, &tech(&shop));
-        let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(&shop)).unwrap());
-        answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(&shop));
-        sign(&shop, run.id, "technician-qc", TECH);
-        sign(&shop, run.id, "approver-qc", "Zhang Min");
-    };
-    // 1 h 59 min of the 2 h the procedure asks for.
-    final_qa(119);
+    let runs = shop.procedure_runs();
+    let run = runs.start(job, "final-qa-burn-in", &tech(&shop)).unwrap().id;
+    // 1 h 59 min of the 2 h the procedure asks for: its gate stays shut.
+    let short = common::pass_load_tests(&shop, job, run, 119, true).unwrap_err();
+    assert!(matches!(short, CoreError::GateClosed { ref step } if step == "burn-in"), "{short}");
+    // Burnt in again, for the full time: the gate opens and QA goes on.
+    NOW.fetch_add(60, std::sync::atomic::Ordering::SeqCst);
+    shop.stress().record(job, &real_stress(120), None, &tech(&shop)).unwrap();
+    let answer = |step: &str, answer: Answer, who: &Technician| runs.answer(run, step, &answer, "", who, None).unwrap();
+    answer("burn-in", Answer::Confirm, &tech(&shop));
+    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(&shop));
+    record_real(&shop, job, "h100-remap-reset");
+    answer("release-reading", Answer::Confirm, &tech(&shop));
+    let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(&shop)).unwrap());
+    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(&shop));
+    sign(&shop, run, "technician-qc", TECH);
+    sign(&shop, run, "approver-qc", "Zhang Min");
     assert_eq!(shop.jobs().get(job).unwrap().status, Status::Ready);
-    let short = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap_err();
-    assert!(matches!(short, CoreError::CertificateNotReady(NotReady::BurnInTooShort)), "{short}");
-    // Burnt in again, for the full time: the latest final QA decides.
-    shop.jobs()
-        .change_status(job, &StatusChange { to: "on_hold".into(), reason: "再老化一次".into() }, &tech(&shop))
-        .unwrap();
-    shop.jobs().change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, &tech(&shop)).unwrap();
-    final_qa(120);
     let certificate = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap();
     let document: CertificateDocument = serde_json::from_str(&certificate.signed.document).unwrap();
     assert!(!document.simulated);
     assert_eq!(document.release_evidence.burn_in_seconds, Some(7_200));
+    // A shorter burn-in recorded after QA is what the next certificate would state: refused.
+    shop.stress().record(job, &real_stress(90), None, &tech(&shop)).unwrap();
+    let short = shop.certificates().issue(job, 90, CertificateLanguage::En, &tech(&shop)).unwrap_err();
+    assert!(matches!(short, CoreError::CertificateNotReady(NotReady::BurnInTooShort)), "{short}");
+}
+
+/// A passed memory test and burn-in of `minutes` on a real card (the simulated stand-in, marked real).
+fn real_stress(minutes: u64) -> revive_core::stress::supervise::GpuStressOutcome {
+    let mut outcome = common::simulated_stress("h100-healthy", Some(minutes), true);
+    outcome.simulated = false;
+    outcome
 }
 
 #[test]
@@ -391,7 +397,7 @@ fn a_card_that_is_not_the_one_taken_in_gets_a_certificate_only_with_an_approvers
     let runs = shop.procedure_runs();
     let run = runs.start(job, "final-qa-burn-in", &tech(&shop)).unwrap().id;
     let answer = |step: &str, answer: Answer| runs.answer(run, step, &answer, "", &tech(&shop), None);
-    answer("burn-in", Answer::Measure { value: 0.0 }).unwrap();
+    common::pass_load_tests(&shop, job, run, 120, false).unwrap();
     answer("bandwidth", Answer::Measure { value: 1_880_000.0 }).unwrap();
     record_scenario(&shop, job, "h100-remap-reset", &burn_in_telemetry());
     // The release reading's "different UUID" is critical: the gate stays shut.

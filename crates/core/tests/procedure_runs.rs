@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use common::{hold_bench, record_scenario, signer, take_in_h100, tech, TECH};
+use common::{hold_bench, pass_load_tests, record_scenario, signer, take_in_h100, tech, TECH};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::status::Status;
 use revive_core::jobs::StatusChange;
@@ -123,7 +123,7 @@ fn qc_needs_an_approver_who_did_not_do_the_work() {
     };
     shop.save_settings(&settings).unwrap();
     let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-    shop.procedure_runs().answer(run.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop), None).unwrap();
+    pass_load_tests(&shop, job, run.id, 120, false).unwrap();
     shop.procedure_runs()
         .answer(run.id, "bandwidth", &Answer::Measure { value: 1_870_000.0 }, "", &tech(&shop), None)
         .unwrap();
@@ -188,12 +188,10 @@ fn a_job_on_hold_is_not_moved_by_finished_work() {
     let job = take_in_h100(&shop);
     let hold = StatusChange { to: "on_hold".into(), reason: "客户未确认报价".into() };
     shop.jobs().change_status(job, &hold, &tech(&shop)).unwrap();
-    // Faulty burn-in results end final QA as "needs RMA"; only a person takes a held job anywhere.
+    // A failed stress test ends final QA as "needs RMA"; only a person takes a held job anywhere.
     let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(&shop)).unwrap();
-    let ended = shop
-        .procedure_runs()
-        .answer(run.id, "burn-in", &Answer::Measure { value: 3.0 }, "", &tech(&shop), None)
-        .unwrap();
+    let fail = Answer::Check { result: CheckResult::Fail };
+    let ended = shop.procedure_runs().answer(run.id, "load-tests", &fail, "", &tech(&shop), None).unwrap();
     assert_eq!(ended.outcome, Some(Outcome::NeedsRma));
     let job = shop.jobs().get(job).unwrap();
     assert_eq!(job.status, Status::OnHold);
@@ -228,18 +226,20 @@ fn final_qa_judges_memory_bandwidth_against_the_cards_own_model() {
     let final_qa = "final-qa-burn-in";
 
     // An RTX 4090 at its datasheet's 1,008,000 MB/s passes; the H100 figure would have failed it.
-    let rtx = shop.procedure_runs().start(take_in("rtx-4090", "1320123456789"), final_qa, &tech(&shop)).unwrap();
+    let rtx_job = take_in("rtx-4090", "1320123456789");
+    let rtx = shop.procedure_runs().start(rtx_job, final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&rtx), Some(756_000.0));
-    shop.procedure_runs().answer(rtx.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop), None).unwrap();
+    pass_load_tests(&shop, rtx_job, rtx.id, 120, false).unwrap();
     let judged = shop
         .procedure_runs()
         .answer(rtx.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop), None)
         .unwrap();
     assert_eq!(judged.results.last().unwrap().passed, Some(true));
 
-    let h100 = shop.procedure_runs().start(take_in("h100-sxm5-80gb", "1654922099999"), final_qa, &tech(&shop)).unwrap();
+    let h100_job = take_in("h100-sxm5-80gb", "1654922099999");
+    let h100 = shop.procedure_runs().start(h100_job, final_qa, &tech(&shop)).unwrap();
     assert_eq!(bandwidth_min(&h100), Some(1_428_750.0));
-    shop.procedure_runs().answer(h100.id, "burn-in", &Answer::Measure { value: 0.0 }, "", &tech(&shop), None).unwrap();
+    pass_load_tests(&shop, h100_job, h100.id, 120, false).unwrap();
     let slow = shop
         .procedure_runs()
         .answer(h100.id, "bandwidth", &Answer::Measure { value: 1_008_000.0 }, "", &tech(&shop), None)

@@ -134,7 +134,7 @@ instruction = { en = "Run it.", zh-CN = "运行。" }
 "#;
 
 #[test]
-fn gates_open_only_on_a_passed_run_recorded_after_they_were_reached() {
+fn gates_open_only_on_a_passed_run_recorded_since_the_procedure_began() {
     let _bench = hold_bench();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("procedures")).unwrap();
@@ -180,4 +180,30 @@ fn a_lost_gpu_is_recorded_as_what_it_was() {
     let run = shop.stress().record(job, &lost, None, &tech(&shop)).unwrap();
     assert!(matches!(run.result.after, Some(GpuReading::Lost { index: 0 })));
     assert!(matches!(run.result.worker, Some(WorkerEnd::Died { .. })));
+}
+
+#[test]
+fn a_file_that_is_neither_tools_output_is_refused_and_nothing_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = open_shop(dir.path());
+    let job = take_in_h100(&shop);
+    for (text, problem) in [
+        ("", revive_core::Problem::Empty),
+        ("王芳的笔记：这张卡很好", revive_core::Problem::BadFormat),
+        ("{\"not\": \"dcgmi\"}", revive_core::Problem::BadFormat),
+    ] {
+        let refused = shop.stress().import_text(job, text, 0, None, &tech(&shop)).unwrap_err();
+        assert!(
+            matches!(refused, CoreError::Invalid { field: revive_core::Field::StressImport, problem: p } if p == problem),
+            "{text}: {refused:?}"
+        );
+    }
+    let huge = "x".repeat(revive_core::stress::import::MAX_IMPORT_BYTES + 1);
+    assert!(matches!(
+        shop.stress().import_text(job, &huge, 0, None, &tech(&shop)),
+        Err(CoreError::Invalid { problem: revive_core::Problem::TooLarge { .. }, .. })
+    ));
+    assert!(shop.stress().for_job(job).unwrap().is_empty());
+    let burn = fixture("gpu_burn_2gpu_tc_3600_ok.txt");
+    assert_eq!(shop.stress().import_text(job, &burn, 0, None, &tech(&shop)).unwrap().verdict, Verdict::Passed);
 }

@@ -8,6 +8,7 @@ pub mod history;
 pub mod jobs;
 pub mod procedures;
 pub mod settings;
+pub mod stress;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -17,6 +18,7 @@ use revive_certificate_pdf::CertificateRenderer;
 use revive_core::bench::{SimulatedBench, Workbench};
 use revive_core::settings::Technician;
 use revive_core::store::SCHEMA_VERSION;
+use revive_core::stress::desk::StressDesk;
 use revive_core::workshop::Workshop;
 use serde::Serialize;
 use tauri::State;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub renderer: Mutex<Option<Arc<CertificateRenderer>>>,
     /// Set to stop the export that is running.
     pub export_cancelled: AtomicBool,
+    /// The stress run going on this bench, or the outcomes of the last.
+    pub stress: StressDesk,
 }
 
 impl AppState {

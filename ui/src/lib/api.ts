@@ -69,6 +69,11 @@ import type { Statistics } from './bindings/Statistics';
 import type { Status } from './bindings/Status';
 import type { Step } from './bindings/Step';
 import type { StepResult } from './bindings/StepResult';
+import type { GpuStressOutcome } from './bindings/GpuStressOutcome';
+import type { StressEvent } from './bindings/StressEvent';
+import type { StressForm } from './bindings/StressForm';
+import type { StressProgress } from './bindings/StressProgress';
+import type { StressRun } from './bindings/StressRun';
 import type { Symptoms } from './bindings/Symptoms';
 import type { Text } from './bindings/Text';
 import type { Throughput } from './bindings/Throughput';
@@ -143,6 +148,11 @@ export type {
   Status,
   Step,
   StepResult,
+  StressEvent,
+  StressForm,
+  StressProgress,
+  StressRun,
+  GpuStressOutcome,
   Symptoms,
   Text,
   Throughput,
@@ -198,6 +208,18 @@ export const api = {
   approveIdentity: (jobId: number, reason: string, approver: Signature) =>
     invoke<IdentityApproval>('approve_identity', { jobId, reason, approver }),
   jobDiagnostics: (jobId: number) => invoke<JobDiagnostics>('job_diagnostics', { jobId }),
+  /** Starts a stress run; `onEvent` hears its progress, then its outcomes or why it failed. */
+  stressStart: (form: StressForm, onEvent: (event: StressEvent) => void) => {
+    const channel = new Channel<StressEvent>();
+    channel.onmessage = onEvent;
+    return invoke<void>('stress_start', { form, channel });
+  },
+  stressCancel: () => invoke<void>('stress_cancel'),
+  stressRecord: (jobId: number, gpuIndex: number, mismatchReason: string | null = null) =>
+    invoke<StressRun>('stress_record', { jobId, gpuIndex, mismatchReason }),
+  jobStressRuns: (jobId: number) => invoke<StressRun[]>('job_stress_runs', { jobId }),
+  stressImport: (jobId: number, gpuIndex: number, text: string, mismatchReason: string | null = null) =>
+    invoke<StressRun>('stress_import', { jobId, gpuIndex, text, mismatchReason }),
   procedureChoices: (jobId: number) =>
     invoke<ProcedureChoices>('procedure_choices', { jobId }),
   startProcedure: (jobId: number, procedureId: string) => invoke<RunState>('start_procedure', { jobId, procedureId }),

@@ -36,6 +36,16 @@ describe('errorText', () => {
     expect(errorField('plain string')).toBeNull();
   });
 
+  it('says which GPU cannot take a stress test and why, with its numbers', () => {
+    const busy = { code: 'stress_not_ready', message: 'x', blocker: { gpu: 3, blocker: { kind: 'other_processes', count: 2 } } };
+    expect(errorText(busy, tIn('en'))).toBe(
+      'GPU 3 is busy with 2 other programs: close them first, the results would be theirs as much as the card\'s.',
+    );
+    const full = { code: 'stress_not_ready', message: 'x', blocker: { gpu: 0, blocker: { kind: 'memory_in_use', freeMib: 41559, totalMib: 81559 } } };
+    expect(errorText(full, tIn('zh-CN'))).toBe('GPU 0 仅有 41559 MiB / 81559 MiB 空闲：请释放显存，以便测试覆盖整张卡。');
+    expect(errorText({ code: 'stress_not_ready', message: 'x' }, tIn('en'))).toContain('cannot take a stress test');
+  });
+
   it('says which precondition is missing when the code has several', () => {
     const notReady = { code: 'certificate_not_ready', message: 'x', reason: 'release_has_critical_findings' };
     expect(errorText(notReady, tIn('en'))).toContain('critical');

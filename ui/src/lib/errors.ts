@@ -24,6 +24,10 @@ export function errorText(error: unknown, t: Translate): string {
   }
   const reason = `error.certificate_not_ready.${error.reason}`;
   if (error.code === 'certificate_not_ready' && inCatalog(reason)) return t(reason);
+  if (error.code === 'stress_not_ready' && error.blocker) {
+    const { kind, ...detail } = error.blocker.blocker;
+    return t(`error.stress_not_ready.${kind}`, { gpu: error.blocker.gpu, ...detail });
+  }
   if (error.code === 'unexpected') return t('error.unexpected', { message: error.message });
   return t(`error.${error.code}`);
 }

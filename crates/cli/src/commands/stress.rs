@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use revive_core::bench::{DriverSource, Workbench};
 use revive_core::stress::burn_in::ComputeBackend;
 use revive_core::stress::child::{cancel_on_stdin, serve, serve_simulated, WorkerJob, WorkerMessage};
+use revive_core::stress::form::memory_plan;
 use revive_core::stress::memtest::MemoryBackend;
-use revive_core::stress::memtest::MemoryTestPlan;
-use revive_core::stress::patterns::Pattern;
 use revive_core::stress::supervise::{
     run_stress, GpuStressOutcome, Launch, StressBench, StressProgress, StressRequest,
 };
@@ -63,16 +62,7 @@ pub fn run(plan: Plan, driver: Driver, as_json: bool, lang: Language) -> Exit {
         Ok(gpus) => gpus,
         Err(message) => return fail(Exit::BadArguments, message),
     };
-    let memory = plan.memtest.then(|| {
-        let mut patterns = Pattern::STANDARD.to_vec();
-        patterns.extend(plan.bit_fade.map(|_| Pattern::BitFade));
-        MemoryTestPlan {
-            patterns,
-            passes: plan.passes,
-            fade_wait_seconds: plan.bit_fade.unwrap_or(0),
-            seed: revive_core::bench::now_ms(),
-        }
-    });
+    let memory = plan.memtest.then(|| memory_plan(plan.passes, plan.bit_fade, revive_core::bench::now_ms()));
     let request = StressRequest { gpus, burn_in_seconds: plan.burn_in, memory };
     let program = match std::env::current_exe() {
         Ok(program) => program,

@@ -20,6 +20,7 @@ use crate::jobs::{Job, Jobs};
 use crate::procedures::runs::{self as procedure_runs, StepResult};
 use crate::procedures::Outcome;
 use crate::store::{timestamp, Store};
+use crate::stress::{self, runs::StressRun};
 use crate::workshop::Workshop;
 
 /// The columns of a job row, in order.
@@ -300,6 +301,7 @@ struct ExportedJob {
     #[serde(flatten)]
     job: Job,
     diagnostics: Vec<DiagnosticRun>,
+    stress_runs: Vec<StressRun>,
     procedures: Vec<ExportedProcedure>,
     parts: Vec<Part>,
     certificates: Vec<Certificate>,
@@ -338,6 +340,7 @@ fn job_detail(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<ExportedJob>
     Ok(ExportedJob {
         job,
         diagnostics: runs_in(tx, id, None)?,
+        stress_runs: stress::runs::runs_in(tx, id, None)?,
         procedures,
         parts: parts_in(tx, id, job_currency(tx, id)?)?,
         certificates: certificates_in(tx, id)?,

@@ -92,12 +92,12 @@ pub enum GateCondition {
     FindingAbsent {
         finding: String,
     },
-    /// The job's latest burn-in (a stress run recorded since the gate was reached) passed and ran
+    /// The job's latest burn-in (a stress run recorded since the procedure began) passed and ran
     /// at least this long.
     BurnInPassed {
         minutes: u32,
     },
-    /// The job's latest memory test (recorded since the gate was reached) passed.
+    /// The job's latest memory test (recorded since the procedure began) passed.
     MemoryTestPassed,
 }
 

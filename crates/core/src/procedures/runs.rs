@@ -362,7 +362,7 @@ fn judge(
             Ok((None, None))
         }
         (StepKind::Gate { requires }, Answer::Confirm) => {
-            gate_open(tx, run.job_id, &step.id, requires, reached_at)?;
+            gate_open(tx, run, &step.id, requires, reached_at)?;
             Ok((None, None))
         }
         (StepKind::SignOff { role }, Answer::Confirm) => {
@@ -398,17 +398,26 @@ fn worked_on(run: &RunState) -> Vec<String> {
     }
 }
 
-/// A gate opens on the newest run of its kind recorded on the job since the gate was reached: a
-/// diagnostic run, or a stress run with a burn-in or a memory test.
-fn gate_open(tx: &Transaction, job_id: i64, step: &str, requires: &GateCondition, reached_at: &str) -> CoreResult<()> {
+/// A diagnostic gate opens on the newest diagnostic run recorded since the gate was reached (the
+/// reading after the work); a stress gate on the newest stress run of its kind recorded since the
+/// procedure began (one run of hours can carry a memory test and a burn-in for two gates).
+fn gate_open(
+    tx: &Transaction,
+    run: &RunState,
+    step: &str,
+    requires: &GateCondition,
+    reached_at: &str,
+) -> CoreResult<()> {
     let closed = || CoreError::GateClosed { step: step.to_owned() };
+    let job_id = run.job_id;
     let open = match requires {
         GateCondition::BurnInPassed { minutes } => {
-            let latest = latest_stress(tx, job_id, reached_at, "burn_in_seconds IS NOT NULL")?.ok_or_else(closed)?;
+            let latest =
+                latest_stress(tx, job_id, &run.started_at, "burn_in_seconds IS NOT NULL")?.ok_or_else(closed)?;
             latest.0 == "passed" && latest.1.unwrap_or(0) >= i64::from(*minutes) * 60
         }
         GateCondition::MemoryTestPassed => {
-            latest_stress(tx, job_id, reached_at, "memory_tested = 1")?.ok_or_else(closed)?.0 == "passed"
+            latest_stress(tx, job_id, &run.started_at, "memory_tested = 1")?.ok_or_else(closed)?.0 == "passed"
         }
         diagnostic => {
             let (run, findings): (i64, String) = tx

@@ -4,6 +4,8 @@
 
 pub mod burn_in;
 pub mod child;
+pub mod desk;
+pub mod form;
 pub mod host;
 pub mod import;
 pub mod kinds;

@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::burn_in::BurnInReport;
-use super::import::{ImportedRun, ImportedTool};
+use super::import::{ImportProblem, ImportedRun, ImportedTool};
 pub use super::kinds::StressSource;
 use super::memtest::MemoryTestReport;
 use super::supervise::GpuStressOutcome;
@@ -183,6 +183,28 @@ impl StressRuns<'_> {
             mismatch_reason,
             by,
         )
+    }
+
+    /// Records GPU `gpu_index` of a dcgmi (JSON) or gpu-burn (text) result a person picked.
+    pub fn import_text(
+        &self,
+        job_id: i64,
+        text: &str,
+        gpu_index: u32,
+        mismatch_reason: Option<&str>,
+        by: &Technician,
+    ) -> CoreResult<StressRun> {
+        let run = super::import::parse_any(text).map_err(|problem| {
+            CoreError::invalid(
+                Field::StressImport,
+                match problem {
+                    ImportProblem::TooLarge { max } => Problem::TooLarge { max: max as u64 },
+                    ImportProblem::Empty => Problem::Empty,
+                    _ => Problem::BadFormat,
+                },
+            )
+        })?;
+        self.import(job_id, &run, gpu_index, mismatch_reason, by)
     }
 
     fn store(&self, job_id: i64, run: NewRun, mismatch_reason: Option<&str>, by: &Technician) -> CoreResult<StressRun> {

@@ -85,6 +85,10 @@ pub struct StressProgress {
     pub simulated: bool,
 }
 
+/// How much faster a simulated run's clock goes than the wall: a two-hour burn-in on the simulated
+/// bench takes twelve seconds (training, demos and tests need no patience; it is marked SIMULATED).
+pub const SIMULATED_SPEED: u32 = 600;
+
 /// How the parent runs test processes.
 #[derive(Debug, Clone)]
 pub struct Launch {
@@ -103,7 +107,7 @@ impl Launch {
         Launch {
             program,
             hang_after: Duration::from_secs(120),
-            simulated_speed: 60,
+            simulated_speed: SIMULATED_SPEED,
             sample_every: Duration::from_secs(1),
         }
     }
@@ -172,9 +176,7 @@ pub fn run_stress(
     progress: &mut dyn FnMut(StressProgress),
 ) -> CoreResult<Vec<GpuStressOutcome>> {
     let provider = &bench.provider;
-    let before = provider.snapshot()?;
-    request.check(before.gpus.len())?;
-    check_ready(provider, request)?;
+    let before = check(bench, request)?;
     let simulated = before.simulated;
     let speed = if simulated { launch.simulated_speed.max(1) } else { 1 };
     let clock = ScaledClock::faster(speed);
@@ -351,6 +353,15 @@ fn reading(snapshot: &BenchSnapshot, gpu: u32) -> GpuReading {
         .find(|r| matches!(r, GpuReading::Present { index, .. } | GpuReading::Lost { index } if *index == gpu))
         .cloned()
         .unwrap_or(GpuReading::Lost { index: gpu })
+}
+
+/// Whether `request` can run on the bench now: valid, and every GPU free for it. Returns the
+/// reading it checked against.
+pub fn check(bench: &StressBench, request: &StressRequest) -> CoreResult<BenchSnapshot> {
+    let snapshot = bench.provider.snapshot()?;
+    request.check(snapshot.gpus.len())?;
+    check_ready(&bench.provider, request)?;
+    Ok(snapshot)
 }
 
 fn check_ready(provider: &NvmlProvider, request: &StressRequest) -> CoreResult<()> {

@@ -22,7 +22,8 @@ pub struct Workshop {
     store: Store,
     data_dir: PathBuf,
     shipped: Shipped,
-    catalogs: Catalogs,
+    /// Shared so a stress run judging hours later on a thread of its own uses the same rules.
+    catalogs: std::sync::Arc<Catalogs>,
 }
 
 impl Workshop {
@@ -39,7 +40,7 @@ impl Workshop {
         let store = Store::open(&data_dir.join(DATABASE_FILE), clock)?;
         // Events logged before the log was chained are linked now, once.
         store.write(|tx, _| audit::link_unlinked(tx))?;
-        Ok(Workshop { store, data_dir: data_dir.to_path_buf(), shipped, catalogs })
+        Ok(Workshop { store, data_dir: data_dir.to_path_buf(), shipped, catalogs: catalogs.into() })
     }
 
     pub fn store(&self) -> &Store {
@@ -48,6 +49,11 @@ impl Workshop {
 
     pub fn catalogs(&self) -> &Catalogs {
         &self.catalogs
+    }
+
+    /// The same catalogs, for work that outlives a borrow of the workshop.
+    pub fn shared_catalogs(&self) -> std::sync::Arc<Catalogs> {
+        self.catalogs.clone()
     }
 
     /// The shop's data folder: the store, its photos, its signing key, its own rules.

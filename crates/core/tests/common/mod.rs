@@ -191,3 +191,24 @@ pub fn simulated_stress(scenario: &str, burn_in_minutes: Option<u64>, memory: bo
         clock_speed: 3600,
     }
 }
+
+/// Final QA's load tests on run `run` of `job`: a memory test and a burn-in of `burn_in_minutes`
+/// recorded to the job (from the simulated bench unless `real`), then the run's three steps. The
+/// burn-in gate's answer is returned: too short a burn-in keeps it shut.
+pub fn pass_load_tests(
+    shop: &Workshop,
+    job: i64,
+    run: i64,
+    burn_in_minutes: u64,
+    real: bool,
+) -> Result<(), revive_core::CoreError> {
+    use revive_core::procedures::runs::{Answer, CheckResult};
+    let answer = |step: &str, answer: Answer| shop.procedure_runs().answer(run, step, &answer, "", &tech(shop), None);
+    answer("load-tests", Answer::Check { result: CheckResult::Pass }).unwrap();
+    let mut outcome = simulated_stress("h100-healthy", Some(burn_in_minutes), true);
+    outcome.simulated = !real;
+    // The stand-in card is the H100 the helpers take in; another model's job says why it is recorded.
+    shop.stress().record(job, &outcome, Some("测试台上的同一张卡"), &tech(shop)).unwrap();
+    answer("memory-test", Answer::Confirm).unwrap();
+    answer("burn-in", Answer::Confirm).map(drop)
+}
