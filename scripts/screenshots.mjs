@@ -126,7 +126,7 @@ try {
     await session.waitFor('#bench-simulated', 10_000, 'h100-burn-in-thermal');
     await session.type('#stress-burn-in', Key.Control + 'a' + Key.Control + '120');
     await session.click('#stress-start');
-    await session.waitFor('#stress-live-0 .burn-in', 60_000, 'TFLOP/s');
+    await session.waitFor('#stress-live-0 .burn-in', 60_000, 'FLOP/s');
     await session.script("document.querySelector('#stress-panel').scrollIntoView();");
     await capture(session, 'docs/stress-running.png');
     await session.waitFor('#stress-verdict-0', 120_000);

@@ -220,3 +220,62 @@ fn cancelling_a_run_stops_every_test_process_and_proves_nothing() {
         assert!(outcome.burn_in.is_none(), "no burn-in starts after a cancel");
     }
 }
+
+/// The healthy H100 whose timeline (on the scenario clock) is `timeline` instead of its own.
+fn timeline(dir: &Path, name: &str, timeline: Value) -> std::path::PathBuf {
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped_scenario("h100-healthy")).unwrap()).unwrap();
+    doc["timeline"] = timeline;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn every_driver_side_verdict_follows_from_its_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = |set: Value| serde_json::json!([{ "gpu": 0, "after_seconds": 120, "set": { "under_load": set } }]);
+    let at_minute = |set: Value| serde_json::json!([{ "gpu": 0, "after_seconds": 60, "set": set }]);
+    // (what happens, the finding it must raise, the verdict, the exit status)
+    let cases = [
+        (
+            "hw-slowdown",
+            loaded(serde_json::json!({ "clock_event_reasons": ["hw_slowdown"] })),
+            "stress_hw_slowdown",
+            "failed",
+            3,
+        ),
+        (
+            "power-brake",
+            loaded(serde_json::json!({ "clock_event_reasons": ["hw_power_brake_slowdown"] })),
+            "stress_power_brake",
+            "failed",
+            3,
+        ),
+        ("replays", at_minute(serde_json::json!({ "pcie": { "replays": 5000 } })), "stress_pcie_replays", "passed", 1),
+        (
+            "retired",
+            at_minute(serde_json::json!({ "retired_pages": { "double_bit": [4660], "pending": false } })),
+            "stress_pages_retired",
+            "failed",
+            3,
+        ),
+        ("hbm-hot", loaded(serde_json::json!({ "memory_c": 93 })), "stress_memory_temperature_high", "passed", 1),
+        ("low-load", loaded(serde_json::json!({ "power_mw": 300000 })), "stress_load_low", "passed", 1),
+        ("low-clocks", loaded(serde_json::json!({ "sm_mhz": 900 })), "stress_clocks_low", "passed", 1),
+        (
+            "corrected",
+            at_minute(serde_json::json!({ "ecc": { "volatile": { "corrected": { "dram": 5 } } } })),
+            "stress_ecc_corrected",
+            "passed",
+            1,
+        ),
+    ];
+    for (name, changes, finding, expected, status) in cases {
+        let scenario = timeline(dir.path(), name, changes);
+        let (code, report) = stress(&scenario, &["--burn-in", "10m"]);
+        let found = codes(&report, 0);
+        assert!(found.contains(&finding.to_owned()), "{name}: {finding} missing from {found:?}");
+        assert_eq!((verdict(&report, 0), code), (expected, status), "{name}: {found:?}");
+    }
+}

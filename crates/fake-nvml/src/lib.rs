@@ -653,6 +653,17 @@ pub unsafe extern "C" fn nvmlDeviceGetRowRemapperHistogram(
     })
 }
 
+/// The first version, without timestamps: nvml-wrapper counts the pages through it.
+#[no_mangle]
+pub unsafe extern "C" fn nvmlDeviceGetRetiredPages(
+    device: nvmlDevice_t,
+    cause: nvmlPageRetirementCause_t,
+    count: *mut c_uint,
+    addresses: *mut c_ulonglong,
+) -> nvmlReturn_t {
+    nvmlDeviceGetRetiredPages_v2(device, cause, count, addresses, std::ptr::null_mut())
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn nvmlDeviceGetRetiredPages_v2(
     device: nvmlDevice_t,

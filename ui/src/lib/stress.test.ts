@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StressProgress } from './api';
-import { applyProgress, gigabytes } from './stress';
+import { applyProgress, size, throughput } from './stress';
 
 const base: StressProgress = { gpu: 0, memory: null, burnIn: null, sample: null, elapsedSeconds: 0, simulated: true };
 
@@ -33,7 +33,10 @@ describe('the stress panel live state', () => {
     expect(live[0].elapsedSeconds).toBe(90);
   });
 
-  it('shows gigabytes with one decimal', () => {
-    expect(gigabytes(79_600_000_000)).toBe('79.6');
+  it('shows sizes and throughput in the unit that reads', () => {
+    expect(size(79_600_000_000)).toBe('79.6 GB');
+    expect(size(8_388_608)).toBe('8.4 MB');
+    expect(throughput(612.44)).toBe('612.4 TFLOP/s');
+    expect(throughput(0.000512)).toBe('0.5 GFLOP/s');
   });
 });

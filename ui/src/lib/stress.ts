@@ -19,7 +19,12 @@ export function applyProgress(live: Record<number, GpuLive>, progress: StressPro
   };
 }
 
-/** Bytes as gigabytes with one decimal, as the live view shows them. */
-export function gigabytes(bytes: number): string {
-  return (bytes / 1e9).toFixed(1);
+/** Bytes as a person reads them: 79.6 GB on a card, 8.4 MB on the simulated bench's stand-in. */
+export function size(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Compute throughput: TFLOP/s on a GPU, GFLOP/s for the host's stand-in. */
+export function throughput(tflops: number): string {
+  return tflops >= 1 ? `${tflops.toFixed(1)} TFLOP/s` : `${(tflops * 1000).toFixed(1)} GFLOP/s`;
 }

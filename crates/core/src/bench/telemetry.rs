@@ -130,6 +130,17 @@ pub fn unpack(bytes: &[u8], gpu: u32) -> CoreResult<Vec<Sample>> {
         .collect())
 }
 
+/// The packed telemetry `query` finds for run `run_id` (it selects the GPU index and the blob).
+pub(crate) fn load_packed(tx: &rusqlite::Transaction, query: &str, run_id: i64) -> CoreResult<Vec<Sample>> {
+    use rusqlite::OptionalExtension;
+    let stored: Option<(u32, Vec<u8>)> =
+        tx.query_row(query, [run_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+    match stored {
+        Some((gpu, packed)) => unpack(&packed, gpu),
+        None => Err(CoreError::invalid(Field::Run, Problem::Unknown)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

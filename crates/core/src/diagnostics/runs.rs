@@ -235,18 +235,12 @@ impl DiagnosticRuns<'_> {
     /// The telemetry stored with a run, oldest sample first.
     pub fn telemetry(&self, run_id: i64) -> CoreResult<Vec<Sample>> {
         self.workshop.store().read(|tx| {
-        let stored: Option<(u32, Vec<u8>)> = tx
-            .query_row(
+            telemetry::load_packed(
+                tx,
                 "SELECT r.gpu_index, t.packed FROM diagnostic_runs r JOIN run_telemetry t ON t.run_id = r.id WHERE r.id = ?1",
-                [run_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                run_id,
             )
-            .optional()?;
-        match stored {
-            Some((gpu, packed)) => telemetry::unpack(&packed, gpu),
-            None => Err(CoreError::invalid(Field::Run, Problem::Unknown)),
-        }
-    })
+        })
     }
 }
 

@@ -411,3 +411,76 @@ pub fn judge_imported(rules: &DiagnosticRules, tool: &ImportedTool, gpu: &Import
     };
     Judgement { verdict, load: LoadSummary::default(), counters: CounterChanges::default(), findings }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::bench::{Health, Identity};
+    use crate::stress::host::HostMemory;
+    use crate::stress::memtest::{run_memory_test, MemoryTestPlan};
+    use crate::stress::ScaledClock;
+    use crate::workshop::Catalogs;
+
+    fn card() -> GpuReading {
+        GpuReading::Present { index: 0, identity: Box::new(Identity::default()), health: Box::new(Health::default()) }
+    }
+
+    fn judged(memory: Option<&MemoryTestReport>, burn_in: Option<&BurnInReport>, worker: &WorkerEnd) -> Judgement {
+        let catalogs = Catalogs::built_in().unwrap();
+        let reading = card();
+        let run = StressEvidence {
+            before: &reading,
+            after: &reading,
+            samples: &[],
+            started_at_ms: 0,
+            clock_speed: 1,
+            xids: &[],
+            memory,
+            burn_in,
+            worker,
+            run_seconds: 600,
+        };
+        judge(&catalogs.rules, &catalogs.xids, &run)
+    }
+
+    fn codes(judgement: &Judgement) -> Vec<&str> {
+        judgement.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_test_that_covered_too_little_memory_is_a_warning_not_a_pass_in_silence() {
+        // 1 MiB tested where the driver could give 2.
+        let mut host = HostMemory::new(1 << 18, 2 << 20).unwrap();
+        let plan = MemoryTestPlan::standard(1, 1);
+        let (report, _) =
+            run_memory_test(&mut host, &plan, &ScaledClock::faster(100), &AtomicBool::new(false), &mut |_| {});
+        let judgement = judged(Some(&report), None, &WorkerEnd::Finished);
+        assert_eq!((codes(&judgement), judgement.verdict), (vec!["stress_coverage_low"], Verdict::Passed));
+        let coverage = &judgement.findings[0].evidence["coverage_percent"];
+        assert_eq!(*coverage, crate::diagnostics::EvidenceValue::Measure(50.0));
+    }
+
+    #[test]
+    fn wrong_products_fail_and_a_device_failure_is_the_cards_but_a_setup_failure_is_not() {
+        let burn_in = BurnInReport {
+            duration_seconds: 600,
+            seconds: 600,
+            iterations: 90,
+            compute_errors: 3,
+            tflops: 600.0,
+            completed: true,
+        };
+        let wrong = judged(None, Some(&burn_in), &WorkerEnd::Finished);
+        assert_eq!((codes(&wrong), wrong.verdict), (vec!["stress_compute_errors"], Verdict::Failed));
+
+        let clean = BurnInReport { compute_errors: 0, seconds: 120, completed: false, ..burn_in };
+        let ecc = WorkerEnd::backend_failed(&BackendError::EccUncorrectable("CUDA_ERROR_ECC_UNCORRECTABLE".into()));
+        let failed = judged(None, Some(&clean), &ecc);
+        assert_eq!((codes(&failed), failed.verdict), (vec!["stress_device_failed"], Verdict::Failed));
+        let setup = WorkerEnd::backend_failed(&BackendError::Setup("no libcuda.so.1".into()));
+        let refused = judged(None, Some(&clean), &setup);
+        assert_eq!((codes(&refused), refused.verdict), (Vec::<&str>::new(), Verdict::Incomplete));
+    }
+}
