@@ -37,6 +37,14 @@ fn bench() -> Bench {
     Bench { _app: app, window, _dir: dir }
 }
 
+/// The fake driver keeps its scenario process-wide, as a real driver does: the tests that connect
+/// the bench take turns.
+static DRIVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn hold_driver() -> std::sync::MutexGuard<'static, ()> {
+    DRIVER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn call(bench: &Bench, cmd: &str, body: Value) -> Result<Value, Value> {
     invoke(bench, "tauri://localhost", cmd, InvokeBody::Json(body), &[])
 }
@@ -164,6 +172,7 @@ fn commands_are_refused_to_remote_content() {
 
 #[test]
 fn the_simulated_bench_reads_and_records_to_a_job() {
+    let _driver = hold_driver();
     let bench = bench();
     with_technician(&bench);
     let scenarios = call(&bench, "bench_scenarios", json!({})).unwrap();
@@ -271,6 +280,7 @@ fn technicians_named_in_any_script_attach_photos_sign_and_approve() {
 
 #[test]
 fn a_certificate_is_issued_previewed_and_verified_through_ipc() {
+    let _driver = hold_driver();
     let bench = bench();
     let settings = json!({ "settings": {
         "shopName": "深圳芯复活", "language": "en", "technicians": ["Li Wei", "Zhang Min"], "currentTechnician": "Li Wei"
