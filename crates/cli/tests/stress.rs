@@ -115,6 +115,15 @@ fn variant(dir: &Path, change: impl Fn(&mut Value)) -> std::path::PathBuf {
 }
 
 #[test]
+fn persistence_mode_off_is_said_in_the_verdict_without_refusing_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = variant(dir.path(), |gpu| gpu["persistence_mode"] = false.into());
+    let (status, report) = stress(&scenario, &["--burn-in", "5m"]);
+    assert_eq!((status, verdict(&report, 0)), (1, "passed"));
+    assert_eq!(codes(&report, 0), ["stress_persistence_off"]);
+}
+
+#[test]
 fn a_hung_test_process_is_killed_and_named() {
     let dir = tempfile::tempdir().unwrap();
     let scenario =

@@ -13,7 +13,7 @@ use crate::rules_file::{self, RulesFile};
 const SCHEMA_VERSION: u64 = 1;
 
 /// Every finding the evaluator can raise, and whether its rule needs a threshold.
-pub(super) const KNOWN: [(&str, bool); 51] = [
+pub(super) const KNOWN: [(&str, bool); 52] = [
     ("gpu_lost", false),
     ("remap_pending", false),
     ("remap_failure", false),
@@ -61,6 +61,7 @@ pub(super) const KNOWN: [(&str, bool); 51] = [
     ("stress_worker_died", false),
     ("stress_worker_hung", false),
     ("stress_coverage_low", true),
+    ("stress_persistence_off", false),
     ("dcgm_test_failed", false),
     ("dcgm_test_skipped", false),
     ("dcgm_test_warning", false),

@@ -159,6 +159,8 @@ struct Running {
     heard: Instant,
     /// Its stdout ended.
     closed: bool,
+    /// The driver said persistence mode was off when it started.
+    persistence_off: bool,
     memory: Option<MemoryTestReport>,
     burn_in: Option<BurnInReport>,
     end: Option<WorkerEnd>,
@@ -198,7 +200,9 @@ pub fn run_stress(
                 .map(|scenario| SimulatedWork { scenario: scenario.to_owned(), speed }),
         };
         match spawn(launch, &job, lines.clone()) {
-            Ok(worker) => {
+            Ok(mut worker) => {
+                // Not a reason to refuse (desktop boards often run without it), but said in the verdict.
+                worker.persistence_off = provider.stress_readiness(gpu).persistence == Some(false);
                 provider.simulate_load(gpu, true);
                 running.push(worker);
             }
@@ -325,6 +329,7 @@ pub fn run_stress(
                     burn_in: worker.burn_in.as_ref(),
                     worker: &end,
                     run_seconds: seconds,
+                    persistence_off: worker.persistence_off,
                 },
             );
             GpuStressOutcome {
@@ -430,6 +435,7 @@ fn spawn(launch: &Launch, job: &WorkerJob, lines: mpsc::Sender<(u32, Option<Stri
         stdin,
         heard: Instant::now(),
         closed: false,
+        persistence_off: false,
         memory: None,
         burn_in: None,
         end: None,

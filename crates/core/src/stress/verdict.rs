@@ -95,6 +95,8 @@ pub struct StressEvidence<'a> {
     pub burn_in: Option<&'a BurnInReport>,
     pub worker: &'a WorkerEnd,
     pub run_seconds: u64,
+    /// The driver said persistence mode was off when the run began.
+    pub persistence_off: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +142,9 @@ pub fn judge(rules: &DiagnosticRules, xids: &XidCatalog, run: &StressEvidence) -
         found.raise("stress_gpu_lost", evidence([("lost_at_seconds", load.lost_at_seconds.into())]));
     }
     driver_findings(&mut found, &counters, &load, run.run_seconds, before.as_ref());
+    if run.persistence_off {
+        found.raise("stress_persistence_off", evidence([("persistence_mode", false.into())]));
+    }
 
     // Then the test's own checks.
     if let Some(memory) = run.memory {
@@ -441,6 +446,7 @@ mod tests {
             burn_in,
             worker,
             run_seconds: 600,
+            persistence_off: false,
         };
         judge(&catalogs.rules, &catalogs.xids, &run)
     }

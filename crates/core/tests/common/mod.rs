@@ -173,6 +173,7 @@ pub fn simulated_stress(scenario: &str, burn_in_minutes: Option<u64>, memory: bo
             burn_in: burn_in.as_ref(),
             worker: &WorkerEnd::Finished,
             run_seconds: seconds,
+            persistence_off: false,
         },
     );
     GpuStressOutcome {

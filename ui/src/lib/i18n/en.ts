@@ -305,6 +305,7 @@ export const en = {
   'bench.nextStep': 'Next step',
   'bench.evidence': 'Evidence',
   'evidence.claimed_model': 'Model taken in as',
+  'evidence.persistence_mode': 'Persistence mode',
   'evidence.lost_at_seconds': 'Lost after (s)',
   'evidence.compute_errors': 'Compute errors',
   'evidence.iterations': 'Multiplications',

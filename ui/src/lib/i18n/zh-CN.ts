@@ -282,6 +282,7 @@ export const zhCN: Record<MessageKey, string> = {
   'bench.nextStep': '下一步',
   'bench.evidence': '证据',
   'evidence.claimed_model': '收件型号',
+  'evidence.persistence_mode': '持久模式',
   'evidence.lost_at_seconds': '掉线时间（秒）',
   'evidence.compute_errors': '计算错误',
   'evidence.iterations': '矩阵乘法次数',
