@@ -108,3 +108,28 @@ fn events_logged_before_the_chain_are_linked_once_when_the_store_is_upgraded() {
     let shop = open_shop(dir.path());
     assert_eq!(shop.audit().unwrap(), revive_core::jobs::audit::AuditReport { events: 5, broken: None });
 }
+
+#[test]
+fn each_event_names_the_account_and_computer_it_was_written_on_and_neither_can_be_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, first, _) = busy_shop(dir.path());
+    let here = revive_core::jobs::events::Workstation::current();
+    assert!(!here.os_user.is_empty() && !here.host.is_empty());
+    let history = shop.jobs().get(first).unwrap().events;
+    assert!(history.iter().all(|event| event.workstation.as_ref() == Some(here)), "{history:?}");
+    drop(shop);
+
+    for sql in [
+        "UPDATE job_events SET os_user = '王芳' WHERE id = 3",
+        "UPDATE job_events SET host = 'bench-2' WHERE id = 3",
+        // Erased, so the event would read as one from before Revive logged where.
+        "UPDATE job_events SET os_user = NULL, host = NULL WHERE id = 3",
+    ] {
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(dir.path().join(DATABASE_FILE), copy.path().join(DATABASE_FILE)).unwrap();
+        tamper(copy.path(), sql);
+        let shop = open_shop(copy.path());
+        let broken = shop.audit().unwrap().broken.expect(sql);
+        assert_eq!((broken.event_id, broken.problem), (3, LinkProblem::Changed), "{sql}");
+    }
+}

@@ -321,6 +321,8 @@ fn an_older_backup_is_brought_to_this_schema() {
              DROP TRIGGER certificate_revocations_no_update; DROP TRIGGER certificate_revocations_no_delete;
              DROP TABLE certificate_revocations; DROP TABLE technician_pins;
              DROP TRIGGER stress_runs_no_update; DROP TABLE stress_telemetry; DROP TABLE stress_runs;
+             ALTER TABLE job_events DROP COLUMN os_user;
+             ALTER TABLE job_events DROP COLUMN host;
              PRAGMA user_version = 4;",
         )
         .unwrap();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from './api';
-import { activeFilters, axisTicks, durationParts, emptyQuery, MAX_SCROLL_ROWS, PAGE_SIZE, PageCache, totalsByCurrency } from './history';
+import { activeFilters, axisTicks, durationParts, emptyQuery, MAX_SCROLL_ROWS, PAGE_SIZE, PAGES_KEPT, PageCache, totalsByCurrency } from './history';
 
 function rows(offset: number, count: number): HistoryRow[] {
   return Array.from({ length: count }, (_, i) => ({ id: offset + i + 1, ticket: `RV-2026-${String(offset + i + 1).padStart(6, '0')}` }) as HistoryRow);
@@ -55,6 +55,21 @@ describe('PageCache', () => {
     expect([cache.total, cache.exact, cache.scrollRows()]).toEqual([1_000_000, true, 1_000_000]);
     cache.accept(current, { offset: 400_000, total: 402_400, exact: false, rows: rows(400_000, PAGE_SIZE) });
     expect([cache.total, cache.exact]).toEqual([1_000_000, true]);
+  });
+
+  it('keeps the pages read last when scrolling through a million rows, and asks again for one evicted', () => {
+    const cache = new PageCache();
+    const generation = cache.reset();
+    for (let page = 0; page < 5_000; page++) {
+      expect(cache.claim(page * PAGE_SIZE, page * PAGE_SIZE)).toEqual([page]);
+      cache.accept(generation, { offset: page * PAGE_SIZE, total: 1_000_000, exact: true, rows: rows(page * PAGE_SIZE, PAGE_SIZE) });
+      if (page >= 10) expect(cache.row(10)?.id).toBe(11);
+    }
+    expect(cache.row(10)?.id).toBe(11);
+    expect(cache.row(4_999 * PAGE_SIZE)?.id).toBe(4_999 * PAGE_SIZE + 1);
+    expect(cache.row(4_999 * PAGE_SIZE - PAGES_KEPT * PAGE_SIZE)).toBeUndefined();
+    expect(cache.claim(20 * PAGE_SIZE, 20 * PAGE_SIZE)).toEqual([20]);
+    expect(cache.claim(4_990 * PAGE_SIZE, 4_990 * PAGE_SIZE)).toEqual([]);
   });
 
   it('lets a lower bound only grow until the count is exact', () => {

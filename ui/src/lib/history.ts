@@ -8,6 +8,8 @@ export const PAGE_SIZE = 200;
 export const ROW_HEIGHT = 30;
 /** WebKit lays out at most 2^25 pixels: past this many rows the table stops and asks for filters. */
 export const MAX_SCROLL_ROWS = Math.floor(33_000_000 / ROW_HEIGHT);
+/** Pages kept in memory: scrolling through a million rows keeps the ones read last, not all. */
+export const PAGES_KEPT = 50;
 
 export function emptyQuery(): HistoryQuery {
   return {
@@ -44,8 +46,15 @@ export class PageCache {
     return ++this.generation;
   }
 
+  /** A row of a fetched page; reading it makes its page the last one evicted. */
   row(index: number): HistoryRow | undefined {
-    return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+    const page = Math.floor(index / PAGE_SIZE);
+    const rows = this.pages.get(page);
+    if (rows !== undefined) {
+      this.pages.delete(page);
+      this.pages.set(page, rows);
+    }
+    return rows?.[index % PAGE_SIZE];
   }
 
   /** The pages that rows `first..=last` need and nobody has asked for yet; marks them asked. */
@@ -64,6 +73,13 @@ export class PageCache {
   accept(generation: number, page: HistoryPage): boolean {
     if (generation !== this.generation) return false;
     this.pages.set(Math.floor(page.offset / PAGE_SIZE), page.rows);
+    // A Map iterates in insertion order and `row` re-inserts what it reads: the first is the
+    // least recently read. An evicted page is asked for again when it comes back into view.
+    for (const oldest of this.pages.keys()) {
+      if (this.pages.size <= PAGES_KEPT) break;
+      this.pages.delete(oldest);
+      this.asked.delete(oldest);
+    }
     // A later page can only learn more: the count never shrinks while a query stands, and a
     // lower bound never replaces an exact count.
     if (page.exact || (!this.exact && page.total > this.total)) {

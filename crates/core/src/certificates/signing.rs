@@ -338,10 +338,22 @@ fn checked_passphrase(passphrase: &str) -> CoreResult<String> {
     Ok(passphrase.to_owned())
 }
 
-/// Canonical JSON: keys sorted (serde_json's map is ordered), compact.
+/// Canonical JSON: keys sorted, compact. Sorted here rather than trusted to serde_json's map, which
+/// keeps insertion order instead as soon as any crate in the build turns on `preserve_order`.
 pub fn canonical<T: Serialize>(document: &T) -> CoreResult<String> {
-    let value = serde_json::to_value(document)?;
-    Ok(serde_json::to_string(&value)?)
+    Ok(serde_json::to_string(&keys_sorted(serde_json::to_value(document)?))?)
+}
+
+fn keys_sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(key, value)| (key, keys_sorted(value))).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(keys_sorted).collect()),
+        other => other,
+    }
 }
 
 /// A document as issued: its canonical text, its SHA-256 and the shop's signature over it.
@@ -569,5 +581,32 @@ impl std::fmt::Display for QrPayload {
                 self.signature
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Unordered {
+        zulu: u8,
+        alpha: Vec<Inner>,
+        mike: &'static str,
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        yankee: bool,
+        bravo: &'static str,
+    }
+
+    #[test]
+    fn canonical_sorts_keys_at_every_depth_whatever_order_they_were_written_in() {
+        let document = Unordered { zulu: 1, alpha: vec![Inner { yankee: true, bravo: "王芳" }], mike: "José" };
+        assert_eq!(
+            canonical(&document).unwrap(),
+            r#"{"alpha":[{"bravo":"王芳","yankee":true}],"mike":"José","zulu":1}"#
+        );
     }
 }

@@ -131,6 +131,10 @@ fn same_pci(kernel: &str, nvml_bus_id: &str) -> bool {
     tail(kernel) == tail(nvml_bus_id)
 }
 
+/// Where a finding says an Xid appeared: the first lines only, so a log of 100,000 repeats of one
+/// Xid answers with a finding of readable size (its count stays exact).
+pub const LINES_KEPT_PER_FINDING: usize = 20;
+
 /// One finding per distinct Xid per PCI address, with how often and where it appeared; attached to
 /// the bench GPU at that address when a snapshot is given.
 pub fn xid_findings(catalog: &XidCatalog, events: &[XidEvent], bench: Option<&BenchSnapshot>) -> Vec<Finding> {
@@ -149,7 +153,7 @@ pub fn xid_findings(catalog: &XidCatalog, events: &[XidEvent], bench: Option<&Be
     let mut findings: Vec<Finding> = grouped
         .into_iter()
         .map(|((pci, xid), seen)| {
-            let lines = seen.iter().map(|e| e.line as u64).collect();
+            let lines = seen.iter().take(LINES_KEPT_PER_FINDING).map(|e| e.line as u64).collect();
             let evidence = evidence([
                 ("pci", pci.as_str().into()),
                 ("count", seen.len().into()),
@@ -217,6 +221,16 @@ Nov 02 10:11:12 rack-07 kernel: NVRM: Xid (PCI:0000:AB:00): 79, pid=2211, name=p
         );
         assert_eq!(findings[0].evidence["dcgm_fatal"], EvidenceValue::Flag(true));
         assert!(findings[2].next_step.en.contains("NVIDIA's Xid catalog"));
+    }
+
+    #[test]
+    fn a_flood_of_one_xid_keeps_its_count_and_only_the_first_lines() {
+        let catalog = &crate::workshop::Catalogs::built_in().unwrap().xids;
+        let flood = format!("{}\n", LOG.lines().nth(1).unwrap()).repeat(100_000);
+        let findings = xid_findings(catalog, &parse_kernel_log(&flood), None);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].evidence["count"], EvidenceValue::Count(100_000));
+        assert_eq!(findings[0].evidence["lines"], EvidenceValue::Counts((1..=LINES_KEPT_PER_FINDING as u64).collect()));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub enum LinkProblem {
 /// Links the event just appended (in the same transaction).
 pub(crate) fn link(tx: &Transaction, event_id: i64) -> CoreResult<()> {
     let row = tx.query_row(
-        "SELECT id, job_id, at, actor, kind, detail FROM job_events WHERE id = ?1",
+        "SELECT id, job_id, at, actor, kind, detail, os_user, host FROM job_events WHERE id = ?1",
         [event_id],
         EventRow::read,
     )?;
@@ -63,7 +63,8 @@ pub(crate) fn link_unlinked(tx: &Transaction) -> CoreResult<usize> {
         return Ok(0);
     }
     // The chain is empty: every link follows from the events alone, in one pass.
-    let mut statement = tx.prepare("SELECT id, job_id, at, actor, kind, detail FROM job_events ORDER BY id")?;
+    let mut statement =
+        tx.prepare("SELECT id, job_id, at, actor, kind, detail, os_user, host FROM job_events ORDER BY id")?;
     let mut rows = statement.query([])?;
     let mut insert = tx.prepare("INSERT INTO event_chain (event_id, hash) VALUES (?1, ?2)")?;
     let (mut linked, mut links) = (0, Links::default());
@@ -80,11 +81,11 @@ pub(crate) fn link_unlinked(tx: &Transaction) -> CoreResult<usize> {
 /// Whether every link of the job's own events holds.
 pub(crate) fn job_intact(tx: &Transaction, job_id: i64) -> CoreResult<bool> {
     let mut statement = tx.prepare(
-        "SELECT e.id, e.job_id, e.at, e.actor, e.kind, e.detail, c.hash FROM job_events e
+        "SELECT e.id, e.job_id, e.at, e.actor, e.kind, e.detail, e.os_user, e.host, c.hash FROM job_events e
          LEFT JOIN event_chain c ON c.event_id = e.id WHERE e.job_id = ?1 ORDER BY e.id",
     )?;
     let rows: Vec<(i64, EventRow, Option<String>)> =
-        statement.query_map([job_id], |r| Ok((r.get(0)?, EventRow::read(r)?, r.get(6)?)))?.collect::<Result<_, _>>()?;
+        statement.query_map([job_id], |r| Ok((r.get(0)?, EventRow::read(r)?, r.get(8)?)))?.collect::<Result<_, _>>()?;
     let mut previous = String::new();
     for (id, row, stored) in rows {
         let Some(stored) = stored else { return Ok(false) };
@@ -112,13 +113,13 @@ pub(crate) fn audit_in(tx: &Transaction) -> CoreResult<AuditReport> {
     let events: i64 = tx.query_row("SELECT count(*) FROM job_events", [], |r| r.get(0))?;
     let events = events.unsigned_abs();
     let mut statement = tx.prepare(
-        "SELECT e.id, e.job_id, e.at, e.actor, e.kind, e.detail, c.hash FROM job_events e
+        "SELECT e.id, e.job_id, e.at, e.actor, e.kind, e.detail, e.os_user, e.host, c.hash FROM job_events e
          LEFT JOIN event_chain c ON c.event_id = e.id ORDER BY e.id",
     )?;
     let mut rows = statement.query([])?;
     let mut links = Links::default();
     while let Some(r) = rows.next()? {
-        let (id, row, stored): (i64, EventRow, Option<String>) = (r.get(0)?, EventRow::read(r)?, r.get(6)?);
+        let (id, row, stored): (i64, EventRow, Option<String>) = (r.get(0)?, EventRow::read(r)?, r.get(8)?);
         // A deleted event's link comes before this event: that is the first break.
         if deleted.is_some_and(|gone| gone < id) {
             break;
@@ -162,19 +163,37 @@ struct EventRow {
     actor: String,
     kind: String,
     detail: String,
+    os_user: Option<String>,
+    host: Option<String>,
 }
 
 impl EventRow {
-    /// Columns 1 to 5 of a row selected as `id, job_id, at, actor, kind, detail[, …]`.
+    /// Columns 1 to 7 of a row selected as `id, job_id, at, actor, kind, detail, os_user, host[, …]`.
     fn read(r: &rusqlite::Row) -> rusqlite::Result<EventRow> {
-        Ok(EventRow { job_id: r.get(1)?, at: r.get(2)?, actor: r.get(3)?, kind: r.get(4)?, detail: r.get(5)? })
+        Ok(EventRow {
+            job_id: r.get(1)?,
+            at: r.get(2)?,
+            actor: r.get(3)?,
+            kind: r.get(4)?,
+            detail: r.get(5)?,
+            os_user: r.get(6)?,
+            host: r.get(7)?,
+        })
     }
 
     /// The event's link: its every column and the links before it, in the job and in the shop.
+    /// Events from before schema 12 have no account or host and keep the links they were given.
     fn hash(&self, id: i64, job_previous: &str, shop_previous: &str) -> String {
-        let EventRow { job_id, at, actor, kind, detail } = self;
-        let text =
-            format!("revive-event/1\n{id}\n{job_id}\n{at}\n{actor}\n{kind}\n{detail}\n{job_previous}\n{shop_previous}");
+        let EventRow { job_id, at, actor, kind, detail, os_user, host } = self;
+        let columns = format!("{id}\n{job_id}\n{at}\n{actor}\n{kind}\n{detail}");
+        let text = match (os_user, host) {
+            (None, None) => format!("revive-event/1\n{columns}\n{job_previous}\n{shop_previous}"),
+            (os_user, host) => format!(
+                "revive-event/2\n{columns}\n{}\n{}\n{job_previous}\n{shop_previous}",
+                os_user.as_deref().unwrap_or_default(),
+                host.as_deref().unwrap_or_default(),
+            ),
+        };
         format!("{:x}", Sha256::digest(text.as_bytes()))
     }
 }

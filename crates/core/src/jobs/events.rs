@@ -119,14 +119,47 @@ impl Event {
     }
 }
 
-/// Appends to the job's log inside the caller's transaction.
+/// Appends to the job's log inside the caller's transaction, with the account and computer this
+/// process runs as.
 pub(crate) fn append(tx: &Transaction, job_id: i64, at: &str, actor: &str, event: &Event) -> CoreResult<()> {
     let (kind, detail) = event.to_columns()?;
+    let Workstation { os_user, host } = Workstation::current();
     tx.execute(
-        "INSERT INTO job_events (job_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![job_id, at, actor, kind, detail],
+        "INSERT INTO job_events (job_id, at, actor, kind, detail, os_user, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![job_id, at, actor, kind, detail, os_user, host],
     )?;
     super::audit::link(tx, tx.last_insert_rowid())
+}
+
+/// The operating-system account and the computer an event was written on: what the machine says,
+/// beside the technician's name the person chose in Revive (security review M8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Workstation {
+    pub os_user: String,
+    pub host: String,
+}
+
+impl Workstation {
+    /// This process's, read once: the account by the process's user id (its name from the system's
+    /// user database, else `uid N`), the computer by its host name.
+    pub fn current() -> &'static Workstation {
+        static CURRENT: std::sync::OnceLock<Workstation> = std::sync::OnceLock::new();
+        CURRENT.get_or_init(|| {
+            let uid = nix::unistd::geteuid();
+            let os_user = match nix::unistd::User::from_uid(uid) {
+                Ok(Some(user)) => user.name,
+                _ => format!("uid {uid}"),
+            };
+            let host = nix::unistd::gethostname()
+                .ok()
+                .and_then(|name| name.into_string().ok())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "unknown".to_owned());
+            Workstation { os_user, host }
+        })
+    }
 }
 
 #[cfg(test)]

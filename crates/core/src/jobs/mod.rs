@@ -94,6 +94,8 @@ pub struct NextStatus {
 pub struct JobEvent {
     pub at: String,
     pub actor: String,
+    /// Where it was written; none for events logged before Revive recorded it.
+    pub workstation: Option<events::Workstation>,
     #[serde(flatten)]
     pub event: Event,
 }
@@ -359,16 +361,27 @@ pub(crate) fn current_status(tx: &Transaction, id: i64) -> CoreResult<(Status, O
 
 /// The job's event log, oldest first.
 fn events(tx: &Transaction, job_id: i64) -> CoreResult<Vec<JobEvent>> {
-    let mut statement = tx.prepare("SELECT at, actor, kind, detail FROM job_events WHERE job_id = ?1 ORDER BY id")?;
+    let mut statement =
+        tx.prepare("SELECT at, actor, kind, detail, os_user, host FROM job_events WHERE job_id = ?1 ORDER BY id")?;
     let rows = statement.query_map([job_id], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+        let workstation = match (row.get::<_, Option<String>>(4)?, row.get::<_, Option<String>>(5)?) {
+            (Some(os_user), Some(host)) => Some(events::Workstation { os_user, host }),
+            _ => None,
+        };
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            workstation,
+        ))
     })?;
-    let mut events = Vec::new();
+    let mut log = Vec::new();
     for row in rows {
-        let (at, actor, kind, detail) = row?;
-        events.push(JobEvent { at, actor, event: Event::from_columns(&kind, &detail)? });
+        let (at, actor, kind, detail, workstation) = row?;
+        log.push(JobEvent { at, actor, workstation, event: Event::from_columns(&kind, &detail)? });
     }
-    Ok(events)
+    Ok(log)
 }
 
 fn stored_status(row: &Row, index: usize) -> rusqlite::Result<Status> {

@@ -4,11 +4,16 @@ import type { RevocationReason } from "./RevocationReason";
 import type { Status } from "./Status";
 import type { StressSource } from "./StressSource";
 import type { Verdict } from "./Verdict";
+import type { Workstation } from "./Workstation";
 
 /**
  * One entry of the job's timeline: when, who, and what happened (`kind` and `detail` on the wire).
  */
-export type JobEvent = { at: string, actor: string, } & ({ "kind": "created", "detail": { ticket: string, 
+export type JobEvent = { at: string, actor: string, 
+/**
+ * Where it was written; none for events logged before Revive recorded it.
+ */
+workstation: Workstation | null, } & ({ "kind": "created", "detail": { ticket: string, 
 /**
  * Jobs made by early history generators did not say; every job starts at intake.
  */

@@ -129,6 +129,8 @@ export const en = {
   'job.confirm': 'Confirm',
   'job.cancel': 'Cancel',
   'job.timeline': 'Timeline',
+  'job.workstation': '{user} on {host}',
+  'job.workstationHint': "The computer's own account and host name when this was written, beside the name chosen in Revive",
   'job.none': '—',
 
   'event.created': 'Job created as {ticket}',

@@ -106,6 +106,8 @@ export const zhCN: Record<MessageKey, string> = {
   'job.confirm': '确认',
   'job.cancel': '取消',
   'job.timeline': '时间线',
+  'job.workstation': '{host} 上的 {user}',
+  'job.workstationHint': '写入时计算机自身的账户和主机名，与在 Revive 中选择的姓名并列',
   'job.none': '—',
 
   'event.created': '已创建工单 {ticket}',
