@@ -22,7 +22,7 @@ $(UI_DIST): $(UI_SOURCES)
 	cd ui && npm run build
 
 app: $(UI_DIST)
-	cargo build -p revive-app -p fake-nvml -p revive-cli
+	cargo build -p revive-app -p fake-nvml -p revive-cli -p revive-test-postgres
 
 # The bindings feature also writes the UI's TypeScript types from the Rust ones; if that changed
 # anything git tracks, the committed types were stale.

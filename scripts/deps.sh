@@ -12,8 +12,9 @@ APT_PACKAGES=(
   poppler-utils zbar-tools xdotool
 )
 # Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl; `make
-# screenshots` captures the window with ImageMagick; NVRTC's venv checks the committed GPU kernels.
-TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick python3-venv)
+# screenshots` captures the window with ImageMagick; NVRTC's venv checks the committed GPU kernels;
+# the shop-server tests start their own throwaway PostgreSQL (with pg_trgm from contrib).
+TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick python3-venv postgresql postgresql-contrib)
 if [ "${1:-}" = "--test" ]; then
   APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 fi

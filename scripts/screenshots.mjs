@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Key, startBench } from '../tests/e2e/webdriver.mjs';
-import { addTechnicians, answerFileDialog, openJob, passFinalQa, recordSimulated, setPin, takeIn } from '../tests/e2e/journeys.mjs';
+import {
+  addTechnicians, answerFileDialog, linkShopServer, openJob, passFinalQa, recordSimulated, setPin, startAgent, startShopServer, takeIn,
+} from '../tests/e2e/journeys.mjs';
 
 const jobs = [
   { serial: '1654922012345', customer: 'Deep Compute Ltd', observed: 'Xid 63 then Xid 64 under training load', quote: '12000' },
@@ -174,4 +176,39 @@ try {
   });
 } finally {
   await busy.stop();
+}
+
+// The test room in Chinese: one card passed, one failed (GPU 5's row-remap failure), one burning in.
+const room = await startBench();
+const shopServer = await startShopServer();
+const agent = startAgent(shopServer.connection);
+try {
+  await room.withApp(async (session) => {
+    await addTechnicians(session, '王芳');
+    await session.click('#language option[value="zh-CN"]');
+    await linkShopServer(session, shopServer.connection, 'bench-1');
+    const cards = [
+      { slot: 0, serial: '1654922012340', customer: '深圳算力科技有限公司', burnIn: '60' },
+      { slot: 5, serial: '1654922012345', customer: '广州智算中心', burnIn: '60' },
+      { slot: 2, serial: '1654922012342', customer: '杭州云计算', burnIn: '1440' },
+    ];
+    for (const card of cards) card.ticket = await takeIn(session, { ...card, observed: '训练中掉卡', quote: '１２０００' });
+    await session.click('#nav-testRoom');
+    await session.waitFor('#slot-rack-07-0', 30_000);
+    for (const card of cards) {
+      await session.click(`#room-job option[data-ticket="${card.ticket}"]`);
+      await session.click(`#room-slot option[data-slot="${card.slot}"]`);
+      await session.type('#room-burn-in', Key.Control + 'a' + Key.Control + card.burnIn);
+      await session.click('#room-queue');
+      await session.waitFor('#room-queued', 10_000);
+    }
+    await session.waitFor('#slot-rack-07-0[data-state="passed"]', 120_000);
+    await session.waitFor('#slot-rack-07-5[data-state="failed"]', 120_000);
+    await session.waitFor('#slot-rack-07-2[data-state="running"]', 30_000, '老化');
+    await capture(session, 'docs/test-room.png');
+  });
+} finally {
+  agent.kill('SIGKILL');
+  await shopServer.stop();
+  await room.stop();
 }

@@ -22,12 +22,14 @@ use revive_core::pins::{PinState, Signature};
 use revive_core::procedures::runs::{Answer, RunState};
 use revive_core::procedures::ProcedureChoices;
 use revive_core::settings::{Settings, SettingsForm};
+use revive_core::shop::link::{ShopLink, ShopLinkForm};
 use revive_core::stress::form::StressForm;
 use revive_core::stress::runs::StressRun;
 use ts_rs::{Config, ExportError, TS};
 
 use crate::commands::certificates::{CertificatePreview, FileVerification, LoadedStatusList, ShopKeyView};
 use crate::commands::history::ExportResult;
+use crate::commands::shop::TestRoomUpdate;
 use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
@@ -62,6 +64,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     StressForm::export_all(&config)?;
     StressEvent::export_all(&config)?;
     StressRun::export_all(&config)?;
+    ShopLink::export_all(&config)?;
+    ShopLinkForm::export_all(&config)?;
+    TestRoomUpdate::export_all(&config)?;
     ProcedureChoices::export_all(&config)?;
     RunState::export_all(&config)?;
     Answer::export_all(&config)?;

@@ -56,4 +56,9 @@ pub const COMMANDS: &[&str] = &[
     "cancel_export",
     "back_up_store",
     "restore_store",
+    "shop_link",
+    "save_shop_link",
+    "forget_shop_link",
+    "test_room",
+    "test_room_schedule",
 ];

@@ -59,21 +59,28 @@ impl From<CoreError> for IpcError {
     }
 }
 
+impl IpcError {
+    /// A failure known by its code alone (no field, no detail), logged with its causes.
+    fn coded(code: ErrorCode, error: &dyn std::error::Error) -> IpcError {
+        crate::logging::record(code, error);
+        IpcError { code, message: error.to_string(), field: None, problem: None, reason: None, blocker: None }
+    }
+}
+
 impl From<revive_certificate_pdf::PdfError> for IpcError {
     fn from(error: revive_certificate_pdf::PdfError) -> Self {
         match error {
             revive_certificate_pdf::PdfError::Core(core) => core.into(),
-            other => {
-                crate::logging::record(other.code(), &other);
-                IpcError {
-                    code: other.code(),
-                    message: other.to_string(),
-                    field: None,
-                    problem: None,
-                    reason: None,
-                    blocker: None,
-                }
-            }
+            other => IpcError::coded(other.code(), &other),
+        }
+    }
+}
+
+impl From<revive_shop::ShopError> for IpcError {
+    fn from(error: revive_shop::ShopError) -> Self {
+        match error {
+            revive_shop::ShopError::Core(core) => core.into(),
+            other => IpcError::coded(other.code(), &other),
         }
     }
 }

@@ -102,6 +102,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::history::cancel_export,
         commands::history::back_up_store,
         commands::history::restore_store,
+        commands::shop::shop_link,
+        commands::shop::save_shop_link,
+        commands::shop::forget_shop_link,
+        commands::shop::test_room,
+        commands::shop::test_room_schedule,
     ])
 }
 

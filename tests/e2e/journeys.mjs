@@ -1,8 +1,9 @@
 // Steps several journeys share: what a technician does before the part a journey is about.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Key } from './webdriver.mjs';
 
 /** Enters the shop's technicians in Settings and saves; the first is then at the bench. */
@@ -148,4 +149,40 @@ export async function passFinalQa(session, { serial, ticket, technician, approve
   // The approver signs at the technician's bench: nobody switches the seat.
   await signAs(session, approver, pins[approver], beforeApproval);
   await session.waitFor('#run-finished', 5_000, 'repaired');
+}
+
+const BUILT = dirname(process.env.REVIVE_APP ?? '');
+const SCENARIO = new URL('../../scenarios/hgx-h100-8gpu-one-bad.json', import.meta.url).pathname;
+
+/** Starts a throwaway shop server (PostgreSQL); answers its connection string and a stop. */
+export async function startShopServer() {
+  const server = spawn(join(BUILT, 'revive-test-postgres'), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [connection] = await Promise.race([
+    new Promise((resolve) => createInterface({ input: server.stdout }).once('line', (line) => resolve([line]))),
+    new Promise((_, reject) => server.once('exit', (code) => reject(new Error(`the test PostgreSQL exited with ${code}`)))),
+  ]);
+  const stop = async () => {
+    server.stdin.end();
+    await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
+  };
+  return { connection, stop };
+}
+
+/** Starts `revive agent` for rack server `rack-07`, simulating an HGX board of eight H100s. */
+export function startAgent(connection) {
+  return spawn(
+    join(BUILT, 'revive'),
+    ['agent', '--server', connection, '--name', 'rack-07', '--lease', '10', '--heartbeat-ms', '500',
+      '--nvml-lib', join(BUILT, 'libnvidia_ml_fake.so'), '--scenario', SCENARIO],
+    { stdio: 'ignore' },
+  );
+}
+
+/** Links the bench to the shop server in Settings → Shop server. */
+export async function linkShopServer(session, connection, bench) {
+  await session.click('#nav-settings');
+  await session.type('#shop-connection', connection);
+  await session.type('#shop-bench', bench);
+  await session.click('#shop-save');
+  await session.waitFor('#shop-notice', 10_000);
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use revive_core::bench::DriverSource;
 use revive_core::diagnostics::Text;
 use revive_core::history::{HistoryQuery, HistorySort};
 
@@ -55,19 +56,8 @@ pub enum Command {
         /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
-        /// Use this NVML library instead of the installed driver's.
-        #[arg(long, value_name = "PATH")]
-        nvml_lib: Option<PathBuf>,
-        /// With --nvml-lib pointing at Revive's fake driver: the simulated bench scenario (the run
-        /// is simulated: host memory and compute stand in for the GPU, on a faster clock).
-        #[arg(long, value_name = "FILE", requires = "nvml_lib")]
-        scenario: Option<PathBuf>,
-        /// How many times faster a simulated run's clock goes.
-        #[arg(long, default_value_t = revive_core::stress::supervise::SIMULATED_SPEED, value_parser = clap::value_parser!(u32).range(1..=3600), hide = true)]
-        speed: u32,
-        /// Seconds without word from a test process before it counts as hung.
-        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
-        hang_after: u64,
+        #[command(flatten)]
+        driver: StressDriver,
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
     },
@@ -76,6 +66,32 @@ pub enum Command {
     StressWorker {
         #[arg(long)]
         job: String,
+    },
+    /// Work in the shop's test room: register this rack server and its GPUs with the shop server,
+    /// run the burn-ins and memory tests benches queue for its slots, and report their verdicts.
+    /// Runs until stopped (systemd: see the README's test-room section).
+    Agent {
+        /// The shop server as a PostgreSQL connection string: "host=shop.lan dbname=revive user=rack".
+        /// A server off this machine is reached over TLS only.
+        #[arg(long, value_name = "CONNECTION")]
+        server: String,
+        /// A file only its owner can read whose first line is the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// The shop's own certificate authority (PEM), when the server's certificate is not from a public one.
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// This server's name in the test room (default: its host name).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        driver: StressDriver,
+        /// Seconds a claimed task stays this agent's without a heartbeat.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600), hide = true)]
+        lease: u64,
+        /// Milliseconds between reports to the shop server.
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=60_000), hide = true)]
+        heartbeat_ms: u64,
     },
     /// List the repair procedures, or check procedure files a shop wrote or edited.
     Procedures {
@@ -169,6 +185,37 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
     },
+}
+
+/// Where stress runs read the GPUs from, and how their test processes are watched.
+#[derive(clap::Args)]
+pub struct StressDriver {
+    /// Use this NVML library instead of the installed driver's.
+    #[arg(long, value_name = "PATH")]
+    pub nvml_lib: Option<PathBuf>,
+    /// With --nvml-lib pointing at Revive's fake driver: the simulated scenario (runs are simulated:
+    /// host memory and compute stand in for the GPU, on a faster clock).
+    #[arg(long, value_name = "FILE", requires = "nvml_lib")]
+    pub scenario: Option<PathBuf>,
+    /// How many times faster a simulated run's clock goes.
+    #[arg(long, default_value_t = revive_core::stress::supervise::SIMULATED_SPEED, value_parser = clap::value_parser!(u32).range(1..=3600), hide = true)]
+    pub speed: u32,
+    /// Seconds without word from a test process before it counts as hung.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
+    pub hang_after: u64,
+}
+
+impl StressDriver {
+    /// The driver library to load: the simulated bench's, another library, or the system's.
+    pub fn source(&self) -> DriverSource {
+        match (&self.nvml_lib, &self.scenario) {
+            (Some(library), Some(scenario)) => {
+                DriverSource::Simulated { library: library.clone(), scenario: scenario.clone() }
+            }
+            (Some(library), None) => DriverSource::Library(library.clone()),
+            (None, _) => DriverSource::System,
+        }
+    }
 }
 
 /// `90s`, `45m`, `2h`, `1h30m` in seconds (digits typed on a Chinese keyboard count too).

@@ -18,10 +18,12 @@ pub enum Exit {
     Simulated = 6,
     /// Stress: a test did not finish (cancelled or cut short), so it proves nothing either way.
     Incomplete = 7,
+    /// Agent: the shop server refused this Revive (another protocol version, or a request it would not take).
+    ShopServer = 8,
 }
 
 impl Exit {
-    const ALL: [Exit; 8] = [
+    const ALL: [Exit; 9] = [
         Exit::Ok,
         Exit::Warnings,
         Exit::BadArguments,
@@ -30,6 +32,7 @@ impl Exit {
         Exit::Unreadable,
         Exit::Simulated,
         Exit::Incomplete,
+        Exit::ShopServer,
     ];
 
     fn meaning(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Exit {
             Exit::Unreadable => "the input file or the store cannot be read",
             Exit::Simulated => "verify: valid, but from the simulated bench, not a repair certificate",
             Exit::Incomplete => "stress: a test did not finish, so it proves nothing either way",
+            Exit::ShopServer => "agent: the shop server refused this Revive (update one side, or see the message)",
         }
     }
 

@@ -36,6 +36,13 @@ pub enum Field {
     Scenario,
     SampleInterval,
     Run,
+    /// A ticket number given to find a job (a label scanned, a test-room task).
+    Ticket,
+    /// The shop server's connection settings.
+    ShopServer,
+    /// This bench's name in the shop.
+    BenchName,
+    ShopPassword,
     KernelLog,
     Procedure,
     Answer,
@@ -156,6 +163,14 @@ pub enum ErrorCode {
     CertificateTypesetFailed,
     StressNotReady,
     StressFailed,
+    ShopNotLinked,
+    ShopSettings,
+    ShopTlsRequired,
+    ShopUnreachable,
+    ShopRefused,
+    ShopProtocol,
+    ShopUnreadable,
+    NotInTestRoom,
     /// A failure the UI has no words of its own for: it shows the message.
     Unexpected,
 }

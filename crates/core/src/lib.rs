@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub mod history;
 pub mod jobs;
 pub mod procedures;
+pub mod shop;
 pub mod stress;
 // The one shop every front end opens, with its services.
 pub mod workshop;

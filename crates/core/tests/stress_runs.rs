@@ -207,3 +207,35 @@ fn a_file_that_is_neither_tools_output_is_refused_and_nothing_is_recorded() {
     let burn = fixture("gpu_burn_2gpu_tc_3600_ok.txt");
     assert_eq!(shop.stress().import_text(job, &burn, 0, None, &tech(&shop)).unwrap().verdict, Verdict::Passed);
 }
+
+#[test]
+fn a_test_room_run_is_recorded_once_by_ticket_and_opens_the_gates_like_a_bench_run() {
+    use revive_core::stress::runs::TestRoomPlace;
+    let _bench = hold_bench();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("procedures")).unwrap();
+    std::fs::write(dir.path().join("procedures/load-gates.toml"), LOAD_GATES).unwrap();
+    let shop: Workshop = open_shop(dir.path());
+    let job = take_in_h100(&shop);
+    let ticket = shop.jobs().get(job).unwrap().ticket;
+    let run = shop.procedure_runs().start(job, "load-gates", &tech(&shop)).unwrap().id;
+    let place = TestRoomPlace { task: "9f2c".into(), server: "机架-07".into(), slot: 5 };
+    let ran = outcome("h100-healthy", Some(120), true);
+
+    let recorded = shop.stress().record_from_test_room(&ticket, &ran, &place, &tech(&shop)).unwrap().expect("recorded");
+    assert_eq!(recorded.test_room.as_ref(), Some(&place));
+    assert_eq!(shop.stress().for_job(job).unwrap()[0].test_room.as_ref(), Some(&place));
+    // Collected again (a crash before the shop server heard it was recorded): nothing new.
+    assert!(shop.stress().record_from_test_room(&ticket, &ran, &place, &tech(&shop)).unwrap().is_none());
+    assert_eq!(shop.stress().for_job(job).unwrap().len(), 1);
+    // The gates take it as they take a run at the bench.
+    for step in ["memory", "burn"] {
+        shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(&shop), None).unwrap();
+    }
+    // A ticket this bench does not have is said, not guessed.
+    let elsewhere = TestRoomPlace { task: "a001".into(), ..place };
+    assert!(matches!(
+        shop.stress().record_from_test_room("RV-2026-999999", &ran, &elsewhere, &tech(&shop)),
+        Err(CoreError::Invalid { field: revive_core::error::Field::Ticket, .. })
+    ));
+}

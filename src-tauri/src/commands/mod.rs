@@ -8,6 +8,7 @@ pub mod history;
 pub mod jobs;
 pub mod procedures;
 pub mod settings;
+pub mod shop;
 pub mod stress;
 
 use std::path::PathBuf;

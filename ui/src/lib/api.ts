@@ -63,6 +63,13 @@ import type { Settings } from './bindings/Settings';
 import type { SettingsForm } from './bindings/SettingsForm';
 import type { Severity } from './bindings/Severity';
 import type { ShopKeyView } from './bindings/ShopKeyView';
+import type { ShopLink } from './bindings/ShopLink';
+import type { ShopLinkForm } from './bindings/ShopLinkForm';
+import type { RoomServer } from './bindings/RoomServer';
+import type { RoomTask } from './bindings/RoomTask';
+import type { Slot } from './bindings/Slot';
+import type { TaskProgress } from './bindings/TaskProgress';
+import type { TestRoomUpdate } from './bindings/TestRoomUpdate';
 import type { Signature } from './bindings/Signature';
 import type { SignedDocument } from './bindings/SignedDocument';
 import type { Statistics } from './bindings/Statistics';
@@ -142,6 +149,13 @@ export type {
   SettingsForm,
   Severity,
   ShopKeyView,
+  ShopLink,
+  ShopLinkForm,
+  RoomServer,
+  RoomTask,
+  Slot,
+  TaskProgress,
+  TestRoomUpdate,
   Signature,
   SignedDocument,
   Statistics,
@@ -186,6 +200,14 @@ export const api = {
   resetPin: (technician: string, by: Signature) => invoke<void>('reset_pin', { technician, by }),
   /** `firstTechnician` names whoever takes the first card in on a bench with nobody enrolled. */
   intakeJob: (form: IntakeForm, firstTechnician: string | null) => invoke<Job>('intake_job', { form, firstTechnician }),
+  shopLink: () => invoke<ShopLink | null>('shop_link'),
+  saveShopLink: (form: ShopLinkForm) => invoke<ShopLink>('save_shop_link', { form }),
+  forgetShopLink: () => invoke<void>('forget_shop_link'),
+  /** Records this bench's finished test-room tasks into their jobs, then reads the room. */
+  testRoom: () => invoke<TestRoomUpdate>('test_room'),
+  /** Queues a test of a job's card on a rack server's GPU slot; answers the task's number. */
+  testRoomSchedule: (jobId: number, server: string, slot: number, form: StressForm) =>
+    invoke<number>('test_room_schedule', { jobId, server, slot, form }),
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
   getJob: (id: number) => invoke<Job>('get_job', { id }),
   openJobsForSerial: (serial: string) => invoke<JobSummary[]>('open_jobs_for_serial', { serial }),

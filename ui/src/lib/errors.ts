@@ -29,7 +29,7 @@ export function errorText(error: unknown, t: Translate): string {
     return t(`error.stress_not_ready.${kind}`, { gpu: error.blocker.gpu, ...detail });
   }
   if (error.code === 'unexpected') return t('error.unexpected', { message: error.message });
-  return t(`error.${error.code}`);
+  return t(`error.${error.code}`, { message: error.message });
 }
 
 /** The form field a validation error points at, so the form can focus and mark it. */

@@ -1,5 +1,6 @@
 //! One module per subcommand, each returning its exit status; `run` picks the one asked for.
 
+mod agent;
 mod audit;
 mod backup;
 mod diagnose;
@@ -36,24 +37,14 @@ pub fn run(command: Command) -> Exit {
         Command::Restore { file, key_passphrase_file, data_dir } => {
             backup::restore(&file, key_passphrase_file.as_deref(), data_dir)
         }
-        Command::Stress {
-            burn_in,
-            memtest,
-            passes,
-            bit_fade,
-            gpus,
-            json,
-            nvml_lib,
-            scenario,
-            speed,
-            hang_after,
-            lang,
-        } => {
-            let plan = stress::Plan { burn_in, memtest, passes, bit_fade, gpus };
-            let driver = stress::Driver { nvml_lib, scenario, speed, hang_after };
-            stress::run(plan, driver, json, lang)
+        Command::Stress { burn_in, memtest, passes, bit_fade, gpus, json, driver, lang } => {
+            stress::run(stress::Plan { burn_in, memtest, passes, bit_fade, gpus }, &driver, json, lang)
         }
         Command::StressWorker { job } => stress::worker(&job),
+        Command::Agent { server, password_file, ca_file, name, driver, lease, heartbeat_ms } => {
+            let connection = agent::Connection { server, password_file, ca_file };
+            agent::run(connection, agent::Station { name, driver, lease, heartbeat_ms })
+        }
         Command::Procedures { action: ProceduresAction::List { dir } } => procedures::list(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => procedures::check(&files),
     }

@@ -2,11 +2,10 @@
 //! scripts, exit status by verdict; and `revive stress-worker`, the one-GPU test process both the
 //! CLI and the workstation start.
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use revive_core::bench::{DriverSource, Workbench};
+use revive_core::bench::Workbench;
 use revive_core::stress::burn_in::ComputeBackend;
 use revive_core::stress::child::{cancel_on_stdin, serve, serve_simulated, WorkerJob, WorkerMessage};
 use revive_core::stress::form::memory_plan;
@@ -19,7 +18,7 @@ use revive_core::stress::ScaledClock;
 use serde_json::json;
 
 use super::shop_catalogs;
-use crate::cli::Language;
+use crate::cli::{Language, StressDriver};
 use crate::exit::Exit;
 use crate::output::{emit, fail};
 
@@ -32,22 +31,9 @@ pub struct Plan {
     pub gpus: String,
 }
 
-/// Where the GPUs are read from, and how the test processes are watched.
-pub struct Driver {
-    pub nvml_lib: Option<PathBuf>,
-    pub scenario: Option<PathBuf>,
-    pub speed: u32,
-    pub hang_after: u64,
-}
-
-pub fn run(plan: Plan, driver: Driver, as_json: bool, lang: Language) -> Exit {
-    let source = match (driver.nvml_lib, driver.scenario) {
-        (Some(library), Some(scenario)) => DriverSource::Simulated { library, scenario },
-        (Some(library), None) => DriverSource::Library(library),
-        (None, _) => DriverSource::System,
-    };
+pub fn run(plan: Plan, driver: &StressDriver, as_json: bool, lang: Language) -> Exit {
     let mut bench = Workbench::default();
-    if let Err(error) = bench.connect_source(&source) {
+    if let Err(error) = bench.connect_source(&driver.source()) {
         return fail(Exit::BenchUnavailable, error);
     }
     let catalogs = match shop_catalogs() {

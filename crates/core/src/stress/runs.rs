@@ -61,6 +61,18 @@ pub struct StressRun {
     pub memory_tested: bool,
     pub result: StressResult,
     pub telemetry_samples: u32,
+    /// Where in the shop's test room it ran; none for a run at a bench or an import.
+    pub test_room: Option<TestRoomPlace>,
+}
+
+/// A rack server's GPU slot in the shop's test room, and the task the run answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct TestRoomPlace {
+    pub task: String,
+    pub server: String,
+    pub slot: u32,
 }
 
 /// The stress runs recorded to the shop's jobs.
@@ -87,6 +99,7 @@ struct NewRun<'a> {
     serial: Option<&'a str>,
     result: StressResult,
     telemetry: &'a [Sample],
+    test_room: Option<&'a TestRoomPlace>,
 }
 
 impl StressRuns<'_> {
@@ -98,34 +111,32 @@ impl StressRuns<'_> {
         mismatch_reason: Option<&str>,
         by: &Technician,
     ) -> CoreResult<StressRun> {
-        let serial = match &outcome.before {
-            GpuReading::Present { identity, .. } => identity.serial.as_deref(),
-            GpuReading::Lost { .. } => None,
-        };
-        let started = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(outcome.started_at_ms) * 1_000_000)
-            .map_err(|_| CoreError::invalid(Field::Run, Problem::BadFormat))?;
-        self.store(
-            job_id,
-            NewRun {
-                gpu_index: outcome.gpu,
-                source: StressSource::Revive,
-                simulated: outcome.simulated,
-                started_at: Some(timestamp(started)),
-                serial,
-                result: StressResult {
-                    memory: outcome.memory.clone(),
-                    burn_in: outcome.burn_in.clone(),
-                    imported: None,
-                    worker: Some(outcome.worker.clone()),
-                    judgement: outcome.judgement.clone(),
-                    before: Some(outcome.before.clone()),
-                    after: Some(outcome.after.clone()),
-                },
-                telemetry: &outcome.samples,
-            },
-            mismatch_reason,
-            by,
-        )
+        self.store(job_id, revive_run(outcome, None)?, mismatch_reason, by)
+    }
+
+    /// Records a run the test room made for the job with ticket `ticket`, once: a task already
+    /// recorded answers `None`. A card that is not the job's is refused (the agent checked it too).
+    pub fn record_from_test_room(
+        &self,
+        ticket: &str,
+        outcome: &GpuStressOutcome,
+        place: &TestRoomPlace,
+        by: &Technician,
+    ) -> CoreResult<Option<StressRun>> {
+        let (job_id, recorded) = self.workshop.store().read(|tx| {
+            let job_id: Option<i64> =
+                tx.query_row("SELECT id FROM jobs WHERE ticket = ?1", [ticket], |r| r.get(0)).optional()?;
+            let recorded: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM stress_runs WHERE room_task = ?1)", [&place.task], |r| {
+                    r.get(0)
+                })?;
+            Ok((job_id, recorded))
+        })?;
+        let job_id = job_id.ok_or_else(|| CoreError::invalid(Field::Ticket, Problem::Unknown))?;
+        if recorded {
+            return Ok(None);
+        }
+        self.store(job_id, revive_run(outcome, Some(place))?, None, by).map(Some)
     }
 
     /// Records GPU `gpu_index` of an imported dcgmi or gpu-burn result to job `job_id`, judged by
@@ -179,6 +190,7 @@ impl StressRuns<'_> {
                     after: None,
                 },
                 telemetry: &[],
+                test_room: None,
             },
             mismatch_reason,
             by,
@@ -228,8 +240,8 @@ impl StressRuns<'_> {
             let at = timestamp(now);
             tx.execute(
                 "INSERT INTO stress_runs (job_id, gpu_index, source, simulated, verdict, burn_in_seconds, memory_tested,
-                                          started_at, recorded_at, recorded_by, result)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                          started_at, recorded_at, recorded_by, result, room_task, room_server, room_slot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     job_id,
                     run.gpu_index,
@@ -242,6 +254,9 @@ impl StressRuns<'_> {
                     at,
                     actor,
                     serde_json::to_string(result)?,
+                    run.test_room.map(|place| &place.task),
+                    run.test_room.map(|place| &place.server),
+                    run.test_room.map(|place| place.slot),
                 ],
             )?;
             let run_id = tx.last_insert_rowid();
@@ -282,6 +297,34 @@ impl StressRuns<'_> {
     }
 }
 
+/// A run of Revive's own stress engine, as it is stored.
+fn revive_run<'a>(outcome: &'a GpuStressOutcome, test_room: Option<&'a TestRoomPlace>) -> CoreResult<NewRun<'a>> {
+    let serial = match &outcome.before {
+        GpuReading::Present { identity, .. } => identity.serial.as_deref(),
+        GpuReading::Lost { .. } => None,
+    };
+    let started = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(outcome.started_at_ms) * 1_000_000)
+        .map_err(|_| CoreError::invalid(Field::Run, Problem::BadFormat))?;
+    Ok(NewRun {
+        gpu_index: outcome.gpu,
+        source: StressSource::Revive,
+        simulated: outcome.simulated,
+        started_at: Some(timestamp(started)),
+        serial,
+        result: StressResult {
+            memory: outcome.memory.clone(),
+            burn_in: outcome.burn_in.clone(),
+            imported: None,
+            worker: Some(outcome.worker.clone()),
+            judgement: outcome.judgement.clone(),
+            before: Some(outcome.before.clone()),
+            after: Some(outcome.after.clone()),
+        },
+        telemetry: &outcome.samples,
+        test_room,
+    })
+}
+
 /// dcgmi's memory tests (`Memtest` at level 4, `GPU Memory` from level 2) count as a memory test.
 fn imported_memory_test(result: &StressResult) -> bool {
     result.imported.as_ref().is_some_and(|imported| {
@@ -300,7 +343,8 @@ fn load(store: &Store, job_id: i64, only: Option<i64>) -> CoreResult<Vec<StressR
 pub(crate) fn runs_in(tx: &Transaction, job_id: i64, only: Option<i64>) -> CoreResult<Vec<StressRun>> {
     let mut statement = tx.prepare(
         "SELECT r.id, r.gpu_index, r.source, r.simulated, r.verdict, r.started_at, r.recorded_at, r.recorded_by,
-                r.burn_in_seconds, r.memory_tested, r.result, coalesce(t.samples, 0)
+                r.burn_in_seconds, r.memory_tested, r.result, coalesce(t.samples, 0),
+                r.room_task, r.room_server, r.room_slot
          FROM stress_runs r LEFT JOIN stress_telemetry t ON t.run_id = r.id
          WHERE r.job_id = ?1 AND (?2 IS NULL OR r.id = ?2) ORDER BY r.id",
     )?;
@@ -319,6 +363,10 @@ pub(crate) fn runs_in(tx: &Transaction, job_id: i64, only: Option<i64>) -> CoreR
             memory_tested: row.get(9)?,
             result: json_column(row, 10, Quote::None)?,
             telemetry_samples: row.get(11)?,
+            test_room: match (row.get(12)?, row.get(13)?, row.get(14)?) {
+                (Some(task), Some(server), Some(slot)) => Some(TestRoomPlace { task, server, slot }),
+                _ => None,
+            },
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -44,6 +44,12 @@ impl StressRequest {
         if self.gpus.iter().enumerate().any(|(i, g)| self.gpus[..i].contains(g)) {
             return invalid(Field::GpuIndex, Problem::Duplicate);
         }
+        self.check_plan()
+    }
+
+    /// Checks what is asked of each GPU (not which GPUs): for a test queued for another machine.
+    pub fn check_plan(&self) -> CoreResult<()> {
+        let invalid = |field, problem| Err(CoreError::invalid(field, problem));
         if self.burn_in_seconds.is_none() && self.memory.is_none() {
             return invalid(Field::StressTest, Problem::Empty);
         }

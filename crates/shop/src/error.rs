@@ -1,0 +1,59 @@
+//! What can go wrong between a bench or an agent and the shop server.
+
+use revive_core::error::{CoreError, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShopError {
+    /// The bench has no shop server set (Settings → Shop server).
+    #[error("this bench is not linked to a shop server")]
+    NotLinked,
+    #[error("the shop server's connection settings are not valid: {0}")]
+    Settings(String),
+    /// A server off this machine without TLS would send customers and results in clear text.
+    #[error("the shop server at {host} is not on this machine, so the connection must use TLS (sslmode=require or verify-full)")]
+    TlsRequired { host: String },
+    #[error("cannot reach the shop server: {0}")]
+    Unreachable(#[source] postgres::Error),
+    #[error("the shop server said: {0}")]
+    Server(#[source] postgres::Error),
+    /// The server speaks another version of the protocol: one side must be updated first.
+    #[error("the shop server uses protocol {server} and this Revive protocol {ours}: {}", if .server > .ours { "update this Revive" } else { "update Revive on the other benches and agents first" })]
+    Protocol { server: i32, ours: i32 },
+    #[error("the shop server holds something this Revive cannot read: {0}")]
+    Unreadable(String),
+    #[error("there is no {what} {name} in the test room")]
+    NotInRoom { what: &'static str, name: String },
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+impl ShopError {
+    /// The code the window's message catalog and scripts know it by.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ShopError::NotLinked => ErrorCode::ShopNotLinked,
+            ShopError::Settings(_) => ErrorCode::ShopSettings,
+            ShopError::TlsRequired { .. } => ErrorCode::ShopTlsRequired,
+            ShopError::Unreachable(_) => ErrorCode::ShopUnreachable,
+            ShopError::Server(_) => ErrorCode::ShopRefused,
+            ShopError::Protocol { .. } => ErrorCode::ShopProtocol,
+            ShopError::Unreadable(_) => ErrorCode::ShopUnreadable,
+            ShopError::NotInRoom { .. } => ErrorCode::NotInTestRoom,
+            ShopError::Core(error) => error.code(),
+        }
+    }
+}
+
+impl From<postgres::Error> for ShopError {
+    /// A closed or refused connection is "unreachable" (the caller retries later); anything else is
+    /// the server refusing what was asked.
+    fn from(error: postgres::Error) -> ShopError {
+        if error.is_closed() || error.as_db_error().is_none() {
+            ShopError::Unreachable(error)
+        } else {
+            ShopError::Server(error)
+        }
+    }
+}
+
+pub type ShopResult<T> = Result<T, ShopError>;

@@ -1,0 +1,55 @@
+// Journey 11: a shop with a test room. A throwaway PostgreSQL stands in for the shop server and a
+// `revive agent` on the simulated HGX board for a rack server. In the Chinese UI, 王芳 links the
+// bench to the shop server, takes a card in, queues its two-hour burn-in and memory test on the
+// slot that holds it (the burn-in typed with full-width digits), watches the slot go to passed,
+// finds the run on the job with the rack and slot it ran in, and sees a task for a slot holding
+// another card refused with both serials.
+import assert from 'node:assert/strict';
+import { journey, Key } from './webdriver.mjs';
+import { addTechnicians, linkShopServer, openJob, startAgent, startShopServer, takeIn } from './journeys.mjs';
+
+journey('a burn-in queued from the bench runs on a rack server and lands on the job', async (bench) => {
+  const shopServer = await startShopServer();
+  const agent = startAgent(shopServer.connection);
+  try {
+    await bench.withApp(async (app) => {
+      await addTechnicians(app, '王芳');
+      await app.click('#language option[value="zh-CN"]');
+      await app.waitFor('#nav-intake', 5_000, '收件');
+
+      // Settings → Shop server: a bench name typed on a Chinese keyboard's full-width forms.
+      await linkShopServer(app, shopServer.connection, 'ｂｅｎｃｈ－１');
+      await app.waitFor('#shop-notice', 10_000, '店铺服务器已响应');
+      assert.equal(await app.value('#shop-bench'), 'bench-1');
+
+      const ticket = await takeIn(app, { serial: '1654922012340', customer: '深圳算力科技有限公司', observed: '训练中掉卡', quote: '１２０００' });
+
+      await app.click('#nav-testRoom');
+      await app.waitFor('#slot-rack-07-0', 30_000, '空闲');
+      assert.match(await app.text('#racks'), /1654922012340/);
+      await app.click(`#room-job option[data-ticket="${ticket}"]`);
+      await app.click('#room-server option[value="rack-07"]');
+      await app.click('#room-slot option[data-slot="0"]');
+      await app.type('#room-burn-in', Key.Control + 'a' + Key.Control + '１２０');
+      await app.click('#room-queue');
+      await app.waitFor('#room-queued', 10_000, '已作为任务');
+      await app.waitFor('#slot-rack-07-0[data-state="running"]', 30_000);
+      await app.waitFor('#slot-rack-07-0[data-state="passed"]', 180_000, '通过');
+      await app.waitFor('main', 10_000, `${ticket}：测试间的测试结果已记录到工单`);
+
+      // The same job queued on a slot holding another card: the agent refuses it, saying both serials.
+      await app.click('#room-slot option[data-slot="1"]');
+      await app.click('#room-queue');
+      await app.waitFor('#room-tasks tr[data-state="refused"]', 30_000, '1654922012341');
+      assert.match(await app.text('#room-tasks tr[data-state="refused"]'), /1654922012340/);
+
+      await openJob(app, '2012340');
+      await app.waitFor('#job-stress section.run[data-verdict="passed"]', 10_000, '测试间：rack-07 #0');
+      assert.match(await app.text('#job-stress'), /老化 120 分钟/);
+      assert.match(await app.text('#timeline'), /已记录压力测试：GPU 0，通过/);
+    });
+  } finally {
+    agent.kill('SIGKILL');
+    await shopServer.stop();
+  }
+});
