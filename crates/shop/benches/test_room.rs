@@ -66,13 +66,18 @@ fn main() {
     for index in 0..SERVERS {
         let name = format!("rack-{index:03}");
         let mut client = server.connect().unwrap();
-        AgentQueue { client: &mut client, server: name.clone(), owner: format!("{name}/1/bench"), lease: Duration::from_secs(60) }
-            .register("0.1.0", false, &slots(index))
-            .unwrap();
+        AgentQueue {
+            client: &mut client,
+            server: name.clone(),
+            owner: format!("{name}/1/bench"),
+            lease: Duration::from_secs(60),
+        }
+        .register("0.1.0", false, &slots(index))
+        .unwrap();
         agents.push((name, index, client));
     }
     let mut running = vec![Vec::new(); SERVERS];
-    for (index, tasks) in running.iter_mut().enumerate() {
+    for index in 0..SERVERS {
         let name = format!("rack-{index:03}");
         for slot in 0..SLOTS / 2 {
             let task = NewTask {
@@ -88,14 +93,23 @@ fn main() {
         }
     }
     for (name, index, client) in &mut agents {
-        let mut queue = AgentQueue { client, server: name.clone(), owner: format!("{name}/1/bench"), lease: Duration::from_secs(60) };
-        while let Some(task) = queue.claim(&running[*index].iter().map(|(_, slot)| *slot).collect::<Vec<_>>()).unwrap() {
+        let mut queue = AgentQueue {
+            client,
+            server: name.clone(),
+            owner: format!("{name}/1/bench"),
+            lease: Duration::from_secs(60),
+        };
+        while let Some(task) = queue.claim(&running[*index].iter().map(|(_, slot)| *slot).collect::<Vec<_>>()).unwrap()
+        {
             running[*index].push((task.id, task.slot));
         }
     }
 
     let stats = |client: &mut postgres::Client| -> i64 {
-        client.query_one("SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = 'shop'", &[]).unwrap().get(0)
+        client
+            .query_one("SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = 'shop'", &[])
+            .unwrap()
+            .get(0)
     };
     let postmaster = pg.postmaster_pid().expect("the server's pid");
     let (cpu_before, transactions_before) = (server_cpu_seconds(postmaster), stats(&mut bench));
@@ -123,12 +137,32 @@ fn main() {
                         let progress: Vec<(i64, TaskProgress)> = tasks
                             .iter()
                             .map(|(id, _)| {
-                                let burn_in = BurnInProgress { elapsed_seconds: round * 5, duration_seconds: 7_200, iterations: round, compute_errors: 0, tflops: 610.0 };
-                                (*id, TaskProgress { elapsed_seconds: round * 5, burn_in: Some(burn_in), temperature_c: Some(71), power_w: Some(668.0), ..Default::default() })
+                                let burn_in = BurnInProgress {
+                                    elapsed_seconds: round * 5,
+                                    duration_seconds: 7_200,
+                                    iterations: round,
+                                    compute_errors: 0,
+                                    tflops: 610.0,
+                                };
+                                (
+                                    *id,
+                                    TaskProgress {
+                                        elapsed_seconds: round * 5,
+                                        burn_in: Some(burn_in),
+                                        temperature_c: Some(71),
+                                        power_w: Some(668.0),
+                                        ..Default::default()
+                                    },
+                                )
                             })
                             .collect();
                         let busy: Vec<u32> = tasks.iter().map(|(_, slot)| *slot).collect();
-                        let mut queue = AgentQueue { client, server: name.clone(), owner: format!("{name}/1/bench"), lease: Duration::from_secs(60) };
+                        let mut queue = AgentQueue {
+                            client,
+                            server: name.clone(),
+                            owner: format!("{name}/1/bench"),
+                            lease: Duration::from_secs(60),
+                        };
                         queue.heartbeat(&slots(*index), &progress).unwrap();
                         assert!(queue.claim(&busy).unwrap().is_none());
                         latencies.lock().unwrap().push(began.elapsed());
@@ -158,12 +192,29 @@ fn main() {
     let mut latencies = latencies.lock().unwrap().clone();
     latencies.sort();
     views.sort();
-    println!("test room: {SERVERS} servers × {SLOTS} GPUs, each reporting every {} s, {} tasks running, {elapsed:.0} s", REPORT_EVERY.as_secs(), SERVERS * SLOTS as usize / 2);
-    println!("  agent rounds (heartbeat + look for work): {} ({:.1}/s), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
-        latencies.len(), latencies.len() as f64 / elapsed,
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3, percentile(&latencies, 0.95).as_secs_f64() * 1e3,
-        latencies.last().unwrap().as_secs_f64() * 1e3);
-    println!("  PostgreSQL: {:.1} transactions/s, CPU {:.1} % of one core", transactions as f64 / elapsed, cpu / elapsed * 100.0);
-    println!("  a bench's test-room refresh (2,048 slots, {} tasks): p50 {:.1} ms, p95 {:.1} ms over {} refreshes",
-        SERVERS * SLOTS as usize / 2, percentile(&views, 0.5).as_secs_f64() * 1e3, percentile(&views, 0.95).as_secs_f64() * 1e3, views.len());
+    println!(
+        "test room: {SERVERS} servers × {SLOTS} GPUs, each reporting every {} s, {} tasks running, {elapsed:.0} s",
+        REPORT_EVERY.as_secs(),
+        SERVERS * SLOTS as usize / 2
+    );
+    println!(
+        "  agent rounds (heartbeat + look for work): {} ({:.1}/s), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.95).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3
+    );
+    println!(
+        "  PostgreSQL: {:.1} transactions/s, CPU {:.1} % of one core",
+        transactions as f64 / elapsed,
+        cpu / elapsed * 100.0
+    );
+    println!(
+        "  a bench's test-room refresh (2,048 slots, {} tasks): p50 {:.1} ms, p95 {:.1} ms over {} refreshes",
+        SERVERS * SLOTS as usize / 2,
+        percentile(&views, 0.5).as_secs_f64() * 1e3,
+        percentile(&views, 0.95).as_secs_f64() * 1e3,
+        views.len()
+    );
 }
