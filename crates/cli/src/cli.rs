@@ -297,6 +297,10 @@ pub struct HistoryFilters {
     /// computer's.
     #[arg(long, value_name = "MINUTES", allow_hyphen_values = true)]
     utc_offset: Option<i32>,
+    /// The time zone of --from and --to and of the statistics' months by name (Asia/Shanghai,
+    /// America/New_York), daylight saving time included; instead of --utc-offset.
+    #[arg(long, value_name = "NAME", conflicts_with = "utc_offset")]
+    time_zone: Option<String>,
 }
 
 impl HistoryFilters {
@@ -320,6 +324,7 @@ impl HistoryFilters {
                 SortBy::Updated => HistorySort::Updated,
             },
             descending: self.descending,
+            time_zone: self.time_zone.unwrap_or_default(),
             utc_offset_minutes: self.utc_offset.unwrap_or_else(|| {
                 // Read while the CLI is still one thread, as the time crate requires on Unix.
                 time::UtcOffset::current_local_offset().map_or(0, |offset| offset.whole_minutes().into())

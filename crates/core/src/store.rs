@@ -73,6 +73,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)?;
         migrations().to_latest(&mut conn)?;
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        crate::history::register_functions(&conn)?;
         Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), clock })
     }
 
@@ -101,6 +102,7 @@ impl Store {
     pub fn read_alone<T>(&self, query: impl FnOnce(&Transaction) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        crate::history::register_functions(&conn)?;
         let tx = conn.transaction()?;
         query(&tx)
     }

@@ -74,6 +74,11 @@ fn each_filter_returns_exactly_the_matching_jobs() {
             "SELECT id FROM jobs WHERE created_at >= '2023-02-28T16:00:00.000Z' AND created_at < '2023-03-31T16:00:00.000Z'",
         ),
         (
+            // March in New York: it begins in winter time (UTC-5) and ends in summer time (UTC-4).
+            HistoryQuery { from: "2023-03-01".into(), to: "2023-03-31".into(), time_zone: "America/New_York".into(), ..Default::default() },
+            "SELECT id FROM jobs WHERE created_at >= '2023-03-01T05:00:00.000Z' AND created_at < '2023-04-01T04:00:00.000Z'",
+        ),
+        (
             HistoryQuery { to: "2023-03-31".into(), utc_offset_minutes: -300, ..Default::default() },
             "SELECT id FROM jobs WHERE created_at < '2023-04-01T05:00:00.000Z'",
         ),
@@ -207,6 +212,7 @@ fn wrong_input_is_refused_by_field() {
     refused(HistoryQuery { status: "lost".into(), ..Default::default() }, Field::Status);
     refused(HistoryQuery { utc_offset_minutes: 15 * 60, ..Default::default() }, Field::UtcOffset);
     refused(HistoryQuery { utc_offset_minutes: i32::MIN, ..Default::default() }, Field::UtcOffset);
+    refused(HistoryQuery { time_zone: "Asia/Shenzhen'--".into(), ..Default::default() }, Field::UtcOffset);
     refused(HistoryQuery { model: "h300".into(), ..Default::default() }, Field::Model);
     refused(HistoryQuery { outcome: "repairing".into(), ..Default::default() }, Field::Outcome);
     refused(HistoryQuery { certificate: "maybe".into(), ..Default::default() }, Field::Certificate);

@@ -204,6 +204,20 @@ fn figures_follow_the_history_filters() {
         }
     }
 
+    // In a zone with daylight saving time each job falls in the month its local clock showed.
+    let zoned_month = |at: &str| {
+        let local = at.parse::<jiff::Timestamp>().unwrap().in_tz("America/New_York").unwrap();
+        format!("{:04}-{:02}", local.year(), local.month())
+    };
+    let zoned = shop
+        .history()
+        .statistics(&HistoryQuery { time_zone: "America/New_York".into(), ..Default::default() })
+        .unwrap();
+    for month in &zoned.months {
+        let received = jobs.iter().filter(|j| zoned_month(&j.created) == month.month).count() as u64;
+        assert_eq!(month.received, received, "{} in New York", month.month);
+    }
+
     let refused = shop.history().statistics(&HistoryQuery { outcome: "maybe".into(), ..Default::default() });
     assert!(refused.is_err());
 }

@@ -16,6 +16,8 @@ export function emptyQuery(): HistoryQuery {
     text: '', from: '', to: '', status: '', model: '', customer: '', technician: '',
     outcome: '', certificate: '', sort: 'received', descending: true,
     utcOffsetMinutes: -new Date().getTimezoneOffset(),
+    // The zone by name, so each date's own offset counts (daylight saving time) where there is one.
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone ?? '',
   };
 }
 

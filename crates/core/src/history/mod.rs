@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod export;
+mod local_time;
 pub mod service;
 pub mod statistics;
 
@@ -12,15 +13,17 @@ use std::time::{Duration, Instant};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, Transaction};
 use serde::{Deserialize, Serialize};
-use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
+use time::{Date, Month};
 
 use crate::error::{CoreError, CoreResult, Field, Problem};
 use crate::jobs::status::Status;
 use crate::jobs::MAX_SEARCH;
 use crate::money::{Currency, Money};
-use crate::store::{json_column, timestamp, Quote};
+use crate::store::{json_column, Quote};
 use crate::text::{self, Lines};
 use crate::workshop::Catalogs;
+pub(crate) use local_time::register as register_functions;
+use local_time::LocalTime;
 
 /// The most rows one page may ask for: a screenful many times over.
 pub const MAX_PAGE: u32 = 1_000;
@@ -57,8 +60,11 @@ pub struct HistoryQuery {
     /// `yes`: has a certificate; `no`: has none.
     pub certificate: String,
     /// Where the person is, in minutes east of UTC: `from`, `to` and the statistics' months are
-    /// their local days and months (the store keeps UTC).
+    /// their local days and months (the store keeps UTC). Used when `time_zone` is empty.
     pub utc_offset_minutes: i32,
+    /// The person's time zone by its IANA name (`Asia/Shanghai`, `America/New_York`): days and
+    /// months then begin where the clocks there say, daylight saving time included.
+    pub time_zone: String,
     pub sort: HistorySort,
     pub descending: bool,
 }
@@ -109,8 +115,8 @@ pub struct Filter {
     searched: bool,
     /// The order needs the customers joined.
     by_customer: bool,
-    /// The person's UTC offset, validated.
-    offset: UtcOffset,
+    /// Where the person's days and months begin.
+    local: LocalTime,
 }
 
 impl HistoryQuery {
@@ -136,11 +142,7 @@ impl HistoryQuery {
                 values.push(Value::Text(text::like_pattern(&text)));
             }
         }
-        // Anywhere on Earth is within 14 hours of UTC.
-        let offset = UtcOffset::from_whole_seconds(self.utc_offset_minutes.saturating_mul(60))
-            .ok()
-            .filter(|_| self.utc_offset_minutes.abs() <= 14 * 60)
-            .ok_or(CoreError::invalid(Field::UtcOffset, Problem::OutOfRange { min: 0, max: 14 * 60 }))?;
+        let local = LocalTime::of(self)?;
         let (from, to) = (day(&self.from, Field::DateFrom)?, day(&self.to, Field::DateTo)?);
         if let (Some(from), Some(to)) = (from, to) {
             if from > to {
@@ -149,13 +151,13 @@ impl HistoryQuery {
         }
         if let Some(from) = from {
             conditions.push("j.created_at >= ?".into());
-            values.push(Value::Text(day_start(from, offset)));
+            values.push(Value::Text(local.day_start(from)?));
         }
         if let Some(to) = to {
             // Up to the end of that day: before the start of the next.
             let next = to.next_day().ok_or(CoreError::invalid(Field::DateTo, Problem::BadFormat))?;
             conditions.push("j.created_at < ?".into());
-            values.push(Value::Text(day_start(next, offset)));
+            values.push(Value::Text(local.day_start(next)?));
         }
         if !self.status.trim().is_empty() {
             conditions.push("j.status = ?".into());
@@ -223,7 +225,7 @@ impl HistoryQuery {
             _ => order,
         };
         let by_customer = self.sort == HistorySort::Customer;
-        Ok(Filter { condition, values, order, found_order, searched, by_customer, offset })
+        Ok(Filter { condition, values, order, found_order, searched, by_customer, local })
     }
 }
 
@@ -258,11 +260,6 @@ fn day(raw: &str, field: Field) -> CoreResult<Option<Date>> {
         .map_err(|_| bad())
 }
 
-/// The stored (UTC) timestamp at which `day` starts where the person is; timestamps compare as text.
-fn day_start(day: Date, offset: UtcOffset) -> String {
-    timestamp(PrimitiveDateTime::new(day, Time::MIDNIGHT).assume_offset(offset))
-}
-
 const COLUMNS: &str = "j.id, j.ticket, j.status, j.created_at, j.updated_at, c.name, j.model_id, j.board_serial,
      j.gpu_uuid, j.received_by, j.quote_minor, j.quote_currency,
      (SELECT number FROM certificates k WHERE k.job_id = j.id AND k.superseded_by IS NULL)";
@@ -294,10 +291,7 @@ impl Filter {
 
     /// The local `YYYY-MM` of the stored timestamp `column`, as SQL.
     pub(crate) fn local_month(&self, column: &str) -> String {
-        match self.offset.whole_minutes() {
-            0 => format!("substr({column}, 1, 7)"),
-            minutes => format!("strftime('%Y-%m', {column}, '{minutes:+} minutes')"),
-        }
+        self.local.month_sql(column)
     }
 
     /// No condition at all: every job.

@@ -35,6 +35,11 @@ outcome: string,
 certificate: string, 
 /**
  * Where the person is, in minutes east of UTC: `from`, `to` and the statistics' months are
- * their local days and months (the store keeps UTC).
+ * their local days and months (the store keeps UTC). Used when `time_zone` is empty.
  */
-utcOffsetMinutes: number, sort: HistorySort, descending: boolean, };
+utcOffsetMinutes: number, 
+/**
+ * The person's time zone by its IANA name (`Asia/Shanghai`, `America/New_York`): days and
+ * months then begin where the clocks there say, daylight saving time included.
+ */
+timeZone: string, sort: HistorySort, descending: boolean, };
