@@ -168,15 +168,15 @@ fn a_pasted_kernel_log_lands_on_the_bench_gpus() {
     let mut bench = Workbench::default();
     let log = "[ 9.1] NVRM: Xid (PCI:0000:ab:00): 64, pid=1, name=train, Row Remapper: failed\n\
                [ 9.2] NVRM: Xid (PCI:0000:ab:00): 64, pid=1, name=train, Row Remapper: failed\n";
-    let offline = bench.import_kernel_log(log, &catalogs().xids).unwrap();
+    let offline = bench.kernel_log_reader().import(log, &catalogs().xids).unwrap();
     assert_eq!((offline.events, offline.findings[0].gpu_index), (2, None));
     bench.connect_simulated(&simulated(), "hgx-h100-8gpu-one-bad").unwrap();
-    let placed = bench.import_kernel_log(log, &catalogs().xids).unwrap();
+    let placed = bench.kernel_log_reader().import(log, &catalogs().xids).unwrap();
     assert_eq!((placed.findings.len(), placed.findings[0].gpu_index), (1, Some(5)));
     assert_eq!(placed.findings[0].evidence["count"], EvidenceValue::Count(2));
     let huge = "x".repeat(20 * 1024 * 1024 + 1);
     assert!(matches!(
-        bench.import_kernel_log(&huge, &catalogs().xids).unwrap_err(),
+        bench.kernel_log_reader().import(&huge, &catalogs().xids).unwrap_err(),
         CoreError::Invalid { field: Field::KernelLog, problem: Problem::TooLong { .. } }
     ));
 }

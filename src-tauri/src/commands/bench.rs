@@ -54,7 +54,9 @@ pub async fn bench_unwatch(state: State<'_, AppState>) -> Result<(), IpcError> {
 
 #[tauri::command]
 pub async fn bench_import_kernel_log(state: State<'_, AppState>, text: String) -> Result<KernelLogImport, IpcError> {
-    Ok(state.bench().import_kernel_log(&text, &state.shop()?.catalogs().xids)?)
+    // The bench's lock is let go before the parse: reading the bench goes on meanwhile.
+    let reader = state.bench().kernel_log_reader();
+    Ok(reader.import(&text, &state.shop()?.catalogs().xids)?)
 }
 
 /// `mismatch_reason` is what the technician said when the card on the bench is not the job's.

@@ -8,7 +8,7 @@ mod workbench;
 use serde::{Deserialize, Serialize};
 
 pub use nvml::{DriverSource, NvmlProvider};
-pub use workbench::{BenchView, KernelLogImport, LiveXid, ScenarioInfo, SimulatedBench, Workbench};
+pub use workbench::{BenchView, KernelLogImport, KernelLogReader, LiveXid, ScenarioInfo, SimulatedBench, Workbench};
 
 pub use crate::error::Unavailable;
 

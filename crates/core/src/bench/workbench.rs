@@ -207,15 +207,10 @@ impl Workbench {
         Ok(BenchView { snapshot, scenario: self.scenario.clone(), findings, xids })
     }
 
-    /// Finds the Xids in pasted kernel-log text (`dmesg`, `journalctl -k`), placed on the bench's
-    /// GPUs by PCI address when the bench is connected.
-    pub fn import_kernel_log(&self, text: &str, catalog: &XidCatalog) -> CoreResult<KernelLogImport> {
-        if text.len() > MAX_KERNEL_LOG_BYTES {
-            return Err(CoreError::invalid(Field::KernelLog, Problem::TooLong { max: MAX_KERNEL_LOG_BYTES as u64 }));
-        }
-        let events = parse_kernel_log(text);
-        let snapshot = self.provider.as_ref().and_then(|provider| provider.snapshot().ok());
-        Ok(KernelLogImport { events: events.len(), findings: xid_findings(catalog, &events, snapshot.as_ref()) })
+    /// What reads a kernel log against this bench's GPUs; it holds no borrow of the bench, so a
+    /// caller that shares the bench behind a lock lets go of it before the (long) parse.
+    pub fn kernel_log_reader(&self) -> KernelLogReader {
+        KernelLogReader { provider: self.provider.clone() }
     }
 
     /// Reads the bench afresh and records GPU `gpu_index` to the job.
@@ -237,5 +232,23 @@ impl Workbench {
             xid_findings: self.xid_findings(&workshop.catalogs().xids),
         };
         workshop.diagnostics().record(job_id, &evidence, mismatch_reason, by)
+    }
+}
+
+/// Reads pasted kernel-log text against the GPUs of the bench it came from.
+pub struct KernelLogReader {
+    provider: Option<Arc<NvmlProvider>>,
+}
+
+impl KernelLogReader {
+    /// Finds the Xids in kernel-log text (`dmesg`, `journalctl -k`), placed on the bench's GPUs by
+    /// PCI address when the bench is connected.
+    pub fn import(&self, text: &str, catalog: &XidCatalog) -> CoreResult<KernelLogImport> {
+        if text.len() > MAX_KERNEL_LOG_BYTES {
+            return Err(CoreError::invalid(Field::KernelLog, Problem::TooLong { max: MAX_KERNEL_LOG_BYTES as u64 }));
+        }
+        let events = parse_kernel_log(text);
+        let snapshot = self.provider.as_ref().and_then(|provider| provider.snapshot().ok());
+        Ok(KernelLogImport { events: events.len(), findings: xid_findings(catalog, &events, snapshot.as_ref()) })
     }
 }
