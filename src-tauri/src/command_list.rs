@@ -61,4 +61,5 @@ pub const COMMANDS: &[&str] = &[
     "forget_shop_link",
     "test_room",
     "test_room_schedule",
+    "test_room_cancel",
 ];

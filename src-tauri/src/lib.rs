@@ -107,6 +107,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::shop::forget_shop_link,
         commands::shop::test_room,
         commands::shop::test_room_schedule,
+        commands::shop::test_room_cancel,
     ])
 }
 

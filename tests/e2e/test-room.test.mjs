@@ -2,8 +2,8 @@
 // `revive agent` on the simulated HGX board for a rack server. In the Chinese UI, 王芳 links the
 // bench to the shop server, takes a card in, queues its two-hour burn-in and memory test on the
 // slot that holds it (the burn-in typed with full-width digits), watches the slot go to passed,
-// finds the run on the job with the rack and slot it ran in, and sees a task for a slot holding
-// another card refused with both serials.
+// finds the run on the job with the rack and slot it ran in, sees a task for a slot holding
+// another card refused with both serials, and cancels a day-long burn-in queued by mistake.
 import assert from 'node:assert/strict';
 import { journey, Key } from './webdriver.mjs';
 import { addTechnicians, linkShopServer, openJob, startAgent, startShopServer, takeIn } from './journeys.mjs';
@@ -42,6 +42,16 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       await app.click('#room-queue');
       await app.waitFor('#room-tasks tr[data-state="refused"]', 30_000, '1654922012341');
       assert.match(await app.text('#room-tasks tr[data-state="refused"]'), /1654922012340/);
+
+      // A day-long burn-in queued by mistake is cancelled while it runs.
+      await app.click('#room-slot option[data-slot="0"]');
+      await app.type('#room-burn-in', Key.Control + 'a' + Key.Control + '１４４０');
+      await app.click('#room-queue');
+      await app.waitFor('#slot-rack-07-0[data-state="running"]', 30_000);
+      const cancelled = (await app.text('#room-queued')).match(/\d+/)[0];
+      await app.click(`#room-cancel-${cancelled}`);
+      await app.waitFor(`#room-tasks tr[data-task="${cancelled}"][data-state="cancelled"]`, 10_000, '已取消');
+      await app.waitFor('#slot-rack-07-0[data-state="idle"]', 10_000);
 
       await openJob(app, '2012340');
       await app.waitFor('#job-stress section.run[data-verdict="passed"]', 10_000, '测试间：rack-07 #0');

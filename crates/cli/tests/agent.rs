@@ -130,7 +130,7 @@ fn a_killed_agents_task_runs_once_more_and_lands_in_its_job_once() {
 }
 
 #[test]
-fn another_card_in_the_slot_is_refused_and_an_outage_is_waited_out() {
+fn another_card_in_the_slot_is_refused_a_cancelled_run_stops_and_an_outage_is_waited_out() {
     let mut pg = TestServer::start();
     let connection = pg.database("shop");
     let server = ShopServer::new(&connection, None, None).unwrap();
@@ -157,6 +157,19 @@ fn another_card_in_the_slot_is_refused_and_an_outage_is_waited_out() {
     });
     wait_for(Duration::from_secs(30), "the test to start", || task_state(&mut bench, tested).2);
 
+    // A day-long burn-in queued on the slot of the card just refused, cancelled while it runs:
+    // the agent stops it and the slot takes the next task.
+    let right0 = take_in(&shop, "1654922012340");
+    let long =
+        room::schedule(&mut bench, &room::new_key().unwrap(), &burn_in(0, &right0, "1654922012340", 24 * 60)).unwrap();
+    wait_for(Duration::from_secs(30), "the day-long burn-in to start", || task_state(&mut bench, long).2);
+    assert!(room::cancel(&mut bench, long, "bench-1").unwrap());
+    let next = room::schedule(&mut bench, &room::new_key().unwrap(), &burn_in(0, &right0, "1654922012340", 1)).unwrap();
+    wait_for(Duration::from_secs(60), "the slot to take the next task", || {
+        task_state(&mut bench, next).0 == "finished"
+    });
+    assert_eq!(task_state(&mut bench, long).0, "cancelled");
+
     // The shop server goes away mid-run and comes back: the agent keeps testing and reports after.
     drop(bench);
     pg.stop();
@@ -170,7 +183,11 @@ fn another_card_in_the_slot_is_refused_and_an_outage_is_waited_out() {
     kill(worker);
 
     let collected = room::collect_into(&mut bench, &shop, "bench-1", &shop.technician().unwrap()).unwrap();
-    assert_eq!(collected.len(), 2, "{collected:?}");
+    assert_eq!(
+        collected.len(),
+        3,
+        "the refusal, the memory test, the short burn-in; not the cancelled one: {collected:?}"
+    );
     assert!(
         matches!(&collected[0], Collected::Refused { ticket, reason } if *ticket == wrong && reason.contains("1654922019999") && reason.contains("1654922012340")),
         "{:?}",
@@ -179,6 +196,11 @@ fn another_card_in_the_slot_is_refused_and_an_outage_is_waited_out() {
     let Collected::Recorded { run: Some(run), .. } = &collected[1] else { panic!("{:?}", collected[1]) };
     assert_eq!(run.verdict, Verdict::Passed);
     assert!(run.memory_tested);
+    assert!(
+        matches!(&collected[2], Collected::Recorded { ticket, run: Some(_) } if *ticket == right0),
+        "{:?}",
+        collected[2]
+    );
 }
 
 #[test]

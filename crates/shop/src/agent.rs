@@ -6,7 +6,7 @@
 //! queue for whoever runs that server next.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
@@ -36,6 +36,8 @@ pub struct AgentSettings {
 /// A task being run on one GPU, in its own thread.
 struct Running<'scope> {
     slot: u32,
+    /// Set when a bench cancelled the task: the run stops and its result is dropped.
+    cancel: Arc<AtomicBool>,
     progress: Arc<Mutex<Option<TaskProgress>>>,
     thread: ScopedJoinHandle<'scope, CoreResult<Vec<GpuStressOutcome>>>,
 }
@@ -142,7 +144,9 @@ fn work<'scope, 'env>(
                 format!("task {id}: GPU {} {:?}", outcome.gpu, outcome.judgement.verdict)
             }
             (true, TaskResult::Refused(reason)) => format!("task {id}: refused: {reason}"),
-            (false, _) => format!("task {id}: its lease ran out before this report; another run answers it"),
+            (false, _) => format!(
+                "task {id}: no longer this agent's (cancelled, or its lease ran out and another run answers it)"
+            ),
         });
         ended.remove(0);
     }
@@ -151,7 +155,12 @@ fn work<'scope, 'env>(
         .iter()
         .filter_map(|(id, run)| run.progress.lock().unwrap_or_else(|p| p.into_inner()).clone().map(|p| (*id, p)))
         .collect();
-    queue.heartbeat(&slots, &progress)?;
+    for id in queue.heartbeat(&slots, &progress)? {
+        if let Some(run) = running.get(&id) {
+            run.cancel.store(true, Ordering::Relaxed);
+            say(format!("task {id}: cancelled by its bench; stopping"));
+        }
+    }
     loop {
         let busy: Vec<u32> = running.values().map(|run| run.slot).collect();
         if busy.len() >= slots.len() {
@@ -166,18 +175,19 @@ fn work<'scope, 'env>(
         }
         let progress = Arc::new(Mutex::new(None));
         let latest = Arc::clone(&progress);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let cancelled = Arc::clone(&cancel);
         let request = StressRequest {
             gpus: vec![task.slot],
             burn_in_seconds: task.plan.burn_in_seconds,
             memory: task.plan.memory.clone(),
         };
         let thread = scope.spawn(move || {
-            let cancel = AtomicBool::new(false);
-            run_stress(bench, catalogs, &request, &settings.launch, &cancel, &mut |p| {
+            run_stress(bench, catalogs, &request, &settings.launch, &cancelled, &mut |p| {
                 latest.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(TaskProgress::default).take(&p);
             })
         });
-        running.insert(task.id, Running { slot: task.slot, progress, thread });
+        running.insert(task.id, Running { slot: task.slot, cancel, progress, thread });
     }
 }
 

@@ -157,8 +157,9 @@ impl AgentQueue<'_> {
     }
 
     /// Says the server is alive with its slots' state, and renews the leases of the tasks this
-    /// agent runs, each with its latest progress: one round trip.
-    pub fn heartbeat(&mut self, slots: &[Slot], progress: &[(i64, TaskProgress)]) -> ShopResult<()> {
+    /// agent runs, each with its latest progress: one round trip. Answers the tasks this agent holds
+    /// that a bench cancelled meanwhile, so their runs stop.
+    pub fn heartbeat(&mut self, slots: &[Slot], progress: &[(i64, TaskProgress)]) -> ShopResult<Vec<i64>> {
         let slots = serde_json::to_value(slots).map_err(|e| ShopError::Unreadable(e.to_string()))?;
         let ids: Vec<i64> = progress.iter().map(|(id, _)| *id).collect();
         let reports: Vec<serde_json::Value> =
@@ -175,7 +176,11 @@ impl AgentQueue<'_> {
              WHERE t.id = r.id",
             &[&self.server, &slots, &self.owner, &lease, &ids, &reports],
         )?;
-        Ok(())
+        let cancelled = self.client.query(
+            "SELECT id FROM room_tasks WHERE lease_owner = $1 AND state = 'cancelled' AND id = ANY($2)",
+            &[&self.owner, &ids],
+        )?;
+        Ok(cancelled.into_iter().map(|row| row.get(0)).collect())
     }
 
     /// The oldest task for a slot of this server that nobody holds (queued, or its lease ran out),
@@ -291,6 +296,17 @@ pub fn to_collect(client: &mut Client, bench: &str) -> ShopResult<Vec<Collectabl
             })
         })
         .collect()
+}
+
+/// Cancels a task `bench` queued, waiting or running (its agent stops the run at its next report);
+/// false when it had already ended.
+pub fn cancel(client: &mut Client, task: i64, bench: &str) -> ShopResult<bool> {
+    let updated = client.execute(
+        "UPDATE room_tasks SET state = 'cancelled', finished_at = now(), lease_until = NULL
+         WHERE id = $1 AND bench = $2 AND state IN ('queued', 'running')",
+        &[&task, &bench],
+    )?;
+    Ok(updated == 1)
 }
 
 /// Marks a task recorded by its bench, so it is collected once.

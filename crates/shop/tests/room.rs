@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use revive_core::stress::memtest::MemoryTestPlan;
-use revive_shop::room::{self, AgentQueue, NewTask, Slot, TaskPlan, TaskResult};
+use revive_shop::room::{self, AgentQueue, NewTask, Slot, TaskPlan, TaskProgress, TaskResult};
 use revive_shop::server::{ShopServer, PROTOCOL};
 use revive_shop::ShopError;
 use revive_test_postgres::TestServer;
@@ -147,4 +147,36 @@ fn a_stopped_server_is_out_of_reach_and_a_restarted_one_serves_again() {
     assert!(matches!(server.connect().map(|_| ()), Err(ShopError::Unreachable(_))));
     pg.start_again();
     server.connect().unwrap();
+}
+
+#[test]
+fn a_bench_cancels_its_own_waiting_or_running_task_and_the_agent_hears_it() {
+    let pg = TestServer::start();
+    let server = shop(&pg);
+    let (mut agent_client, mut bench) = (server.connect().unwrap(), server.connect().unwrap());
+    let mut agent = AgentQueue {
+        client: &mut agent_client,
+        server: "rack-07".into(),
+        owner: "rack-07/1/x".into(),
+        lease: Duration::from_secs(60),
+    };
+    let gpus = [slot(0, "1654220120000"), slot(1, "1654220120001")];
+    agent.register("0.1.0", true, &gpus).unwrap();
+    let waiting = room::schedule(&mut bench, &room::new_key().unwrap(), &task(0, "RV-2026-000001")).unwrap();
+    let running = room::schedule(&mut bench, &room::new_key().unwrap(), &task(1, "RV-2026-000002")).unwrap();
+    assert_eq!(agent.claim(&[0]).unwrap().map(|t| t.id), Some(running));
+
+    // Only the bench that queued it may cancel it.
+    assert!(!room::cancel(&mut bench, waiting, "bench-2").unwrap());
+    assert!(room::cancel(&mut bench, waiting, "bench-1").unwrap());
+    assert_eq!(agent.claim(&[1]).unwrap(), None, "a cancelled task is never claimed");
+    assert!(room::cancel(&mut bench, running, "bench-1").unwrap());
+    assert!(!room::cancel(&mut bench, running, "bench-1").unwrap(), "an ended task stays ended");
+    let progress = TaskProgress { elapsed_seconds: 60, ..Default::default() };
+    assert_eq!(agent.heartbeat(&gpus, &[(running, progress)]).unwrap(), vec![running], "the agent hears it");
+    assert!(!agent.refuse(running, "too late").unwrap(), "and its result is dropped");
+    assert!(room::to_collect(&mut bench, "bench-1").unwrap().is_empty());
+    let states: Vec<String> =
+        bench.query("SELECT state FROM room_tasks ORDER BY id", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(states, ["cancelled", "cancelled"]);
 }

@@ -96,6 +96,12 @@ pub async fn test_room_schedule(
     on_shop_server(shop, |client, link| room::schedule_for_job(client, shop, &link.bench, job_id, &server, slot, &form))
 }
 
+/// Cancels a task this bench queued, waiting or running; false when it had already ended.
+#[tauri::command]
+pub async fn test_room_cancel(state: State<'_, AppState>, task: i64) -> Result<bool, IpcError> {
+    on_shop_server(state.shop()?, |client, link| room::cancel(client, task, &link.bench))
+}
+
 /// Runs `work` with a connection to the shop server this bench is linked to, on a thread of its own.
 fn on_shop_server<T: Send>(
     shop: &Workshop,

@@ -208,6 +208,8 @@ export const api = {
   /** Queues a test of a job's card on a rack server's GPU slot; answers the task's number. */
   testRoomSchedule: (jobId: number, server: string, slot: number, form: StressForm) =>
     invoke<number>('test_room_schedule', { jobId, server, slot, form }),
+  /** Cancels a task this bench queued; false when it had already ended. */
+  testRoomCancel: (task: number) => invoke<boolean>('test_room_cancel', { task }),
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
   getJob: (id: number) => invoke<Job>('get_job', { id }),
   openJobsForSerial: (serial: string) => invoke<JobSummary[]>('open_jobs_for_serial', { serial }),

@@ -645,6 +645,7 @@ export const en = {
   'room.col.by': "Queued by",
   'room.try': "try {attempt}",
   'room.noTasks': "Nothing queued yet.",
+  'room.cancel': "Cancel",
   'shopServer.title': "Shop server",
   'shopServer.hint': "A PostgreSQL server the shop's benches and rack servers share. Leave empty to work alone. A server on another computer is reached over TLS only.",
   'shopServer.saved': "Saved, and the shop server answered.",

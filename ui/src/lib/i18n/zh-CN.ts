@@ -622,6 +622,7 @@ export const zhCN: Record<MessageKey, string> = {
   'room.col.by': "排队人",
   'room.try': "第 {attempt} 次",
   'room.noTasks': "暂无排队任务。",
+  'room.cancel': "取消",
   'shopServer.title': "店铺服务器",
   'shopServer.hint': "店内各工作台和机架服务器共用的 PostgreSQL 服务器。留空则单独工作。位于其他计算机上的服务器只能通过 TLS 连接。",
   'shopServer.saved': "已保存，店铺服务器已响应。",
