@@ -212,3 +212,25 @@ fn the_agent_links_no_desktop_library() {
         assert!(!libraries.to_lowercase().contains(desktop), "revive links {desktop}:\n{libraries}");
     }
 }
+
+#[test]
+fn an_agent_refuses_a_password_file_others_can_read_and_a_server_that_wants_no_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("agent.password");
+    std::fs::write(&password, "王芳的密码\n").unwrap();
+    std::fs::set_permissions(&password, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_revive")).args(args).output().unwrap();
+    let out = run(&[
+        "agent",
+        "--server",
+        "host=shop.lan dbname=revive user=rack",
+        "--password-file",
+        password.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = run(&["agent", "--server", "host=shop.lan dbname=revive user=rack sslmode=disable"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -180,3 +180,24 @@ fn a_bench_cancels_its_own_waiting_or_running_task_and_the_agent_hears_it() {
         bench.query("SELECT state FROM room_tasks ORDER BY id", &[]).unwrap().iter().map(|r| r.get(0)).collect();
     assert_eq!(states, ["cancelled", "cancelled"]);
 }
+
+#[test]
+fn tls_is_used_and_the_servers_certificate_is_checked() {
+    let pg = TestServer::start_with_tls();
+    pg.database("shop");
+    let connection = pg.tls_connection_string("shop");
+    // Signed by the shop's own authority: with it the connection is encrypted...
+    let server = ShopServer::new(&connection, None, Some(pg.ca_file())).unwrap();
+    let mut client = server.connect().unwrap();
+    let encrypted: bool =
+        client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0);
+    assert!(encrypted);
+    // ...and without it the certificate is not trusted, so nothing is sent.
+    let unknown = ShopServer::new(&connection, None, None).unwrap();
+    match unknown.connect() {
+        Err(ShopError::Unreachable(error)) => {
+            assert!(format!("{error:?}").to_lowercase().contains("certificate"), "{error:?}")
+        }
+        other => panic!("expected the certificate refused, got {:?}", other.map(|_| "a connection")),
+    }
+}

@@ -15,12 +15,24 @@ pub struct TestServer {
     folder: tempfile::TempDir,
     bin: PathBuf,
     running: bool,
+    /// Set by [`TestServer::start_with_tls`]: the loopback port it also listens on.
+    tls_port: Option<u16>,
 }
 
 impl TestServer {
     /// A new, empty, running server. Panics with what went wrong: a test without its server
     /// cannot say anything.
     pub fn start() -> TestServer {
+        TestServer::start_as(false)
+    }
+
+    /// As [`TestServer::start`], and also listening on a loopback port with TLS, its certificate
+    /// (for `localhost`) signed by a certificate authority of its own: [`TestServer::ca_file`].
+    pub fn start_with_tls() -> TestServer {
+        TestServer::start_as(true)
+    }
+
+    fn start_as(tls: bool) -> TestServer {
         let bin = binaries().unwrap_or_else(|| {
             panic!("PostgreSQL is not installed: run scripts/deps.sh --test (it installs postgresql)")
         });
@@ -28,7 +40,11 @@ impl TestServer {
         if as_root() {
             run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(folder.path()));
         }
-        let mut server = TestServer { folder, bin, running: false };
+        let tls_port = tls.then(|| {
+            make_certificates(folder.path());
+            free_port()
+        });
+        let mut server = TestServer { folder, bin, running: false, tls_port };
         let data = server.data();
         server.run_as_owner(
             Command::new(server.bin.join("initdb"))
@@ -41,10 +57,16 @@ impl TestServer {
 
     /// Starts the server after [`TestServer::stop`] (the same data, the same socket).
     pub fn start_again(&mut self) {
-        let options = format!(
-            "-c listen_addresses='' -c unix_socket_directories='{}' -p {PORT} -c fsync=off -c max_connections=300",
-            self.folder.path().display()
-        );
+        let folder = self.folder.path().display();
+        let options = match self.tls_port {
+            None => format!(
+                "-c listen_addresses='' -c unix_socket_directories='{folder}' -p {PORT} -c fsync=off -c max_connections=300"
+            ),
+            Some(port) => format!(
+                "-c listen_addresses='127.0.0.1' -c unix_socket_directories='{folder}' -p {port} -c fsync=off \
+                 -c ssl=on -c ssl_cert_file='{folder}/server.crt' -c ssl_key_file='{folder}/server.key'"
+            ),
+        };
         self.run_as_owner(
             Command::new(self.bin.join("pg_ctl"))
                 .args(["-w", "-t", "60", "-l"])
@@ -72,7 +94,7 @@ impl TestServer {
     pub fn database(&self, name: &str) -> String {
         self.run_as_owner(Command::new(self.bin.join("createdb")).arg("-h").arg(self.folder.path()).args([
             "-p",
-            &PORT.to_string(),
+            &self.port().to_string(),
             "-U",
             "postgres",
             name,
@@ -82,7 +104,21 @@ impl TestServer {
 
     /// `host=… port=… user=postgres dbname=…` for libpq-style clients.
     pub fn connection_string(&self, database: &str) -> String {
-        format!("host={} port={PORT} user=postgres dbname={database}", self.folder.path().display())
+        format!("host={} port={} user=postgres dbname={database}", self.folder.path().display(), self.port())
+    }
+
+    /// Database `database` over TCP on loopback, TLS required (a server from [`TestServer::start_with_tls`]).
+    pub fn tls_connection_string(&self, database: &str) -> String {
+        format!("host=localhost port={} user=postgres dbname={database} sslmode=require", self.port())
+    }
+
+    /// The certificate authority that signed a TLS server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.folder.path().join("ca.crt")
+    }
+
+    fn port(&self) -> u16 {
+        self.tls_port.unwrap_or(PORT)
     }
 
     /// The folder the socket is in.
@@ -110,7 +146,7 @@ impl TestServer {
             let ready = Command::new(self.bin.join("pg_isready"))
                 .arg("-h")
                 .arg(self.folder.path())
-                .args(["-p", &PORT.to_string(), "-q"])
+                .args(["-p", &self.port().to_string(), "-q"])
                 .status()
                 .is_ok_and(|status| status.success());
             if ready {
@@ -147,6 +183,68 @@ fn as_owner(command: &mut Command) -> Command {
     };
     owned.args(command.get_args());
     owned
+}
+
+/// A certificate authority and a server certificate for `localhost` it signed, made with the
+/// `openssl` program; the server's key readable by the server's account only, as PostgreSQL demands.
+fn make_certificates(folder: &Path) {
+    let openssl = |args: &[&str]| run(Command::new("openssl").current_dir(folder).args(args));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Revive test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(folder.join("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        .expect("the certificate's names");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    std::fs::set_permissions(folder.join("server.key"), std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("the key's permissions");
+    if as_root() {
+        run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(folder));
+    }
+}
+
+/// A loopback port nothing listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
 }
 
 /// The newest installed PostgreSQL's programs (Debian keeps them per version).
