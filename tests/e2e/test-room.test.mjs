@@ -41,7 +41,7 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       await app.click('#room-slot option[data-slot="1"]');
       await app.click('#room-queue');
       await app.waitFor('#room-tasks tr[data-state="refused"]', 30_000, '1654922012341');
-      assert.match(await app.text('#room-tasks tr[data-state="refused"]'), /1654922012340/);
+      assert.match(await app.text('#room-tasks tr[data-state="refused"]'), /已拒绝：槽位中的显卡序列号为 1654922012341，不是工单的 1654922012340/);
 
       // A day-long burn-in queued by mistake is cancelled while it runs.
       await app.click('#room-slot option[data-slot="0"]');

@@ -14,7 +14,7 @@ use revive_core::paths::Shipped;
 use revive_core::stress::kinds::Verdict;
 use revive_core::stress::memtest::MemoryTestPlan;
 use revive_core::workshop::Workshop;
-use revive_shop::room::{self, Collected, NewTask, TaskPlan};
+use revive_shop::room::{self, Collected, NewTask, Refusal, TaskPlan};
 use revive_shop::server::ShopServer;
 use revive_test_postgres::TestServer;
 
@@ -189,7 +189,7 @@ fn another_card_in_the_slot_is_refused_a_cancelled_run_stops_and_an_outage_is_wa
         "the refusal, the memory test, the short burn-in; not the cancelled one: {collected:?}"
     );
     assert!(
-        matches!(&collected[0], Collected::Refused { ticket, reason } if *ticket == wrong && reason.contains("1654922019999") && reason.contains("1654922012340")),
+        matches!(&collected[0], Collected::Refused { ticket, reason: Refusal::WrongCard { found, expected } } if *ticket == wrong && found == "1654922012340" && expected == "1654922019999"),
         "{:?}",
         collected[0]
     );

@@ -128,7 +128,7 @@ pub enum Problem {
 
 /// Every code a failure reaches the window with. The UI's catalogs are typed against it, so a new
 /// code without an English and a Chinese text fails `npm run check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

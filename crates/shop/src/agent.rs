@@ -8,17 +8,17 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::ScopedJoinHandle;
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 use postgres::Client;
 use revive_core::bench::{GpuProvider, NvmlProvider};
-use revive_core::error::{CoreError, CoreResult};
+use revive_core::error::{CoreError, CoreResult, ErrorCode};
 use revive_core::stress::supervise::{run_stress, GpuStressOutcome, Launch, StressBench, StressRequest};
 use revive_core::workshop::Catalogs;
 
 use crate::error::{ShopError, ShopResult};
-use crate::room::{AgentQueue, ClaimedTask, Slot, TaskProgress, TaskResult};
+use crate::room::{AgentQueue, ClaimedTask, Refusal, Slot, TaskProgress, TaskResult};
 use crate::server::ShopServer;
 
 /// How the agent works.
@@ -33,15 +33,6 @@ pub struct AgentSettings {
     pub heartbeat: Duration,
 }
 
-/// A task being run on one GPU, in its own thread.
-struct Running<'scope> {
-    slot: u32,
-    /// Set when a bench cancelled the task: the run stops and its result is dropped.
-    cancel: Arc<AtomicBool>,
-    progress: Arc<Mutex<Option<TaskProgress>>>,
-    thread: ScopedJoinHandle<'scope, CoreResult<Vec<GpuStressOutcome>>>,
-}
-
 /// Works the test room until the bench's driver or the protocol makes it impossible; the shop
 /// server being out of reach is waited out, not an end. `say` receives one line per thing done.
 pub fn run(
@@ -52,42 +43,21 @@ pub fn run(
 ) -> ShopResult<()> {
     let owner = format!("{}/{}/{}", settings.name, std::process::id(), &crate::room::new_key()?[..8]);
     let simulated = bench.provider.snapshot().map_err(CoreError::from)?.simulated;
-    let mut client: Option<Client> = None;
-    let mut offline_since: Option<Instant> = None;
-    // What ended tasks still have to tell the server (kept while it is out of reach).
-    let mut ended: Vec<(i64, TaskResult)> = Vec::new();
     std::thread::scope(|scope| -> ShopResult<()> {
-        let mut running: HashMap<i64, Running> = HashMap::new();
+        let mut agent = Agent { settings, bench, catalogs, owner, running: HashMap::new(), ended: Vec::new() };
+        let mut client: Option<Client> = None;
+        let mut offline_since: Option<Instant> = None;
         loop {
-            // Runs that ended hand their verdict over to be reported.
-            let done: Vec<i64> = running.iter().filter(|(_, r)| r.thread.is_finished()).map(|(id, _)| *id).collect();
-            for id in done {
-                let Some(run) = running.remove(&id) else { continue };
-                let report = match run.thread.join() {
-                    Ok(Ok(mut outcomes)) if !outcomes.is_empty() => TaskResult::Ran(Box::new(outcomes.remove(0))),
-                    Ok(Ok(_)) => TaskResult::Refused("the stress run gave no result".into()),
-                    Ok(Err(error)) => TaskResult::Refused(error.to_string()),
-                    Err(_) => TaskResult::Refused("the stress run stopped unexpectedly".into()),
-                };
-                ended.push((id, report));
-            }
+            agent.collect_ended();
             if client.is_none() {
                 match settings.server.connect() {
                     Ok(mut connected) => {
                         let slots = slots(&bench.provider)?;
-                        queue(&mut connected, settings, &owner).register(
-                            env!("CARGO_PKG_VERSION"),
-                            simulated,
-                            &slots,
-                        )?;
+                        agent.queue(&mut connected).register(env!("CARGO_PKG_VERSION"), simulated, &slots)?;
+                        let marker = if simulated { " [SIMULATED]" } else { "" };
                         say(match offline_since.take() {
                             Some(since) => format!("shop server reached again after {} s", since.elapsed().as_secs()),
-                            None => format!(
-                                "registered {} with {} GPU slot(s){}",
-                                settings.name,
-                                slots.len(),
-                                if simulated { " [SIMULATED]" } else { "" }
-                            ),
+                            None => format!("registered {} with {} GPU slot(s){marker}", settings.name, slots.len()),
                         });
                         client = Some(connected);
                     }
@@ -101,7 +71,7 @@ pub fn run(
                 }
             }
             if let Some(connected) = client.as_mut() {
-                match work(connected, settings, &owner, bench, catalogs, scope, &mut running, &mut ended, say) {
+                match agent.round(connected, scope, say) {
                     Ok(()) => {}
                     Err(ShopError::Unreachable(error)) => {
                         say(format!("shop server out of reach ({error}); testing goes on, reports wait"));
@@ -116,95 +86,133 @@ pub fn run(
     })
 }
 
-fn queue<'c>(client: &'c mut Client, settings: &AgentSettings, owner: &str) -> AgentQueue<'c> {
-    AgentQueue { client, server: settings.name.clone(), owner: owner.to_owned(), lease: settings.lease }
+/// A task being run on one GPU, in its own thread.
+struct Running<'scope> {
+    slot: u32,
+    /// Set when a bench cancelled the task: the run stops and its result is dropped.
+    cancel: Arc<AtomicBool>,
+    progress: Arc<Mutex<Option<TaskProgress>>>,
+    thread: ScopedJoinHandle<'scope, CoreResult<Vec<GpuStressOutcome>>>,
 }
 
-/// One round with the server: report what ended, heartbeat with progress, claim work for idle slots.
-#[allow(clippy::too_many_arguments)]
-fn work<'scope, 'env>(
-    client: &mut Client,
+/// The agent's work in hand: the runs going, and what ended runs still have to tell the server
+/// (kept while it is out of reach).
+struct Agent<'scope, 'env> {
     settings: &'env AgentSettings,
-    owner: &str,
     bench: &'env StressBench,
     catalogs: &'env Catalogs,
-    scope: &'scope std::thread::Scope<'scope, 'env>,
-    running: &mut HashMap<i64, Running<'scope>>,
-    ended: &mut Vec<(i64, TaskResult)>,
-    say: &mut dyn FnMut(String),
-) -> ShopResult<()> {
-    let mut queue = queue(client, settings, owner);
-    while let Some((id, report)) = ended.first() {
-        let held = match report {
-            TaskResult::Ran(outcome) => queue.finish(*id, outcome)?,
-            TaskResult::Refused(reason) => queue.refuse(*id, reason)?,
-        };
-        say(match (held, report) {
-            (true, TaskResult::Ran(outcome)) => {
-                format!("task {id}: GPU {} {:?}", outcome.gpu, outcome.judgement.verdict)
+    owner: String,
+    running: HashMap<i64, Running<'scope>>,
+    ended: Vec<(i64, TaskResult)>,
+}
+
+impl<'scope, 'env> Agent<'scope, 'env> {
+    fn queue<'c>(&self, client: &'c mut Client) -> AgentQueue<'c> {
+        AgentQueue { client, server: self.settings.name.clone(), owner: self.owner.clone(), lease: self.settings.lease }
+    }
+
+    /// Runs that ended hand their verdict over to be reported.
+    fn collect_ended(&mut self) {
+        let done: Vec<i64> = self.running.iter().filter(|(_, r)| r.thread.is_finished()).map(|(id, _)| *id).collect();
+        for id in done {
+            let Some(run) = self.running.remove(&id) else { continue };
+            let failed =
+                |code, message: &str| TaskResult::Refused(Refusal::RunFailed { code, message: message.into() });
+            let result = match run.thread.join() {
+                Ok(Ok(mut outcomes)) if !outcomes.is_empty() => TaskResult::Ran(Box::new(outcomes.remove(0))),
+                Ok(Ok(_)) => failed(ErrorCode::StressFailed, "the stress run gave no result"),
+                Ok(Err(error)) => failed(error.code(), &error.to_string()),
+                Err(_) => failed(ErrorCode::StressFailed, "the stress run stopped unexpectedly"),
+            };
+            self.ended.push((id, result));
+        }
+    }
+
+    /// One round with the server: report what ended, heartbeat with progress (hearing which runs
+    /// were cancelled), and claim work for idle slots.
+    fn round(
+        &mut self,
+        client: &mut Client,
+        scope: &'scope Scope<'scope, 'env>,
+        say: &mut dyn FnMut(String),
+    ) -> ShopResult<()> {
+        let mut queue = self.queue(client);
+        while let Some((id, result)) = self.ended.first() {
+            let held = match result {
+                TaskResult::Ran(outcome) => queue.finish(*id, outcome)?,
+                TaskResult::Refused(reason) => queue.refuse(*id, reason)?,
+            };
+            say(match (held, result) {
+                (true, TaskResult::Ran(outcome)) => {
+                    format!("task {id}: GPU {} {:?}", outcome.gpu, outcome.judgement.verdict)
+                }
+                (true, TaskResult::Refused(reason)) => format!("task {id}: refused: {reason}"),
+                (false, _) => format!(
+                    "task {id}: no longer this agent's (cancelled, or its lease ran out and another run answers it)"
+                ),
+            });
+            self.ended.remove(0);
+        }
+        let slots = slots(&self.bench.provider)?;
+        let progress: Vec<(i64, TaskProgress)> = self
+            .running
+            .iter()
+            .filter_map(|(id, run)| run.progress.lock().unwrap_or_else(|p| p.into_inner()).clone().map(|p| (*id, p)))
+            .collect();
+        for id in queue.heartbeat(&slots, &progress)? {
+            if let Some(run) = self.running.get(&id) {
+                run.cancel.store(true, Ordering::Relaxed);
+                say(format!("task {id}: cancelled by its bench; stopping"));
             }
-            (true, TaskResult::Refused(reason)) => format!("task {id}: refused: {reason}"),
-            (false, _) => format!(
-                "task {id}: no longer this agent's (cancelled, or its lease ran out and another run answers it)"
-            ),
-        });
-        ended.remove(0);
-    }
-    let slots = slots(&bench.provider)?;
-    let progress: Vec<(i64, TaskProgress)> = running
-        .iter()
-        .filter_map(|(id, run)| run.progress.lock().unwrap_or_else(|p| p.into_inner()).clone().map(|p| (*id, p)))
-        .collect();
-    for id in queue.heartbeat(&slots, &progress)? {
-        if let Some(run) = running.get(&id) {
-            run.cancel.store(true, Ordering::Relaxed);
-            say(format!("task {id}: cancelled by its bench; stopping"));
+        }
+        loop {
+            let busy: Vec<u32> = self.running.values().map(|run| run.slot).collect();
+            if busy.len() >= slots.len() {
+                return Ok(());
+            }
+            let Some(task) = queue.claim(&busy)? else { return Ok(()) };
+            say(format!("task {}: GPU slot {} (try {})", task.id, task.slot, task.attempt));
+            if let Some(reason) = refusal(&slots, &task) {
+                queue.refuse(task.id, &reason)?;
+                say(format!("task {}: refused: {reason}", task.id));
+                continue;
+            }
+            let run = self.start(scope, &task);
+            self.running.insert(task.id, run);
         }
     }
-    loop {
-        let busy: Vec<u32> = running.values().map(|run| run.slot).collect();
-        if busy.len() >= slots.len() {
-            return Ok(());
-        }
-        let Some(task) = queue.claim(&busy)? else { return Ok(()) };
-        say(format!("task {}: GPU slot {} (try {})", task.id, task.slot, task.attempt));
-        if let Some(reason) = refusal(&slots, &task) {
-            queue.refuse(task.id, &reason)?;
-            say(format!("task {}: refused: {reason}", task.id));
-            continue;
-        }
-        let progress = Arc::new(Mutex::new(None));
-        let latest = Arc::clone(&progress);
-        let cancel = Arc::new(AtomicBool::new(false));
-        let cancelled = Arc::clone(&cancel);
+
+    /// Starts the task's stress run on its GPU in a thread of its own.
+    fn start(&self, scope: &'scope Scope<'scope, 'env>, task: &ClaimedTask) -> Running<'scope> {
+        let (progress, cancel) = (Arc::new(Mutex::new(None)), Arc::new(AtomicBool::new(false)));
+        let (latest, cancelled) = (Arc::clone(&progress), Arc::clone(&cancel));
         let request = StressRequest {
             gpus: vec![task.slot],
             burn_in_seconds: task.plan.burn_in_seconds,
             memory: task.plan.memory.clone(),
         };
+        let (bench, catalogs, launch) = (self.bench, self.catalogs, &self.settings.launch);
         let thread = scope.spawn(move || {
-            run_stress(bench, catalogs, &request, &settings.launch, &cancelled, &mut |p| {
+            run_stress(bench, catalogs, &request, launch, &cancelled, &mut |p| {
                 latest.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(TaskProgress::default).take(&p);
             })
         });
-        running.insert(task.id, Running { slot: task.slot, cancel, progress, thread });
+        Running { slot: task.slot, cancel, progress, thread }
     }
 }
 
 /// Why the task cannot run on this server: no such slot, the GPU lost, or another card than the job's.
-fn refusal(slots: &[Slot], task: &ClaimedTask) -> Option<String> {
+fn refusal(slots: &[Slot], task: &ClaimedTask) -> Option<Refusal> {
     let Some(slot) = slots.iter().find(|slot| slot.slot == task.slot) else {
-        return Some(format!("this server has no GPU slot {} ({} slots)", task.slot, slots.len()));
+        return Some(Refusal::NoSuchSlot { slots: slots.len() as u32 });
     };
     if slot.lost {
-        return Some(format!("the GPU in slot {} does not answer", task.slot));
+        return Some(Refusal::GpuLost);
     }
     match slot.serial.as_deref().map(str::trim) {
         Some(serial) if serial == task.expected_serial.trim() => None,
-        Some(serial) => {
-            Some(format!("the card in slot {} has serial {serial}, not the job's {}", task.slot, task.expected_serial))
-        }
-        None => Some(format!("the card in slot {} reports no serial, so it cannot be matched to the job", task.slot)),
+        Some(serial) => Some(Refusal::WrongCard { found: serial.to_owned(), expected: task.expected_serial.clone() }),
+        None => Some(Refusal::NoSerial),
     }
 }
 

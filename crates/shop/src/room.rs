@@ -13,6 +13,7 @@ use revive_core::stress::supervise::{GpuStressOutcome, StressProgress};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ShopError, ShopResult};
+use revive_core::error::ErrorCode;
 
 /// One GPU slot of a rack server as its agent last read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,8 +133,40 @@ pub struct Collectable {
 #[derive(Debug, Clone)]
 pub enum TaskResult {
     Ran(Box<GpuStressOutcome>),
-    /// The agent would not run it, and why (the card in the slot is not the job's, the slot is empty).
-    Refused(String),
+    Refused(Refusal),
+}
+
+/// Why an agent would not run a task, or could not: kept as data so each bench says it in its own
+/// language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Refusal {
+    /// The server has no such GPU slot.
+    NoSuchSlot { slots: u32 },
+    /// The GPU in the slot does not answer.
+    GpuLost,
+    /// The card reports no serial, so it cannot be matched to the job.
+    NoSerial,
+    /// Another card than the job's is in the slot.
+    WrongCard { found: String, expected: String },
+    /// The stress run would not start (the GPU busy, MIG on, …) or ended without a result.
+    RunFailed { code: ErrorCode, message: String },
+}
+
+impl std::fmt::Display for Refusal {
+    /// For the agent's log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NoSuchSlot { slots } => write!(f, "this server has no such GPU slot ({slots} slots)"),
+            Refusal::GpuLost => write!(f, "the GPU in the slot does not answer"),
+            Refusal::NoSerial => write!(f, "the card reports no serial, so it cannot be matched to the job"),
+            Refusal::WrongCard { found, expected } => {
+                write!(f, "the card has serial {found}, not the job's {expected}")
+            }
+            Refusal::RunFailed { message, .. } => write!(f, "the stress run failed: {message}"),
+        }
+    }
 }
 
 /// The agent's side, for one rack server and one agent process (`owner`, new at each start).
@@ -228,7 +261,8 @@ impl AgentQueue<'_> {
     }
 
     /// Declines the task with its reason; false when this agent no longer holds it.
-    pub fn refuse(&mut self, task: i64, reason: &str) -> ShopResult<bool> {
+    pub fn refuse(&mut self, task: i64, reason: &Refusal) -> ShopResult<bool> {
+        let reason = serde_json::to_value(reason).map_err(|e| ShopError::Unreadable(e.to_string()))?;
         let updated = self.client.execute(
             "UPDATE room_tasks SET state = 'refused', refusal = $3, finished_at = now(), lease_until = NULL
              WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
@@ -276,7 +310,9 @@ pub fn to_collect(client: &mut Client, bench: &str) -> ShopResult<Vec<Collectabl
         .map(|row| {
             let slot = row.get::<_, i32>(2) as u32;
             let result = match row.get::<_, &str>(5) {
-                "refused" => TaskResult::Refused(row.get::<_, Option<String>>(8).unwrap_or_default()),
+                "refused" => TaskResult::Refused(
+                    serde_json::from_value(row.get(8)).map_err(|e| ShopError::Unreadable(format!("refusal: {e}")))?,
+                ),
                 _ => {
                     let json: serde_json::Value = row.get(6);
                     let mut outcome: GpuStressOutcome = serde_json::from_value(json)
@@ -337,7 +373,7 @@ pub enum Collected {
     /// Recorded to its job (none when an earlier collection already had).
     Recorded { ticket: String, run: Option<Box<revive_core::stress::runs::StressRun>> },
     /// The agent declined it; nothing to record.
-    Refused { ticket: String, reason: String },
+    Refused { ticket: String, reason: Refusal },
     /// The job would not take it (no such ticket here, another card): left for a person to see.
     NotRecorded { ticket: String, error: revive_core::error::CoreError },
 }
@@ -428,7 +464,7 @@ pub struct RoomTask {
     pub attempts: i32,
     pub progress: Option<TaskProgress>,
     pub verdict: Option<Verdict>,
-    pub refusal: Option<String>,
+    pub refusal: Option<Refusal>,
     pub plan: TaskPlan,
 }
 
@@ -483,7 +519,11 @@ pub fn view(client: &mut Client) -> ShopResult<RoomView> {
                     .map(|v| serde_json::from_value(serde_json::Value::String(v)))
                     .transpose()
                     .map_err(|e| unreadable("verdict", e))?,
-                refusal: row.get(10),
+                refusal: row
+                    .get::<_, Option<serde_json::Value>>(10)
+                    .map(serde_json::from_value)
+                    .transpose()
+                    .map_err(|e| unreadable("refusal", e))?,
                 plan: serde_json::from_value(row.get(11)).map_err(|e| unreadable("task plan", e))?,
             })
         })

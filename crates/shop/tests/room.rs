@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use revive_core::stress::memtest::MemoryTestPlan;
-use revive_shop::room::{self, AgentQueue, NewTask, Slot, TaskPlan, TaskProgress, TaskResult};
+use revive_shop::room::{self, AgentQueue, NewTask, Refusal, Slot, TaskPlan, TaskProgress, TaskResult};
 use revive_shop::server::{ShopServer, PROTOCOL};
 use revive_shop::ShopError;
 use revive_test_postgres::TestServer;
@@ -69,11 +69,12 @@ fn agents_share_no_task_and_a_dead_agents_task_returns_to_the_queue() {
     assert_eq!(alive.claim(&[]).unwrap(), None, "the living agent's own task stayed its own");
 
     // The dead agent comes back with its old result: refused, the task keeps one answer.
-    assert!(!dying.refuse(taken_by_dying.id, "late").unwrap());
-    assert!(alive.refuse(again.id, "the card in slot 0 has serial 1654220129999, not the job's").unwrap());
+    let wrong = Refusal::WrongCard { found: "1654220129999".into(), expected: "1654220120000".into() };
+    assert!(!dying.refuse(taken_by_dying.id, &Refusal::GpuLost).unwrap());
+    assert!(alive.refuse(again.id, &wrong).unwrap());
     let collected = room::to_collect(&mut bench, "bench-1").unwrap();
     assert_eq!(collected.len(), 1);
-    assert!(matches!(&collected[0].result, TaskResult::Refused(reason) if reason.contains("1654220129999")));
+    assert!(matches!(&collected[0].result, TaskResult::Refused(reason) if *reason == wrong));
     assert_eq!(collected[0].scheduled_by, "王芳");
     room::mark_collected(&mut bench, &collected[0].key).unwrap();
     assert!(room::to_collect(&mut bench, "bench-1").unwrap().is_empty(), "collected once");
@@ -174,7 +175,7 @@ fn a_bench_cancels_its_own_waiting_or_running_task_and_the_agent_hears_it() {
     assert!(!room::cancel(&mut bench, running, "bench-1").unwrap(), "an ended task stays ended");
     let progress = TaskProgress { elapsed_seconds: 60, ..Default::default() };
     assert_eq!(agent.heartbeat(&gpus, &[(running, progress)]).unwrap(), vec![running], "the agent hears it");
-    assert!(!agent.refuse(running, "too late").unwrap(), "and its result is dropped");
+    assert!(!agent.refuse(running, &Refusal::NoSerial).unwrap(), "and its result is dropped");
     assert!(room::to_collect(&mut bench, "bench-1").unwrap().is_empty());
     let states: Vec<String> =
         bench.query("SELECT state FROM room_tasks ORDER BY id", &[]).unwrap().iter().map(|r| r.get(0)).collect();

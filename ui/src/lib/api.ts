@@ -65,6 +65,7 @@ import type { Severity } from './bindings/Severity';
 import type { ShopKeyView } from './bindings/ShopKeyView';
 import type { ShopLink } from './bindings/ShopLink';
 import type { ShopLinkForm } from './bindings/ShopLinkForm';
+import type { Refusal } from './bindings/Refusal';
 import type { RoomServer } from './bindings/RoomServer';
 import type { RoomTask } from './bindings/RoomTask';
 import type { Slot } from './bindings/Slot';
@@ -151,6 +152,7 @@ export type {
   ShopKeyView,
   ShopLink,
   ShopLinkForm,
+  Refusal,
   RoomServer,
   RoomTask,
   Slot,

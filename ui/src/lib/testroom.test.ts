@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RoomServer, RoomTask } from './api';
-import { progressParts, slotView } from './testroom';
+import { progressParts, refusalParts, slotView } from './testroom';
 
 const server = (lost = false): RoomServer => ({ name: '机架-07', simulated: true, secondsSinceSeen: lost ? 90 : 2, lost, slots: [] });
 
@@ -34,5 +34,15 @@ describe('test room slots', () => {
     expect(progressParts({ ...base, memory, burnIn: null })).toEqual({ key: 'room.progress.memory', values: { pass: 1, passes: 3, gb: '12.3' } });
     expect(progressParts({ ...base, memory, burnIn })).toEqual({ key: 'room.progress.memory', values: { pass: 1, passes: 3, gb: '12.3' } });
     expect(progressParts({ ...base, memory, burnIn: { ...burnIn, elapsedSeconds: 2_730 } })).toEqual({ key: 'room.progress.burnIn', values: { minutes: 45, of: 120 } });
+  });
+});
+
+describe('test room refusals', () => {
+  it('are said with their own details', () => {
+    expect(refusalParts({ kind: 'wrong_card', found: '1654922012341', expected: '1654922012340' })).toEqual({
+      key: 'room.refusal.wrong_card', values: { found: '1654922012341', expected: '1654922012340' },
+    });
+    expect(refusalParts({ kind: 'no_such_slot', slots: 8 })).toEqual({ key: 'room.refusal.no_such_slot', values: { slots: 8 } });
+    expect(refusalParts({ kind: 'gpu_lost' })).toEqual({ key: 'room.refusal.gpu_lost', values: {} });
   });
 });

@@ -1,6 +1,6 @@
 // What the test-room screen shows of each GPU slot, worked out from the room the shop server sent.
 // No Svelte here, so Vitest covers it without a window.
-import type { RoomServer, RoomTask, TaskProgress } from './api';
+import type { Refusal, RoomServer, RoomTask, TaskProgress } from './api';
 import type { MessageKey } from './i18n/en';
 
 export type SlotState = 'idle' | 'queued' | 'running' | 'passed' | 'failed' | 'incomplete' | 'refused' | 'lost';
@@ -41,4 +41,16 @@ export function progressParts(progress: TaskProgress | null): { key: MessageKey;
     };
   }
   return null;
+}
+
+/** Why an agent refused a task, as a message and its values; a failed run is said by its error. */
+export function refusalParts(refusal: Exclude<Refusal, { kind: 'run_failed' }>): { key: MessageKey; values: Record<string, string | number> } {
+  switch (refusal.kind) {
+    case 'no_such_slot':
+      return { key: 'room.refusal.no_such_slot', values: { slots: refusal.slots } };
+    case 'wrong_card':
+      return { key: 'room.refusal.wrong_card', values: { found: refusal.found, expected: refusal.expected } };
+    default:
+      return { key: `room.refusal.${refusal.kind}`, values: {} };
+  }
 }

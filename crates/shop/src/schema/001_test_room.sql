@@ -34,7 +34,8 @@ CREATE TABLE room_tasks (
     -- The run's samples, packed as the bench stores them.
     telemetry       bytea,
     verdict         text,
-    refusal         text,
+    -- Why the agent would not run it, as a typed value the bench's window puts in its language.
+    refusal         jsonb,
     queued_at       timestamptz NOT NULL DEFAULT now(),
     finished_at     timestamptz,
     collected_at    timestamptz
