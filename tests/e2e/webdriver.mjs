@@ -107,13 +107,24 @@ export class Session {
 
   /** Scrolls the element (an option: its list) to the middle of the window, as a person would,
    * then clicks it. */
-  async click(css) {
-    const element = await this.waitFor(css);
-    await this.command('POST', '/execute/sync', {
-      script: "(arguments[0].closest('select') ?? arguments[0]).scrollIntoView({ block: 'center' });",
-      args: [{ [ELEMENT]: element }],
-    });
-    await this.command('POST', `/element/${element}/click`, {});
+  async click(css, timeout = 10_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const element = await this.waitFor(css, timeout);
+      try {
+        await this.command('POST', '/execute/sync', {
+          script: "(arguments[0].closest('select') ?? arguments[0]).scrollIntoView({ block: 'center' });",
+          args: [{ [ELEMENT]: element }],
+        });
+        await this.command('POST', `/element/${element}/click`, {});
+        return;
+      } catch (error) {
+        // Found while the page was still laying it out or replacing it (a busy machine): a person
+        // waits a moment and clicks again.
+        if (Date.now() > deadline || !/not interactable|stale element/.test(String(error))) throw error;
+        await sleep(100);
+      }
+    }
   }
 
   /** Types into one element (focusing it first), like a person clicking a field and typing. */

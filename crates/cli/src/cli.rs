@@ -93,6 +93,11 @@ pub enum Command {
         #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=60_000), hide = true)]
         heartbeat_ms: u64,
     },
+    /// Push this bench's changed jobs to the shop server it is linked to (Settings → Shop server), once.
+    Sync {
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// List the repair procedures, or check procedure files a shop wrote or edited.
     Procedures {
         #[command(subcommand)]

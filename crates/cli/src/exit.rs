@@ -18,7 +18,8 @@ pub enum Exit {
     Simulated = 6,
     /// Stress: a test did not finish (cancelled or cut short), so it proves nothing either way.
     Incomplete = 7,
-    /// Agent: the shop server refused this Revive (another protocol version, or a request it would not take).
+    /// Agent, sync: the shop server could not be reached or refused this Revive (another protocol
+    /// version, or a request it would not take).
     ShopServer = 8,
 }
 
@@ -45,7 +46,9 @@ impl Exit {
             Exit::Unreadable => "the input file or the store cannot be read",
             Exit::Simulated => "verify: valid, but from the simulated bench, not a repair certificate",
             Exit::Incomplete => "stress: a test did not finish, so it proves nothing either way",
-            Exit::ShopServer => "agent: the shop server refused this Revive (update one side, or see the message)",
+            Exit::ShopServer => {
+                "agent, sync: the shop server could not be reached or refused this Revive (see the message)"
+            }
         }
     }
 

@@ -28,6 +28,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/011_stress_runs.sql")),
     M::up(include_str!("migrations/012_event_workstation.sql")),
     M::up(include_str!("migrations/013_test_room_runs.sql")),
+    M::up(include_str!("migrations/014_sync_versions.sql")),
 ];
 
 /// The schema version this build writes.

@@ -323,6 +323,18 @@ fn an_older_backup_is_brought_to_this_schema() {
              DROP TRIGGER stress_runs_no_update; DROP TABLE stress_telemetry; DROP TABLE stress_runs;
              ALTER TABLE job_events DROP COLUMN os_user;
              ALTER TABLE job_events DROP COLUMN host;
+             DROP TRIGGER IF EXISTS sync_jobs_insert; DROP TRIGGER IF EXISTS sync_jobs_update; DROP TRIGGER IF EXISTS
+             sync_job_events_insert; DROP TRIGGER IF EXISTS sync_diagnostic_runs_insert; DROP TRIGGER IF EXISTS
+             sync_diagnostic_runs_update; DROP TRIGGER IF EXISTS sync_procedure_runs_insert; DROP TRIGGER IF EXISTS
+             sync_procedure_runs_update; DROP TRIGGER IF EXISTS sync_job_attachments_insert; DROP TRIGGER IF EXISTS
+             sync_job_attachments_update; DROP TRIGGER IF EXISTS sync_job_attachments_delete; DROP TRIGGER IF EXISTS
+             sync_job_parts_insert; DROP TRIGGER IF EXISTS sync_job_parts_update; DROP TRIGGER IF EXISTS
+             sync_job_parts_delete; DROP TRIGGER IF EXISTS sync_labor_adjustments_insert; DROP TRIGGER IF EXISTS
+             sync_labor_adjustments_update; DROP TRIGGER IF EXISTS sync_certificates_insert; DROP TRIGGER IF EXISTS
+             sync_certificates_update; DROP TRIGGER IF EXISTS sync_stress_runs_insert; DROP TRIGGER IF EXISTS
+             sync_stress_runs_update; DROP TRIGGER IF EXISTS sync_step_results_insert; DROP TRIGGER IF EXISTS
+             sync_step_results_update; DROP TRIGGER IF EXISTS sync_certificate_revocations_insert;
+             DROP TABLE sync_versions;
              PRAGMA user_version = 4;",
         )
         .unwrap();

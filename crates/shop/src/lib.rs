@@ -7,5 +7,6 @@ pub mod agent;
 pub mod error;
 pub mod room;
 pub mod server;
+pub mod sync;
 
 pub use error::{ShopError, ShopResult};

@@ -12,8 +12,9 @@ use postgres::{Client, Config};
 use crate::error::{ShopError, ShopResult};
 
 /// The protocol this build speaks: one schema step per version, applied in order.
-pub const PROTOCOL: i32 = 1;
-const SCHEMA: [&str; PROTOCOL as usize] = [include_str!("schema/001_test_room.sql")];
+pub const PROTOCOL: i32 = 2;
+const SCHEMA: [&str; PROTOCOL as usize] =
+    [include_str!("schema/001_test_room.sql"), include_str!("schema/002_shop_jobs.sql")];
 
 /// Any key, so two processes installing the schema at once take turns.
 const SCHEMA_LOCK: i64 = 0x5245_5649_5645; // "REVIVE"

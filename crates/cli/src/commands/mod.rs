@@ -8,6 +8,7 @@ mod export;
 mod generate;
 mod procedures;
 mod stress;
+mod sync;
 mod verify;
 mod xid_import;
 
@@ -45,6 +46,7 @@ pub fn run(command: Command) -> Exit {
             let connection = agent::Connection { server, password_file, ca_file };
             agent::run(connection, agent::Station { name, driver, lease, heartbeat_ms })
         }
+        Command::Sync { data_dir } => sync::run(data_dir),
         Command::Procedures { action: ProceduresAction::List { dir } } => procedures::list(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => procedures::check(&files),
     }

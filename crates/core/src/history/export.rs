@@ -321,6 +321,11 @@ struct ExportedProcedure {
     steps: Vec<StepResult>,
 }
 
+/// One job as the JSON export writes it, for the shop server's copy.
+pub(crate) fn job_document(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<String> {
+    Ok(serde_json::to_string(&job_detail(tx, jobs, id)?)?)
+}
+
 fn job_detail(tx: &Transaction, jobs: &Jobs, id: i64) -> CoreResult<ExportedJob> {
     let mut job = jobs.load(tx, id)?;
     // Where the job could move next is the screen's business, not the record's.

@@ -1,0 +1,41 @@
+//! `revive sync`: pushes this bench's changed jobs to the shop server it is linked to (Settings →
+//! Shop server), once; for scripts and for a bench whose window is closed.
+
+use std::path::PathBuf;
+
+use revive_shop::server::ShopServer;
+use revive_shop::{sync, ShopError};
+
+use super::open_workshop;
+use crate::exit::Exit;
+use crate::output::{emit, fail};
+
+pub fn run(data_dir: Option<PathBuf>) -> Exit {
+    let shop = match open_workshop(data_dir) {
+        Ok(shop) => shop,
+        Err(message) => return fail(Exit::Unreadable, message),
+    };
+    let link = match shop.shop_link().get() {
+        Ok(Some(link)) => link,
+        Ok(None) => return fail(Exit::BadArguments, ShopError::NotLinked),
+        Err(error) => return fail(Exit::Unreadable, error),
+    };
+    let pushed = shop
+        .shop_link()
+        .password()
+        .map_err(ShopError::from)
+        .and_then(|password| ShopServer::new(&link.connection, password.as_deref(), None))
+        .and_then(|server| server.connect())
+        .and_then(|mut client| sync::push(&mut client, &shop, &link.bench));
+    match pushed {
+        Ok(pushed) => {
+            emit(&format!(
+                "{}: pushed {} job(s) and {} photo(s); {} waiting\n",
+                link.bench, pushed.jobs, pushed.photos, pushed.waiting
+            ));
+            Exit::Ok
+        }
+        Err(error @ ShopError::Core(_)) => fail(Exit::Unreadable, error),
+        Err(error) => fail(Exit::ShopServer, error),
+    }
+}
