@@ -1,99 +1,14 @@
-//! The test room's queue on the shop server. A bench queues a stress task for a GPU slot of a rack
-//! server; that server's agent claims it with a lease (`FOR UPDATE SKIP LOCKED`, so two agents never
-//! take the same task), renews the lease with each progress report, and reports the verdict. A task
-//! whose lease runs out (its agent died) is claimed again; a report from an agent that lost its lease
-//! is refused, so a task ends with exactly one verdict.
+//! The bench's side of the queue: queue a job's card on a slot, cancel, read the room, and collect
+//! the verdicts into the jobs.
 
 use postgres::Client;
-use revive_core::bench::{telemetry, GpuReading, Sample};
-use revive_core::stress::burn_in::BurnInProgress;
+use revive_core::bench::{telemetry, Sample};
 use revive_core::stress::kinds::Verdict;
-use revive_core::stress::memtest::{MemoryProgress, MemoryTestPlan};
-use revive_core::stress::supervise::{GpuStressOutcome, StressProgress};
+use revive_core::stress::supervise::GpuStressOutcome;
 use serde::{Deserialize, Serialize};
 
+use super::{new_key, Refusal, Slot, TaskPlan, TaskProgress, TaskResult};
 use crate::error::{ShopError, ShopResult};
-use revive_core::error::ErrorCode;
-
-/// One GPU slot of a rack server as its agent last read it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct Slot {
-    pub slot: u32,
-    pub model: Option<String>,
-    pub serial: Option<String>,
-    pub uuid: Option<String>,
-    /// The GPU stopped answering.
-    pub lost: bool,
-    pub temperature_c: Option<u32>,
-    pub power_w: Option<f64>,
-}
-
-impl Slot {
-    pub fn of(reading: &GpuReading) -> Slot {
-        match reading {
-            GpuReading::Present { index, identity, health } => Slot {
-                slot: *index,
-                model: identity.name.clone(),
-                serial: identity.serial.clone(),
-                uuid: identity.uuid.clone(),
-                lost: false,
-                temperature_c: health.temperature_c,
-                power_w: health.power_w,
-            },
-            GpuReading::Lost { index } => Slot {
-                slot: *index,
-                model: None,
-                serial: None,
-                uuid: None,
-                lost: true,
-                temperature_c: None,
-                power_w: None,
-            },
-        }
-    }
-}
-
-/// Where a running task is, as its agent last reported: the stress run's progress messages come one
-/// kind at a time, and this keeps the latest of each.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct TaskProgress {
-    pub elapsed_seconds: u64,
-    pub memory: Option<MemoryProgress>,
-    pub burn_in: Option<BurnInProgress>,
-    pub temperature_c: Option<u32>,
-    pub power_w: Option<f64>,
-    pub simulated: bool,
-}
-
-impl TaskProgress {
-    pub fn take(&mut self, progress: &StressProgress) {
-        self.elapsed_seconds = progress.elapsed_seconds;
-        self.simulated = progress.simulated;
-        if progress.memory.is_some() {
-            self.memory = progress.memory;
-        }
-        if progress.burn_in.is_some() {
-            self.burn_in = progress.burn_in;
-        }
-        if let Some(sample) = &progress.sample {
-            self.temperature_c = sample.temperature_c;
-            self.power_w = sample.power_w;
-        }
-    }
-}
-
-/// What to run on the slot's GPU: the stress run's request without the GPU list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct TaskPlan {
-    pub burn_in_seconds: Option<u64>,
-    pub memory: Option<MemoryTestPlan>,
-}
 
 /// A bench's request for a test on a slot, for the card of one of its jobs.
 #[derive(Debug, Clone)]
@@ -108,17 +23,6 @@ pub struct NewTask {
     pub plan: TaskPlan,
 }
 
-/// A task an agent holds: what to test and which card it must be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedTask {
-    pub id: i64,
-    pub slot: u32,
-    pub expected_serial: String,
-    pub plan: TaskPlan,
-    /// 1 for the first try; more when an earlier agent's lease ran out.
-    pub attempt: i32,
-}
-
 /// A finished task waiting for its bench to record it.
 #[derive(Debug, Clone)]
 pub struct Collectable {
@@ -128,148 +32,6 @@ pub struct Collectable {
     pub ticket: String,
     pub scheduled_by: String,
     pub result: TaskResult,
-}
-
-#[derive(Debug, Clone)]
-pub enum TaskResult {
-    Ran(Box<GpuStressOutcome>),
-    Refused(Refusal),
-}
-
-/// Why an agent would not run a task, or could not: kept as data so each bench says it in its own
-/// language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
-#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
-pub enum Refusal {
-    /// The server has no such GPU slot.
-    NoSuchSlot { slots: u32 },
-    /// The GPU in the slot does not answer.
-    GpuLost,
-    /// The card reports no serial, so it cannot be matched to the job.
-    NoSerial,
-    /// Another card than the job's is in the slot.
-    WrongCard { found: String, expected: String },
-    /// The stress run would not start (the GPU busy, MIG on, …) or ended without a result.
-    RunFailed { code: ErrorCode, message: String },
-}
-
-impl std::fmt::Display for Refusal {
-    /// For the agent's log.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::NoSuchSlot { slots } => write!(f, "this server has no such GPU slot ({slots} slots)"),
-            Refusal::GpuLost => write!(f, "the GPU in the slot does not answer"),
-            Refusal::NoSerial => write!(f, "the card reports no serial, so it cannot be matched to the job"),
-            Refusal::WrongCard { found, expected } => {
-                write!(f, "the card has serial {found}, not the job's {expected}")
-            }
-            Refusal::RunFailed { message, .. } => write!(f, "the stress run failed: {message}"),
-        }
-    }
-}
-
-/// The agent's side, for one rack server and one agent process (`owner`, new at each start).
-pub struct AgentQueue<'c> {
-    pub client: &'c mut Client,
-    pub server: String,
-    pub owner: String,
-    pub lease: std::time::Duration,
-}
-
-impl AgentQueue<'_> {
-    /// Registers the server (again, after a restart) with its slots.
-    pub fn register(&mut self, agent_version: &str, simulated: bool, slots: &[Slot]) -> ShopResult<()> {
-        let slots = serde_json::to_value(slots).map_err(|e| ShopError::Unreadable(e.to_string()))?;
-        self.client.execute(
-            "INSERT INTO room_servers (name, agent_version, simulated, gpus) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (name) DO UPDATE SET agent_version = $2, simulated = $3, gpus = $4, last_seen = now()",
-            &[&self.server, &agent_version, &simulated, &slots],
-        )?;
-        Ok(())
-    }
-
-    /// Says the server is alive with its slots' state, and renews the leases of the tasks this
-    /// agent runs, each with its latest progress: one round trip. Answers the tasks this agent holds
-    /// that a bench cancelled meanwhile, so their runs stop.
-    pub fn heartbeat(&mut self, slots: &[Slot], progress: &[(i64, TaskProgress)]) -> ShopResult<Vec<i64>> {
-        let slots = serde_json::to_value(slots).map_err(|e| ShopError::Unreadable(e.to_string()))?;
-        let ids: Vec<i64> = progress.iter().map(|(id, _)| *id).collect();
-        let reports: Vec<serde_json::Value> =
-            progress.iter().map(|(_, p)| serde_json::to_value(p).unwrap_or_default()).collect();
-        let lease = lease_seconds(self.lease);
-        self.client.execute(
-            "WITH alive AS (UPDATE room_servers SET last_seen = now(), gpus = $2 WHERE name = $1)
-             UPDATE room_tasks t SET lease_until = now() + make_interval(secs => $4),
-                    progress = coalesce(r.progress, t.progress),
-                    progress_at = CASE WHEN r.progress IS NULL THEN t.progress_at ELSE now() END
-             FROM (SELECT t2.id, r2.progress FROM room_tasks t2
-                   LEFT JOIN unnest($5::bigint[], $6::jsonb[]) AS r2 (id, progress) ON r2.id = t2.id
-                   WHERE t2.lease_owner = $3 AND t2.state = 'running') r
-             WHERE t.id = r.id",
-            &[&self.server, &slots, &self.owner, &lease, &ids, &reports],
-        )?;
-        let cancelled = self.client.query(
-            "SELECT id FROM room_tasks WHERE lease_owner = $1 AND state = 'cancelled' AND id = ANY($2)",
-            &[&self.owner, &ids],
-        )?;
-        Ok(cancelled.into_iter().map(|row| row.get(0)).collect())
-    }
-
-    /// The oldest task for a slot of this server that nobody holds (queued, or its lease ran out),
-    /// leased to this agent; none when there is nothing to do. Slots in `busy` are skipped.
-    pub fn claim(&mut self, busy: &[u32]) -> ShopResult<Option<ClaimedTask>> {
-        let busy: Vec<i32> = busy.iter().map(|slot| *slot as i32).collect();
-        let lease = lease_seconds(self.lease);
-        let row = self.client.query_opt(
-            "UPDATE room_tasks SET state = 'running', attempts = attempts + 1, lease_owner = $2,
-                    lease_until = now() + make_interval(secs => $3), progress = NULL, progress_at = NULL
-             WHERE id = (SELECT id FROM room_tasks
-                         WHERE server = $1 AND NOT (slot = ANY($4))
-                           AND (state = 'queued' OR (state = 'running' AND lease_until < now()))
-                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING id, slot, expected_serial, plan, attempts",
-            &[&self.server, &self.owner, &lease, &busy],
-        )?;
-        row.map(|row| {
-            let plan: serde_json::Value = row.get(3);
-            Ok(ClaimedTask {
-                id: row.get(0),
-                slot: row.get::<_, i32>(1) as u32,
-                expected_serial: row.get(2),
-                plan: serde_json::from_value(plan).map_err(|e| ShopError::Unreadable(format!("task plan: {e}")))?,
-                attempt: row.get(4),
-            })
-        })
-        .transpose()
-    }
-
-    /// Reports the run's end. False when this agent no longer holds the task (its lease ran out and
-    /// another took it): the result is dropped, so the task keeps one verdict.
-    pub fn finish(&mut self, task: i64, outcome: &GpuStressOutcome) -> ShopResult<bool> {
-        let verdict =
-            serde_json::to_value(outcome.judgement.verdict).map_err(|e| ShopError::Unreadable(e.to_string()))?;
-        let json = serde_json::to_value(outcome).map_err(|e| ShopError::Unreadable(e.to_string()))?;
-        let packed = telemetry::pack(&outcome.samples);
-        let updated = self.client.execute(
-            "UPDATE room_tasks SET state = 'finished', outcome = $3, telemetry = $4, verdict = $5,
-                    finished_at = now(), lease_until = NULL
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-            &[&task, &self.owner, &json, &packed, &verdict.as_str().unwrap_or_default()],
-        )?;
-        Ok(updated == 1)
-    }
-
-    /// Declines the task with its reason; false when this agent no longer holds it.
-    pub fn refuse(&mut self, task: i64, reason: &Refusal) -> ShopResult<bool> {
-        let reason = serde_json::to_value(reason).map_err(|e| ShopError::Unreadable(e.to_string()))?;
-        let updated = self.client.execute(
-            "UPDATE room_tasks SET state = 'refused', refusal = $3, finished_at = now(), lease_until = NULL
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-            &[&task, &self.owner, &reason],
-        )?;
-        Ok(updated == 1)
-    }
 }
 
 /// Queues a task; a request with a key already queued is the same request sent again, and answers
@@ -355,18 +117,6 @@ fn unpack(packed: Option<&[u8]>, gpu: u32) -> ShopResult<Vec<Sample>> {
     packed.map_or(Ok(Vec::new()), |bytes| telemetry::unpack(bytes, gpu).map_err(ShopError::from))
 }
 
-/// A lease length in seconds, for `make_interval`.
-fn lease_seconds(lease: std::time::Duration) -> f64 {
-    lease.as_secs_f64()
-}
-
-/// A new random key for a task request: 128 bits, so no two benches ever make the same.
-pub fn new_key() -> ShopResult<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| ShopError::Unreadable(format!("the system's random source: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// What collecting a task did.
 #[derive(Debug)]
 pub enum Collected {
@@ -413,7 +163,7 @@ pub fn collect_into(
 }
 
 /// A rack server without a heartbeat for this long is shown as lost.
-pub const AGENT_LOST_AFTER_SECONDS: u64 = 30;
+const AGENT_LOST_AFTER_SECONDS: u64 = 30;
 /// How many ended tasks the room view lists, newest first, after the open ones.
 const ENDED_SHOWN: i64 = 200;
 
