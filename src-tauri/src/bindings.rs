@@ -33,6 +33,7 @@ use crate::commands::shop::TestRoomUpdate;
 use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
+use revive_shop::sync::SyncStatus;
 
 /// Writes one `.ts` file per type into `dir`: every argument and result of the commands, and what
 /// they refer to. Integers are `number` (no count or id Revive keeps comes near 2^53).
@@ -67,6 +68,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     ShopLink::export_all(&config)?;
     ShopLinkForm::export_all(&config)?;
     TestRoomUpdate::export_all(&config)?;
+    SyncStatus::export_all(&config)?;
     ProcedureChoices::export_all(&config)?;
     RunState::export_all(&config)?;
     Answer::export_all(&config)?;

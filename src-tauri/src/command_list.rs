@@ -62,4 +62,5 @@ pub const COMMANDS: &[&str] = &[
     "test_room",
     "test_room_schedule",
     "test_room_cancel",
+    "shop_sync_status",
 ];

@@ -42,6 +42,7 @@ pub fn open_state(data_dir: PathBuf, shipped: Shipped) -> AppState {
         renderer: Mutex::new(None),
         export_cancelled: AtomicBool::new(false),
         stress: Default::default(),
+        sync: Default::default(),
     }
 }
 
@@ -108,6 +109,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::shop::test_room,
         commands::shop::test_room_schedule,
         commands::shop::test_room_cancel,
+        commands::shop::shop_sync_status,
     ])
 }
 
@@ -123,6 +125,7 @@ pub fn run() {
             // What ships with the app, found the way every front end finds it.
             let shipped = Shipped::resolve(app.path().resource_dir().ok().as_deref());
             app.manage(open_state(data_dir, shipped));
+            commands::shop::keep_pushing(app.handle().clone());
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -23,6 +23,8 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       assert.equal(await app.value('#shop-bench'), 'bench-1');
 
       const ticket = await takeIn(app, { serial: '1654922012340', customer: '深圳算力科技有限公司', observed: '训练中掉卡', quote: '１２０００' });
+      // The new job reaches the shop server on its own; the top bar says so.
+      await app.waitFor('#sync-status', 20_000, '店铺服务器：已同步');
 
       await app.click('#nav-testRoom');
       await app.waitFor('#slot-rack-07-0', 30_000, '空闲');

@@ -9,6 +9,7 @@ use revive_core::workshop::Workshop;
 use serde::Serialize;
 
 use crate::error::{ShopError, ShopResult};
+use crate::server::ShopServer;
 
 /// Jobs read and sent per round trip.
 const BATCH: u32 = 200;
@@ -81,4 +82,78 @@ fn introduce(client: &mut Client, bench: &str, waiting: u64) -> ShopResult<()> {
         &[&bench, &waiting],
     )?;
     Ok(())
+}
+
+/// Pushes `workshop`'s waiting jobs to the shop server it is linked to (Settings → Shop server).
+pub fn push_linked(workshop: &Workshop) -> ShopResult<Pushed> {
+    let link = workshop.shop_link().get()?.ok_or(ShopError::NotLinked)?;
+    let password = workshop.shop_link().password()?;
+    let mut client = ShopServer::new(&link.connection, password.as_deref(), None)?.connect()?;
+    push(&mut client, workshop, &link.bench)
+}
+
+/// What a bench's status line says about its link to the shop server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    pub linked: bool,
+    /// Jobs with changes the server has not had yet.
+    pub waiting: u64,
+    /// When a push last reached the server.
+    pub last_push: Option<String>,
+    /// Since when the server has been out of reach; none while it answers.
+    pub offline_since: Option<String>,
+    /// What went wrong with the last push other than the server being out of reach.
+    pub problem: Option<String>,
+}
+
+impl SyncStatus {
+    /// The status after a push at `now` ended with `result` (`waiting`: what the bench counts).
+    pub fn after(&self, result: &ShopResult<Pushed>, waiting: u64, now: &str) -> SyncStatus {
+        match result {
+            Ok(pushed) => SyncStatus {
+                linked: true,
+                waiting: pushed.waiting,
+                last_push: Some(now.to_owned()),
+                offline_since: None,
+                problem: None,
+            },
+            Err(ShopError::NotLinked) => SyncStatus::default(),
+            Err(ShopError::Unreachable(_)) => SyncStatus {
+                linked: true,
+                waiting,
+                offline_since: self.offline_since.clone().or_else(|| Some(now.to_owned())),
+                ..self.clone()
+            },
+            Err(other) => SyncStatus { linked: true, waiting, problem: Some(other.to_string()), ..self.clone() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_says_up_to_date_waiting_or_offline_since_when() {
+        let pushed = |waiting| Ok(Pushed { jobs: 3, photos: 0, waiting });
+        let up = SyncStatus::default().after(&pushed(0), 0, "2026-12-02T05:00:00.000Z");
+        assert_eq!(
+            (up.linked, up.waiting, up.last_push.as_deref(), up.offline_since.as_deref()),
+            (true, 0, Some("2026-12-02T05:00:00.000Z"), None)
+        );
+        let unreachable =
+            || match postgres::Client::connect("host=/nonexistent-revive dbname=x user=y", postgres::NoTls) {
+                Err(error) => ShopError::Unreachable(error),
+                Ok(_) => panic!("there is no server there"),
+            };
+        let down = up.after(&Err(unreachable()), 4, "2026-12-02T05:01:00.000Z");
+        assert_eq!((down.waiting, down.offline_since.as_deref()), (4, Some("2026-12-02T05:01:00.000Z")));
+        assert_eq!(down.last_push, up.last_push, "the last push that reached the server is kept");
+        let still = down.after(&Err(unreachable()), 5, "2026-12-02T05:02:00.000Z");
+        assert_eq!(still.offline_since, down.offline_since, "offline since the first failure");
+        assert_eq!(still.after(&pushed(1), 1, "2026-12-02T05:03:00.000Z").offline_since, None);
+        assert_eq!(still.after(&Err(ShopError::NotLinked), 0, "now"), SyncStatus::default());
+    }
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub export_cancelled: AtomicBool,
     /// The stress run going on this bench, or the outcomes of the last.
     pub stress: StressDesk,
+    /// How the last push to the shop server went (see `shop::SYNC_EVERY`).
+    pub sync: Mutex<revive_shop::sync::SyncStatus>,
 }
 
 impl AppState {

@@ -8,9 +8,10 @@ use revive_core::stress::form::StressForm;
 use revive_core::workshop::Workshop;
 use revive_shop::room::{self, Collected, RoomView};
 use revive_shop::server::ShopServer;
+use revive_shop::sync::{self, SyncStatus};
 use revive_shop::{ShopError, ShopResult};
 use serde::Serialize;
-use tauri::State;
+use tauri::{Manager, State};
 
 use super::AppState;
 use crate::ipc_error::IpcError;
@@ -100,6 +101,31 @@ pub async fn test_room_schedule(
 #[tauri::command]
 pub async fn test_room_cancel(state: State<'_, AppState>, task: i64) -> Result<bool, IpcError> {
     on_shop_server(state.shop()?, |client, link| room::cancel(client, task, &link.bench))
+}
+
+/// How often a linked bench pushes its changed jobs.
+pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Pushes this bench's changed jobs to the shop server, now and every [`SYNC_EVERY`], on a thread
+/// of its own, keeping how it went for the status line.
+pub fn keep_pushing(app: tauri::AppHandle) {
+    std::thread::spawn(move || loop {
+        let state = app.state::<AppState>();
+        if let Ok(shop) = state.shop() {
+            let result = sync::push_linked(shop);
+            let waiting = shop.outbox().waiting().unwrap_or_default();
+            let now = revive_core::store::timestamp(time::OffsetDateTime::now_utc());
+            let mut status = state.sync.lock().unwrap_or_else(|p| p.into_inner());
+            *status = status.after(&result, waiting, &now);
+        }
+        std::thread::sleep(SYNC_EVERY);
+    });
+}
+
+/// The status line's: up to date, how many jobs wait, offline since when.
+#[tauri::command]
+pub async fn shop_sync_status(state: State<'_, AppState>) -> Result<SyncStatus, IpcError> {
+    Ok(state.sync.lock().unwrap_or_else(|p| p.into_inner()).clone())
 }
 
 /// Runs `work` with a connection to the shop server this bench is linked to, on a thread of its own.

@@ -71,6 +71,7 @@ import type { RoomTask } from './bindings/RoomTask';
 import type { Slot } from './bindings/Slot';
 import type { TaskProgress } from './bindings/TaskProgress';
 import type { TestRoomUpdate } from './bindings/TestRoomUpdate';
+import type { SyncStatus } from './bindings/SyncStatus';
 import type { Signature } from './bindings/Signature';
 import type { SignedDocument } from './bindings/SignedDocument';
 import type { Statistics } from './bindings/Statistics';
@@ -158,6 +159,7 @@ export type {
   Slot,
   TaskProgress,
   TestRoomUpdate,
+  SyncStatus,
   Signature,
   SignedDocument,
   Statistics,
@@ -212,6 +214,8 @@ export const api = {
     invoke<number>('test_room_schedule', { jobId, server, slot, form }),
   /** Cancels a task this bench queued; false when it had already ended. */
   testRoomCancel: (task: number) => invoke<boolean>('test_room_cancel', { task }),
+  /** How the bench's pushes to the shop server go, for the status line. */
+  shopSyncStatus: () => invoke<SyncStatus>('shop_sync_status'),
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
   getJob: (id: number) => invoke<Job>('get_job', { id }),
   openJobsForSerial: (serial: string) => invoke<JobSummary[]>('open_jobs_for_serial', { serial }),

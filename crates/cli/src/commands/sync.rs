@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use revive_shop::server::ShopServer;
 use revive_shop::{sync, ShopError};
 
 use super::open_workshop;
@@ -15,23 +14,17 @@ pub fn run(data_dir: Option<PathBuf>) -> Exit {
         Ok(shop) => shop,
         Err(message) => return fail(Exit::Unreadable, message),
     };
-    let link = match shop.shop_link().get() {
-        Ok(Some(link)) => link,
+    let bench = match shop.shop_link().get() {
+        Ok(Some(link)) => link.bench,
         Ok(None) => return fail(Exit::BadArguments, ShopError::NotLinked),
         Err(error) => return fail(Exit::Unreadable, error),
     };
-    let pushed = shop
-        .shop_link()
-        .password()
-        .map_err(ShopError::from)
-        .and_then(|password| ShopServer::new(&link.connection, password.as_deref(), None))
-        .and_then(|server| server.connect())
-        .and_then(|mut client| sync::push(&mut client, &shop, &link.bench));
+    let pushed = sync::push_linked(&shop);
     match pushed {
         Ok(pushed) => {
             emit(&format!(
-                "{}: pushed {} job(s) and {} photo(s); {} waiting\n",
-                link.bench, pushed.jobs, pushed.photos, pushed.waiting
+                "{bench}: pushed {} job(s) and {} photo(s); {} waiting\n",
+                pushed.jobs, pushed.photos, pushed.waiting
             ));
             Exit::Ok
         }
