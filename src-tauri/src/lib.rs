@@ -43,6 +43,7 @@ pub fn open_state(data_dir: PathBuf, shipped: Shipped) -> AppState {
         export_cancelled: AtomicBool::new(false),
         stress: Default::default(),
         sync: Default::default(),
+        shop_connection: Default::default(),
     }
 }
 

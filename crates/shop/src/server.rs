@@ -9,6 +9,9 @@ use std::time::Duration;
 use postgres::config::{Host, SslMode};
 use postgres::{Client, Config};
 
+use revive_core::shop::link::ShopLink;
+use revive_core::workshop::Workshop;
+
 use crate::error::{ShopError, ShopResult};
 
 /// The protocol this build speaks: one schema step per version, applied in order.
@@ -84,6 +87,39 @@ impl ShopServer {
             self.config.connect(postgres_native_tls::MakeTlsConnector::new(tls)).map_err(ShopError::Unreachable)?;
         agree_on_protocol(&mut client)?;
         Ok(client)
+    }
+}
+
+/// A connection to the shop server this bench is linked to, kept between uses (a refresh every few
+/// seconds must not cost a TLS handshake and a protocol check each time), opened again when the
+/// link names another server or the server dropped it.
+#[derive(Default)]
+pub struct LinkedConnection {
+    open: Option<(String, Client)>,
+}
+
+impl LinkedConnection {
+    /// Runs `work` on the connection to `workshop`'s shop server, opening it first if need be.
+    pub fn with<T>(
+        &mut self,
+        workshop: &Workshop,
+        work: impl FnOnce(&mut Client, &ShopLink) -> ShopResult<T>,
+    ) -> ShopResult<T> {
+        let link = workshop.shop_link().get()?.ok_or(ShopError::NotLinked)?;
+        let reusable =
+            matches!(&self.open, Some((connection, client)) if *connection == link.connection && !client.is_closed());
+        if !reusable {
+            self.open = None;
+            let password = workshop.shop_link().password()?;
+            let client = ShopServer::new(&link.connection, password.as_deref(), None)?.connect()?;
+            self.open = Some((link.connection.clone(), client));
+        }
+        let Some((_, client)) = self.open.as_mut() else { return Err(ShopError::NotLinked) };
+        let result = work(client, &link);
+        if matches!(result, Err(ShopError::Unreachable(_))) {
+            self.open = None;
+        }
+        result
     }
 }
 

@@ -9,7 +9,6 @@ use revive_core::workshop::Workshop;
 use serde::Serialize;
 
 use crate::error::{ShopError, ShopResult};
-use crate::server::ShopServer;
 
 /// Jobs read and sent per round trip.
 const BATCH: u32 = 200;
@@ -82,14 +81,6 @@ fn introduce(client: &mut Client, bench: &str, waiting: u64) -> ShopResult<()> {
         &[&bench, &waiting],
     )?;
     Ok(())
-}
-
-/// Pushes `workshop`'s waiting jobs to the shop server it is linked to (Settings → Shop server).
-pub fn push_linked(workshop: &Workshop) -> ShopResult<Pushed> {
-    let link = workshop.shop_link().get()?.ok_or(ShopError::NotLinked)?;
-    let password = workshop.shop_link().password()?;
-    let mut client = ShopServer::new(&link.connection, password.as_deref(), None)?.connect()?;
-    push(&mut client, workshop, &link.bench)
 }
 
 /// What a bench's status line says about its link to the shop server.

@@ -202,3 +202,29 @@ fn tls_is_used_and_the_servers_certificate_is_checked() {
         other => panic!("expected the certificate refused, got {:?}", other.map(|_| "a connection")),
     }
 }
+
+#[test]
+fn a_linked_bench_keeps_one_connection_and_opens_another_after_the_server_dropped_it() {
+    use revive_core::shop::link::ShopLinkForm;
+    use revive_shop::server::LinkedConnection;
+    let mut pg = TestServer::start();
+    let connection = pg.database("shop");
+    let dir = tempfile::tempdir().unwrap();
+    let bench = revive_core::workshop::Workshop::open(dir.path(), revive_core::paths::Shipped::resolve(None)).unwrap();
+    let mut linked = LinkedConnection::default();
+    assert!(matches!(linked.with(&bench, |_, _| Ok(())), Err(ShopError::NotLinked)));
+    bench.shop_link().save(&ShopLinkForm { connection, bench: "bench-1".into(), password: String::new() }).unwrap();
+    let backend = |linked: &mut LinkedConnection| {
+        linked.with(&bench, |client, _| Ok(client.query_one("SELECT pg_backend_pid()", &[])?.get::<_, i32>(0)))
+    };
+    let first = backend(&mut linked).unwrap();
+    assert_eq!(backend(&mut linked).unwrap(), first, "the same connection serves the next call");
+    pg.stop();
+    pg.start_again();
+    // The dropped connection is either noticed before it is used or said once; then a new one serves.
+    let after = match backend(&mut linked) {
+        Err(ShopError::Unreachable(_)) => backend(&mut linked).unwrap(),
+        other => other.unwrap(),
+    };
+    assert_ne!(after, first, "a new connection, not the dropped one");
+}

@@ -41,6 +41,8 @@ pub struct AppState {
     pub stress: StressDesk,
     /// How the last push to the shop server went (see `shop::SYNC_EVERY`).
     pub sync: Mutex<revive_shop::sync::SyncStatus>,
+    /// The window's connection to the shop server, kept between its calls.
+    pub shop_connection: Mutex<revive_shop::server::LinkedConnection>,
 }
 
 impl AppState {

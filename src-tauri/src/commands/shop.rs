@@ -5,11 +5,10 @@
 
 use revive_core::shop::link::{ShopLink, ShopLinkForm};
 use revive_core::stress::form::StressForm;
-use revive_core::workshop::Workshop;
 use revive_shop::room::{self, Collected, RoomView};
-use revive_shop::server::ShopServer;
+use revive_shop::server::LinkedConnection;
 use revive_shop::sync::{self, SyncStatus};
-use revive_shop::{ShopError, ShopResult};
+use revive_shop::ShopResult;
 use serde::Serialize;
 use tauri::{Manager, State};
 
@@ -24,9 +23,10 @@ pub async fn shop_link(state: State<'_, AppState>) -> Result<Option<ShopLink>, I
 /// Keeps the link, then connects once so a mistake is said now rather than on the test-room screen.
 #[tauri::command]
 pub async fn save_shop_link(state: State<'_, AppState>, form: ShopLinkForm) -> Result<ShopLink, IpcError> {
-    let shop = state.shop()?;
-    let link = shop.shop_link().save(&form)?;
-    on_shop_server(shop, |_, _| Ok(()))?;
+    let link = state.shop()?.shop_link().save(&form)?;
+    // A new password for the same server is checked too: the kept connection is opened again.
+    *state.shop_connection.lock().unwrap_or_else(|p| p.into_inner()) = LinkedConnection::default();
+    on_shop_server(&state, |_, _| Ok(()))?;
     Ok(link)
 }
 
@@ -61,26 +61,18 @@ pub struct NotRecorded {
 pub async fn test_room(state: State<'_, AppState>) -> Result<TestRoomUpdate, IpcError> {
     let shop = state.shop()?;
     let by = state.technician()?;
-    on_shop_server(shop, |client, link| {
-        let mut update = TestRoomUpdate {
-            bench: link.bench.clone(),
-            room: room::view(client)?,
-            recorded: Vec::new(),
-            not_recorded: Vec::new(),
-        };
+    on_shop_server(&state, |client, link| {
+        let (mut recorded, mut not_recorded) = (Vec::new(), Vec::new());
         for collected in room::collect_into(client, shop, &link.bench, &by)? {
             match collected {
-                Collected::Recorded { ticket, run: Some(_) } => update.recorded.push(ticket),
+                Collected::Recorded { ticket, run: Some(_) } => recorded.push(ticket),
                 Collected::NotRecorded { ticket, error } => {
-                    update.not_recorded.push(NotRecorded { ticket, error: error.into() })
+                    not_recorded.push(NotRecorded { ticket, error: error.into() })
                 }
                 Collected::Recorded { run: None, .. } | Collected::Refused { .. } => {}
             }
         }
-        if !update.recorded.is_empty() {
-            update.room = room::view(client)?;
-        }
-        Ok(update)
+        Ok(TestRoomUpdate { bench: link.bench.clone(), room: room::view(client)?, recorded, not_recorded })
     })
 }
 
@@ -94,13 +86,15 @@ pub async fn test_room_schedule(
     form: StressForm,
 ) -> Result<i64, IpcError> {
     let shop = state.shop()?;
-    on_shop_server(shop, |client, link| room::schedule_for_job(client, shop, &link.bench, job_id, &server, slot, &form))
+    on_shop_server(&state, |client, link| {
+        room::schedule_for_job(client, shop, &link.bench, job_id, &server, slot, &form)
+    })
 }
 
 /// Cancels a task this bench queued, waiting or running; false when it had already ended.
 #[tauri::command]
 pub async fn test_room_cancel(state: State<'_, AppState>, task: i64) -> Result<bool, IpcError> {
-    on_shop_server(state.shop()?, |client, link| room::cancel(client, task, &link.bench))
+    on_shop_server(&state, |client, link| room::cancel(client, task, &link.bench))
 }
 
 /// How often a linked bench pushes its changed jobs.
@@ -109,10 +103,12 @@ pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// Pushes this bench's changed jobs to the shop server, now and every [`SYNC_EVERY`], on a thread
 /// of its own, keeping how it went for the status line.
 pub fn keep_pushing(app: tauri::AppHandle) {
+    // Its own connection: a long first push never holds up the test-room screen's.
+    let mut connection = LinkedConnection::default();
     std::thread::spawn(move || loop {
         let state = app.state::<AppState>();
         if let Ok(shop) = state.shop() {
-            let result = sync::push_linked(shop);
+            let result = connection.with(shop, |client, link| sync::push(client, shop, &link.bench));
             let waiting = shop.outbox().waiting().unwrap_or_default();
             let now = revive_core::store::timestamp(time::OffsetDateTime::now_utc());
             let mut status = state.sync.lock().unwrap_or_else(|p| p.into_inner());
@@ -128,20 +124,18 @@ pub async fn shop_sync_status(state: State<'_, AppState>) -> Result<SyncStatus, 
     Ok(state.sync.lock().unwrap_or_else(|p| p.into_inner()).clone())
 }
 
-/// Runs `work` with a connection to the shop server this bench is linked to, on a thread of its own.
+/// Runs `work` with the kept connection to the shop server this bench is linked to, on a thread of
+/// its own (the PostgreSQL client blocks on a runtime of its own, which an async worker cannot host).
 fn on_shop_server<T: Send>(
-    shop: &Workshop,
+    state: &AppState,
     work: impl FnOnce(&mut postgres::Client, &ShopLink) -> ShopResult<T> + Send,
 ) -> Result<T, IpcError> {
-    let link = shop.shop_link().get()?.ok_or_else(|| IpcError::from(ShopError::NotLinked))?;
-    let password = shop.shop_link().password()?;
-    let server = ShopServer::new(&link.connection, password.as_deref(), None)?;
+    let shop = state.shop()?;
+    let mut guard = state.shop_connection.lock().unwrap_or_else(|p| p.into_inner());
+    let connection: &mut LinkedConnection = &mut guard;
     std::thread::scope(|scope| {
         scope
-            .spawn(|| -> ShopResult<T> {
-                let mut client = server.connect()?;
-                work(&mut client, &link)
-            })
+            .spawn(|| connection.with(shop, work))
             .join()
             .map_err(|_| IpcError::unexpected("the shop server's connection stopped unexpectedly".into()))?
             .map_err(IpcError::from)

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use revive_shop::server::LinkedConnection;
 use revive_shop::{sync, ShopError};
 
 use super::open_workshop;
@@ -19,7 +20,7 @@ pub fn run(data_dir: Option<PathBuf>) -> Exit {
         Ok(None) => return fail(Exit::BadArguments, ShopError::NotLinked),
         Err(error) => return fail(Exit::Unreadable, error),
     };
-    let pushed = sync::push_linked(&shop);
+    let pushed = LinkedConnection::default().with(&shop, |client, link| sync::push(client, &shop, &link.bench));
     match pushed {
         Ok(pushed) => {
             emit(&format!(

@@ -48,11 +48,12 @@ impl Outbox<'_> {
         Ok(count.unsigned_abs())
     }
 
-    /// Up to `limit` waiting jobs, oldest job first, each read whole at its current version.
+    /// Up to `limit` waiting jobs, oldest job first, each read whole at its current version. Read
+    /// on a connection of its own: building the records never holds up the bench's own work.
     pub fn next(&self, limit: u32) -> CoreResult<Vec<JobRecord>> {
         let jobs = self.workshop.jobs();
         let data_dir = self.workshop.data_dir().to_path_buf();
-        self.workshop.store().read(|tx| {
+        self.workshop.store().read_alone(|tx| {
             let mut statement = tx.prepare(
                 "SELECT s.job_id, s.version, j.ticket FROM sync_versions s JOIN jobs j ON j.id = s.job_id
                  WHERE s.version > s.pushed ORDER BY s.job_id LIMIT ?1",
