@@ -121,11 +121,6 @@ impl TestServer {
         self.tls_port.unwrap_or(PORT)
     }
 
-    /// The folder the socket is in.
-    pub fn socket_folder(&self) -> &Path {
-        self.folder.path()
-    }
-
     /// The server's main process (its first line of `postmaster.pid`), to measure what it costs.
     pub fn postmaster_pid(&self) -> Option<u32> {
         std::fs::read_to_string(self.data().join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
