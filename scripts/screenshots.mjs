@@ -186,7 +186,7 @@ try {
   await room.withApp(async (session) => {
     await addTechnicians(session, '王芳');
     await session.click('#language option[value="zh-CN"]');
-    await linkShopServer(session, shopServer.connection, 'bench-1');
+    await linkShopServer(session, shopServer.connection, 'bench-1', 'A');
     const cards = [
       { slot: 0, serial: '1654922012340', customer: '深圳算力科技有限公司', burnIn: '60' },
       { slot: 5, serial: '1654922012345', customer: '广州智算中心', burnIn: '60' },

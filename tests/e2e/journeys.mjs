@@ -179,10 +179,11 @@ export function startAgent(connection) {
 }
 
 /** Links the bench to the shop server in Settings → Shop server. */
-export async function linkShopServer(session, connection, bench) {
+export async function linkShopServer(session, connection, bench, code) {
   await session.click('#nav-settings');
   await session.type('#shop-connection', connection);
   await session.type('#shop-bench', bench);
+  await session.type('#shop-code', code);
   await session.click('#shop-save');
   await session.waitFor('#shop-notice', 10_000);
 }

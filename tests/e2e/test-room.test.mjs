@@ -18,11 +18,14 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       await app.waitFor('#nav-intake', 5_000, '收件');
 
       // Settings → Shop server: a bench name typed on a Chinese keyboard's full-width forms.
-      await linkShopServer(app, shopServer.connection, 'ｂｅｎｃｈ－１');
+      await linkShopServer(app, shopServer.connection, 'ｂｅｎｃｈ－１', 'ａ１');
       await app.waitFor('#shop-notice', 10_000, '店铺服务器已响应');
       assert.equal(await app.value('#shop-bench'), 'bench-1');
+      assert.equal(await app.value('#shop-code'), 'A1');
+      await app.waitFor('#shop-code-state', 5_000, '店铺服务器已确认此代码属于本工作台');
 
       const ticket = await takeIn(app, { serial: '1654922012340', customer: '深圳算力科技有限公司', observed: '训练中掉卡', quote: '１２０００' });
+      assert.match(ticket, /^RV-\d{4}-A1-000001$/, 'the bench code the server confirmed is in the number');
       // The new job reaches the shop server on its own; the top bar says so.
       await app.waitFor('#sync-status', 20_000, '店铺服务器：已同步');
 

@@ -18,9 +18,10 @@ fn sync(dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_revive")).args(["sync", "--data-dir"]).arg(dir).output().unwrap()
 }
 
-fn open_linked(dir: &Path, connection: &str, bench: &str) -> Workshop {
+fn open_linked(dir: &Path, connection: &str, bench: &str, code: &str) -> Workshop {
     let shop = Workshop::open(dir, Shipped::resolve(None)).unwrap();
-    let link = ShopLinkForm { connection: connection.into(), bench: bench.into(), password: String::new() };
+    let link =
+        ShopLinkForm { connection: connection.into(), bench: bench.into(), code: code.into(), password: String::new() };
     shop.shop_link().save(&link).unwrap();
     shop
 }
@@ -65,8 +66,8 @@ fn two_benches_push_their_jobs_through_an_outage_and_agree_with_the_server() {
     let mut pg = TestServer::start();
     let connection = pg.database("shop");
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let bench_a = open_linked(a.path(), &connection, "bench-a");
-    let bench_b = open_linked(b.path(), &connection, "bench-b");
+    let bench_a = open_linked(a.path(), &connection, "bench-a", "A");
+    let bench_b = open_linked(b.path(), &connection, "bench-b", "B");
     let first = take_in(&bench_a, "1654922012345", "深圳算力科技有限公司", "王芳");
     take_in(&bench_a, "1654922012346", "José's GPU Cloud", "王芳");
     take_in(&bench_b, "1324021077777", "广州智算中心", "José");
@@ -92,6 +93,18 @@ fn two_benches_push_their_jobs_through_an_outage_and_agree_with_the_server() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(customers, ["深圳算力科技有限公司", "José's GPU Cloud", "广州智算中心"]);
+
+    // The server confirmed each bench's code: from now on their numbers cannot meet.
+    let year = time::OffsetDateTime::now_utc().year();
+    let later = take_in(&bench_b, "1324021077778", "广州智算中心", "José");
+    assert_eq!(bench_b.jobs().get(later).unwrap().ticket, format!("RV-{year}-B-000002"));
+    let c = tempfile::tempdir().unwrap();
+    let copycat = open_linked(c.path(), &connection, "bench-c", "ａ");
+    let refused = sync(c.path());
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the bench code A is already bench bench-a's"));
+    assert!(!copycat.shop_link().get().unwrap().unwrap().code_confirmed);
+    assert!(sync(b.path()).status.success());
 
     // A change and a photo (attached to two jobs, sent once) go with the next push.
     let technician = bench_a.technician().unwrap();
@@ -122,7 +135,7 @@ fn two_benches_push_their_jobs_through_an_outage_and_agree_with_the_server() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(waiting, [("bench-a".to_owned(), 0), ("bench-b".to_owned(), 0)]);
+    assert_eq!(waiting, [("bench-a".to_owned(), 0), ("bench-b".to_owned(), 0), ("bench-c".to_owned(), 0)]);
 }
 
 #[test]
@@ -136,7 +149,7 @@ fn a_bench_killed_mid_push_resumes_and_every_job_is_on_the_server_once() {
         .output()
         .unwrap();
     assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
-    let shop = open_linked(dir.path(), &connection, "bench-c");
+    let shop = open_linked(dir.path(), &connection, "bench-c", "C");
     assert_eq!(shop.outbox().waiting().unwrap(), 3000, "a bench's earlier jobs wait to be pushed when it joins");
     let mut server = postgres::Client::connect(&connection, postgres::NoTls).unwrap();
 

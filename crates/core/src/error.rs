@@ -42,6 +42,7 @@ pub enum Field {
     ShopServer,
     /// This bench's name in the shop.
     BenchName,
+    BenchCode,
     ShopPassword,
     KernelLog,
     Procedure,
@@ -170,6 +171,7 @@ pub enum ErrorCode {
     ShopRefused,
     ShopProtocol,
     ShopUnreadable,
+    ShopBenchCodeTaken,
     NotInTestRoom,
     /// A failure the UI has no words of its own for: it shows the message.
     Unexpected,

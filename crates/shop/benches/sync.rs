@@ -23,12 +23,17 @@ fn main() {
     let pg = TestServer::start();
     let connection = pg.database("shop");
     let shop = Workshop::open(folder.path(), Shipped::resolve(None)).expect("the bench");
-    let link = ShopLinkForm { connection: connection.clone(), bench: "bench-1".into(), password: String::new() };
-    shop.shop_link().save(&link).expect("linked");
+    let form = ShopLinkForm {
+        connection: connection.clone(),
+        bench: "bench-1".into(),
+        code: "A".into(),
+        password: String::new(),
+    };
+    let link = shop.shop_link().save(&form).expect("linked");
     let mut client = ShopServer::new(&connection, None, None).unwrap().connect().unwrap();
 
     let started = Instant::now();
-    let pushed = sync::push(&mut client, &shop, "bench-1").expect("pushed");
+    let pushed = sync::push(&mut client, &shop, &link).expect("pushed");
     let seconds = started.elapsed().as_secs_f64();
     let size: i64 = client.query_one("SELECT pg_total_relation_size('shop_jobs')", &[]).unwrap().get(0);
     println!(
@@ -39,7 +44,7 @@ fn main() {
         pushed.waiting
     );
     let started = Instant::now();
-    let again = sync::push(&mut client, &shop, "bench-1").expect("pushed again");
+    let again = sync::push(&mut client, &shop, &link).expect("pushed again");
     println!(
         "a second push with nothing changed: {} jobs in {:.1} ms",
         again.jobs,

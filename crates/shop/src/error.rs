@@ -21,6 +21,9 @@ pub enum ShopError {
     Protocol { server: i32, ours: i32 },
     #[error("the shop server holds something this Revive cannot read: {0}")]
     Unreadable(String),
+    /// Numbers with the code would repeat the other bench's.
+    #[error("the bench code {code} is already bench {bench}'s in this shop; choose another")]
+    BenchCodeTaken { code: String, bench: String },
     #[error("there is no {what} {name} in the test room")]
     NotInRoom { what: &'static str, name: String },
     #[error(transparent)]
@@ -38,6 +41,7 @@ impl ShopError {
             ShopError::Server(_) => ErrorCode::ShopRefused,
             ShopError::Protocol { .. } => ErrorCode::ShopProtocol,
             ShopError::Unreadable(_) => ErrorCode::ShopUnreadable,
+            ShopError::BenchCodeTaken { .. } => ErrorCode::ShopBenchCodeTaken,
             ShopError::NotInRoom { .. } => ErrorCode::NotInTestRoom,
             ShopError::Core(error) => error.code(),
         }

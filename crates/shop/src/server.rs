@@ -15,9 +15,12 @@ use revive_core::workshop::Workshop;
 use crate::error::{ShopError, ShopResult};
 
 /// The protocol this build speaks: one schema step per version, applied in order.
-pub const PROTOCOL: i32 = 2;
-const SCHEMA: [&str; PROTOCOL as usize] =
-    [include_str!("schema/001_test_room.sql"), include_str!("schema/002_shop_jobs.sql")];
+pub const PROTOCOL: i32 = 3;
+const SCHEMA: [&str; PROTOCOL as usize] = [
+    include_str!("schema/001_test_room.sql"),
+    include_str!("schema/002_shop_jobs.sql"),
+    include_str!("schema/003_bench_codes.sql"),
+];
 
 /// Any key, so two processes installing the schema at once take turns.
 const SCHEMA_LOCK: i64 = 0x5245_5649_5645; // "REVIVE"

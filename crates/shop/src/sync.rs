@@ -5,6 +5,7 @@
 
 use postgres::Client;
 use revive_core::error::CoreError;
+use revive_core::shop::link::ShopLink;
 use revive_core::workshop::Workshop;
 use serde::Serialize;
 
@@ -24,11 +25,12 @@ pub struct Pushed {
     pub waiting: u64,
 }
 
-/// Pushes every waiting job of `workshop`, as bench `bench`, then says how many wait.
-pub fn push(client: &mut Client, workshop: &Workshop, bench: &str) -> ShopResult<Pushed> {
+/// Pushes every waiting job of `workshop`, as the bench `link` names, then says how many wait.
+pub fn push(client: &mut Client, workshop: &Workshop, link: &ShopLink) -> ShopResult<Pushed> {
     let outbox = workshop.outbox();
+    let bench = link.bench.as_str();
     let mut pushed = Pushed { jobs: 0, photos: 0, waiting: 0 };
-    introduce(client, bench, outbox.waiting()?)?;
+    introduce(client, workshop, link, outbox.waiting()?)?;
     loop {
         let records = outbox.next(BATCH)?;
         if records.is_empty() {
@@ -68,18 +70,33 @@ pub fn push(client: &mut Client, workshop: &Workshop, bench: &str) -> ShopResult
         pushed.jobs += records.len() as u64;
     }
     pushed.waiting = outbox.waiting()?;
-    introduce(client, bench, pushed.waiting)?;
+    introduce(client, workshop, link, pushed.waiting)?;
     Ok(pushed)
 }
 
-/// Says the bench is here and how many jobs it has waiting.
-fn introduce(client: &mut Client, bench: &str, waiting: u64) -> ShopResult<()> {
+/// Says the bench is here and how many jobs it has waiting, and claims its code: the first time
+/// the server sees the code it becomes this bench's for good, and the bench numbers with it from
+/// then on; a code another bench holds is refused.
+pub fn introduce(client: &mut Client, workshop: &Workshop, link: &ShopLink, waiting: u64) -> ShopResult<()> {
     let waiting = i32::try_from(waiting).unwrap_or(i32::MAX);
-    client.execute(
+    let mut tx = client.transaction()?;
+    tx.execute(
         "INSERT INTO shop_benches (name, waiting) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET last_contact = now(), waiting = excluded.waiting",
-        &[&bench, &waiting],
+        &[&link.bench, &waiting],
     )?;
+    tx.execute(
+        "INSERT INTO shop_bench_codes (code, bench) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING",
+        &[&link.code, &link.bench],
+    )?;
+    let holder: String = tx.query_one("SELECT bench FROM shop_bench_codes WHERE code = $1", &[&link.code])?.get(0);
+    tx.commit()?;
+    if holder != link.bench {
+        return Err(ShopError::BenchCodeTaken { code: link.code.clone(), bench: holder });
+    }
+    if !link.code_confirmed {
+        workshop.shop_link().confirm_code(&link.code)?;
+    }
     Ok(())
 }
 

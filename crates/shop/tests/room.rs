@@ -213,7 +213,10 @@ fn a_linked_bench_keeps_one_connection_and_opens_another_after_the_server_droppe
     let bench = revive_core::workshop::Workshop::open(dir.path(), revive_core::paths::Shipped::resolve(None)).unwrap();
     let mut linked = LinkedConnection::default();
     assert!(matches!(linked.with(&bench, |_, _| Ok(())), Err(ShopError::NotLinked)));
-    bench.shop_link().save(&ShopLinkForm { connection, bench: "bench-1".into(), password: String::new() }).unwrap();
+    bench
+        .shop_link()
+        .save(&ShopLinkForm { connection, bench: "bench-1".into(), code: "A".into(), password: String::new() })
+        .unwrap();
     let backend = |linked: &mut LinkedConnection| {
         linked.with(&bench, |client, _| Ok(client.query_one("SELECT pg_backend_pid()", &[])?.get::<_, i32>(0)))
     };

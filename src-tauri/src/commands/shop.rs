@@ -20,14 +20,17 @@ pub async fn shop_link(state: State<'_, AppState>) -> Result<Option<ShopLink>, I
     Ok(state.shop()?.shop_link().get()?)
 }
 
-/// Keeps the link, then connects once so a mistake is said now rather than on the test-room screen.
+/// Keeps the link, then connects once, so a mistake is said now rather than on the test-room screen,
+/// and claims the bench's code.
 #[tauri::command]
 pub async fn save_shop_link(state: State<'_, AppState>, form: ShopLinkForm) -> Result<ShopLink, IpcError> {
     let link = state.shop()?.shop_link().save(&form)?;
     // A new password for the same server is checked too: the kept connection is opened again.
     *state.shop_connection.lock().unwrap_or_else(|p| p.into_inner()) = LinkedConnection::default();
-    on_shop_server(&state, |_, _| Ok(()))?;
-    Ok(link)
+    let shop = state.shop()?;
+    let waiting = shop.outbox().waiting()?;
+    on_shop_server(&state, |client, link| sync::introduce(client, shop, link, waiting))?;
+    Ok(shop.shop_link().get()?.unwrap_or(link))
 }
 
 #[tauri::command]
@@ -108,7 +111,7 @@ pub fn keep_pushing(app: tauri::AppHandle) {
     std::thread::spawn(move || loop {
         let state = app.state::<AppState>();
         if let Ok(shop) = state.shop() {
-            let result = connection.with(shop, |client, link| sync::push(client, shop, &link.bench));
+            let result = connection.with(shop, |client, link| sync::push(client, shop, link));
             let waiting = shop.outbox().waiting().unwrap_or_default();
             let now = revive_core::store::timestamp(time::OffsetDateTime::now_utc());
             let mut status = state.sync.lock().unwrap_or_else(|p| p.into_inner());

@@ -20,7 +20,7 @@ pub fn run(data_dir: Option<PathBuf>) -> Exit {
         Ok(None) => return fail(Exit::BadArguments, ShopError::NotLinked),
         Err(error) => return fail(Exit::Unreadable, error),
     };
-    let pushed = LinkedConnection::default().with(&shop, |client, link| sync::push(client, &shop, &link.bench));
+    let pushed = LinkedConnection::default().with(&shop, |client, link| sync::push(client, &shop, link));
     match pushed {
         Ok(pushed) => {
             emit(&format!(

@@ -624,16 +624,9 @@ fn unique(findings: Vec<NamedFinding>) -> Vec<NamedFinding> {
     by_code.into_values().collect()
 }
 
-/// `RC-<year>-<6 digits>`, sequential per year, never reused.
+/// `RC-<year>[-<bench code>]-<6 digits>`, sequential per year, never reused.
 fn next_number(tx: &Transaction, now: OffsetDateTime) -> CoreResult<String> {
-    let year = now.year();
-    let number: i64 = tx.query_row(
-        "INSERT INTO certificate_counters (year, last) VALUES (?1, 1)
-         ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        [year],
-        |r| r.get(0),
-    )?;
-    Ok(format!("RC-{year}-{number:06}"))
+    crate::shop::link::next_number(tx, "certificate_counters", "RC", now.year())
 }
 
 /// The newest burn-in and memory test recorded to the job since final QA began.

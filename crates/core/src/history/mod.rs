@@ -229,13 +229,20 @@ impl HistoryQuery {
     }
 }
 
-/// `RV-2024-01…`: the start of a ticket number, upper-cased.
+/// `RV-2024-01…` or `RV-2026-B3-00…`: the start of a ticket number, upper-cased.
 fn ticket_prefix(text: &str) -> Option<String> {
     let upper = text.to_ascii_uppercase();
     let rest = upper.strip_prefix("RV-")?;
-    let (year, number) = rest.split_once('-').unwrap_or((rest, ""));
+    let (year, tail) = rest.split_once('-').unwrap_or((rest, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    (year.len() == 4 && digits(year) && digits(number) && number.len() <= 6).then_some(upper)
+    // A bench code begins with a letter, so digits after the year are the number.
+    let (code, number) = match tail.split_once('-') {
+        Some(parts) => parts,
+        None if digits(tail) => ("", tail),
+        None => (tail, ""),
+    };
+    let code_fits = code.len() <= 4 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+    (year.len() == 4 && digits(year) && code_fits && digits(number) && number.len() <= 6).then_some(upper)
 }
 
 /// A day as a person types it: year, month and day in that order, split by `-`, `/` or `.`, the

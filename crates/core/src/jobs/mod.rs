@@ -333,17 +333,9 @@ pub(crate) fn move_status(
     events::append(tx, id, at, actor, &Event::StatusChanged { from, to, reason: reason.map(str::to_owned), run })
 }
 
-/// `RV-<year>-<6 digits>`, counting from 1 each year; the counter only ever grows.
+/// `RV-<year>[-<bench code>]-<6 digits>`, counting from 1 each year.
 fn next_ticket(tx: &Transaction, now: OffsetDateTime) -> CoreResult<String> {
-    let year = now.year();
-    let number: i64 = tx.query_row(
-        "INSERT INTO ticket_counters (year, last) VALUES (?1, 1)
-         ON CONFLICT (year) DO UPDATE SET last = last + 1
-         RETURNING last",
-        [year],
-        |row| row.get(0),
-    )?;
-    Ok(format!("RV-{year}-{number:06}"))
+    crate::shop::link::next_number(tx, "ticket_counters", "RV", now.year())
 }
 
 fn customer_id(tx: &Transaction, name: &str, contact: &str, at: &str) -> CoreResult<i64> {

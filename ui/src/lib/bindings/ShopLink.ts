@@ -13,6 +13,14 @@ connection: string,
  */
 bench: string, 
 /**
+ * The bench's code in the numbers it gives: a capital letter, then up to three more or digits.
+ */
+code: string, 
+/**
+ * Whether the shop server has confirmed `code` as this bench's; numbers carry it only then.
+ */
+codeConfirmed: boolean, 
+/**
  * Whether a password is kept for it (the password itself never leaves the core).
  */
 hasPassword: boolean, };

@@ -3,7 +3,7 @@
 /**
  * The Settings form's "Shop server" part as typed.
  */
-export type ShopLinkForm = { connection: string, bench: string, 
+export type ShopLinkForm = { connection: string, bench: string, code: string, 
 /**
  * A new password; empty keeps the one kept.
  */
