@@ -23,7 +23,7 @@ pub mod pins;
 mod rules_file;
 pub mod settings;
 pub mod store;
-mod text;
+pub mod text;
 mod worker;
 
 pub use error::{CoreError, CoreResult, ErrorCode, Field, NotReady, Problem, StressBlocker};

@@ -29,6 +29,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/012_event_workstation.sql")),
     M::up(include_str!("migrations/013_test_room_runs.sql")),
     M::up(include_str!("migrations/014_sync_versions.sql")),
+    M::up(include_str!("migrations/015_history_narrowing.sql")),
 ];
 
 /// The schema version this build writes.

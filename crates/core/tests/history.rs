@@ -255,3 +255,33 @@ fn a_history_page_is_read_while_the_bench_is_in_the_middle_of_a_write() {
         assert!(writer.join().unwrap().unwrap(), "the page was read while the write was still open");
     });
 }
+
+#[test]
+fn a_text_search_narrowed_by_other_filters_finds_exactly_what_the_index_finds() {
+    let (_dir, shop) = generated_shop();
+    let job = &shop.history().page(&HistoryQuery::default(), 2_345, 1).unwrap().rows[0];
+    let tail: String = job.board_serial.chars().skip(7).collect();
+    type Keep = fn(&HistoryRow) -> bool;
+    let narrowing: [(HistoryQuery, Keep); 4] = [
+        (HistoryQuery { status: "rma".into(), ..Default::default() }, |r| r.status.id() == "rma"),
+        (HistoryQuery { model: "h100-sxm5-80gb".into(), ..Default::default() }, |r| r.model_id == "h100-sxm5-80gb"),
+        (HistoryQuery { from: "2023-01-01".into(), to: "2023-12-31".into(), ..Default::default() }, |r| {
+            r.created_at.starts_with("2023")
+        }),
+        (HistoryQuery { outcome: "open".into(), ..Default::default() }, |r| {
+            !["returned", "scrapped", "rma"].contains(&r.status.id())
+        }),
+    ];
+    // Upper case found in lower-case notes, as the index finds it; Chinese punctuation; a serial tail.
+    for text in ["REMAPPING Failure", "掉卡，dmesg", "深圳智算", tail.as_str()] {
+        let by_index = all(&shop, &HistoryQuery { text: text.into(), ..Default::default() });
+        assert!(!by_index.is_empty(), "{text}");
+        for (narrowed, keep) in &narrowing {
+            // Few jobs pass the other filters here, so the text is looked for in each of them.
+            let query = HistoryQuery { text: text.into(), ..narrowed.clone() };
+            let found: Vec<i64> = all(&shop, &query).iter().map(|r| r.id).collect();
+            let expected: Vec<i64> = by_index.iter().filter(|r| keep(r)).map(|r| r.id).collect();
+            assert_eq!(found, expected, "{query:?}");
+        }
+    }
+}

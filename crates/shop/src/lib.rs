@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod error;
+pub mod history;
 pub mod room;
 pub mod server;
 pub mod sync;

@@ -13,24 +13,44 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
+use super::shop::on_shop_server;
 use super::AppState;
 use crate::dialogs::{ask_open_path, ask_save_path};
 use crate::ipc_error::IpcError;
 
+/// A page of this bench's history, or with `whole_shop` of every bench's on the shop server.
 #[tauri::command]
 pub async fn history_page(
     state: State<'_, AppState>,
     query: HistoryQuery,
     offset: u64,
     limit: u32,
+    whole_shop: bool,
 ) -> Result<HistoryPage, IpcError> {
-    Ok(state.shop()?.history().page(&query, offset, limit)?)
+    let shop = state.shop()?;
+    if whole_shop {
+        let checked = query.check(shop.catalogs())?;
+        return on_shop_server(&state, |client, _| revive_shop::history::page(client, &checked, offset, limit));
+    }
+    Ok(shop.history().page(&query, offset, limit)?)
 }
 
 /// Every match counted, where a page only said "more than".
 #[tauri::command]
-pub async fn history_count<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<u64, IpcError> {
-    on_own_thread(app, move |state| Ok(state.shop()?.history().count(&query)?)).await
+pub async fn history_count<R: Runtime>(
+    app: AppHandle<R>,
+    query: HistoryQuery,
+    whole_shop: bool,
+) -> Result<u64, IpcError> {
+    on_own_thread(app, move |state| {
+        let shop = state.shop()?;
+        if whole_shop {
+            let checked = query.check(shop.catalogs())?;
+            return on_shop_server(state, |client, _| revive_shop::history::count(client, &checked));
+        }
+        Ok(shop.history().count(&query)?)
+    })
+    .await
 }
 
 #[tauri::command]

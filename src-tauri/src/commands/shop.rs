@@ -129,7 +129,7 @@ pub async fn shop_sync_status(state: State<'_, AppState>) -> Result<SyncStatus, 
 
 /// Runs `work` with the kept connection to the shop server this bench is linked to, on a thread of
 /// its own (the PostgreSQL client blocks on a runtime of its own, which an async worker cannot host).
-fn on_shop_server<T: Send>(
+pub(super) fn on_shop_server<T: Send>(
     state: &AppState,
     work: impl FnOnce(&mut postgres::Client, &ShopLink) -> ShopResult<T> + Send,
 ) -> Result<T, IpcError> {

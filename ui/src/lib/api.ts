@@ -284,9 +284,10 @@ export const api = {
     invoke<FileVerification | null>('verify_certificate_file', { publicKey, title, status }),
   /** A shop's status list file, chosen in a dialog; null when cancelled. */
   loadStatusList: (title: string) => invoke<LoadedStatusList | null>('load_status_list', { title }),
-  historyPage: (query: HistoryQuery, offset: number, limit: number) =>
-    invoke<HistoryPage>('history_page', { query, offset, limit }),
-  historyCount: (query: HistoryQuery) => invoke<number>('history_count', { query }),
+  /** `wholeShop`: every bench's jobs, read on the shop server. */
+  historyPage: (query: HistoryQuery, offset: number, limit: number, wholeShop: boolean) =>
+    invoke<HistoryPage>('history_page', { query, offset, limit, wholeShop }),
+  historyCount: (query: HistoryQuery, wholeShop: boolean) => invoke<number>('history_count', { query, wholeShop }),
   historyStatistics: (query: HistoryQuery) => invoke<Statistics>('history_statistics', { query }),
   /** Asks for a file in a native dialog and exports there; `null` when the dialog was closed. */
   exportHistory: (query: HistoryQuery, format: ExportFormat, bom: boolean, title: string, onProgress: (rows: number) => void) => {

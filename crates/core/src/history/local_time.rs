@@ -13,6 +13,7 @@ use crate::store::timestamp;
 /// The SQL function that gives a stored timestamp's month in a named zone.
 const MONTH_FUNCTION: &str = "revive_local_month";
 
+#[derive(Debug)]
 pub(crate) enum LocalTime {
     /// One offset for every date: given as such, or a zone whose clocks have not moved this century.
     Fixed(UtcOffset),

@@ -10,6 +10,7 @@ pub mod statistics;
 
 use std::time::{Duration, Instant};
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, Transaction};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,6 @@ use crate::money::{Currency, Money};
 use crate::store::{json_column, Quote};
 use crate::text::{self, Lines};
 use crate::workshop::Catalogs;
-pub(crate) use local_time::register as register_functions;
 use local_time::LocalTime;
 
 /// The most rows one page may ask for: a screenful many times over.
@@ -87,6 +87,9 @@ pub enum HistorySort {
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRow {
+    /// The bench that holds the job, in the whole shop's history; none in this bench's own.
+    pub bench: Option<String>,
+    /// The job's number in the store of the bench that holds it.
     pub id: i64,
     pub ticket: String,
     pub status: Status,
@@ -102,46 +105,51 @@ pub struct HistoryRow {
     pub certificate: Option<String>,
 }
 
-/// A validated query: the SQL condition and its values, and how to read the jobs in order.
-pub struct Filter {
-    condition: String,
-    values: Vec<Value>,
-    /// The order of the rows (`j` the jobs, `c` their customers).
-    order: &'static str,
-    /// The same order as the rows are found: a text search reads the index in job order (newest
-    /// first, say) and stops as soon as a page is full, instead of collecting every match first.
-    found_order: &'static str,
-    /// Rows come from the search index `s`, joined to the jobs.
-    searched: bool,
-    /// The order needs the customers joined.
-    by_customer: bool,
+/// How the text a person typed is looked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextSearch {
+    /// The start of a ticket number, upper-cased: the ticket index answers it at once.
+    TicketStart(String),
+    /// Three characters or more anywhere in the ticket, serial, UUID, customer or notes.
+    Anywhere(String),
+    /// Fewer: part of a customer's name.
+    CustomerPart(String),
+}
+
+/// A history query checked part by part and before any SQL: the bench's store and the shop server
+/// each search by it in their own way, so both answer the same question.
+#[derive(Debug)]
+pub struct CheckedQuery {
+    pub text: Option<TextSearch>,
+    /// Taken in at or after this stored (UTC) time: the start of the person's first day.
+    pub received_from: Option<String>,
+    /// Taken in before this stored time: the start of the day after the person's last.
+    pub received_before: Option<String>,
+    pub status: Option<Status>,
+    /// In one of these statuses: how the job ended, or every status not final for `open`.
+    pub outcome: Option<Vec<Status>>,
+    pub model: Option<String>,
+    /// The customer's name, exactly.
+    pub customer: Option<String>,
+    pub technician: Option<String>,
+    /// Has a certificate (`true`) or none (`false`).
+    pub certificate: Option<bool>,
+    pub sort: HistorySort,
+    pub descending: bool,
     /// Where the person's days and months begin.
     local: LocalTime,
 }
 
 impl HistoryQuery {
-    /// Checks every part of the query and turns it into SQL with bound values only.
-    pub fn filter(&self, catalogs: &Catalogs) -> CoreResult<Filter> {
-        let mut conditions: Vec<String> = Vec::new();
-        let mut values: Vec<Value> = Vec::new();
-        let mut searched = false;
-        if let Some(text) = text::optional(&self.text, Field::SearchText, MAX_SEARCH, Lines::Single)? {
-            if let Some(prefix) = ticket_prefix(&text) {
-                // Every ticket shares "RV-20..": the ticket index answers a ticket's start at once.
-                conditions.push("j.ticket >= ? AND j.ticket < ?".into());
-                values.push(Value::Text(prefix.clone()));
-                values.push(Value::Text(format!("{prefix}\u{10FFFF}")));
-            } else if text.chars().count() >= MIN_INDEXED_SEARCH {
-                conditions.push("s.job_search MATCH ?".into());
-                searched = true;
-                // One phrase: the text as typed, quotes doubled, never read as FTS syntax.
-                values.push(Value::Text(format!("\"{}\"", text.replace('"', "\"\""))));
-            } else {
-                // Through the customers' own table and the jobs' customer index: no row-by-row join.
-                conditions.push("j.customer_id IN (SELECT id FROM customers WHERE name LIKE ? ESCAPE '\\')".into());
-                values.push(Value::Text(text::like_pattern(&text)));
+    /// Checks every part of the query: a wrong date, status, model or outcome is refused by field.
+    pub fn check(&self, catalogs: &Catalogs) -> CoreResult<CheckedQuery> {
+        let text = text::optional(&self.text, Field::SearchText, MAX_SEARCH, Lines::Single)?.map(|text| {
+            match ticket_prefix(&text) {
+                Some(start) => TextSearch::TicketStart(start),
+                None if text.chars().count() >= MIN_INDEXED_SEARCH => TextSearch::Anywhere(text),
+                None => TextSearch::CustomerPart(text),
             }
-        }
+        });
         let local = LocalTime::of(self)?;
         let (from, to) = (day(&self.from, Field::DateFrom)?, day(&self.to, Field::DateTo)?);
         if let (Some(from), Some(to)) = (from, to) {
@@ -149,61 +157,151 @@ impl HistoryQuery {
                 return Err(CoreError::invalid(Field::DateTo, Problem::BadFormat));
             }
         }
-        if let Some(from) = from {
-            conditions.push("j.created_at >= ?".into());
-            values.push(Value::Text(local.day_start(from)?));
-        }
-        if let Some(to) = to {
-            // Up to the end of that day: before the start of the next.
-            let next = to.next_day().ok_or(CoreError::invalid(Field::DateTo, Problem::BadFormat))?;
-            conditions.push("j.created_at < ?".into());
-            values.push(Value::Text(local.day_start(next)?));
-        }
-        if !self.status.trim().is_empty() {
-            conditions.push("j.status = ?".into());
-            values.push(Value::Text(Status::parse(self.status.trim())?.id().into()));
-        }
-        if !self.model.trim().is_empty() {
-            let model = catalogs.models.get(self.model.trim())?;
-            conditions.push("j.model_id = ?".into());
-            values.push(Value::Text(model.id.clone()));
-        }
-        if let Some(customer) = text::optional(&self.customer, Field::CustomerName, MAX_SEARCH, Lines::Single)? {
-            conditions.push("j.customer_id IN (SELECT id FROM customers WHERE name = ?)".into());
-            values.push(Value::Text(customer));
-        }
-        if let Some(technician) = text::optional(&self.technician, Field::Technician, MAX_SEARCH, Lines::Single)? {
-            // Probed job by job: the page's order drives, not a list of every job the person touched.
-            conditions.push("EXISTS (SELECT 1 FROM job_events e WHERE e.actor = ? AND e.job_id = j.id)".into());
-            values.push(Value::Text(technician));
-        }
+        let received_from = from.map(|from| local.day_start(from)).transpose()?;
+        // Up to the end of the last day: before the start of the next.
+        let received_before = to
+            .map(|to| local.day_start(to.next_day().ok_or(CoreError::invalid(Field::DateTo, Problem::BadFormat))?))
+            .transpose()?;
+        let status = match self.status.trim() {
+            "" => None,
+            status => Some(Status::parse(status)?),
+        };
+        let model = match self.model.trim() {
+            "" => None,
+            model => Some(catalogs.models.get(model)?.id.clone()),
+        };
         let flow = &catalogs.flow;
-        match self.outcome.trim() {
-            "" => {}
-            "open" => {
-                // The open statuses by name, so the status index finds them.
-                let open: Vec<&str> =
-                    Status::ALL.into_iter().filter(|s| !flow.is_terminal(*s)).map(Status::id).collect();
-                conditions.push(format!("j.status IN ({})", vec!["?"; open.len()].join(", ")));
-                values.extend(open.into_iter().map(|id| Value::Text(id.into())));
-            }
+        let outcome = match self.outcome.trim() {
+            "" => None,
+            "open" => Some(Status::ALL.into_iter().filter(|s| !flow.is_terminal(*s)).collect()),
             ended => {
                 let status = Status::parse(ended).map_err(|_| CoreError::invalid(Field::Outcome, Problem::Unknown))?;
                 if !flow.is_terminal(status) {
                     return Err(CoreError::invalid(Field::Outcome, Problem::Unknown));
                 }
-                conditions.push("j.status = ?".into());
-                values.push(Value::Text(status.id().into()));
+                Some(vec![status])
             }
-        }
-        match self.certificate.trim() {
-            "" => {}
-            "yes" => conditions.push("EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)".into()),
-            "no" => conditions.push("NOT EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)".into()),
+        };
+        let certificate = match self.certificate.trim() {
+            "" => None,
+            "yes" => Some(true),
+            "no" => Some(false),
             _ => return Err(CoreError::invalid(Field::Certificate, Problem::Unknown)),
+        };
+        Ok(CheckedQuery {
+            text,
+            received_from,
+            received_before,
+            status,
+            outcome,
+            model,
+            customer: text::optional(&self.customer, Field::CustomerName, MAX_SEARCH, Lines::Single)?,
+            technician: text::optional(&self.technician, Field::Technician, MAX_SEARCH, Lines::Single)?,
+            certificate,
+            sort: self.sort,
+            descending: self.descending,
+            local,
+        })
+    }
+
+    /// Checks the query and turns it into SQL for this bench's store, with bound values only.
+    pub fn filter(&self, catalogs: &Catalogs) -> CoreResult<Filter> {
+        Ok(Filter::of(self.check(catalogs)?))
+    }
+}
+
+/// SQL conditions on the jobs `j`, with their values in order.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Conditions {
+    fn push(&mut self, condition: impl Into<String>, values: impl IntoIterator<Item = Value>) {
+        self.sql.push(condition.into());
+        self.values.extend(values);
+    }
+
+    fn joined(&self) -> String {
+        if self.sql.is_empty() {
+            "1".to_owned()
+        } else {
+            self.sql.join(" AND ")
         }
-        let condition = if conditions.is_empty() { "1".to_owned() } else { conditions.join(" AND ") };
-        let order = match (self.sort, self.descending) {
+    }
+}
+
+/// One way to find the selected jobs: the SQL condition and its values.
+struct Plan {
+    condition: String,
+    values: Vec<Value>,
+    /// The same order as the rows are found: a text search reads the index in job order (newest
+    /// first, say) and stops as soon as a page is full, instead of collecting every match first.
+    found_order: &'static str,
+    /// Rows come from the search index `s`, joined to the jobs.
+    searched: bool,
+}
+
+/// A query as SQL for the bench's store, and how to read the jobs in order.
+pub struct Filter {
+    /// Found through the full-text index for a text search (or plainly, without one).
+    indexed: Plan,
+    /// For a text search narrowed by other conditions: the text looked for in each job those
+    /// conditions select, with those conditions alone to count first.
+    checked_row_by_row: Option<(Plan, Plan)>,
+    /// The order of the rows (`j` the jobs, `c` their customers).
+    order: &'static str,
+    /// The order needs the customers joined.
+    by_customer: bool,
+    /// Where the person's days and months begin.
+    local: LocalTime,
+}
+
+/// A text search narrowed by other conditions to fewer jobs than this looks in each of those jobs
+/// rather than through the full-text index: a common phrase ("remapping failure") matches a
+/// hundred thousand jobs, of which the status, model and year keep a few.
+const CHECKED_ROW_BY_ROW: u64 = 5_000;
+/// The SQL function that says whether any of its texts holds the first, ignoring case as the
+/// full-text index does.
+const CONTAINS_FUNCTION: &str = "revive_contains";
+
+impl Filter {
+    fn of(query: CheckedQuery) -> Filter {
+        let mut other = Conditions::default();
+        if let Some(from) = query.received_from {
+            other.push("j.created_at >= ?", [Value::Text(from)]);
+        }
+        if let Some(before) = query.received_before {
+            other.push("j.created_at < ?", [Value::Text(before)]);
+        }
+        if let Some(status) = query.status {
+            other.push("j.status = ?", [Value::Text(status.id().into())]);
+        }
+        if let Some(model) = query.model {
+            other.push("j.model_id = ?", [Value::Text(model)]);
+        }
+        if let Some(customer) = query.customer {
+            other.push("j.customer_id IN (SELECT id FROM customers WHERE name = ?)", [Value::Text(customer)]);
+        }
+        if let Some(technician) = query.technician {
+            // Probed job by job: the page's order drives, not a list of every job the person touched.
+            other.push(
+                "EXISTS (SELECT 1 FROM job_events e WHERE e.actor = ? AND e.job_id = j.id)",
+                [Value::Text(technician)],
+            );
+        }
+        if let Some(statuses) = query.outcome {
+            // The statuses by name, so the status index finds them.
+            let marks = vec!["?"; statuses.len()].join(", ");
+            other.push(format!("j.status IN ({marks})"), statuses.into_iter().map(|s| Value::Text(s.id().into())));
+        }
+        match query.certificate {
+            Some(true) => other.push("EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)", []),
+            Some(false) => other.push("NOT EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)", []),
+            None => {}
+        }
+        let order = match (query.sort, query.descending) {
             (HistorySort::Received, false) => "j.id",
             (HistorySort::Received, true) => "j.id DESC",
             (HistorySort::Ticket, false) => "j.ticket",
@@ -219,13 +317,66 @@ impl HistoryQuery {
             (HistorySort::Updated, false) => "j.updated_at, j.id",
             (HistorySort::Updated, true) => "j.updated_at DESC, j.id DESC",
         };
-        let found_order = match (self.sort, self.descending, searched) {
-            (HistorySort::Received, false, true) => "s.rowid",
-            (HistorySort::Received, true, true) => "s.rowid DESC",
-            _ => order,
+        let plain = |conditions: &Conditions| Plan {
+            condition: conditions.joined(),
+            values: conditions.values.clone(),
+            found_order: order,
+            searched: false,
         };
-        let by_customer = self.sort == HistorySort::Customer;
-        Ok(Filter { condition, values, order, found_order, searched, by_customer, local })
+        let mut checked_row_by_row = None;
+        let indexed = match query.text {
+            None => plain(&other),
+            Some(TextSearch::TicketStart(start)) => {
+                // Every ticket shares "RV-20..": the ticket index answers a ticket's start at once.
+                let mut all = Conditions::default();
+                all.push(
+                    "j.ticket >= ? AND j.ticket < ?",
+                    [Value::Text(start.clone()), Value::Text(format!("{start}\u{10FFFF}"))],
+                );
+                all.sql.extend(other.sql.iter().cloned());
+                all.values.extend(other.values.iter().cloned());
+                plain(&all)
+            }
+            Some(TextSearch::CustomerPart(part)) => {
+                // Through the customers' own table and the jobs' customer index: no row-by-row join.
+                let mut all = Conditions::default();
+                all.push(
+                    "j.customer_id IN (SELECT id FROM customers WHERE name LIKE ? ESCAPE '\\')",
+                    [Value::Text(text::like_pattern(&part))],
+                );
+                all.sql.extend(other.sql.iter().cloned());
+                all.values.extend(other.values.iter().cloned());
+                plain(&all)
+            }
+            Some(TextSearch::Anywhere(text)) => {
+                if !other.sql.is_empty() {
+                    let mut row_by_row = Conditions::default();
+                    row_by_row.sql.extend(other.sql.iter().cloned());
+                    row_by_row.values.extend(other.values.iter().cloned());
+                    row_by_row.push(
+                        format!(
+                            "EXISTS (SELECT 1 FROM job_search_text t WHERE t.id = j.id
+                             AND {CONTAINS_FUNCTION}(?, t.ticket, t.serial, t.uuid, t.customer, t.notes))"
+                        ),
+                        [Value::Text(text.clone())],
+                    );
+                    checked_row_by_row = Some((plain(&other), plain(&row_by_row)));
+                }
+                let mut all = Conditions::default();
+                // One phrase: the text as typed, quotes doubled, never read as FTS syntax.
+                all.push("s.job_search MATCH ?", [Value::Text(format!("\"{}\"", text.replace('"', "\"\"")))]);
+                all.sql.extend(other.sql.iter().cloned());
+                all.values.extend(other.values.iter().cloned());
+                let found_order = match (query.sort, query.descending) {
+                    (HistorySort::Received, false) => "s.rowid",
+                    (HistorySort::Received, true) => "s.rowid DESC",
+                    _ => order,
+                };
+                Plan { searched: true, found_order, ..plain(&all) }
+            }
+        };
+        let by_customer = query.sort == HistorySort::Customer;
+        Filter { indexed, checked_row_by_row, order, by_customer, local: query.local }
     }
 }
 
@@ -274,6 +425,7 @@ const COLUMNS: &str = "j.id, j.ticket, j.status, j.created_at, j.updated_at, c.n
 fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
     let currency: Currency = json_column(row, 11, Quote::Text)?;
     Ok(HistoryRow {
+        bench: None,
         id: row.get(0)?,
         ticket: row.get(1)?,
         status: json_column(row, 2, Quote::Text)?,
@@ -292,8 +444,9 @@ fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
 impl Filter {
     /// The selected jobs `j` as SQL to put after `FROM`, and its values; more conditions may follow
     /// with `AND`.
-    pub(crate) fn scope(&self) -> (String, &[Value]) {
-        (format!("{} WHERE ({})", self.source(false), self.condition), &self.values)
+    pub(crate) fn scope(&self, tx: &Transaction) -> CoreResult<(String, &[Value])> {
+        let plan = self.plan(tx)?;
+        Ok((format!("{} WHERE ({})", self.source(plan, false), plan.condition), &plan.values))
     }
 
     /// The local `YYYY-MM` of the stored timestamp `column`, as SQL.
@@ -303,14 +456,39 @@ impl Filter {
 
     /// No condition at all: every job.
     pub(crate) fn selects_everything(&self) -> bool {
-        self.values.is_empty() && self.condition == "1"
+        self.indexed.values.is_empty() && self.indexed.condition == "1"
+    }
+
+    /// How to find the jobs this time: a text search narrowed by other conditions to a few jobs
+    /// looks in each of them; otherwise the full-text index leads.
+    fn plan(&self, tx: &Transaction) -> CoreResult<&Plan> {
+        let Some((narrowing, row_by_row)) = &self.checked_row_by_row else { return Ok(&self.indexed) };
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM jobs j WHERE {} LIMIT {CHECKED_ROW_BY_ROW})",
+            narrowing.condition
+        );
+        // Counting the few stops early; conditions no index serves together give up as fast.
+        let deadline = Instant::now() + COUNT_BUDGET;
+        tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
+        let narrowed = tx.query_row(&sql, params_from_iter(&narrowing.values), |r| r.get::<_, i64>(0));
+        tx.progress_handler(0, None::<fn() -> bool>)?;
+        match narrowed {
+            Ok(narrowed) if narrowed.unsigned_abs() < CHECKED_ROW_BY_ROW => Ok(row_by_row),
+            Ok(_) => Ok(&self.indexed),
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(&self.indexed)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Where the rows come from: the jobs `j`, found through the search index `s` for a text
     /// search, with their customers `c` when the order (or `customers`) asks for them.
-    fn source(&self, customers: bool) -> String {
+    fn source(&self, plan: &Plan, customers: bool) -> String {
         // CROSS JOIN keeps the search index outside: SQLite never runs the full-text query once per job.
-        let jobs = if self.searched { "job_search s CROSS JOIN jobs j ON j.id = s.rowid" } else { "jobs j" };
+        let jobs = if plan.searched { "job_search s CROSS JOIN jobs j ON j.id = s.rowid" } else { "jobs j" };
         match customers || self.by_customer {
             true => format!("{jobs} JOIN customers c ON c.id = j.customer_id"),
             false => jobs.to_owned(),
@@ -320,15 +498,16 @@ impl Filter {
     /// How many jobs match, counting no further than `up_to`, along the page's own order (the
     /// count reads the rows the pages read); `None` when `budget` ran out first.
     pub fn count(&self, tx: &Transaction, up_to: u64, budget: Duration) -> CoreResult<Option<u64>> {
+        let plan = self.plan(tx)?;
         let sql = format!(
             "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} ORDER BY {} LIMIT {up_to})",
-            self.source(false),
-            self.condition,
-            self.found_order
+            self.source(plan, false),
+            plan.condition,
+            plan.found_order
         );
         let deadline = Instant::now() + budget;
         tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
-        let counted = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get::<_, i64>(0));
+        let counted = tx.query_row(&sql, params_from_iter(&plan.values), |r| r.get::<_, i64>(0));
         tx.progress_handler(0, None::<fn() -> bool>)?;
         match counted {
             Ok(count) => Ok(Some(count.unsigned_abs())),
@@ -343,8 +522,9 @@ impl Filter {
 
     /// How many jobs match, all of them counted.
     pub(crate) fn count_all(&self, tx: &Transaction) -> CoreResult<u64> {
-        let sql = format!("SELECT count(*) FROM {} WHERE {}", self.source(false), self.condition);
-        let count: i64 = tx.query_row(&sql, params_from_iter(&self.values), |r| r.get(0))?;
+        let plan = self.plan(tx)?;
+        let sql = format!("SELECT count(*) FROM {} WHERE {}", self.source(plan, false), plan.condition);
+        let count: i64 = tx.query_row(&sql, params_from_iter(&plan.values), |r| r.get(0))?;
         Ok(count.unsigned_abs())
     }
 
@@ -353,20 +533,21 @@ impl Filter {
         if limit == 0 || limit > MAX_PAGE {
             return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }));
         }
+        let plan = self.plan(tx)?;
         // The page's jobs first, by id alone (skipping `offset` rows costs little), then their columns.
         let sql = format!(
             "SELECT {COLUMNS} FROM (SELECT j.id FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}) p
              JOIN jobs j ON j.id = p.id JOIN customers c ON c.id = j.customer_id ORDER BY {}",
-            self.source(false),
-            self.condition,
-            self.found_order,
+            self.source(plan, false),
+            plan.condition,
+            plan.found_order,
             self.order
         );
         let deadline = Instant::now() + PAGE_BUDGET;
         tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
         let rows: rusqlite::Result<Vec<HistoryRow>> = tx
             .prepare(&sql)
-            .and_then(|mut statement| statement.query_map(params_from_iter(&self.values), history_row)?.collect());
+            .and_then(|mut statement| statement.query_map(params_from_iter(&plan.values), history_row)?.collect());
         tx.progress_handler(0, None::<fn() -> bool>)?;
         match rows {
             Ok(rows) => Ok(rows),
@@ -382,14 +563,15 @@ impl Filter {
     /// Every matching job in order, one at a time, without holding them all in memory; `visit`
     /// returns `false` to stop early.
     pub fn each(&self, tx: &Transaction, mut visit: impl FnMut(HistoryRow) -> CoreResult<bool>) -> CoreResult<()> {
+        let plan = self.plan(tx)?;
         let sql = format!(
             "SELECT {COLUMNS} FROM {} WHERE {} ORDER BY {}",
-            self.source(true),
-            self.condition,
-            self.found_order
+            self.source(plan, true),
+            plan.condition,
+            plan.found_order
         );
         let mut statement = tx.prepare(&sql)?;
-        let mut rows = statement.query(params_from_iter(&self.values))?;
+        let mut rows = statement.query(params_from_iter(&plan.values))?;
         while let Some(row) = rows.next()? {
             if !visit(history_row(row)?)? {
                 break;
@@ -397,6 +579,28 @@ impl Filter {
         }
         Ok(())
     }
+}
+
+/// Teaches a connection the history's SQL functions: the text search looked for in one job, and
+/// the local month of a stored time.
+pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        CONTAINS_FUNCTION,
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let needle = context.get::<String>(0)?.to_lowercase();
+            for index in 1..context.len() {
+                if let Some(text) = context.get::<Option<String>>(index)? {
+                    if text.to_lowercase().contains(&needle) {
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok(false)
+        },
+    )?;
+    local_time::register(conn)
 }
 
 /// A page of the history and how many jobs match.

@@ -112,7 +112,7 @@ fn each_row(
     sql: &str,
     mut read: impl FnMut(&rusqlite::Row) -> CoreResult<()>,
 ) -> CoreResult<()> {
-    let (scope, values) = filter.scope();
+    let (scope, values) = filter.scope(tx)?;
     let mut statement = tx.prepare(&sql.replace("{scope}", &scope))?;
     let mut rows = statement.query(params_from_iter(values))?;
     while let Some(row) = rows.next()? {

@@ -5,7 +5,15 @@ import type { Status } from "./Status";
 /**
  * One job as the history lists and exports it.
  */
-export type HistoryRow = { id: number, ticket: string, status: Status, createdAt: string, updatedAt: string, customer: string, modelId: string, boardSerial: string, gpuUuid: string | null, receivedBy: string, quote: Money, 
+export type HistoryRow = { 
+/**
+ * The bench that holds the job, in the whole shop's history; none in this bench's own.
+ */
+bench: string | null, 
+/**
+ * The job's number in the store of the bench that holds it.
+ */
+id: number, ticket: string, status: Status, createdAt: string, updatedAt: string, customer: string, modelId: string, boardSerial: string, gpuUuid: string | null, receivedBy: string, quote: Money, 
 /**
  * The job's current certificate, if it has one.
  */

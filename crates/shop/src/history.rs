@@ -1,0 +1,192 @@
+//! The whole shop's history, read on the shop server: the same checked query as a bench's History
+//! screen, over every bench's jobs, a page at a time and counted ahead just as far. Each row says
+//! which bench holds the job.
+
+use postgres::types::ToSql;
+use postgres::{Client, Row};
+use revive_core::history::{CheckedQuery, HistoryPage, HistoryRow, HistorySort, TextSearch, COUNT_AHEAD, MAX_PAGE};
+use revive_core::jobs::status::Status;
+use revive_core::money::{Currency, Money};
+use revive_core::{CoreError, Field, Problem};
+
+use crate::error::{ShopError, ShopResult};
+
+/// Counting also gives up after this long, saying "at least", as on a bench.
+const COUNT_BUDGET_MS: u32 = 5;
+/// The longest a page may take: a slower filter is refused, not waited on.
+const PAGE_BUDGET_MS: u32 = 3_000;
+
+/// The query as SQL on `shop_jobs` with numbered values.
+struct Sql {
+    conditions: Vec<String>,
+    values: Vec<Box<dyn ToSql + Sync>>,
+}
+
+impl Sql {
+    /// Binds `value` and says its place (`$3`).
+    fn bind(&mut self, value: impl ToSql + Sync + 'static) -> String {
+        self.values.push(Box::new(value));
+        format!("${}", self.values.len())
+    }
+
+    fn of(query: &CheckedQuery) -> Sql {
+        let mut sql = Sql { conditions: Vec::new(), values: Vec::new() };
+        match &query.text {
+            None => {}
+            Some(TextSearch::TicketStart(start)) => {
+                // A ticket's start holds only letters, digits and `-`: nothing to escape.
+                let at = sql.bind(format!("{start}%"));
+                sql.conditions.push(format!("ticket LIKE {at}"));
+            }
+            Some(TextSearch::Anywhere(text)) => {
+                let at = sql.bind(revive_core::text::like_pattern(text));
+                sql.conditions.push(format!("search ILIKE {at}"));
+            }
+            Some(TextSearch::CustomerPart(part)) => {
+                let at = sql.bind(revive_core::text::like_pattern(part));
+                sql.conditions.push(format!("customer ILIKE {at}"));
+            }
+        }
+        if let Some(from) = &query.received_from {
+            let at = sql.bind(from.clone());
+            sql.conditions.push(format!("created_at >= {at}"));
+        }
+        if let Some(before) = &query.received_before {
+            let at = sql.bind(before.clone());
+            sql.conditions.push(format!("created_at < {at}"));
+        }
+        if let Some(status) = query.status {
+            let at = sql.bind(status.id().to_owned());
+            sql.conditions.push(format!("status = {at}"));
+        }
+        if let Some(model) = &query.model {
+            let at = sql.bind(model.clone());
+            sql.conditions.push(format!("model_id = {at}"));
+        }
+        if let Some(customer) = &query.customer {
+            let at = sql.bind(customer.clone());
+            sql.conditions.push(format!("customer = {at}"));
+        }
+        if let Some(technician) = &query.technician {
+            let at = sql.bind(serde_json::json!([technician]));
+            sql.conditions.push(format!("technicians @> {at}"));
+        }
+        if let Some(statuses) = &query.outcome {
+            let at = sql.bind(statuses.iter().map(|s| s.id().to_owned()).collect::<Vec<String>>());
+            sql.conditions.push(format!("status = ANY ({at})"));
+        }
+        if let Some(certified) = query.certificate {
+            let at = sql.bind(certified);
+            sql.conditions.push(format!("certified = {at}"));
+        }
+        sql
+    }
+
+    fn condition(&self) -> String {
+        if self.conditions.is_empty() {
+            "true".to_owned()
+        } else {
+            self.conditions.join(" AND ")
+        }
+    }
+
+    fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.values.iter().map(|value| value.as_ref() as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+/// The rows' order, ties broken by bench and job so pages never overlap.
+fn order(query: &CheckedQuery) -> String {
+    let columns = match query.sort {
+        HistorySort::Received => "created_at, bench, job_id",
+        HistorySort::Ticket => "ticket, bench, job_id",
+        HistorySort::Customer => "customer, created_at, bench, job_id",
+        HistorySort::Model => "model_id, created_at, bench, job_id",
+        HistorySort::Status => "status, created_at, bench, job_id",
+        HistorySort::Updated => "updated_at, bench, job_id",
+    };
+    match query.descending {
+        true => columns.split(", ").map(|column| format!("{column} DESC")).collect::<Vec<_>>().join(", "),
+        false => columns.to_owned(),
+    }
+}
+
+const COLUMNS: &str = "bench, job_id, ticket, status, created_at, updated_at, customer, model_id,
+     document ->> 'boardSerial', document ->> 'gpuUuid', document ->> 'receivedBy',
+     (document #>> '{quote,minor}')::bigint, document #>> '{quote,currency}', certificate";
+
+fn history_row(row: &Row) -> ShopResult<HistoryRow> {
+    let unreadable = |what: &str| ShopError::Unreadable(format!("the {what} of a job in the shop's history"));
+    let status: String = row.try_get(3)?;
+    let currency: String = row.try_get(12)?;
+    let currency: Currency =
+        serde_json::from_value(serde_json::Value::String(currency)).map_err(|_| unreadable("currency"))?;
+    Ok(HistoryRow {
+        bench: Some(row.try_get(0)?),
+        id: row.try_get(1)?,
+        ticket: row.try_get(2)?,
+        status: Status::parse(&status).map_err(|_| unreadable("status"))?,
+        created_at: row.try_get(4)?,
+        updated_at: row.try_get(5)?,
+        customer: row.try_get(6)?,
+        model_id: row.try_get(7)?,
+        board_serial: row.try_get(8)?,
+        gpu_uuid: row.try_get(9)?,
+        received_by: row.try_get(10)?,
+        quote: Money { minor: row.try_get(11)?, currency },
+        certificate: row.try_get(13)?,
+    })
+}
+
+/// A page of the jobs `query` selects across the shop, from `offset`, with how many match: exact
+/// on the last page, else counted at most [`COUNT_AHEAD`] further within a few milliseconds.
+pub fn page(client: &mut Client, query: &CheckedQuery, offset: u64, limit: u32) -> ShopResult<HistoryPage> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }).into());
+    }
+    let sql = Sql::of(query);
+    let mut tx = client.transaction()?;
+    tx.batch_execute(&format!("SET LOCAL statement_timeout = {PAGE_BUDGET_MS}"))?;
+    let text = format!(
+        "SELECT {COLUMNS} FROM shop_jobs WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+        sql.condition(),
+        order(query)
+    );
+    let rows = match tx.query(&text, &sql.values()) {
+        Err(error) if timed_out(&error) => return Err(CoreError::QueryTooSlow.into()),
+        other => other?,
+    };
+    let rows: Vec<HistoryRow> = rows.iter().map(history_row).collect::<ShopResult<_>>()?;
+    let seen = offset + rows.len() as u64;
+    if !rows.is_empty() && rows.len() < limit as usize {
+        return Ok(HistoryPage { total: seen, exact: true, offset, rows });
+    }
+    let up_to = seen + COUNT_AHEAD;
+    tx.batch_execute(&format!("SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))?;
+    let counted = tx.query_one(
+        &format!("SELECT count(*) FROM (SELECT 1 FROM shop_jobs WHERE {} LIMIT {up_to}) ahead", sql.condition()),
+        &sql.values(),
+    );
+    let (total, exact) = match counted {
+        Ok(row) => {
+            let total = row.get::<_, i64>(0).unsigned_abs();
+            (total, total < up_to)
+        }
+        Err(error) if timed_out(&error) => (seen, false),
+        Err(error) => return Err(error.into()),
+    };
+    // Only read: a count cut short leaves nothing to keep.
+    drop(tx);
+    Ok(HistoryPage { total, exact, offset, rows })
+}
+
+/// How many jobs `query` selects across the shop, every one counted.
+pub fn count(client: &mut Client, query: &CheckedQuery) -> ShopResult<u64> {
+    let sql = Sql::of(query);
+    let row = client.query_one(&format!("SELECT count(*) FROM shop_jobs WHERE {}", sql.condition()), &sql.values())?;
+    Ok(row.get::<_, i64>(0).unsigned_abs())
+}
+
+fn timed_out(error: &postgres::Error) -> bool {
+    error.code() == Some(&postgres::error::SqlState::QUERY_CANCELED)
+}
