@@ -46,7 +46,7 @@ export async function takeIn(session, { serial, customer, observed, quote }) {
   await session.type('#f-quote_amount', quote);
   await session.click('#intake-submit');
   const created = await session.text('#intake-created');
-  return created.match(/RV-\d{4}-\d{6}/)[0];
+  return created.match(/RV-\d{4}-(?:[A-Z][A-Z0-9]{0,3}-)?\d{6}/)[0];
 }
 
 /** Opens a job from the Jobs screen by its serial. */

@@ -62,6 +62,18 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       await app.waitFor('#job-stress section.run[data-verdict="passed"]', 10_000, '测试间：rack-07 #0');
       assert.match(await app.text('#job-stress'), /老化 120 分钟/);
       assert.match(await app.text('#timeline'), /已记录压力测试：GPU 0，通过/);
+
+      // The whole shop's history, read on the shop server, holds the job with the bench that has it.
+      await app.click('#nav-history');
+      await app.click('#history-scope-shop');
+      await app.waitFor('#history-shop-note', 10_000, '店铺服务器上所有工作台的工单');
+      await app.type('#history-search', '２０１２３４０');
+      const bench = `#history-scroll .history-row[data-ticket="${ticket}"] .col-bench`;
+      await app.waitFor(bench, 20_000);
+      // WebKit's WebDriver leaves out the text of clipped table cells: read it from the page.
+      assert.equal(await app.script('return document.querySelector(arguments[0]).textContent', bench), 'bench-1');
+      assert.equal(await app.script('return document.querySelectorAll("#history-scroll .history-row").length'), 1);
+      await app.waitFor('#history-count', 10_000, '1');
     });
   } finally {
     agent.kill('SIGKILL');

@@ -86,6 +86,18 @@ pub fn half_width(raw: &str) -> String {
         .collect()
 }
 
+/// Full-width digits, Latin letters and hyphens as their ASCII, for text searched in records where
+/// they are stored plain (serials, tickets); Chinese punctuation such as `，` stays as typed, since
+/// notes hold it so.
+pub fn half_width_alphanumerics(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '－' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
 /// Escapes `%`, `_` and the escape character itself for a `LIKE ... ESCAPE '\'` pattern.
 pub fn like_pattern(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);

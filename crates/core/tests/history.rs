@@ -134,6 +134,15 @@ fn search_finds_serial_tails_ticket_starts_uuids_notes_and_chinese_names() {
     let short = all(&shop, &HistoryQuery { text: "上海".into(), ..Default::default() });
     assert!(!short.is_empty() && short.iter().all(|r| r.customer.contains("上海")));
 
+    // Typed on a Chinese keyboard: full-width digits and letters find the plain serial and ticket.
+    let wide: String = tail.chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+    assert_eq!(
+        all(&shop, &HistoryQuery { text: wide, ..Default::default() }).len(),
+        all(&shop, &HistoryQuery { text: tail.clone(), ..Default::default() }).len()
+    );
+    let wide_start: String = start.chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+    assert!(all(&shop, &HistoryQuery { text: wide_start, ..Default::default() }).iter().any(|r| r.id == job.id));
+
     let notes = all(&shop, &HistoryQuery { text: "掉卡，dmesg".into(), ..Default::default() });
     let expected = ids(&shop, "SELECT id FROM jobs WHERE symptom_observed LIKE '%掉卡，dmesg%'");
     assert_eq!(sorted(notes.iter().map(|r| r.id).collect()), sorted(expected));

@@ -143,13 +143,15 @@ pub struct CheckedQuery {
 impl HistoryQuery {
     /// Checks every part of the query: a wrong date, status, model or outcome is refused by field.
     pub fn check(&self, catalogs: &Catalogs) -> CoreResult<CheckedQuery> {
-        let text = text::optional(&self.text, Field::SearchText, MAX_SEARCH, Lines::Single)?.map(|text| {
-            match ticket_prefix(&text) {
-                Some(start) => TextSearch::TicketStart(start),
-                None if text.chars().count() >= MIN_INDEXED_SEARCH => TextSearch::Anywhere(text),
-                None => TextSearch::CustomerPart(text),
-            }
-        });
+        let typed = text::half_width_alphanumerics(&self.text);
+        let text =
+            text::optional(&typed, Field::SearchText, MAX_SEARCH, Lines::Single)?.map(|text| {
+                match ticket_prefix(&text) {
+                    Some(start) => TextSearch::TicketStart(start),
+                    None if text.chars().count() >= MIN_INDEXED_SEARCH => TextSearch::Anywhere(text),
+                    None => TextSearch::CustomerPart(text),
+                }
+            });
         let local = LocalTime::of(self)?;
         let (from, to) = (day(&self.from, Field::DateFrom)?, day(&self.to, Field::DateTo)?);
         if let (Some(from), Some(to)) = (from, to) {

@@ -1,0 +1,174 @@
+//! How fast the whole shop's history answers on PostgreSQL at shop scale, next to the same
+//! queries on the bench's SQLite: p50/p95 of a page of 100 rows plus the count, as the History
+//! screen asks, over the generated million-job history of `cargo bench -p revive-core --bench
+//! history` (generated here when missing), loaded into a throwaway server as one bench's jobs.
+//! The records loaded carry what the server's history columns read (status, times, customer,
+//! model, serial, UUID, quote, symptoms, who worked on it, certificates), not the whole export.
+//!
+//! `cargo bench -p revive-shop --bench history` (`REVIVE_BENCH_JOBS=N` for another size)
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use revive_core::history::{HistoryQuery, HistorySort};
+use revive_core::paths::Shipped;
+use revive_core::store::DATABASE_FILE;
+use revive_core::workshop::Workshop;
+use revive_history_generator as generator;
+use revive_shop::history;
+use revive_shop::server::ShopServer;
+use revive_test_postgres::TestServer;
+
+const ROUNDS: usize = 21;
+
+/// Each job's record as JSON, straight from the store: what the server's history columns read.
+const RECORDS: &str = "SELECT j.id, j.ticket, json_object(
+        'ticket', j.ticket, 'status', j.status, 'createdAt', j.created_at, 'updatedAt', j.updated_at,
+        'customerName', c.name, 'modelId', j.model_id, 'boardSerial', j.board_serial, 'gpuUuid', j.gpu_uuid,
+        'receivedBy', j.received_by, 'quote', json_object('minor', j.quote_minor, 'currency', j.quote_currency),
+        'symptoms', json_object('observed', j.symptom_observed, 'when', j.symptom_when, 'how', j.symptom_how,
+                                'frequency', j.symptom_frequency, 'changes', j.symptom_changes),
+        'conditionNote', j.condition_note,
+        'events', (SELECT json_group_array(json_object('actor', e.actor)) FROM job_events e WHERE e.job_id = j.id),
+        'certificates', (SELECT json_group_array(json_object('number', k.number, 'supersededBy', k.superseded_by))
+                         FROM certificates k WHERE k.job_id = j.id))
+     FROM jobs j JOIN customers c ON c.id = j.customer_id ORDER BY j.id";
+
+fn main() {
+    let jobs: u64 = std::env::var("REVIVE_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let folder = target.join(format!("bench-history-v{}-{jobs}", generator::VERSION));
+    let path = folder.join(DATABASE_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(&folder).expect("the shop's folder");
+        let partial = path.with_extension("partial");
+        generator::generate(&partial, jobs, 42).expect("generate the history");
+        std::fs::rename(&partial, &path).expect("keep the generated history");
+    }
+    let shop = Workshop::open(&folder, Shipped::resolve(None)).expect("open the history");
+    let pg = TestServer::start();
+    let connection = pg.database("shop");
+    let mut client = ShopServer::new(&connection, None, None).expect("settings").connect().expect("the shop server");
+    client.execute("INSERT INTO shop_benches (name) VALUES ('bench-1')", &[]).expect("the bench");
+
+    let started = Instant::now();
+    let mut copy =
+        client.copy_in("COPY shop_jobs (bench, job_id, version, ticket, document) FROM STDIN").expect("start the copy");
+    let mut buffer = Vec::with_capacity(1 << 20);
+    shop.store()
+        .read(|tx| {
+            let mut statement = tx.prepare(RECORDS)?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let (id, ticket, document): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                // COPY's text format: a backslash stands for itself only when doubled.
+                writeln!(buffer, "bench-1\t{id}\t1\t{ticket}\t{}", document.replace('\\', "\\\\")).expect("buffer");
+                if buffer.len() > 1 << 20 {
+                    copy.write_all(&buffer).expect("copy");
+                    buffer.clear();
+                }
+            }
+            Ok(())
+        })
+        .expect("read the records");
+    copy.write_all(&buffer).expect("copy");
+    copy.finish().expect("finish the copy");
+    client.batch_execute("VACUUM ANALYZE shop_jobs").expect("vacuum");
+    let size: i64 = client.query_one("SELECT pg_total_relation_size('shop_jobs')", &[]).unwrap().get(0);
+    println!(
+        "loaded {jobs} jobs into PostgreSQL in {:.0} s ({:.0} MB with its indexes)",
+        started.elapsed().as_secs_f64(),
+        size as f64 / 1e6
+    );
+
+    let serial_tail: String = shop
+        .store()
+        .read(|tx| {
+            Ok(tx.query_row("SELECT board_serial FROM jobs WHERE id = ?1", [jobs as i64 / 3], |r| {
+                r.get::<_, String>(0)
+            })?)
+        })
+        .expect("a serial")
+        .chars()
+        .skip(6)
+        .collect();
+    let recent = |days: i64| {
+        let day = time::OffsetDateTime::from_unix_timestamp(1_609_459_200 + 5 * 365 * 86_400 - days * 86_400).unwrap();
+        format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
+    };
+    let newest = |query: HistoryQuery| HistoryQuery { descending: true, ..query };
+    let cases: Vec<(&str, HistoryQuery, u64)> = vec![
+        ("everything, newest first", newest(HistoryQuery::default()), 0),
+        ("serial, last 7 digits", HistoryQuery { text: serial_tail, ..Default::default() }, 0),
+        ("ticket fragment", HistoryQuery { text: "RV-2024-0123".into(), ..Default::default() }, 0),
+        ("customer, Chinese name part", newest(HistoryQuery { text: "深圳智算云".into(), ..Default::default() }), 0),
+        ("customer, two characters", newest(HistoryQuery { text: "深圳".into(), ..Default::default() }), 0),
+        ("notes word", newest(HistoryQuery { text: "remapping failure".into(), ..Default::default() }), 0),
+        (
+            "notes word, RMA, H100 SXM5, 2023",
+            newest(HistoryQuery {
+                text: "remapping failure".into(),
+                status: "rma".into(),
+                model: "h100-sxm5-80gb".into(),
+                from: "2023-01-01".into(),
+                to: "2023-12-31".into(),
+                ..Default::default()
+            }),
+            0,
+        ),
+        ("status RMA", newest(HistoryQuery { status: "rma".into(), ..Default::default() }), 0),
+        (
+            "model H20, last 90 days",
+            newest(HistoryQuery { model: "h20-96gb".into(), from: recent(90), to: recent(0), ..Default::default() }),
+            0,
+        ),
+        (
+            "technician 王芳, still open",
+            HistoryQuery { technician: "王芳".into(), outcome: "open".into(), ..Default::default() },
+            0,
+        ),
+        (
+            "has certificate, by customer",
+            HistoryQuery { certificate: "yes".into(), sort: HistorySort::Customer, ..Default::default() },
+            0,
+        ),
+        ("everything, scrolled to the middle", HistoryQuery::default(), jobs / 2),
+    ];
+    println!(
+        "{:<38} {:>9} {:>11} {:>9} {:>9} {:>12}",
+        "query (page of 100 + count)", "matches", "SQLite p95", "PG p50", "PG p95", "PG all, ms"
+    );
+    for (name, query, offset) in cases {
+        let checked = query.check(shop.catalogs()).expect("a valid query");
+        let mut bench_times = Vec::with_capacity(ROUNDS);
+        let mut times = Vec::with_capacity(ROUNDS);
+        let mut total = 0;
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            shop.history().page(&query, offset, 100).expect("the bench's page");
+            bench_times.push(started.elapsed().as_secs_f64() * 1e3);
+            let started = Instant::now();
+            let page = history::page(&mut client, &checked, offset, 100).expect("the shop's page");
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            total = page.total;
+        }
+        times.sort_by(f64::total_cmp);
+        bench_times.sort_by(f64::total_cmp);
+        let mut counting: Vec<f64> = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                history::count(&mut client, &checked).expect("count");
+                started.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        counting.sort_by(f64::total_cmp);
+        println!(
+            "{name:<38} {total:>9} {:>11.2} {:>9.2} {:>9.2} {:>12.1}",
+            bench_times[ROUNDS * 95 / 100],
+            times[ROUNDS / 2],
+            times[ROUNDS * 95 / 100],
+            counting[2]
+        );
+    }
+}
