@@ -33,6 +33,7 @@ use crate::commands::shop::TestRoomUpdate;
 use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
+use revive_shop::benches::ShopBench;
 use revive_shop::sync::SyncStatus;
 
 /// Writes one `.ts` file per type into `dir`: every argument and result of the commands, and what
@@ -69,6 +70,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     ShopLinkForm::export_all(&config)?;
     TestRoomUpdate::export_all(&config)?;
     SyncStatus::export_all(&config)?;
+    ShopBench::export_all(&config)?;
     ProcedureChoices::export_all(&config)?;
     RunState::export_all(&config)?;
     Answer::export_all(&config)?;

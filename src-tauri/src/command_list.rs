@@ -63,4 +63,5 @@ pub const COMMANDS: &[&str] = &[
     "test_room_schedule",
     "test_room_cancel",
     "shop_sync_status",
+    "shop_benches",
 ];

@@ -44,6 +44,7 @@ pub fn open_state(data_dir: PathBuf, shipped: Shipped) -> AppState {
         stress: Default::default(),
         sync: Default::default(),
         shop_connection: Default::default(),
+        shop_history: Default::default(),
     }
 }
 
@@ -111,6 +112,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::shop::test_room_schedule,
         commands::shop::test_room_cancel,
         commands::shop::shop_sync_status,
+        commands::shop::shop_benches,
     ])
 }
 

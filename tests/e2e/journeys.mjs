@@ -187,3 +187,12 @@ export async function linkShopServer(session, connection, bench, code) {
   await session.click('#shop-save');
   await session.waitFor('#shop-notice', 10_000);
 }
+
+/** Waits until `check` holds (polled every 200 ms), failing with `what` (text, or a function saying it) after `timeout` ms. */
+export async function until(check, what, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${typeof what === 'function' ? what() : what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -6,7 +6,7 @@
 // another card refused with both serials, and cancels a day-long burn-in queued by mistake.
 import assert from 'node:assert/strict';
 import { journey, Key } from './webdriver.mjs';
-import { addTechnicians, linkShopServer, openJob, startAgent, startShopServer, takeIn } from './journeys.mjs';
+import { addTechnicians, linkShopServer, openJob, startAgent, startShopServer, takeIn, until } from './journeys.mjs';
 
 journey('a burn-in queued from the bench runs on a rack server and lands on the job', async (bench) => {
   const shopServer = await startShopServer();
@@ -68,12 +68,20 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       await app.click('#history-scope-shop');
       await app.waitFor('#history-shop-note', 10_000, '店铺服务器上所有工作台的工单');
       await app.type('#history-search', '２０１２３４０');
+      // WebKit's WebDriver leaves out the text of some table cells and muted lines: read it from the page.
+      const textOf = (css) => app.script('return document.querySelector(arguments[0])?.textContent ?? ""', css);
       const bench = `#history-scroll .history-row[data-ticket="${ticket}"] .col-bench`;
       await app.waitFor(bench, 20_000);
-      // WebKit's WebDriver leaves out the text of clipped table cells: read it from the page.
-      assert.equal(await app.script('return document.querySelector(arguments[0]).textContent', bench), 'bench-1');
+      assert.equal(await textOf(bench), 'bench-1');
       assert.equal(await app.script('return document.querySelectorAll("#history-scroll .history-row").length'), 1);
-      await app.waitFor('#history-count', 10_000, '1');
+      let count = '';
+      await until(async () => (count = await textOf('#history-count')) === '共 1 个工单', () => `the whole shop counts one job (it says "${count}")`);
+
+      // The manager's view: this bench, in touch, its code, nothing waiting, one open job.
+      await app.click('#nav-shop');
+      await app.waitFor('#shop-benches tr[data-bench="bench-1"][data-in-touch="true"]', 10_000, '在线');
+      assert.match(await app.text('#shop-benches tr[data-bench="bench-1"]'), /bench-1（本工作台）\s*A1\s*在线/);
+      await app.waitFor('#shop-summary', 5_000, '共 1 个工作台，1 个正与店铺服务器保持联系');
     });
   } finally {
     agent.kill('SIGKILL');

@@ -136,6 +136,30 @@ fn two_benches_push_their_jobs_through_an_outage_and_agree_with_the_server() {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(waiting, [("bench-a".to_owned(), 0), ("bench-b".to_owned(), 0), ("bench-c".to_owned(), 0)]);
+
+    // The manager's view: each bench, its codes, whether it is in touch and what it holds.
+    let technician = bench_b.technician().unwrap();
+    let scrapped = StatusChange { to: "scrapped".into(), reason: "板卡烧毁，客户同意报废".into() };
+    bench_b.jobs().change_status(later, &scrapped, &technician).unwrap();
+    assert!(sync(b.path()).status.success());
+    let benches = revive_shop::benches::list(&mut server, &bench_a.catalogs().flow).unwrap();
+    let seen: Vec<String> = benches
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {:?} in touch {} waiting {} open {} of {}",
+                b.name, b.codes, b.in_touch, b.waiting, b.open_jobs, b.jobs
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "bench-a [\"A\"] in touch true waiting 0 open 2 of 2",
+            "bench-b [\"B\"] in touch true waiting 0 open 1 of 2",
+            "bench-c [] in touch true waiting 0 open 0 of 0",
+        ]
+    );
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! screen, over every bench's jobs, a page at a time and counted ahead just as far. Each row says
 //! which bench holds the job.
 
+use std::collections::BTreeMap;
+
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 use revive_core::history::{CheckedQuery, HistoryPage, HistoryRow, HistorySort, TextSearch, COUNT_AHEAD, MAX_PAGE};
@@ -95,19 +97,49 @@ impl Sql {
     }
 }
 
-/// The rows' order, ties broken by bench and job so pages never overlap.
+/// The columns of the rows' order, ties broken by bench and job so pages never overlap; the job
+/// comes last and is the only number.
+fn order_columns(query: &CheckedQuery) -> &'static [&'static str] {
+    match query.sort {
+        HistorySort::Received => &["created_at", "bench", "job_id"],
+        HistorySort::Ticket => &["ticket", "bench", "job_id"],
+        HistorySort::Customer => &["customer", "created_at", "bench", "job_id"],
+        HistorySort::Model => &["model_id", "created_at", "bench", "job_id"],
+        HistorySort::Status => &["status", "created_at", "bench", "job_id"],
+        HistorySort::Updated => &["updated_at", "bench", "job_id"],
+    }
+}
+
 fn order(query: &CheckedQuery) -> String {
-    let columns = match query.sort {
-        HistorySort::Received => "created_at, bench, job_id",
-        HistorySort::Ticket => "ticket, bench, job_id",
-        HistorySort::Customer => "customer, created_at, bench, job_id",
-        HistorySort::Model => "model_id, created_at, bench, job_id",
-        HistorySort::Status => "status, created_at, bench, job_id",
-        HistorySort::Updated => "updated_at, bench, job_id",
-    };
-    match query.descending {
-        true => columns.split(", ").map(|column| format!("{column} DESC")).collect::<Vec<_>>().join(", "),
-        false => columns.to_owned(),
+    let direction = if query.descending { " DESC" } else { "" };
+    order_columns(query).iter().map(|column| format!("{column}{direction}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A row's place in the order: its text columns, then its job.
+type SortKey = (Vec<String>, i64);
+
+/// Where pages begin, learned as the pages of one query are read: the sort key of the row just
+/// before each offset. A page after a known key is found through the sort's index from that key
+/// (keyset paging) instead of counting past every row before it, so the 500,000th row of a
+/// million comes as fast as the first. Scrolling reads each page's end; a jump far from any known
+/// key first notes every [`ANCHOR_EVERY`]th key in one pass over the index.
+#[derive(Default)]
+pub struct PageAnchors {
+    /// The query the keys belong to.
+    query: String,
+    keys: BTreeMap<u64, SortKey>,
+}
+
+/// A page this close past a known key is counted from it.
+const NEAR: u64 = 2_000;
+/// A far jump notes a key this often.
+const ANCHOR_EVERY: u64 = 1_000;
+
+impl PageAnchors {
+    /// The known key nearest before `offset`, if near enough, and how far past it the page starts.
+    fn before(&self, offset: u64) -> Option<(&SortKey, u64)> {
+        let (at, key) = self.keys.range(1..=offset).next_back()?;
+        (offset - at <= NEAR).then_some((key, offset - at))
     }
 }
 
@@ -140,28 +172,59 @@ fn history_row(row: &Row) -> ShopResult<HistoryRow> {
 
 /// A page of the jobs `query` selects across the shop, from `offset`, with how many match: exact
 /// on the last page, else counted at most [`COUNT_AHEAD`] further within a few milliseconds.
-pub fn page(client: &mut Client, query: &CheckedQuery, offset: u64, limit: u32) -> ShopResult<HistoryPage> {
+/// `anchors` keeps what this query's pages taught about where pages begin, for the next ones.
+pub fn page(
+    client: &mut Client,
+    query: &CheckedQuery,
+    offset: u64,
+    limit: u32,
+    anchors: &mut PageAnchors,
+) -> ShopResult<HistoryPage> {
     if limit == 0 || limit > MAX_PAGE {
         return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }).into());
     }
-    let sql = Sql::of(query);
+    let identity = format!("{query:?}");
+    // A new query, or the same one asked again from the top (jobs may have come since): forget.
+    if anchors.query != identity || offset == 0 {
+        *anchors = PageAnchors { query: identity, keys: BTreeMap::new() };
+    }
     let mut tx = client.transaction()?;
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {PAGE_BUDGET_MS}"))?;
+    if offset > NEAR && anchors.before(offset).is_none() {
+        note_anchors(&mut tx, query, anchors)?;
+    }
+    let mut sql = Sql::of(query);
+    let columns = order_columns(query);
+    let skip = match anchors.before(offset) {
+        Some(((texts, job), skip)) => {
+            let mut places: Vec<String> = texts.iter().map(|text| sql.bind(text.clone())).collect();
+            places.push(sql.bind(*job));
+            let comparison = if query.descending { "<" } else { ">" };
+            sql.conditions.push(format!("({}) {comparison} ({})", columns.join(", "), places.join(", ")));
+            skip
+        }
+        None => offset,
+    };
     let text = format!(
-        "SELECT {COLUMNS} FROM shop_jobs WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+        "SELECT {COLUMNS}, {} FROM shop_jobs WHERE {} ORDER BY {} LIMIT {limit} OFFSET {skip}",
+        columns.join(", "),
         sql.condition(),
         order(query)
     );
-    let rows = match tx.query(&text, &sql.values()) {
+    let found = match tx.query(&text, &sql.values()) {
         Err(error) if timed_out(&error) => return Err(CoreError::QueryTooSlow.into()),
         other => other?,
     };
-    let rows: Vec<HistoryRow> = rows.iter().map(history_row).collect::<ShopResult<_>>()?;
+    let rows: Vec<HistoryRow> = found.iter().map(history_row).collect::<ShopResult<_>>()?;
+    if let Some(last) = found.last() {
+        anchors.keys.insert(offset + rows.len() as u64, sort_key(last, KEY_AT, columns.len())?);
+    }
     let seen = offset + rows.len() as u64;
     if !rows.is_empty() && rows.len() < limit as usize {
         return Ok(HistoryPage { total: seen, exact: true, offset, rows });
     }
     let up_to = seen + COUNT_AHEAD;
+    let sql = Sql::of(query);
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))?;
     let counted = tx.query_one(
         &format!("SELECT count(*) FROM (SELECT 1 FROM shop_jobs WHERE {} LIMIT {up_to}) ahead", sql.condition()),
@@ -178,6 +241,36 @@ pub fn page(client: &mut Client, query: &CheckedQuery, offset: u64, limit: u32) 
     // Only read: a count cut short leaves nothing to keep.
     drop(tx);
     Ok(HistoryPage { total, exact, offset, rows })
+}
+
+/// Where a row's sort key begins among the page's columns: after [`COLUMNS`].
+const KEY_AT: usize = 14;
+
+fn sort_key(row: &Row, from: usize, columns: usize) -> ShopResult<SortKey> {
+    let texts = (from..from + columns - 1).map(|index| row.try_get::<_, String>(index)).collect::<Result<_, _>>()?;
+    Ok((texts, row.try_get(from + columns - 1)?))
+}
+
+/// Notes the sort key of every [`ANCHOR_EVERY`]th row of the query, reading the sort's index once.
+fn note_anchors(tx: &mut postgres::Transaction, query: &CheckedQuery, anchors: &mut PageAnchors) -> ShopResult<()> {
+    let sql = Sql::of(query);
+    let columns = order_columns(query);
+    let text = format!(
+        "SELECT n, {columns} FROM (
+            SELECT {columns}, row_number() OVER (ORDER BY {order}) AS n FROM shop_jobs WHERE {condition}
+         ) numbered WHERE n % {ANCHOR_EVERY} = 0",
+        columns = columns.join(", "),
+        order = order(query),
+        condition = sql.condition()
+    );
+    let found = match tx.query(&text, &sql.values()) {
+        Err(error) if timed_out(&error) => return Err(CoreError::QueryTooSlow.into()),
+        other => other?,
+    };
+    for row in &found {
+        anchors.keys.insert(row.try_get::<_, i64>(0)?.unsigned_abs(), sort_key(row, 1, columns.len())?);
+    }
+    Ok(())
 }
 
 /// How many jobs `query` selects across the shop, every one counted.

@@ -4,6 +4,7 @@
 //! library, so `revive agent` runs on a headless rack server.
 
 pub mod agent;
+pub mod benches;
 pub mod error;
 pub mod history;
 pub mod room;

@@ -11,6 +11,7 @@ use revive_core::shop::link::{ShopLink, ShopLinkForm};
 use revive_core::store::DATABASE_FILE;
 use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field, Problem};
+use revive_shop::history::PageAnchors;
 use revive_shop::server::ShopServer;
 use revive_shop::{history, sync, ShopError};
 use revive_test_postgres::TestServer;
@@ -26,9 +27,10 @@ fn linked(dir: &Path, connection: &str, bench: &str, code: &str) -> (Workshop, S
 /// Every row of the whole shop's history for `query`, through pages of 400.
 fn shop_wide(client: &mut postgres::Client, shop: &Workshop, query: &HistoryQuery) -> Vec<HistoryRow> {
     let checked = query.check(shop.catalogs()).unwrap();
+    let mut anchors = PageAnchors::default();
     let mut rows: Vec<HistoryRow> = Vec::new();
     loop {
-        let page = history::page(client, &checked, rows.len() as u64, 400).unwrap();
+        let page = history::page(client, &checked, rows.len() as u64, 400, &mut anchors).unwrap();
         let done = page.rows.len() < 400;
         rows.extend(page.rows);
         if done {
@@ -56,7 +58,7 @@ fn the_shop_server_finds_what_the_bench_finds_filter_for_filter() {
     let pg = TestServer::start();
     let connection = pg.database("shop");
     let dir = tempfile::tempdir().unwrap();
-    revive_history_generator::generate(&dir.path().join(DATABASE_FILE), 1_500, 11).unwrap();
+    revive_history_generator::generate(&dir.path().join(DATABASE_FILE), 3_000, 11).unwrap();
     let (bench, link) = linked(dir.path(), &connection, "bench-a", "A");
     let mut client = ShopServer::new(&connection, None, None).unwrap().connect().unwrap();
     sync::push(&mut client, &bench, &link).unwrap();
@@ -113,6 +115,20 @@ fn the_shop_server_finds_what_the_bench_finds_filter_for_filter() {
         assert_eq!(server_sorted, bench_sorted, "{query:?}");
         if query.text != "50%_\\" {
             assert!(!on_bench.is_empty(), "{query:?} should match something");
+        }
+    }
+
+    // A jump deep into the history (as a dragged scrollbar asks) gives the rows reading page by
+    // page gives, as does each page after it, found from the key before it.
+    for (sort, descending) in [(HistorySort::Received, false), (HistorySort::Customer, true)] {
+        let query = HistoryQuery { sort, descending, ..Default::default() };
+        let every = shop_wide(&mut client, &bench, &query);
+        let checked = query.check(bench.catalogs()).unwrap();
+        let mut anchors = PageAnchors::default();
+        for offset in [2_500, 2_600, 2_560, 2_100, 2_950] {
+            let page = history::page(&mut client, &checked, offset, 100, &mut anchors).unwrap();
+            let end = (offset as usize + 100).min(every.len());
+            assert_eq!(page.rows, every[offset as usize..end], "{sort:?} from {offset}");
         }
     }
 
@@ -197,7 +213,7 @@ fn a_job_another_bench_took_in_is_found_here_with_its_bench() {
     let wrong = HistoryQuery { status: "lost".into(), ..Default::default() };
     assert!(matches!(wrong.check(bench_a.catalogs()), Err(CoreError::Invalid { field: Field::Status, .. })));
     let checked = HistoryQuery::default().check(bench_a.catalogs()).unwrap();
-    match history::page(&mut client, &checked, 0, 5_000) {
+    match history::page(&mut client, &checked, 0, 5_000, &mut PageAnchors::default()) {
         Err(ShopError::Core(CoreError::Invalid { field: Field::Page, problem: Problem::OutOfRange { .. } })) => {}
         other => panic!("a page of 5,000 rows gave {other:?}"),
     }

@@ -30,7 +30,11 @@ pub async fn history_page(
     let shop = state.shop()?;
     if whole_shop {
         let checked = query.check(shop.catalogs())?;
-        return on_shop_server(&state, |client, _| revive_shop::history::page(client, &checked, offset, limit));
+        let mut anchors = state.shop_history.lock().unwrap_or_else(|p| p.into_inner());
+        let anchors: &mut revive_shop::history::PageAnchors = &mut anchors;
+        return on_shop_server(&state, |client, _| {
+            revive_shop::history::page(client, &checked, offset, limit, anchors)
+        });
     }
     Ok(shop.history().page(&query, offset, limit)?)
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub sync: Mutex<revive_shop::sync::SyncStatus>,
     /// The window's connection to the shop server, kept between its calls.
     pub shop_connection: Mutex<revive_shop::server::LinkedConnection>,
+    /// Where the pages of the whole shop's history begin, as far as they have been read.
+    pub shop_history: Mutex<revive_shop::history::PageAnchors>,
 }
 
 impl AppState {

@@ -5,6 +5,7 @@
 
 use revive_core::shop::link::{ShopLink, ShopLinkForm};
 use revive_core::stress::form::StressForm;
+use revive_shop::benches::{self, ShopBench};
 use revive_shop::room::{self, Collected, RoomView};
 use revive_shop::server::LinkedConnection;
 use revive_shop::sync::{self, SyncStatus};
@@ -119,6 +120,13 @@ pub fn keep_pushing(app: tauri::AppHandle) {
         }
         std::thread::sleep(SYNC_EVERY);
     });
+}
+
+/// The shop's benches for the manager: last contact, codes, waiting pushes and jobs held.
+#[tauri::command]
+pub async fn shop_benches(state: State<'_, AppState>) -> Result<Vec<ShopBench>, IpcError> {
+    let flow = &state.shop()?.catalogs().flow;
+    on_shop_server(&state, |client, _| benches::list(client, flow))
 }
 
 /// The status line's: up to date, how many jobs wait, offline since when.

@@ -72,6 +72,7 @@ import type { Slot } from './bindings/Slot';
 import type { TaskProgress } from './bindings/TaskProgress';
 import type { TestRoomUpdate } from './bindings/TestRoomUpdate';
 import type { SyncStatus } from './bindings/SyncStatus';
+import type { ShopBench } from './bindings/ShopBench';
 import type { Signature } from './bindings/Signature';
 import type { SignedDocument } from './bindings/SignedDocument';
 import type { Statistics } from './bindings/Statistics';
@@ -160,6 +161,7 @@ export type {
   TaskProgress,
   TestRoomUpdate,
   SyncStatus,
+  ShopBench,
   Signature,
   SignedDocument,
   Statistics,
@@ -213,6 +215,7 @@ export const api = {
   testRoomSchedule: (jobId: number, server: string, slot: number, form: StressForm) =>
     invoke<number>('test_room_schedule', { jobId, server, slot, form }),
   /** Cancels a task this bench queued; false when it had already ended. */
+  shopBenches: () => invoke<ShopBench[]>('shop_benches'),
   testRoomCancel: (task: number) => invoke<boolean>('test_room_cancel', { task }),
   /** How the bench's pushes to the shop server go, for the status line. */
   shopSyncStatus: () => invoke<SyncStatus>('shop_sync_status'),
