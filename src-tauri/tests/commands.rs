@@ -458,7 +458,8 @@ fn the_history_pages_and_counts_through_ipc() {
         call(&bench, "intake_job", json!({ "form": intake_form(serial) })).unwrap();
     }
     let query = json!({ "text": "", "status": "intake", "sort": "ticket", "descending": true });
-    let page = call(&bench, "history_page", json!({ "query": query, "offset": 1, "limit": 50 })).unwrap();
+    let page =
+        call(&bench, "history_page", json!({ "query": query, "offset": 1, "limit": 50, "wholeShop": false })).unwrap();
     assert_eq!(
         (page["total"].as_u64(), page["exact"].as_bool(), page["offset"].as_u64()),
         (Some(3), Some(true), Some(1))
@@ -468,9 +469,20 @@ fn the_history_pages_and_counts_through_ipc() {
     assert_eq!(serials, ["1324021000002", "1324021000001"], "newest ticket first, from the second");
     assert_eq!(page["rows"][0]["customer"], "Deep Compute");
 
-    assert_eq!(call(&bench, "history_count", json!({ "query": { "status": "intake" } })).unwrap(), 3);
-    assert_eq!(call(&bench, "history_count", json!({ "query": { "text": "no such card" } })).unwrap(), 0);
-    let error = call(&bench, "history_count", json!({ "query": { "to": "2026-02-30" } })).unwrap_err();
+    assert_eq!(
+        call(&bench, "history_count", json!({ "query": { "status": "intake" }, "wholeShop": false })).unwrap(),
+        3
+    );
+    assert_eq!(
+        call(&bench, "history_count", json!({ "query": { "text": "no such card" }, "wholeShop": false })).unwrap(),
+        0
+    );
+    // The whole shop's history needs a shop server: a bench working alone says so.
+    let alone =
+        call(&bench, "history_page", json!({ "query": {}, "offset": 0, "limit": 50, "wholeShop": true })).unwrap_err();
+    assert_eq!(alone["code"], "shop_not_linked");
+    let error =
+        call(&bench, "history_count", json!({ "query": { "to": "2026-02-30" }, "wholeShop": false })).unwrap_err();
     assert_eq!(error["field"], "date_to");
     let figures = call(&bench, "history_statistics", json!({ "query": {} })).unwrap();
     assert_eq!(figures["months"].as_array().unwrap().len(), 1);
@@ -479,10 +491,15 @@ fn the_history_pages_and_counts_through_ipc() {
     assert_eq!(figures["technicians"][0], json!({ "technician": "Li Wei", "received": 3, "closed": 0 }));
     assert_eq!(figures["turnaround"], json!({ "returned": 0, "medianHours": null }));
 
-    let error = call(&bench, "history_page", json!({ "query": { "from": "2026-13-01" }, "offset": 0, "limit": 50 }))
-        .unwrap_err();
+    let error = call(
+        &bench,
+        "history_page",
+        json!({ "query": { "from": "2026-13-01" }, "offset": 0, "limit": 50, "wholeShop": false }),
+    )
+    .unwrap_err();
     assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid_input"), Some("date_from")));
-    let error = call(&bench, "history_page", json!({ "query": {}, "offset": 0, "limit": 5000 })).unwrap_err();
+    let error = call(&bench, "history_page", json!({ "query": {}, "offset": 0, "limit": 5000, "wholeShop": false }))
+        .unwrap_err();
     assert_eq!(error["field"], "page");
     let error = call(&bench, "history_statistics", json!({ "query": { "certificate": "perhaps" } })).unwrap_err();
     assert_eq!(error["field"], "certificate");
