@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Row};
+use revive_core::history::export::ExportRows;
 use revive_core::history::{CheckedQuery, HistoryPage, HistoryRow, HistorySort, TextSearch, COUNT_AHEAD, MAX_PAGE};
 use revive_core::jobs::status::Status;
 use revive_core::money::{Currency, Money};
@@ -18,8 +20,24 @@ const COUNT_BUDGET_MS: u32 = 5;
 /// The longest a page may take: a slower filter is refused, not waited on.
 const PAGE_BUDGET_MS: u32 = 3_000;
 
-/// The query as SQL on `shop_jobs` with numbered values.
+/// How the server is asked for the jobs of a query.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// One statement: the server's planner chooses among the sorts', the trigram and the filters'
+    /// indexes.
+    Plain,
+    /// A text search whose other conditions leave few jobs: those jobs first, on their own
+    /// indexes, then the text looked for in each. Left to itself the planner sometimes walks
+    /// every trigram match of a common phrase instead.
+    Narrowed,
+}
+
+/// A text search narrowed by other conditions to fewer jobs than this takes [`Plan::Narrowed`].
+const NARROWED: u64 = 5_000;
+
+/// The query as SQL on the jobs `source` with numbered values.
 struct Sql {
+    source: String,
     conditions: Vec<String>,
     values: Vec<Box<dyn ToSql + Sync>>,
 }
@@ -31,24 +49,36 @@ impl Sql {
         format!("${}", self.values.len())
     }
 
-    fn of(query: &CheckedQuery) -> Sql {
-        let mut sql = Sql { conditions: Vec::new(), values: Vec::new() };
-        match &query.text {
-            None => {}
+    fn of(query: &CheckedQuery, plan: Plan) -> Sql {
+        let mut sql = Sql::filters(query);
+        let text = match &query.text {
+            None => return sql,
             Some(TextSearch::TicketStart(start)) => {
                 // A ticket's start holds only letters, digits and `-`: nothing to escape.
                 let at = sql.bind(format!("{start}%"));
-                sql.conditions.push(format!("ticket LIKE {at}"));
+                format!("ticket LIKE {at}")
             }
             Some(TextSearch::Anywhere(text)) => {
                 let at = sql.bind(revive_core::text::like_pattern(text));
-                sql.conditions.push(format!("search ILIKE {at}"));
+                format!("search ILIKE {at}")
             }
             Some(TextSearch::CustomerPart(part)) => {
                 let at = sql.bind(revive_core::text::like_pattern(part));
-                sql.conditions.push(format!("customer ILIKE {at}"));
+                format!("customer ILIKE {at}")
             }
+        };
+        if plan == Plan::Narrowed && !sql.conditions.is_empty() {
+            // `OFFSET 0` keeps the narrowing apart: planned on its own, never merged into the search.
+            sql.source = format!("(SELECT * FROM shop_jobs WHERE {} OFFSET 0) shop_jobs", sql.condition());
+            sql.conditions.clear();
         }
+        sql.conditions.push(text);
+        sql
+    }
+
+    /// Every condition but the text.
+    fn filters(query: &CheckedQuery) -> Sql {
+        let mut sql = Sql { source: "shop_jobs".into(), conditions: Vec::new(), values: Vec::new() };
         if let Some(from) = &query.received_from {
             let at = sql.bind(from.clone());
             sql.conditions.push(format!("created_at >= {at}"));
@@ -95,6 +125,32 @@ impl Sql {
     fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.values.iter().map(|value| value.as_ref() as &(dyn ToSql + Sync)).collect()
     }
+}
+
+/// How to ask for `query`'s jobs this time: a text search whose other conditions select few jobs
+/// looks in each of them (counted first, a few milliseconds at most), any other as it comes.
+fn plan(tx: &mut postgres::Transaction, query: &CheckedQuery) -> ShopResult<Plan> {
+    let Some(TextSearch::Anywhere(_)) = query.text else { return Ok(Plan::Plain) };
+    let filters = Sql::filters(query);
+    if filters.conditions.is_empty() {
+        return Ok(Plan::Plain);
+    }
+    // In a savepoint of its own: a count given up on must not end the page's transaction.
+    let mut counting = tx.transaction()?;
+    counting.batch_execute(&format!("SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))?;
+    let narrowed = counting.query_one(
+        &format!("SELECT count(*) FROM (SELECT 1 FROM shop_jobs WHERE {} LIMIT {NARROWED}) few", filters.condition()),
+        &filters.values(),
+    );
+    let plan = match narrowed {
+        Ok(row) if row.get::<_, i64>(0).unsigned_abs() < NARROWED => Plan::Narrowed,
+        Ok(_) => Plan::Plain,
+        Err(error) if timed_out(&error) => Plan::Plain,
+        Err(error) => return Err(error.into()),
+    };
+    // Rolled back: the timeout was this savepoint's alone.
+    drop(counting);
+    Ok(plan)
 }
 
 /// The columns of the rows' order, ties broken by bench and job so pages never overlap; the job
@@ -190,10 +246,11 @@ pub fn page(
     }
     let mut tx = client.transaction()?;
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {PAGE_BUDGET_MS}"))?;
+    let plan = plan(&mut tx, query)?;
     if offset > NEAR && anchors.before(offset).is_none() {
-        note_anchors(&mut tx, query, anchors)?;
+        note_anchors(&mut tx, query, plan, anchors)?;
     }
-    let mut sql = Sql::of(query);
+    let mut sql = Sql::of(query, plan);
     let columns = order_columns(query);
     let skip = match anchors.before(offset) {
         Some(((texts, job), skip)) => {
@@ -206,8 +263,9 @@ pub fn page(
         None => offset,
     };
     let text = format!(
-        "SELECT {COLUMNS}, {} FROM shop_jobs WHERE {} ORDER BY {} LIMIT {limit} OFFSET {skip}",
+        "SELECT {COLUMNS}, {} FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {skip}",
         columns.join(", "),
+        sql.source,
         sql.condition(),
         order(query)
     );
@@ -217,17 +275,17 @@ pub fn page(
     };
     let rows: Vec<HistoryRow> = found.iter().map(history_row).collect::<ShopResult<_>>()?;
     if let Some(last) = found.last() {
-        anchors.keys.insert(offset + rows.len() as u64, sort_key(last, KEY_AT, columns.len())?);
+        anchors.keys.insert(offset + rows.len() as u64, sort_key(last, AFTER_COLUMNS, columns.len())?);
     }
     let seen = offset + rows.len() as u64;
     if !rows.is_empty() && rows.len() < limit as usize {
         return Ok(HistoryPage { total: seen, exact: true, offset, rows });
     }
     let up_to = seen + COUNT_AHEAD;
-    let sql = Sql::of(query);
+    let sql = Sql::of(query, plan);
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))?;
     let counted = tx.query_one(
-        &format!("SELECT count(*) FROM (SELECT 1 FROM shop_jobs WHERE {} LIMIT {up_to}) ahead", sql.condition()),
+        &format!("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {up_to}) ahead", sql.source, sql.condition()),
         &sql.values(),
     );
     let (total, exact) = match counted {
@@ -243,8 +301,8 @@ pub fn page(
     Ok(HistoryPage { total, exact, offset, rows })
 }
 
-/// Where a row's sort key begins among the page's columns: after [`COLUMNS`].
-const KEY_AT: usize = 14;
+/// The first column after [`COLUMNS`]: a page's sort key, an export's record.
+const AFTER_COLUMNS: usize = 14;
 
 fn sort_key(row: &Row, from: usize, columns: usize) -> ShopResult<SortKey> {
     let texts = (from..from + columns - 1).map(|index| row.try_get::<_, String>(index)).collect::<Result<_, _>>()?;
@@ -252,15 +310,21 @@ fn sort_key(row: &Row, from: usize, columns: usize) -> ShopResult<SortKey> {
 }
 
 /// Notes the sort key of every [`ANCHOR_EVERY`]th row of the query, reading the sort's index once.
-fn note_anchors(tx: &mut postgres::Transaction, query: &CheckedQuery, anchors: &mut PageAnchors) -> ShopResult<()> {
-    let sql = Sql::of(query);
+fn note_anchors(
+    tx: &mut postgres::Transaction,
+    query: &CheckedQuery,
+    plan: Plan,
+    anchors: &mut PageAnchors,
+) -> ShopResult<()> {
+    let sql = Sql::of(query, plan);
     let columns = order_columns(query);
     let text = format!(
         "SELECT n, {columns} FROM (
-            SELECT {columns}, row_number() OVER (ORDER BY {order}) AS n FROM shop_jobs WHERE {condition}
+            SELECT {columns}, row_number() OVER (ORDER BY {order}) AS n FROM {source} WHERE {condition}
          ) numbered WHERE n % {ANCHOR_EVERY} = 0",
         columns = columns.join(", "),
         order = order(query),
+        source = sql.source,
         condition = sql.condition()
     );
     let found = match tx.query(&text, &sql.values()) {
@@ -275,11 +339,49 @@ fn note_anchors(tx: &mut postgres::Transaction, query: &CheckedQuery, anchors: &
 
 /// How many jobs `query` selects across the shop, every one counted.
 pub fn count(client: &mut Client, query: &CheckedQuery) -> ShopResult<u64> {
-    let sql = Sql::of(query);
-    let row = client.query_one(&format!("SELECT count(*) FROM shop_jobs WHERE {}", sql.condition()), &sql.values())?;
+    let mut tx = client.transaction()?;
+    let plan = plan(&mut tx, query)?;
+    let sql = Sql::of(query, plan);
+    let text = format!("SELECT count(*) FROM {} WHERE {}", sql.source, sql.condition());
+    let row = tx.query_one(&text, &sql.values())?;
     Ok(row.get::<_, i64>(0).unsigned_abs())
 }
 
 fn timed_out(error: &postgres::Error) -> bool {
     error.code() == Some(&postgres::error::SqlState::QUERY_CANCELED)
+}
+
+/// The jobs a query selects across the shop, for an export: streamed from the server in the
+/// history's order, each with its record as its bench last pushed it.
+pub struct ShopRows<'a> {
+    pub client: &'a mut Client,
+    pub query: &'a CheckedQuery,
+}
+
+impl ExportRows for ShopRows<'_> {
+    type Error = ShopError;
+
+    fn each(
+        &mut self,
+        records: bool,
+        visit: &mut dyn FnMut(HistoryRow, Option<String>) -> ShopResult<bool>,
+    ) -> ShopResult<()> {
+        let mut tx = self.client.transaction()?;
+        let plan = plan(&mut tx, self.query)?;
+        let sql = Sql::of(self.query, plan);
+        let record = if records { "document::text" } else { "NULL::text" };
+        let text = format!(
+            "SELECT {COLUMNS}, {record} FROM {} WHERE {} ORDER BY {}",
+            sql.source,
+            sql.condition(),
+            order(self.query)
+        );
+        let mut rows = tx.query_raw(&text, sql.values())?;
+        while let Some(row) = rows.next()? {
+            if !visit(history_row(&row)?, row.try_get(AFTER_COLUMNS)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
 use revive_core::history::{HistoryQuery, HistoryRow, HistorySort};
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::paths::Shipped;
@@ -11,7 +12,7 @@ use revive_core::shop::link::{ShopLink, ShopLinkForm};
 use revive_core::store::DATABASE_FILE;
 use revive_core::workshop::Workshop;
 use revive_core::{CoreError, Field, Problem};
-use revive_shop::history::PageAnchors;
+use revive_shop::history::{PageAnchors, ShopRows};
 use revive_shop::server::ShopServer;
 use revive_shop::{history, sync, ShopError};
 use revive_test_postgres::TestServer;
@@ -131,6 +132,33 @@ fn the_shop_server_finds_what_the_bench_finds_filter_for_filter() {
             assert_eq!(page.rows, every[offset as usize..end], "{sort:?} from {offset}");
         }
     }
+
+    // Exports of the whole shop hold what the bench's own exports hold: the same CSV, byte for
+    // byte, and the same records in the JSON.
+    let query = HistoryQuery { status: "rma".into(), sort: HistorySort::Ticket, ..Default::default() };
+    let checked = query.check(bench.catalogs()).unwrap();
+    for format in [ExportFormat::Csv, ExportFormat::Json] {
+        let (mut ours, mut shops) = (Vec::new(), Vec::new());
+        let options = CsvOptions { bom: true };
+        bench.history().export_to(&query, format, options, &mut ours, |_| true).unwrap();
+        let mut rows = ShopRows { client: &mut client, query: &checked };
+        let exported = export::write_rows(&mut rows, format, options, &mut shops, |_| true).unwrap();
+        assert!(matches!(exported, Exported::Complete { rows } if rows > 10), "{exported:?}");
+        match format {
+            ExportFormat::Csv => assert_eq!(String::from_utf8(shops).unwrap(), String::from_utf8(ours).unwrap()),
+            _ => {
+                let jobs = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap()["jobs"].clone();
+                assert_eq!(jobs(&shops), jobs(&ours));
+            }
+        }
+    }
+    // Cancelled halfway, nothing is left where the file was to be.
+    let target = dir.path().join("全店工单.csv");
+    let mut rows = ShopRows { client: &mut client, query: &HistoryQuery::default().check(bench.catalogs()).unwrap() };
+    let cancelled =
+        export::rows_to_file(&mut rows, ExportFormat::Csv, CsvOptions::default(), &target, |count| count < 1_000);
+    assert!(matches!(cancelled, Ok(Exported::Cancelled { rows: 1_000 })), "{cancelled:?}");
+    assert!(!target.exists());
 
     // The sorts hold on the server, both ways.
     for sort in

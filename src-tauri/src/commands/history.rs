@@ -6,9 +6,11 @@
 use std::sync::atomic::Ordering;
 
 use revive_core::history::backup::{self, BackupReport, RestoreReport};
-use revive_core::history::export::{CsvOptions, ExportFormat, Exported};
+use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
 use revive_core::history::statistics::Statistics;
 use revive_core::history::{HistoryPage, HistoryQuery};
+use revive_shop::history::ShopRows;
+use revive_shop::server::LinkedConnection;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -72,19 +74,21 @@ pub struct ExportResult {
     complete: bool,
 }
 
-/// Asks where to save the export and writes the jobs `query` selects there, sending the count so
-/// far to `progress`; `None` when the person closed the dialog.
+/// Asks where to save the export and writes the jobs `query` selects there (of the whole shop,
+/// from the shop server, with `whole_shop`), sending the count so far to `progress`; `None` when
+/// the person closed the dialog.
 #[tauri::command]
 pub async fn export_history<R: Runtime>(
     app: AppHandle<R>,
     query: HistoryQuery,
+    whole_shop: bool,
     format: ExportFormat,
     bom: bool,
     title: String,
     progress: Channel<u64>,
 ) -> Result<Option<ExportResult>, IpcError> {
     // A bad filter is said before the save dialog opens.
-    query.filter(app.state::<AppState>().shop()?.catalogs())?;
+    let checked = query.check(app.state::<AppState>().shop()?.catalogs())?;
     let name = format!("revive-jobs.{}", format.extension());
     let data_dir = app.state::<AppState>().data_dir.clone();
     let Some(path) = ask_save_path(&app, &data_dir, title, name).await? else { return Ok(None) };
@@ -94,7 +98,16 @@ pub async fn export_history<R: Runtime>(
             let _ = progress.send(rows);
             !state.export_cancelled.load(Ordering::SeqCst)
         };
-        let exported = state.shop()?.history().export(&query, format, CsvOptions { bom }, &path, report)?;
+        let shop = state.shop()?;
+        let options = CsvOptions { bom };
+        let exported = if whole_shop {
+            // A connection of its own: a long export never holds up the screens' calls.
+            LinkedConnection::default().with(shop, |client, _| {
+                export::rows_to_file(&mut ShopRows { client, query: &checked }, format, options, &path, report)
+            })?
+        } else {
+            shop.history().export(&query, format, options, &path, report)?
+        };
         let file = path.display().to_string();
         Ok(Some(match exported {
             Exported::Complete { rows } => ExportResult { file, rows, complete: true },

@@ -293,10 +293,10 @@ export const api = {
   historyCount: (query: HistoryQuery, wholeShop: boolean) => invoke<number>('history_count', { query, wholeShop }),
   historyStatistics: (query: HistoryQuery) => invoke<Statistics>('history_statistics', { query }),
   /** Asks for a file in a native dialog and exports there; `null` when the dialog was closed. */
-  exportHistory: (query: HistoryQuery, format: ExportFormat, bom: boolean, title: string, onProgress: (rows: number) => void) => {
+  exportHistory: (query: HistoryQuery, wholeShop: boolean, format: ExportFormat, bom: boolean, title: string, onProgress: (rows: number) => void) => {
     const progress = new Channel<number>();
     progress.onmessage = onProgress;
-    return invoke<ExportResult | null>('export_history', { query, format, bom, title, progress });
+    return invoke<ExportResult | null>('export_history', { query, wholeShop, format, bom, title, progress });
   },
   cancelExport: () => invoke<void>('cancel_export'),
   /** With a passphrase, the backup carries the shop's key encrypted with it. */

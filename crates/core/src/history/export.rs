@@ -112,21 +112,60 @@ fn cells(row: &HistoryRow) -> [String; 12] {
     ]
 }
 
-/// Writes the jobs `filter` selects as RFC 4180 CSV (UTF-8, CRLF, a header row, one row per job).
-fn csv(
-    store: &Store,
-    filter: &Filter,
+/// Where an export's jobs come from, in the history's order: this bench's store, or the shop
+/// server for the whole shop. `Error` is the source's own, so a remote source keeps its errors.
+pub trait ExportRows {
+    type Error: From<CoreError>;
+
+    /// Hands each job to `visit`, with its whole record as the JSON export writes it when
+    /// `records` is asked, until `visit` returns `false`.
+    fn each(
+        &mut self,
+        records: bool,
+        visit: &mut dyn FnMut(HistoryRow, Option<String>) -> Result<bool, Self::Error>,
+    ) -> Result<(), Self::Error>;
+}
+
+/// The jobs a filter selects in this bench's store, read through a connection of their own.
+struct StoreRows<'a> {
+    store: &'a Store,
+    jobs: Jobs<'a>,
+    filter: &'a Filter,
+}
+
+impl ExportRows for StoreRows<'_> {
+    type Error = CoreError;
+
+    fn each(
+        &mut self,
+        records: bool,
+        visit: &mut dyn FnMut(HistoryRow, Option<String>) -> CoreResult<bool>,
+    ) -> CoreResult<()> {
+        let (jobs, filter) = (&self.jobs, self.filter);
+        self.store.read_alone(|tx| {
+            filter.each(tx, |row| {
+                let record = if records { Some(job_document(tx, jobs, row.id)?) } else { None };
+                visit(row, record)
+            })
+        })
+    }
+}
+
+/// Writes the jobs as RFC 4180 CSV (UTF-8, CRLF, a header row, one row per job).
+fn csv<R: ExportRows>(
+    rows: &mut R,
     options: CsvOptions,
     out: impl Write,
     mut progress: impl FnMut(u64) -> bool,
-) -> CoreResult<Exported> {
+) -> Result<Exported, R::Error> {
     let mut out = out;
     if options.bom {
         out.write_all("\u{feff}".as_bytes()).map_err(CoreError::FileWrite)?;
     }
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     writer.write_record(COLUMNS).map_err(csv_error)?;
-    let exported = stream(store, filter, &mut progress, |_, row| writer.write_record(cells(&row)).map_err(csv_error))?;
+    let exported =
+        stream(rows, false, &mut progress, |row, _| Ok(writer.write_record(cells(&row)).map_err(csv_error)?))?;
     writer.flush().map_err(CoreError::FileWrite)?;
     Ok(exported)
 }
@@ -140,13 +179,8 @@ pub(super) fn to_file(
     target: &Path,
     progress: impl FnMut(u64) -> bool,
 ) -> CoreResult<Exported> {
-    let mut writer = BufWriter::with_capacity(1 << 16, AtomicFile::create(target).map_err(CoreError::FileWrite)?);
-    let exported = write(workshop, filter, format, options, &mut writer, progress)?;
-    if let Exported::Complete { .. } = exported {
-        let file = writer.into_inner().map_err(|e| CoreError::FileWrite(e.into_error()))?;
-        file.commit().map_err(CoreError::FileWrite)?;
-    }
-    Ok(exported)
+    let mut rows = StoreRows { store: workshop.store(), jobs: workshop.jobs(), filter };
+    rows_to_file(&mut rows, format, options, target, progress)
 }
 
 /// The export in `format` of the jobs `filter` selects, written to `out`. `progress` hears the row
@@ -159,50 +193,75 @@ pub(super) fn write(
     out: impl Write + Send,
     progress: impl FnMut(u64) -> bool,
 ) -> CoreResult<Exported> {
-    let store = workshop.store();
+    let mut rows = StoreRows { store: workshop.store(), jobs: workshop.jobs(), filter };
+    write_rows(&mut rows, format, options, out, progress)
+}
+
+/// The export in `format` of the jobs `rows` gives, into `target`, which appears only complete.
+pub fn rows_to_file<R: ExportRows>(
+    rows: &mut R,
+    format: ExportFormat,
+    options: CsvOptions,
+    target: &Path,
+    progress: impl FnMut(u64) -> bool,
+) -> Result<Exported, R::Error> {
+    let mut writer = BufWriter::with_capacity(1 << 16, AtomicFile::create(target).map_err(CoreError::FileWrite)?);
+    let exported = write_rows(rows, format, options, &mut writer, progress)?;
+    if let Exported::Complete { .. } = exported {
+        let file = writer.into_inner().map_err(|e| CoreError::FileWrite(e.into_error()))?;
+        file.commit().map_err(CoreError::FileWrite)?;
+    }
+    Ok(exported)
+}
+
+/// The export in `format` of the jobs `rows` gives, written to `out`.
+pub fn write_rows<R: ExportRows>(
+    rows: &mut R,
+    format: ExportFormat,
+    options: CsvOptions,
+    out: impl Write + Send,
+    progress: impl FnMut(u64) -> bool,
+) -> Result<Exported, R::Error> {
     match format {
-        ExportFormat::Csv => csv(store, filter, options, out, progress),
-        ExportFormat::Xlsx => xlsx(store, filter, out, progress),
-        ExportFormat::Json => json(store, &workshop.jobs(), filter, out, progress),
+        ExportFormat::Csv => csv(rows, options, out, progress),
+        ExportFormat::Xlsx => xlsx(rows, out, progress),
+        ExportFormat::Json => json(rows, out, progress),
     }
 }
 
-/// Hands every row `filter` selects to `write` (with the read transaction, for more detail),
-/// reporting progress every [`PROGRESS_EVERY`] rows; stops when `progress` says cancel. Reports the
-/// final count when complete.
-fn stream(
-    store: &Store,
-    filter: &Filter,
+/// Hands every job of `rows` to `write` (with its record when `records`), reporting progress every
+/// [`PROGRESS_EVERY`] rows; stops when `progress` says cancel. Reports the final count when
+/// complete.
+fn stream<R: ExportRows>(
+    rows: &mut R,
+    records: bool,
     progress: &mut impl FnMut(u64) -> bool,
-    mut write: impl FnMut(&Transaction, HistoryRow) -> CoreResult<()>,
-) -> CoreResult<Exported> {
-    let mut rows: u64 = 0;
+    mut write: impl FnMut(HistoryRow, Option<String>) -> Result<(), R::Error>,
+) -> Result<Exported, R::Error> {
+    let mut count: u64 = 0;
     let mut cancelled = false;
-    store.read_alone(|tx| {
-        filter.each(tx, |row| {
-            write(tx, row)?;
-            rows += 1;
-            cancelled = rows.is_multiple_of(PROGRESS_EVERY) && !progress(rows);
-            Ok(!cancelled)
-        })
+    rows.each(records, &mut |row, record| {
+        write(row, record)?;
+        count += 1;
+        cancelled = count.is_multiple_of(PROGRESS_EVERY) && !progress(count);
+        Ok(!cancelled)
     })?;
     if cancelled {
-        return Ok(Exported::Cancelled { rows });
+        return Ok(Exported::Cancelled { rows: count });
     }
-    progress(rows);
-    Ok(Exported::Complete { rows })
+    progress(count);
+    Ok(Exported::Complete { rows: count })
 }
 
 /// Writes the same rows as an Excel workbook: typed columns (dates as dates, the quote as a number,
 /// serials and tickets as text), a bold header row frozen in place with a filter. A text cell that a
 /// spreadsheet would read as a formula keeps its value and gets Excel's quote prefix, so editing it
 /// never turns it into one.
-fn xlsx(
-    store: &Store,
-    filter: &Filter,
+fn xlsx<R: ExportRows>(
+    rows: &mut R,
     out: impl Write + Send,
     mut progress: impl FnMut(u64) -> bool,
-) -> CoreResult<Exported> {
+) -> Result<Exported, R::Error> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
     let mut workbook = Workbook::new();
@@ -218,7 +277,7 @@ fn xlsx(
     }
     sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
     let mut line: u32 = 0;
-    let exported = stream(store, filter, &mut progress, |_, row| {
+    let exported = stream(rows, false, &mut progress, |row, _| {
         line =
             line.checked_add(1).ok_or(CoreError::FileWrite(std::io::Error::other("more rows than a sheet holds")))?;
         let mut text = |column: u16, value: &str| {
@@ -263,28 +322,24 @@ pub const JSON_VERSION: u32 = 2;
 /// findings; not the packed telemetry), procedure runs with every step answer, parts and
 /// certificates (the signed document with its hash and signature). Version 2: each record has the
 /// shape the app shows it in (version 1 carried the driver as text and parts as bare numbers).
-fn json(
-    store: &Store,
-    jobs: &Jobs,
-    filter: &Filter,
+fn json<R: ExportRows>(
+    rows: &mut R,
     out: impl Write,
     mut progress: impl FnMut(u64) -> bool,
-) -> CoreResult<Exported> {
+) -> Result<Exported, R::Error> {
     let mut out = out;
     let head = serde_json::json!({ "format": JSON_FORMAT, "version": JSON_VERSION, "exportedAt": timestamp(OffsetDateTime::now_utc()) });
-    let head = serde_json::to_string(&head)?;
+    let head = serde_json::to_string(&head).map_err(CoreError::from)?;
     // The envelope's fields, then the jobs array streamed into it, then the count.
     write!(out, "{},\"jobs\":[", &head[..head.len() - 1]).map_err(CoreError::FileWrite)?;
     let mut first = true;
-    let exported = stream(store, filter, &mut progress, |tx, row| {
+    let exported = stream(rows, true, &mut progress, |row, record| {
+        let Some(record) = record else { return Err(CoreError::JobNotFound(row.id).into()) };
         if !first {
             out.write_all(b",").map_err(CoreError::FileWrite)?;
         }
         first = false;
-        serde_json::to_writer(&mut out, &job_detail(tx, jobs, row.id)?).map_err(|e| match e.io_error_kind() {
-            Some(_) => CoreError::FileWrite(e.into()),
-            None => CoreError::Encoding(e),
-        })
+        Ok(out.write_all(record.as_bytes()).map_err(CoreError::FileWrite)?)
     })?;
     if let Exported::Complete { rows } = exported {
         write!(out, "],\"count\":{rows}}}").map_err(CoreError::FileWrite)?;

@@ -4,6 +4,8 @@
 -- found with trigrams anywhere in the ticket, serial, UUID, customer or notes, as on a bench.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- Plain columns inside a GIN index: who worked on a job together with its status, in one lookup.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 ALTER TABLE shop_jobs
     ADD COLUMN status      text  GENERATED ALWAYS AS (document ->> 'status') STORED,
@@ -39,4 +41,4 @@ CREATE INDEX shop_jobs_by_ticket ON shop_jobs (ticket, bench, job_id);
 -- A ticket's start, in any collation the server was set up with.
 CREATE INDEX shop_jobs_by_ticket_start ON shop_jobs (ticket text_pattern_ops);
 CREATE INDEX shop_jobs_search ON shop_jobs USING gin (search gin_trgm_ops);
-CREATE INDEX shop_jobs_by_technician ON shop_jobs USING gin (technicians jsonb_path_ops);
+CREATE INDEX shop_jobs_by_technician ON shop_jobs USING gin (technicians jsonb_path_ops, status);
