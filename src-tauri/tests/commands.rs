@@ -484,7 +484,7 @@ fn the_history_pages_and_counts_through_ipc() {
     let error =
         call(&bench, "history_count", json!({ "query": { "to": "2026-02-30" }, "wholeShop": false })).unwrap_err();
     assert_eq!(error["field"], "date_to");
-    let figures = call(&bench, "history_statistics", json!({ "query": {} })).unwrap();
+    let figures = call(&bench, "history_statistics", json!({ "query": {}, "wholeShop": false })).unwrap();
     assert_eq!(figures["months"].as_array().unwrap().len(), 1);
     assert_eq!(figures["months"][0]["received"], 3);
     assert_eq!(figures["models"][0], json!({ "modelId": "a100-sxm4-80gb", "ended": {}, "open": 3 }));
@@ -501,7 +501,9 @@ fn the_history_pages_and_counts_through_ipc() {
     let error = call(&bench, "history_page", json!({ "query": {}, "offset": 0, "limit": 5000, "wholeShop": false }))
         .unwrap_err();
     assert_eq!(error["field"], "page");
-    let error = call(&bench, "history_statistics", json!({ "query": { "certificate": "perhaps" } })).unwrap_err();
+    let error =
+        call(&bench, "history_statistics", json!({ "query": { "certificate": "perhaps" }, "wholeShop": false }))
+            .unwrap_err();
     assert_eq!(error["field"], "certificate");
     assert_eq!(call(&bench, "cancel_export", json!({})).unwrap(), Value::Null);
 }

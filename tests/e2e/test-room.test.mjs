@@ -76,6 +76,10 @@ journey('a burn-in queued from the bench runs on a rack server and lands on the 
       assert.equal(await app.script('return document.querySelectorAll("#history-scroll .history-row").length'), 1);
       let count = '';
       await until(async () => (count = await textOf('#history-count')) === '共 1 个工单', () => `the whole shop counts one job (it says "${count}")`);
+      // Its statistics too, counted on the shop server.
+      await app.click('#history-tab-statistics');
+      await app.waitFor('#kpi-received', 20_000, '1');
+      assert.match(await textOf('#chart-outcomes'), /H100 SXM5 80GB/);
 
       // The manager's view: this bench, in touch, its code, nothing waiting, one open job.
       await app.click('#nav-shop');

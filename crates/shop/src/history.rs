@@ -8,8 +8,11 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 use revive_core::history::export::ExportRows;
-use revive_core::history::{CheckedQuery, HistoryPage, HistoryRow, HistorySort, TextSearch, COUNT_AHEAD, MAX_PAGE};
-use revive_core::jobs::status::Status;
+use revive_core::history::statistics::{Counts, Statistics};
+use revive_core::history::{
+    CheckedQuery, HistoryPage, HistoryRow, HistorySort, MonthsIn, TextSearch, COUNT_AHEAD, MAX_PAGE,
+};
+use revive_core::jobs::status::{Status, StatusFlow};
 use revive_core::money::{Currency, Money};
 use revive_core::{CoreError, Field, Problem};
 
@@ -384,4 +387,96 @@ impl ExportRows for ShopRows<'_> {
         }
         Ok(())
     }
+}
+
+/// The statistics of the jobs `query` selects across the shop, counted on the server from each
+/// job's record, and built into the screen's figures exactly as a bench builds its own.
+pub fn statistics(client: &mut Client, query: &CheckedQuery, flow: &StatusFlow) -> ShopResult<Statistics> {
+    let mut tx = client.transaction()?;
+    let plan = plan(&mut tx, query)?;
+    let mut counts = Counts::default();
+    // Each statement binds its own values: the query's, then what it adds.
+    let rows = |tx: &mut postgres::Transaction, sql: Sql, select: &str| -> ShopResult<Vec<Row>> {
+        let text = select.replace("{scope}", &format!("{} WHERE {}", sql.source, sql.condition()));
+        Ok(tx.query(&text, &sql.values())?)
+    };
+    let month = |sql: &mut Sql, column: &str| match query.months_in() {
+        MonthsIn::OffsetMinutes(minutes) => {
+            let at = sql.bind(minutes);
+            format!("to_char(({column})::timestamptz AT TIME ZONE 'UTC' + make_interval(mins => {at}), 'YYYY-MM')")
+        }
+        MonthsIn::Zone(zone) => {
+            let at = sql.bind(zone.to_owned());
+            format!("to_char(({column})::timestamptz AT TIME ZONE {at}, 'YYYY-MM')")
+        }
+    };
+    let count = |row: &Row, index: usize| -> ShopResult<u64> { Ok(row.try_get::<_, i64>(index)?.unsigned_abs()) };
+
+    let mut sql = Sql::of(query, plan);
+    let received = month(&mut sql, "created_at");
+    for row in rows(&mut tx, sql, &format!("SELECT {received}, count(*) FROM {{scope}} GROUP BY 1"))? {
+        counts.received.push((row.try_get(0)?, count(&row, 1)?));
+    }
+    // A returned job never changes again, so its last change is when it was handed back.
+    let mut sql = Sql::of(query, plan);
+    let returned = month(&mut sql, "updated_at");
+    let select = format!(
+        "SELECT {returned}, document #>> '{{quote,currency}}', count(*), sum((document #>> '{{quote,minor}}')::bigint)::bigint
+         FROM {{scope}} AND status = 'returned' GROUP BY 1, 2"
+    );
+    for row in rows(&mut tx, sql, &select)? {
+        let currency: String = row.try_get(1)?;
+        let currency: Currency = serde_json::from_value(serde_json::Value::String(currency))
+            .map_err(|_| ShopError::Unreadable("the currency of a job in the shop's history".into()))?;
+        counts.returned.push((row.try_get(0)?, currency, count(&row, 2)?, row.try_get(3)?));
+    }
+    for row in rows(&mut tx, Sql::of(query, plan), "SELECT model_id, status, count(*) FROM {scope} GROUP BY 1, 2")? {
+        let status: String = row.try_get(1)?;
+        let status = Status::parse(&status).map_err(|_| ShopError::Unreadable("the status of a job".into()))?;
+        counts.by_model.push((row.try_get(0)?, status, count(&row, 2)?));
+    }
+    let findings = "SELECT code, count(*) FROM (
+            SELECT DISTINCT bench, job_id, jsonb_path_query(document, '$.diagnostics[*].findings[*].code') #>> '{}' AS code
+            FROM {scope}) found GROUP BY 1";
+    for row in rows(&mut tx, Sql::of(query, plan), findings)? {
+        counts.findings.push((row.try_get(0)?, count(&row, 1)?));
+    }
+    let turnaround = "SELECT count(*), percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY (extract(epoch FROM updated_at::timestamptz - created_at::timestamptz) / 3600)::float8)
+         FROM {scope} AND status = 'returned'";
+    if let Some(row) = rows(&mut tx, Sql::of(query, plan), turnaround)?.first() {
+        (counts.returned_jobs, counts.median_hours) = (count(row, 0)?, row.try_get(1)?);
+    }
+    for row in
+        rows(&mut tx, Sql::of(query, plan), "SELECT document ->> 'receivedBy', count(*) FROM {scope} GROUP BY 1")?
+    {
+        counts.received_by.push((row.try_get(0)?, count(&row, 1)?));
+    }
+    // Who moved the job to where it ended: an ended job moves no further.
+    let mut sql = Sql::of(query, plan);
+    let ended: Vec<String> =
+        Status::ALL.into_iter().filter(|status| flow.is_terminal(*status)).map(|s| s.id().to_owned()).collect();
+    let at = sql.bind(ended);
+    let closed = format!(
+        "SELECT event ->> 'actor', count(DISTINCT (bench, job_id))
+         FROM (SELECT bench, job_id, document FROM {{scope}} AND status = ANY ({at})) ended,
+              LATERAL jsonb_array_elements(document -> 'events') event
+         WHERE event ->> 'kind' = 'status_changed' AND event #>> '{{detail,to}}' = ANY ({at})
+         GROUP BY 1"
+    );
+    for row in rows(&mut tx, sql, &closed)? {
+        counts.closed_by.push((row.try_get(0)?, count(&row, 1)?));
+    }
+    counts.statistics(flow, |code| {
+        let found = tx.query_opt(
+            "SELECT finding -> 'title' FROM shop_jobs,
+                LATERAL jsonb_path_query(document, '$.diagnostics[*].findings[*] ? (@.code == $code)',
+                                         jsonb_build_object('code', $1::text)) finding
+             LIMIT 1",
+            &[&code],
+        )?;
+        let Some(row) = found else { return Ok(None) };
+        let title: serde_json::Value = row.try_get(0)?;
+        Ok(Some(serde_json::from_value(title).map_err(|e| ShopError::Unreadable(format!("a finding's title: {e}")))?))
+    })
 }

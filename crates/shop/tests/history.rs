@@ -160,6 +160,24 @@ fn the_shop_server_finds_what_the_bench_finds_filter_for_filter() {
     assert!(matches!(cancelled, Ok(Exported::Cancelled { rows: 1_000 })), "{cancelled:?}");
     assert!(!target.exists());
 
+    // Statistics of the whole shop are counted on the server from the records, and come out as the
+    // bench's own: months in Shenzhen's and in New York's time, models, findings, Xids, people.
+    for query in [
+        HistoryQuery { utc_offset_minutes: 480, ..Default::default() },
+        HistoryQuery { time_zone: "America/New_York".into(), from: "2023-01-01".into(), ..Default::default() },
+        HistoryQuery { model: "h100-sxm5-80gb".into(), technician: "王芳".into(), ..Default::default() },
+        HistoryQuery { text: "remapping failure".into(), ..Default::default() },
+    ] {
+        let ours = bench.history().statistics(&query).unwrap();
+        let checked = query.check(bench.catalogs()).unwrap();
+        let mut shops = history::statistics(&mut client, &checked, &bench.catalogs().flow).unwrap();
+        assert!(ours.turnaround.returned > 0 && !ours.findings.is_empty() && !ours.xids.is_empty(), "{query:?}");
+        let (a, b) = (ours.turnaround.median_hours.unwrap(), shops.turnaround.median_hours.unwrap());
+        assert!((a - b).abs() < 1e-6 * a.max(1.0), "median {a} and {b} hours for {query:?}");
+        shops.turnaround.median_hours = ours.turnaround.median_hours;
+        assert_eq!(shops, ours, "{query:?}");
+    }
+
     // The sorts hold on the server, both ways.
     for sort in
         [HistorySort::Ticket, HistorySort::Customer, HistorySort::Model, HistorySort::Status, HistorySort::Updated]

@@ -59,9 +59,25 @@ pub async fn history_count<R: Runtime>(
     .await
 }
 
+/// The statistics of this bench's history, or with `whole_shop` of every bench's, counted on the
+/// shop server through a connection of their own (the screens' calls never wait on them).
 #[tauri::command]
-pub async fn history_statistics<R: Runtime>(app: AppHandle<R>, query: HistoryQuery) -> Result<Statistics, IpcError> {
-    on_own_thread(app, move |state| Ok(state.shop()?.history().statistics(&query)?)).await
+pub async fn history_statistics<R: Runtime>(
+    app: AppHandle<R>,
+    query: HistoryQuery,
+    whole_shop: bool,
+) -> Result<Statistics, IpcError> {
+    on_own_thread(app, move |state| {
+        let shop = state.shop()?;
+        if whole_shop {
+            let checked = query.check(shop.catalogs())?;
+            let flow = &shop.catalogs().flow;
+            return Ok(LinkedConnection::default()
+                .with(shop, |client, _| revive_shop::history::statistics(client, &checked, flow))?);
+        }
+        Ok(shop.history().statistics(&query)?)
+    })
+    .await
 }
 
 #[derive(Serialize)]

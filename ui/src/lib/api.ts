@@ -291,7 +291,7 @@ export const api = {
   historyPage: (query: HistoryQuery, offset: number, limit: number, wholeShop: boolean) =>
     invoke<HistoryPage>('history_page', { query, offset, limit, wholeShop }),
   historyCount: (query: HistoryQuery, wholeShop: boolean) => invoke<number>('history_count', { query, wholeShop }),
-  historyStatistics: (query: HistoryQuery) => invoke<Statistics>('history_statistics', { query }),
+  historyStatistics: (query: HistoryQuery, wholeShop: boolean) => invoke<Statistics>('history_statistics', { query, wholeShop }),
   /** Asks for a file in a native dialog and exports there; `null` when the dialog was closed. */
   exportHistory: (query: HistoryQuery, wholeShop: boolean, format: ExportFormat, bom: boolean, title: string, onProgress: (rows: number) => void) => {
     const progress = new Channel<number>();

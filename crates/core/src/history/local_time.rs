@@ -70,6 +70,14 @@ impl LocalTime {
     }
 
     /// The local `YYYY-MM` of the stored timestamp `column`, as SQL.
+    /// Where months begin, for a store that finds them itself.
+    pub(crate) fn months_in(&self) -> MonthsIn<'_> {
+        match self {
+            LocalTime::Fixed(offset) => MonthsIn::OffsetMinutes(offset.whole_minutes().into()),
+            LocalTime::Zone { name, .. } => MonthsIn::Zone(name),
+        }
+    }
+
     pub(crate) fn month_sql(&self, column: &str) -> String {
         match self {
             LocalTime::Fixed(offset) => match offset.whole_minutes() {
@@ -80,6 +88,14 @@ impl LocalTime {
             LocalTime::Zone { name, .. } => format!("{MONTH_FUNCTION}({column}, '{name}')"),
         }
     }
+}
+
+/// Where the person's months begin: a fixed offset from UTC, or a time zone by its IANA name
+/// (checked to be one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthsIn<'a> {
+    OffsetMinutes(i32),
+    Zone(&'a str),
 }
 
 /// Teaches a connection [`MONTH_FUNCTION`]: the month of a stored timestamp in a named zone, or

@@ -24,6 +24,7 @@ use crate::store::{json_column, Quote};
 use crate::text::{self, Lines};
 use crate::workshop::Catalogs;
 use local_time::LocalTime;
+pub use local_time::MonthsIn;
 
 /// The most rows one page may ask for: a screenful many times over.
 pub const MAX_PAGE: u32 = 1_000;
@@ -138,6 +139,13 @@ pub struct CheckedQuery {
     pub descending: bool,
     /// Where the person's days and months begin.
     local: LocalTime,
+}
+
+impl CheckedQuery {
+    /// Where the person's months begin, for statistics by month.
+    pub fn months_in(&self) -> MonthsIn<'_> {
+        self.local.months_in()
+    }
 }
 
 impl HistoryQuery {

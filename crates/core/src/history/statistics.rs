@@ -90,18 +90,155 @@ pub struct Throughput {
     pub closed: u64,
 }
 
-/// The statistics of the jobs `filter` selects.
-pub(super) fn of(store: &Store, filter: &Filter, flow: &StatusFlow) -> CoreResult<Statistics> {
-    store.read_alone(|tx| {
-        let (findings, xids) = frequent(tx, filter)?;
+/// What the statistics are built from, counted over the selected jobs by whichever store holds
+/// them: this bench's, or the shop server for the whole shop. Months are the person's local ones.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Jobs taken in, by month.
+    pub received: Vec<(String, u64)>,
+    /// Jobs handed back, by month and currency: how many, and the sum of their quotes.
+    pub returned: Vec<(String, Currency, u64, i64)>,
+    /// Jobs by model and status.
+    pub by_model: Vec<(String, Status, u64)>,
+    /// Jobs each finding was recorded in (a finding code starting `xid_` is an Xid).
+    pub findings: Vec<(String, u64)>,
+    /// Jobs handed back whose time from intake is known, and the median of those times in hours.
+    pub returned_jobs: u64,
+    pub median_hours: Option<f64>,
+    /// Jobs each person took in.
+    pub received_by: Vec<(String, u64)>,
+    /// Ended jobs, by the person who moved each to where it ended.
+    pub closed_by: Vec<(String, u64)>,
+}
+
+impl Counts {
+    /// The figures the screen shows; `title` gives the title a recorded finding carried.
+    pub fn statistics<E>(
+        self,
+        flow: &StatusFlow,
+        mut title: impl FnMut(&str) -> Result<Option<Text>, E>,
+    ) -> Result<Statistics, E> {
+        let mut by_month: BTreeMap<String, Month> = BTreeMap::new();
+        fn month(months: &mut BTreeMap<String, Month>, name: String) -> &mut Month {
+            months.entry(name.clone()).or_insert(Month { month: name, received: 0, returned: 0, revenue: Vec::new() })
+        }
+        for (name, count) in self.received {
+            month(&mut by_month, name).received += count;
+        }
+        let mut returned = self.returned;
+        returned.sort_by(|a, b| (&a.0, a.1.code()).cmp(&(&b.0, b.1.code())));
+        for (name, currency, count, minor) in returned {
+            let entry = month(&mut by_month, name);
+            entry.returned += count;
+            entry.revenue.push(Money { minor, currency });
+        }
+
+        let mut by_model: BTreeMap<String, ModelOutcomes> = BTreeMap::new();
+        for (model_id, status, count) in self.by_model {
+            let entry =
+                by_model.entry(model_id.clone()).or_insert(ModelOutcomes { model_id, ended: BTreeMap::new(), open: 0 });
+            if flow.is_terminal(status) {
+                *entry.ended.entry(status.id()).or_default() += count;
+            } else {
+                entry.open += count;
+            }
+        }
+        let mut models: Vec<ModelOutcomes> = by_model.into_values().collect();
+        models.sort_by_key(|m| std::cmp::Reverse(m.open + m.ended.values().sum::<u64>()));
+
+        let mut found = self.findings;
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let (mut findings, mut xids) = (Vec::new(), Vec::new());
+        for (code, jobs) in found {
+            let list = if code.starts_with("xid_") { &mut xids } else { &mut findings };
+            if list.len() < TOP {
+                list.push(Frequency { title: title(&code)?, jobs, code });
+            }
+        }
+
+        let mut by_name: BTreeMap<String, Throughput> = BTreeMap::new();
+        fn person(people: &mut BTreeMap<String, Throughput>, name: String) -> &mut Throughput {
+            people.entry(name.clone()).or_insert(Throughput { technician: name, received: 0, closed: 0 })
+        }
+        for (name, count) in self.received_by {
+            person(&mut by_name, name).received += count;
+        }
+        for (name, count) in self.closed_by {
+            person(&mut by_name, name).closed += count;
+        }
+        let mut technicians: Vec<Throughput> = by_name.into_values().collect();
+        technicians.sort_by_key(|p| (std::cmp::Reverse(p.closed), std::cmp::Reverse(p.received)));
+
         Ok(Statistics {
-            months: months(tx, filter)?,
-            models: models(tx, filter, flow)?,
+            months: fill_gaps(by_month.into_values().collect()),
+            models,
             findings,
             xids,
-            turnaround: turnaround(tx, filter)?,
-            technicians: technicians(tx, filter, flow)?,
+            turnaround: Turnaround { returned: self.returned_jobs, median_hours: self.median_hours },
+            technicians,
         })
+    }
+}
+
+/// The statistics of the jobs `filter` selects in this bench's store.
+pub(super) fn of(store: &Store, filter: &Filter, flow: &StatusFlow) -> CoreResult<Statistics> {
+    store.read_alone(|tx| {
+        let mut counts = Counts::default();
+        let received = format!("SELECT {}, count(*) FROM {{scope}} GROUP BY 1", filter.local_month("j.created_at"));
+        each_row(tx, filter, &received, |row| {
+            counts.received.push((row.get(0)?, row.get::<_, i64>(1)?.unsigned_abs()));
+            Ok(())
+        })?;
+        // A returned job never changes again, so its last change is when it was handed back.
+        let returned = format!(
+            "SELECT {}, j.quote_currency, count(*), sum(j.quote_minor)
+             FROM {{scope}} AND j.status = 'returned' GROUP BY 1, 2",
+            filter.local_month("j.updated_at")
+        );
+        each_row(tx, filter, &returned, |row| {
+            let currency: Currency = json_column(row, 1, Quote::Text)?;
+            counts.returned.push((row.get(0)?, currency, row.get::<_, i64>(2)?.unsigned_abs(), row.get(3)?));
+            Ok(())
+        })?;
+        each_row(tx, filter, "SELECT j.model_id, j.status, count(*) FROM {scope} GROUP BY 1, 2", |row| {
+            let status: Status = json_column(row, 1, Quote::Text)?;
+            counts.by_model.push((row.get(0)?, status, row.get::<_, i64>(2)?.unsigned_abs()));
+            Ok(())
+        })?;
+        let frequent = if filter.selects_everything() {
+            "SELECT code, count(DISTINCT job_id) FROM run_findings GROUP BY code"
+        } else {
+            "SELECT code, count(DISTINCT job_id) FROM run_findings WHERE job_id IN (SELECT j.id FROM {scope})
+             GROUP BY code"
+        };
+        each_row(tx, filter, frequent, |row| {
+            counts.findings.push((row.get(0)?, row.get::<_, i64>(1)?.unsigned_abs()));
+            Ok(())
+        })?;
+        (counts.returned_jobs, counts.median_hours) = turnaround(tx, filter)?;
+        each_row(tx, filter, "SELECT j.received_by, count(*) FROM {scope} GROUP BY 1", |row| {
+            counts.received_by.push((row.get(0)?, row.get::<_, i64>(1)?.unsigned_abs()));
+            Ok(())
+        })?;
+        let ended: Vec<String> =
+            Status::ALL.into_iter().filter(|s| flow.is_terminal(*s)).map(|s| format!("'{}'", s.id())).collect();
+        // Who moved the job to where it ended: an ended job moves no further.
+        let closed = format!(
+            "SELECT e.actor, count(DISTINCT e.job_id) FROM job_events e
+             WHERE e.kind = 'status_changed' AND e.detail ->> '$.to' IN ({ended})
+               AND e.job_id IN (SELECT j.id FROM {{scope}} AND j.status IN ({ended}))
+             GROUP BY 1",
+            ended = ended.join(", ")
+        );
+        each_row(tx, filter, &closed, |row| {
+            counts.closed_by.push((row.get(0)?, row.get::<_, i64>(1)?.unsigned_abs()));
+            Ok(())
+        })?;
+        let mut title = tx.prepare(
+            "SELECT f.value -> '$.title' FROM run_findings r JOIN diagnostic_runs d ON d.id = r.run_id, json_each(d.findings) f
+             WHERE r.code = ?1 AND f.value ->> '$.code' = ?1 LIMIT 1",
+        )?;
+        counts.statistics(flow, |code| Ok(title.query_row([code], |row| json_column(row, 0, Quote::None))?))
     })
 }
 
@@ -119,32 +256,6 @@ fn each_row(
         read(row)?;
     }
     Ok(())
-}
-
-fn months(tx: &Transaction, filter: &Filter) -> CoreResult<Vec<Month>> {
-    let mut by_month: BTreeMap<String, Month> = BTreeMap::new();
-    fn month(months: &mut BTreeMap<String, Month>, name: String) -> &mut Month {
-        months.entry(name.clone()).or_insert(Month { month: name, received: 0, returned: 0, revenue: Vec::new() })
-    }
-    let received = format!("SELECT {}, count(*) FROM {{scope}} GROUP BY 1", filter.local_month("j.created_at"));
-    each_row(tx, filter, &received, |row| {
-        month(&mut by_month, row.get(0)?).received = row.get::<_, i64>(1)?.unsigned_abs();
-        Ok(())
-    })?;
-    // A returned job never changes again, so its last change is when it was handed back.
-    let returned = format!(
-        "SELECT {}, j.quote_currency, count(*), sum(j.quote_minor)
-         FROM {{scope}} AND j.status = 'returned' GROUP BY 1, 2 ORDER BY 1, 2",
-        filter.local_month("j.updated_at")
-    );
-    each_row(tx, filter, &returned, |row| {
-        let entry = month(&mut by_month, row.get(0)?);
-        entry.returned += row.get::<_, i64>(2)?.unsigned_abs();
-        let currency: Currency = json_column(row, 1, Quote::Text)?;
-        entry.revenue.push(Money { minor: row.get(3)?, currency });
-        Ok(())
-    })?;
-    Ok(fill_gaps(by_month.into_values().collect()))
 }
 
 /// Adds the months in between that had no jobs, so a chart's time axis has no holes.
@@ -172,55 +283,8 @@ fn fill_gaps(months: Vec<Month>) -> Vec<Month> {
     filled
 }
 
-fn models(tx: &Transaction, filter: &Filter, flow: &StatusFlow) -> CoreResult<Vec<ModelOutcomes>> {
-    let mut by_model: BTreeMap<String, ModelOutcomes> = BTreeMap::new();
-    each_row(tx, filter, "SELECT j.model_id, j.status, count(*) FROM {scope} GROUP BY 1, 2", |row| {
-        let model_id: String = row.get(0)?;
-        let status: Status = json_column(row, 1, Quote::Text)?;
-        let count = row.get::<_, i64>(2)?.unsigned_abs();
-        let entry =
-            by_model.entry(model_id.clone()).or_insert(ModelOutcomes { model_id, ended: BTreeMap::new(), open: 0 });
-        if flow.is_terminal(status) {
-            *entry.ended.entry(status.id()).or_default() += count;
-        } else {
-            entry.open += count;
-        }
-        Ok(())
-    })?;
-    let mut models: Vec<ModelOutcomes> = by_model.into_values().collect();
-    models.sort_by_key(|m| std::cmp::Reverse(m.open + m.ended.values().sum::<u64>()));
-    Ok(models)
-}
-
-/// The findings and the Xids found in the most jobs, each list at most [`TOP`] long, with the title
-/// a recorded finding carried.
-fn frequent(tx: &Transaction, filter: &Filter) -> CoreResult<(Vec<Frequency>, Vec<Frequency>)> {
-    let sql = if filter.selects_everything() {
-        "SELECT code, count(DISTINCT job_id) FROM run_findings GROUP BY code ORDER BY 2 DESC, code"
-    } else {
-        "SELECT code, count(DISTINCT job_id) FROM run_findings WHERE job_id IN (SELECT j.id FROM {scope})
-         GROUP BY code ORDER BY 2 DESC, code"
-    };
-    let (mut findings, mut xids) = (Vec::new(), Vec::new());
-    each_row(tx, filter, sql, |row| {
-        let code: String = row.get(0)?;
-        let list = if code.starts_with("xid_") { &mut xids } else { &mut findings };
-        if list.len() < TOP {
-            list.push(Frequency { title: None, jobs: row.get::<_, i64>(1)?.unsigned_abs(), code });
-        }
-        Ok(())
-    })?;
-    let mut title = tx.prepare(
-        "SELECT f.value -> '$.title' FROM run_findings r JOIN diagnostic_runs d ON d.id = r.run_id, json_each(d.findings) f
-         WHERE r.code = ?1 AND f.value ->> '$.code' = ?1 LIMIT 1",
-    )?;
-    for frequency in findings.iter_mut().chain(xids.iter_mut()) {
-        frequency.title = title.query_row([&frequency.code], |row| json_column(row, 0, Quote::None))?;
-    }
-    Ok((findings, xids))
-}
-
-fn turnaround(tx: &Transaction, filter: &Filter) -> CoreResult<Turnaround> {
+/// How many jobs were handed back, and the median of their times from intake in hours.
+fn turnaround(tx: &Transaction, filter: &Filter) -> CoreResult<(u64, Option<f64>)> {
     let mut hours: Vec<f64> = Vec::new();
     let mut returned = 0;
     // The middle one or two of the sorted durations, read straight from SQLite without holding them all.
@@ -241,36 +305,7 @@ fn turnaround(tx: &Transaction, filter: &Filter) -> CoreResult<Turnaround> {
             Ok(())
         },
     )?;
-    let median_hours = (!hours.is_empty()).then(|| hours.iter().sum::<f64>() / hours.len() as f64);
-    Ok(Turnaround { returned, median_hours })
-}
-
-fn technicians(tx: &Transaction, filter: &Filter, flow: &StatusFlow) -> CoreResult<Vec<Throughput>> {
-    let mut by_name: BTreeMap<String, Throughput> = BTreeMap::new();
-    fn person(people: &mut BTreeMap<String, Throughput>, name: String) -> &mut Throughput {
-        people.entry(name.clone()).or_insert(Throughput { technician: name, received: 0, closed: 0 })
-    }
-    each_row(tx, filter, "SELECT j.received_by, count(*) FROM {scope} GROUP BY 1", |row| {
-        person(&mut by_name, row.get(0)?).received = row.get::<_, i64>(1)?.unsigned_abs();
-        Ok(())
-    })?;
-    let ended: Vec<String> =
-        Status::ALL.into_iter().filter(|s| flow.is_terminal(*s)).map(|s| format!("'{}'", s.id())).collect();
-    // Who moved the job to where it ended: an ended job moves no further.
-    let sql = format!(
-        "SELECT e.actor, count(DISTINCT e.job_id) FROM job_events e
-         WHERE e.kind = 'status_changed' AND e.detail ->> '$.to' IN ({ended})
-           AND e.job_id IN (SELECT j.id FROM {{scope}} AND j.status IN ({ended}))
-         GROUP BY 1",
-        ended = ended.join(", ")
-    );
-    each_row(tx, filter, &sql, |row| {
-        person(&mut by_name, row.get(0)?).closed = row.get::<_, i64>(1)?.unsigned_abs();
-        Ok(())
-    })?;
-    let mut people: Vec<Throughput> = by_name.into_values().collect();
-    people.sort_by_key(|p| (std::cmp::Reverse(p.closed), std::cmp::Reverse(p.received)));
-    Ok(people)
+    Ok((returned, (!hours.is_empty()).then(|| hours.iter().sum::<f64>() / hours.len() as f64)))
 }
 
 #[cfg(test)]

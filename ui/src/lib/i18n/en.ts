@@ -699,7 +699,7 @@ export const en = {
   'history.scope': "Whose jobs",
   'history.scope.bench': "This bench",
   'history.scope.shop': "Whole shop",
-  'history.scope.shopNote': "Every bench's jobs, as the shop server has them; exports hold them too. Statistics cover this bench's own jobs.",
+  'history.scope.shopNote': "Every bench's jobs, as the shop server has them: the list, its statistics and its exports.",
   'history.otherBench': "Held by bench {bench}: open it there.",
   'history.col.ticket': 'Ticket',
   'history.col.bench': "Bench",

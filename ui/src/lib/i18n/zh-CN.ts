@@ -676,7 +676,7 @@ export const zhCN: Record<MessageKey, string> = {
   'history.scope': "查看范围",
   'history.scope.bench': "本工作台",
   'history.scope.shop': "全店",
-  'history.scope.shopNote': "店铺服务器上所有工作台的工单，导出也包含这些工单。统计只包括本工作台自己的工单。",
+  'history.scope.shopNote': "店铺服务器上所有工作台的工单：列表、统计和导出均包括在内。",
   'history.otherBench': "由工作台 {bench} 处理：请在该工作台打开。",
   'history.col.ticket': '工单号',
   'history.col.bench': "工作台",
