@@ -52,9 +52,11 @@ bench: test-deps
 	cargo bench -p revive-core --bench bench_figures
 	cargo bench -p revive-certificate-pdf --bench render_sign
 
-# History queries at shop scale: generates 1,000,000 jobs once (about 3 minutes, 1.6 GB under target/).
+# History queries at shop scale: generates 1,000,000 jobs once (about 4 minutes, 3 GB under target/),
+# then the same queries on the whole shop's PostgreSQL (loaded into a throwaway server, about 2 minutes).
 bench-history: test-deps
 	cargo bench -p revive-core --bench history
+	cargo bench -p revive-shop --bench history
 
 # The three sample certificates as PNGs under docs/ (English, Chinese, bilingual from the simulated bench).
 certificate-samples: test-deps

@@ -2,8 +2,9 @@
 //! queries on the bench's SQLite: p50/p95 of a page of 100 rows plus the count, as the History
 //! screen asks, over the generated million-job history of `cargo bench -p revive-core --bench
 //! history` (generated here when missing), loaded into a throwaway server as one bench's jobs.
-//! The records loaded carry what the server's history columns read (status, times, customer,
-//! model, serial, UUID, quote, symptoms, who worked on it, certificates), not the whole export.
+//! The records loaded carry what the server's history columns and statistics read (status, times,
+//! customer, model, serial, UUID, quote, symptoms, timeline, findings, certificates), not the
+//! whole export.
 //!
 //! `cargo bench -p revive-shop --bench history` (`REVIVE_BENCH_JOBS=N` for another size)
 
@@ -30,7 +31,10 @@ const RECORDS: &str = "SELECT j.id, j.ticket, json_object(
         'symptoms', json_object('observed', j.symptom_observed, 'when', j.symptom_when, 'how', j.symptom_how,
                                 'frequency', j.symptom_frequency, 'changes', j.symptom_changes),
         'conditionNote', j.condition_note,
-        'events', (SELECT json_group_array(json_object('actor', e.actor)) FROM job_events e WHERE e.job_id = j.id),
+        'diagnostics', (SELECT json_group_array(json_object('findings', json(d.findings)))
+                        FROM diagnostic_runs d WHERE d.job_id = j.id),
+        'events', (SELECT json_group_array(json_object('actor', e.actor, 'kind', e.kind, 'detail', json(e.detail)))
+                   FROM job_events e WHERE e.job_id = j.id),
         'certificates', (SELECT json_group_array(json_object('number', k.number, 'supersededBy', k.superseded_by))
                          FROM certificates k WHERE k.job_id = j.id))
      FROM jobs j JOIN customers c ON c.id = j.customer_id ORDER BY j.id";
@@ -173,5 +177,28 @@ fn main() {
             times[ROUNDS * 95 / 100],
             counting[2]
         );
+    }
+    // The statistics screen over every job and over one model's last year, beside the bench's.
+    for (name, query) in [
+        ("statistics, every job", HistoryQuery::default()),
+        (
+            "statistics, H20 last 365 days",
+            HistoryQuery { model: "h20-96gb".into(), from: recent(365), ..Default::default() },
+        ),
+    ] {
+        let checked = query.check(shop.catalogs()).expect("a valid query");
+        let started = Instant::now();
+        let ours = shop.history().statistics(&query).expect("the bench's statistics");
+        let bench_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        let shops = history::statistics(&mut client, &checked, &shop.catalogs().flow).expect("the shop's statistics");
+        let shop_ms = started.elapsed().as_secs_f64() * 1e3;
+        let same = [
+            ("months", ours.months == shops.months),
+            ("models", ours.models == shops.models),
+            ("findings", ours.findings == shops.findings && ours.xids == shops.xids),
+            ("people", ours.technicians == shops.technicians),
+        ];
+        println!("{name:<38} SQLite {bench_ms:>7.0} ms, PostgreSQL {shop_ms:>7.0} ms (the same: {same:?})");
     }
 }

@@ -250,12 +250,16 @@ pub fn page(
     let mut tx = client.transaction()?;
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {PAGE_BUDGET_MS}"))?;
     let plan = plan(&mut tx, query)?;
-    if offset > NEAR && anchors.before(offset).is_none() {
+    // A narrowed search holds a few thousand jobs at most: it counts them as it reads the page,
+    // in the same pass, and skips to any of them at once.
+    let narrowed = plan == Plan::Narrowed;
+    if !narrowed && offset > NEAR && anchors.before(offset).is_none() {
         note_anchors(&mut tx, query, plan, anchors)?;
     }
     let mut sql = Sql::of(query, plan);
     let columns = order_columns(query);
-    let skip = match anchors.before(offset) {
+    let anchor = if narrowed { None } else { anchors.before(offset) };
+    let skip = match anchor {
         Some(((texts, job), skip)) => {
             let mut places: Vec<String> = texts.iter().map(|text| sql.bind(text.clone())).collect();
             places.push(sql.bind(*job));
@@ -266,8 +270,9 @@ pub fn page(
         None => offset,
     };
     let text = format!(
-        "SELECT {COLUMNS}, {} FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {skip}",
+        "SELECT {COLUMNS}, {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {skip}",
         columns.join(", "),
+        if narrowed { "count(*) OVER ()" } else { "NULL::bigint" },
         sql.source,
         sql.condition(),
         order(query)
@@ -283,6 +288,11 @@ pub fn page(
     let seen = offset + rows.len() as u64;
     if !rows.is_empty() && rows.len() < limit as usize {
         return Ok(HistoryPage { total: seen, exact: true, offset, rows });
+    }
+    if let Some(all) =
+        found.first().map(|row| row.try_get::<_, Option<i64>>(AFTER_COLUMNS + columns.len())).transpose()?.flatten()
+    {
+        return Ok(HistoryPage { total: all.unsigned_abs(), exact: true, offset, rows });
     }
     let up_to = seen + COUNT_AHEAD;
     let sql = Sql::of(query, plan);

@@ -30,12 +30,18 @@ fn shop_wide(client: &mut postgres::Client, shop: &Workshop, query: &HistoryQuer
     let checked = query.check(shop.catalogs()).unwrap();
     let mut anchors = PageAnchors::default();
     let mut rows: Vec<HistoryRow> = Vec::new();
+    let mut said = Vec::new();
     loop {
         let page = history::page(client, &checked, rows.len() as u64, 400, &mut anchors).unwrap();
         let done = page.rows.len() < 400;
+        said.push((page.total, page.exact));
         rows.extend(page.rows);
         if done {
             assert_eq!(history::count(client, &checked).unwrap(), rows.len() as u64, "{query:?}");
+            // What each page said of the count was exact, or no more than there are.
+            for (total, exact) in said {
+                assert!(if exact { total == rows.len() as u64 } else { total <= rows.len() as u64 }, "{query:?}");
+            }
             return rows;
         }
     }
