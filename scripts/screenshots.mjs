@@ -178,37 +178,64 @@ try {
   await busy.stop();
 }
 
-// The test room in Chinese: one card passed, one failed (GPU 5's row-remap failure), one burning in.
-const room = await startBench();
+// The test room in Chinese: one card passed, one failed (GPU 5's row-remap failure), one burning in;
+// then the whole shop's history with a second bench's jobs, and the Benches screen.
 const shopServer = await startShopServer();
 const agent = startAgent(shopServer.connection);
 try {
-  await room.withApp(async (session) => {
-    await addTechnicians(session, '王芳');
-    await session.click('#language option[value="zh-CN"]');
-    await linkShopServer(session, shopServer.connection, 'bench-1', 'A');
-    const cards = [
-      { slot: 0, serial: '1654922012340', customer: '深圳算力科技有限公司', burnIn: '60' },
-      { slot: 5, serial: '1654922012345', customer: '广州智算中心', burnIn: '60' },
-      { slot: 2, serial: '1654922012342', customer: '杭州云计算', burnIn: '1440' },
-    ];
-    for (const card of cards) card.ticket = await takeIn(session, { ...card, observed: '训练中掉卡', quote: '１２０００' });
-    await session.click('#nav-testRoom');
-    await session.waitFor('#slot-rack-07-0', 30_000);
-    for (const card of cards) {
-      await session.click(`#room-job option[data-ticket="${card.ticket}"]`);
-      await session.click(`#room-slot option[data-slot="${card.slot}"]`);
-      await session.type('#room-burn-in', Key.Control + 'a' + Key.Control + card.burnIn);
-      await session.click('#room-queue');
-      await session.waitFor('#room-queued', 10_000);
-    }
-    await session.waitFor('#slot-rack-07-0[data-state="passed"]', 120_000);
-    await session.waitFor('#slot-rack-07-5[data-state="failed"]', 120_000);
-    await session.waitFor('#slot-rack-07-2[data-state="running"]', 30_000, '老化');
-    await capture(session, 'docs/test-room.png');
-  });
+  const other = await startBench();
+  try {
+    await other.withApp(async (session) => {
+      await addTechnicians(session, 'José');
+      await session.click('#language option[value="zh-CN"]');
+      await linkShopServer(session, shopServer.connection, 'bench-2', 'B');
+      await takeIn(session, { serial: '1324021077777', customer: "José's GPU Cloud 广州", observed: '风扇常转 100%', quote: '８０００' });
+      await takeIn(session, { serial: '1324021077778', customer: '广州智算中心', observed: '显存 ECC 错误', quote: '１５０００' });
+      await session.waitFor('#sync-status', 20_000, '已同步');
+    });
+  } finally {
+    await other.stop();
+  }
+  const room = await startBench();
+  try {
+    await room.withApp(async (session) => {
+      await addTechnicians(session, '王芳');
+      await session.click('#language option[value="zh-CN"]');
+      await linkShopServer(session, shopServer.connection, 'bench-1', 'A');
+      const cards = [
+        { slot: 0, serial: '1654922012340', customer: '深圳算力科技有限公司', burnIn: '60' },
+        { slot: 5, serial: '1654922012345', customer: '广州智算中心', burnIn: '60' },
+        { slot: 2, serial: '1654922012342', customer: '杭州云计算', burnIn: '1440' },
+      ];
+      for (const card of cards) card.ticket = await takeIn(session, { ...card, observed: '训练中掉卡', quote: '１２０００' });
+      await session.click('#nav-testRoom');
+      await session.waitFor('#slot-rack-07-0', 30_000);
+      for (const card of cards) {
+        await session.click(`#room-job option[data-ticket="${card.ticket}"]`);
+        await session.click(`#room-slot option[data-slot="${card.slot}"]`);
+        await session.type('#room-burn-in', Key.Control + 'a' + Key.Control + card.burnIn);
+        await session.click('#room-queue');
+        await session.waitFor('#room-queued', 10_000);
+      }
+      await session.waitFor('#slot-rack-07-0[data-state="passed"]', 120_000);
+      await session.waitFor('#slot-rack-07-5[data-state="failed"]', 120_000);
+      await session.waitFor('#slot-rack-07-2[data-state="running"]', 30_000, '老化');
+      await capture(session, 'docs/test-room.png');
+
+      await session.waitFor('#sync-status', 20_000, '已同步');
+      await session.click('#nav-history');
+      await session.click('#history-scope-shop');
+      await session.waitFor('#history-scroll .history-row[data-ticket]', 20_000);
+      await session.waitFor('#history-count', 10_000, '共 5 个工单');
+      await capture(session, 'docs/history-shop.png');
+      await session.click('#nav-shop');
+      await session.waitFor('#shop-benches tr[data-bench="bench-2"]', 10_000);
+      await capture(session, 'docs/benches.png');
+    });
+  } finally {
+    await room.stop();
+  }
 } finally {
   agent.kill('SIGKILL');
   await shopServer.stop();
-  await room.stop();
 }

@@ -221,7 +221,7 @@ impl HistoryQuery {
 }
 
 /// SQL conditions on the jobs `j`, with their values in order.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Conditions {
     sql: Vec<String>,
     values: Vec<Value>,
@@ -231,6 +231,15 @@ impl Conditions {
     fn push(&mut self, condition: impl Into<String>, values: impl IntoIterator<Item = Value>) {
         self.sql.push(condition.into());
         self.values.extend(values);
+    }
+
+    /// `condition` first, then these.
+    fn led_by(&self, condition: impl Into<String>, values: impl IntoIterator<Item = Value>) -> Conditions {
+        let mut led = Conditions::default();
+        led.push(condition, values);
+        led.sql.extend(self.sql.iter().cloned());
+        led.values.extend(self.values.iter().cloned());
+        led
     }
 
     fn joined(&self) -> String {
@@ -338,31 +347,19 @@ impl Filter {
             None => plain(&other),
             Some(TextSearch::TicketStart(start)) => {
                 // Every ticket shares "RV-20..": the ticket index answers a ticket's start at once.
-                let mut all = Conditions::default();
-                all.push(
-                    "j.ticket >= ? AND j.ticket < ?",
-                    [Value::Text(start.clone()), Value::Text(format!("{start}\u{10FFFF}"))],
-                );
-                all.sql.extend(other.sql.iter().cloned());
-                all.values.extend(other.values.iter().cloned());
-                plain(&all)
+                let range = [Value::Text(start.clone()), Value::Text(format!("{start}\u{10FFFF}"))];
+                plain(&other.led_by("j.ticket >= ? AND j.ticket < ?", range))
             }
             Some(TextSearch::CustomerPart(part)) => {
                 // Through the customers' own table and the jobs' customer index: no row-by-row join.
-                let mut all = Conditions::default();
-                all.push(
+                plain(&other.led_by(
                     "j.customer_id IN (SELECT id FROM customers WHERE name LIKE ? ESCAPE '\\')",
                     [Value::Text(text::like_pattern(&part))],
-                );
-                all.sql.extend(other.sql.iter().cloned());
-                all.values.extend(other.values.iter().cloned());
-                plain(&all)
+                ))
             }
             Some(TextSearch::Anywhere(text)) => {
                 if !other.sql.is_empty() {
-                    let mut row_by_row = Conditions::default();
-                    row_by_row.sql.extend(other.sql.iter().cloned());
-                    row_by_row.values.extend(other.values.iter().cloned());
+                    let mut row_by_row = other.clone();
                     row_by_row.push(
                         format!(
                             "EXISTS (SELECT 1 FROM job_search_text t WHERE t.id = j.id
@@ -372,11 +369,9 @@ impl Filter {
                     );
                     checked_row_by_row = Some((plain(&other), plain(&row_by_row)));
                 }
-                let mut all = Conditions::default();
                 // One phrase: the text as typed, quotes doubled, never read as FTS syntax.
-                all.push("s.job_search MATCH ?", [Value::Text(format!("\"{}\"", text.replace('"', "\"\"")))]);
-                all.sql.extend(other.sql.iter().cloned());
-                all.values.extend(other.values.iter().cloned());
+                let phrase = Value::Text(format!("\"{}\"", text.replace('"', "\"\"")));
+                let all = other.led_by("s.job_search MATCH ?", [phrase]);
                 let found_order = match (query.sort, query.descending) {
                     (HistorySort::Received, false) => "s.rowid",
                     (HistorySort::Received, true) => "s.rowid DESC",

@@ -608,7 +608,7 @@ export const en = {
   'field.backup': 'Backup file',
   'nav.history': 'History',
   'nav.testRoom': "Test room",
-  'nav.shop': "Benches",
+  'nav.shop': "Shop",
   'room.title': "Test room",
   'shop.title': "The shop's benches",
   'shop.summary': "{benches} benches, {inTouch} in touch with the shop server now",

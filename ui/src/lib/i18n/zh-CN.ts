@@ -585,7 +585,7 @@ export const zhCN: Record<MessageKey, string> = {
   'field.backup': '备份文件',
   'nav.history': '历史',
   'nav.testRoom': "测试间",
-  'nav.shop': "工作台",
+  'nav.shop': "店铺",
   'room.title': "测试间",
   'shop.title': "本店的工作台",
   'shop.summary': "共 {benches} 个工作台，{inTouch} 个正与店铺服务器保持联系",
