@@ -30,6 +30,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/013_test_room_runs.sql")),
     M::up(include_str!("migrations/014_sync_versions.sql")),
     M::up(include_str!("migrations/015_history_narrowing.sql")),
+    M::up(include_str!("migrations/016_open_jobs.sql")),
 ];
 
 /// The schema version this build writes.

@@ -334,7 +334,7 @@ fn an_older_backup_is_brought_to_this_schema() {
              sync_certificates_update; DROP TRIGGER IF EXISTS sync_stress_runs_insert; DROP TRIGGER IF EXISTS
              sync_stress_runs_update; DROP TRIGGER IF EXISTS sync_step_results_insert; DROP TRIGGER IF EXISTS
              sync_step_results_update; DROP TRIGGER IF EXISTS sync_certificate_revocations_insert;
-             DROP TABLE sync_versions;
+             DROP TABLE sync_versions; DROP INDEX jobs_open;
              PRAGMA user_version = 4;",
         )
         .unwrap();

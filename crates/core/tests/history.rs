@@ -294,3 +294,21 @@ fn a_text_search_narrowed_by_other_filters_finds_exactly_what_the_index_finds() 
         }
     }
 }
+
+#[test]
+fn the_open_jobs_index_serves_still_open_as_the_shipped_flow_says_it() {
+    let (_dir, shop) = generated_shop();
+    let checked = HistoryQuery { outcome: "open".into(), ..Default::default() }.check(shop.catalogs()).unwrap();
+    let Some(history::Outcome::Open { ended }) = checked.outcome else { panic!("{:?}", checked.outcome) };
+    let open = history::Outcome::open_sql("j.status", &ended);
+    let plan: Vec<String> = shop
+        .store()
+        .read(|tx| {
+            let sql = format!("EXPLAIN QUERY PLAN SELECT j.id FROM jobs j WHERE {open} ORDER BY j.id LIMIT 100");
+            let mut statement = tx.prepare(&sql)?;
+            let rows = statement.query_map([], |r| r.get::<_, String>(3))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .unwrap();
+    assert!(plan.iter().any(|step| step.contains("jobs_open")), "{open}: {plan:?}");
+}

@@ -10,7 +10,7 @@ use postgres::{Client, Row};
 use revive_core::history::export::ExportRows;
 use revive_core::history::statistics::{Counts, Statistics};
 use revive_core::history::{
-    CheckedQuery, HistoryPage, HistoryRow, HistorySort, MonthsIn, TextSearch, COUNT_AHEAD, MAX_PAGE,
+    CheckedQuery, HistoryPage, HistoryRow, HistorySort, MonthsIn, Outcome, TextSearch, COUNT_AHEAD, MAX_PAGE,
 };
 use revive_core::jobs::status::{Status, StatusFlow};
 use revive_core::money::{Currency, Money};
@@ -106,9 +106,13 @@ impl Sql {
             let at = sql.bind(serde_json::json!([technician]));
             sql.conditions.push(format!("technicians @> {at}"));
         }
-        if let Some(statuses) = &query.outcome {
-            let at = sql.bind(statuses.iter().map(|s| s.id().to_owned()).collect::<Vec<String>>());
-            sql.conditions.push(format!("status = ANY ({at})"));
+        match &query.outcome {
+            Some(Outcome::Open { ended }) => sql.conditions.push(Outcome::open_sql("status", ended)),
+            Some(Outcome::Ended(status)) => {
+                let at = sql.bind(status.id().to_owned());
+                sql.conditions.push(format!("status = {at}"));
+            }
+            None => {}
         }
         if let Some(certified) = query.certificate {
             let at = sql.bind(certified);

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use revive_core::history::export::{self, CsvOptions, ExportFormat, Exported};
-use revive_core::history::{HistoryQuery, HistoryRow, HistorySort};
+use revive_core::history::{HistoryQuery, HistoryRow, HistorySort, Outcome};
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::paths::Shipped;
 use revive_core::shop::link::{ShopLink, ShopLinkForm};
@@ -183,6 +183,24 @@ fn the_shop_server_finds_what_the_bench_finds_filter_for_filter() {
         shops.turnaround.median_hours = ours.turnaround.median_hours;
         assert_eq!(shops, ours, "{query:?}");
     }
+
+    // "Still open" as the shipped flow says it is answered from the open jobs' own index.
+    let checked = HistoryQuery { outcome: "open".into(), ..Default::default() }.check(bench.catalogs()).unwrap();
+    let Some(Outcome::Open { ended }) = checked.outcome else { panic!("{:?}", checked.outcome) };
+    let open = Outcome::open_sql("status", &ended);
+    let mut tx = client.transaction().unwrap();
+    tx.batch_execute("SET LOCAL enable_seqscan = off").unwrap();
+    let plan: Vec<String> = tx
+        .query(
+            &format!("EXPLAIN SELECT job_id FROM shop_jobs WHERE {open} ORDER BY created_at, bench, job_id LIMIT 100"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    drop(tx);
+    assert!(plan.iter().any(|step| step.contains("shop_jobs_open")), "{open}: {plan:?}");
 
     // The sorts hold on the server, both ways.
     for sort in

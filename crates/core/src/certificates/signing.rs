@@ -31,6 +31,13 @@ const SEALED_KEY_HEADER: &str = "revive shop signing key v1\n";
 /// and forged certificates.
 pub const MIN_PASSPHRASE: usize = 10;
 const MAX_PASSPHRASE: usize = 1_000;
+/// scrypt's work factor when the shop's key is sealed (2^17: 128 MiB of memory). A fixed one: age
+/// would otherwise measure this machine at that moment, and a key sealed on a fast or idle
+/// computer could then be refused on a slower or busy one (as a test here once was).
+const SEALING_WORK_FACTOR: u8 = 17;
+/// The most work a sealed key may ask to be opened: also a key sealed by the `age` tool on a fast
+/// computer, but not a file made to take hours.
+const OPENING_WORK_FACTOR: u8 = 22;
 
 impl ShopKey {
     /// The key in `data_dir`, or a new one there: for a folder without a shop's store (tests, the
@@ -87,14 +94,16 @@ impl ShopKey {
     pub fn sealed(&self, passphrase: &str) -> CoreResult<Vec<u8>> {
         let passphrase = checked_passphrase(passphrase)?;
         let text = format!("{SEALED_KEY_HEADER}{}\n", URL_SAFE_NO_PAD.encode(self.signing.to_bytes()));
-        let recipient = age::scrypt::Recipient::new(passphrase.into());
+        let mut recipient = age::scrypt::Recipient::new(passphrase.into());
+        recipient.set_work_factor(SEALING_WORK_FACTOR);
         age::encrypt(&recipient, text.as_bytes()).map_err(|e| CoreError::KeyUnusable(e.to_string()))
     }
 
     /// The key in a file [`ShopKey::sealed`] wrote, opened with its passphrase.
     pub fn unsealed(sealed: &[u8], passphrase: &str) -> CoreResult<ShopKey> {
         let passphrase = checked_passphrase(passphrase)?;
-        let identity = age::scrypt::Identity::new(passphrase.into());
+        let mut identity = age::scrypt::Identity::new(passphrase.into());
+        identity.set_max_work_factor(OPENING_WORK_FACTOR);
         let text = age::decrypt(&identity, sealed).map_err(|error| match error {
             age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
                 CoreError::invalid(Field::Passphrase, Problem::Mismatch)
@@ -599,6 +608,21 @@ mod tests {
     struct Inner {
         yankee: bool,
         bravo: &'static str,
+    }
+
+    #[test]
+    fn a_sealed_key_asks_the_same_work_wherever_it_was_sealed_and_opens_again() {
+        let key = ShopKey { signing: SigningKey::from_bytes(&[7; 32]), exposed: false };
+        let sealed = key.sealed("王芳的长密码 José").unwrap();
+        // The scrypt stanza names its work factor: fixed, not measured on this machine now.
+        let header = String::from_utf8_lossy(&sealed[..200.min(sealed.len())]).into_owned();
+        assert!(header.contains(&format!(" {SEALING_WORK_FACTOR}\n")), "{header}");
+        let opened = ShopKey::unsealed(&sealed, "王芳的长密码 José").unwrap();
+        assert_eq!(opened.public_key(), key.public_key());
+        assert!(matches!(
+            ShopKey::unsealed(&sealed, "another passphrase"),
+            Err(CoreError::Invalid { field: Field::Passphrase, problem: Problem::Mismatch })
+        ));
     }
 
     #[test]

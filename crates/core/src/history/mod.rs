@@ -117,6 +117,27 @@ pub enum TextSearch {
     CustomerPart(String),
 }
 
+/// How the jobs asked for ended, if at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not ended: in none of the flow's final statuses, which it lists.
+    Open {
+        ended: Vec<Status>,
+    },
+    Ended(Status),
+}
+
+impl Outcome {
+    /// "Not in any final status" as SQL for `column`, the statuses written out rather than bound:
+    /// the open jobs' own index (whose condition names the shipped flow's final statuses) then
+    /// serves it. A shop whose flow ends elsewhere gets other statuses here, and the index is
+    /// simply not used.
+    pub fn open_sql(column: &str, ended: &[Status]) -> String {
+        let ended: Vec<String> = ended.iter().map(|status| format!("'{}'", status.id())).collect();
+        format!("{column} NOT IN ({})", ended.join(", "))
+    }
+}
+
 /// A history query checked part by part and before any SQL: the bench's store and the shop server
 /// each search by it in their own way, so both answer the same question.
 #[derive(Debug)]
@@ -127,8 +148,7 @@ pub struct CheckedQuery {
     /// Taken in before this stored time: the start of the day after the person's last.
     pub received_before: Option<String>,
     pub status: Option<Status>,
-    /// In one of these statuses: how the job ended, or every status not final for `open`.
-    pub outcome: Option<Vec<Status>>,
+    pub outcome: Option<Outcome>,
     pub model: Option<String>,
     /// The customer's name, exactly.
     pub customer: Option<String>,
@@ -183,13 +203,13 @@ impl HistoryQuery {
         let flow = &catalogs.flow;
         let outcome = match self.outcome.trim() {
             "" => None,
-            "open" => Some(Status::ALL.into_iter().filter(|s| !flow.is_terminal(*s)).collect()),
+            "open" => Some(Outcome::Open { ended: Status::ALL.into_iter().filter(|s| flow.is_terminal(*s)).collect() }),
             ended => {
                 let status = Status::parse(ended).map_err(|_| CoreError::invalid(Field::Outcome, Problem::Unknown))?;
                 if !flow.is_terminal(status) {
                     return Err(CoreError::invalid(Field::Outcome, Problem::Unknown));
                 }
-                Some(vec![status])
+                Some(Outcome::Ended(status))
             }
         };
         let certificate = match self.certificate.trim() {
@@ -310,10 +330,10 @@ impl Filter {
                 [Value::Text(technician)],
             );
         }
-        if let Some(statuses) = query.outcome {
-            // The statuses by name, so the status index finds them.
-            let marks = vec!["?"; statuses.len()].join(", ");
-            other.push(format!("j.status IN ({marks})"), statuses.into_iter().map(|s| Value::Text(s.id().into())));
+        match query.outcome {
+            Some(Outcome::Open { ended }) => other.push(Outcome::open_sql("j.status", &ended), []),
+            Some(Outcome::Ended(status)) => other.push("j.status = ?", [Value::Text(status.id().into())]),
+            None => {}
         }
         match query.certificate {
             Some(true) => other.push("EXISTS (SELECT 1 FROM certificates k WHERE k.job_id = j.id)", []),
