@@ -2,100 +2,20 @@
 //! (a page of 100 rows plus the match count, as the History screen asks) on a generated database.
 //! `cargo bench -p revive-core --bench history` (1,000,000 jobs; `REVIVE_BENCH_JOBS=N` for another size).
 
-use revive_history_generator as generator;
+mod common;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use revive_core::history::export::{CsvOptions, ExportFormat};
-use revive_core::history::{HistoryQuery, HistorySort};
-use revive_core::paths::Shipped;
-use revive_core::store::DATABASE_FILE;
+use revive_core::history::HistoryQuery;
 use revive_core::workshop::Workshop;
 
 const ROUNDS: usize = 21;
 
 fn main() {
     let jobs: u64 = std::env::var("REVIVE_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    // A shop's data folder holding the generated store.
-    let folder = target.join(format!("bench-history-v{}-{jobs}", generator::VERSION));
-    let path = folder.join(DATABASE_FILE);
-    if !path.exists() {
-        let started = Instant::now();
-        std::fs::create_dir_all(&folder).expect("the shop's folder");
-        let partial = path.with_extension("partial");
-        generator::generate(&partial, jobs, 42).expect("generate the history");
-        std::fs::rename(&partial, &path).expect("keep the generated history");
-        println!("generated {jobs} jobs in {:.1} s", started.elapsed().as_secs_f64());
-    }
-    let megabytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    println!("database {} ({megabytes:.0} MB)", path.display());
-    let shop = Workshop::open(&folder, Shipped::resolve(None)).expect("open the history");
-
-    let serial_tail: String = shop
-        .store()
-        .read(|tx| {
-            Ok(tx.query_row("SELECT board_serial FROM jobs WHERE id = ?1", [jobs as i64 / 3], |r| {
-                r.get::<_, String>(0)
-            })?)
-        })
-        .expect("a serial")
-        .chars()
-        .skip(6)
-        .collect();
-    let recent = |days: i64| {
-        let day = time::OffsetDateTime::from_unix_timestamp(1_609_459_200 + 5 * 365 * 86_400 - days * 86_400).unwrap();
-        format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
-    };
-    let cases: Vec<(&str, HistoryQuery, u64)> = vec![
-        ("everything, newest first", HistoryQuery { descending: true, ..Default::default() }, 0),
-        ("serial, last 7 digits", HistoryQuery { text: serial_tail, ..Default::default() }, 0),
-        ("ticket fragment", HistoryQuery { text: "RV-2024-0123".into(), ..Default::default() }, 0),
-        (
-            "customer, Chinese name part",
-            HistoryQuery { text: "深圳智算云".into(), descending: true, ..Default::default() },
-            0,
-        ),
-        ("customer, two characters", HistoryQuery { text: "深圳".into(), descending: true, ..Default::default() }, 0),
-        ("notes word", HistoryQuery { text: "remapping failure".into(), descending: true, ..Default::default() }, 0),
-        (
-            "notes word, RMA, H100 SXM5, 2023",
-            HistoryQuery {
-                text: "remapping failure".into(),
-                status: "rma".into(),
-                model: "h100-sxm5-80gb".into(),
-                from: "2023-01-01".into(),
-                to: "2023-12-31".into(),
-                descending: true,
-                ..Default::default()
-            },
-            0,
-        ),
-        ("status RMA", HistoryQuery { status: "rma".into(), descending: true, ..Default::default() }, 0),
-        (
-            "model H20, last 90 days",
-            HistoryQuery {
-                model: "h20-96gb".into(),
-                from: recent(90),
-                to: recent(0),
-                descending: true,
-                ..Default::default()
-            },
-            0,
-        ),
-        (
-            "technician 王芳, still open",
-            HistoryQuery { technician: "王芳".into(), outcome: "open".into(), ..Default::default() },
-            0,
-        ),
-        (
-            "has certificate, by customer",
-            HistoryQuery { certificate: "yes".into(), sort: HistorySort::Customer, ..Default::default() },
-            0,
-        ),
-        ("everything, scrolled to the middle", HistoryQuery::default(), jobs / 2),
-    ];
+    let (shop, path) = common::generated_shop(jobs);
+    let cases = common::typical_queries(&shop, jobs);
     println!(
         "{:<38} {:>9} {:>9} {:>9} {:>12}",
         "query (page of 100 + count)", "matches", "p50 ms", "p95 ms", "all, ms"
@@ -126,21 +46,21 @@ fn main() {
             counting[2]
         );
     }
-    statistics_figures(&shop, &recent);
+    statistics_figures(&shop);
     // `cargo bench --bench history -- queries`: the searches and statistics only.
     if !std::env::args().any(|arg| arg == "queries") {
-        export_figures(&shop, &path, &target);
+        export_figures(&shop, &path, path.parent().and_then(std::path::Path::parent).expect("target"));
     }
 }
 
 /// The statistics screen's figures over every job, and over one model's last year.
-fn statistics_figures(shop: &Workshop, recent: &dyn Fn(i64) -> String) {
+fn statistics_figures(shop: &Workshop) {
     let cases = [
         ("statistics, every job", HistoryQuery::default()),
         ("statistics, every job, months at UTC+8", HistoryQuery { utc_offset_minutes: 480, ..Default::default() }),
         (
             "statistics, H20 last 365 days",
-            HistoryQuery { model: "h20-96gb".into(), from: recent(365), ..Default::default() },
+            HistoryQuery { model: "h20-96gb".into(), from: common::recent(365), ..Default::default() },
         ),
     ];
     for (name, query) in cases {

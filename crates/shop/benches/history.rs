@@ -8,15 +8,13 @@
 //!
 //! `cargo bench -p revive-shop --bench history` (`REVIVE_BENCH_JOBS=N` for another size)
 
+#[path = "../../core/benches/common/mod.rs"]
+mod common;
+
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use revive_core::history::{HistoryQuery, HistorySort};
-use revive_core::paths::Shipped;
-use revive_core::store::DATABASE_FILE;
-use revive_core::workshop::Workshop;
-use revive_history_generator as generator;
+use revive_core::history::HistoryQuery;
 use revive_shop::history;
 use revive_shop::server::ShopServer;
 use revive_test_postgres::TestServer;
@@ -41,16 +39,7 @@ const RECORDS: &str = "SELECT j.id, j.ticket, json_object(
 
 fn main() {
     let jobs: u64 = std::env::var("REVIVE_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    let folder = target.join(format!("bench-history-v{}-{jobs}", generator::VERSION));
-    let path = folder.join(DATABASE_FILE);
-    if !path.exists() {
-        std::fs::create_dir_all(&folder).expect("the shop's folder");
-        let partial = path.with_extension("partial");
-        generator::generate(&partial, jobs, 42).expect("generate the history");
-        std::fs::rename(&partial, &path).expect("keep the generated history");
-    }
-    let shop = Workshop::open(&folder, Shipped::resolve(None)).expect("open the history");
+    let (shop, _) = common::generated_shop(jobs);
     let pg = TestServer::start();
     let connection = pg.database("shop");
     let mut client = ShopServer::new(&connection, None, None).expect("settings").connect().expect("the shop server");
@@ -86,59 +75,7 @@ fn main() {
         size as f64 / 1e6
     );
 
-    let serial_tail: String = shop
-        .store()
-        .read(|tx| {
-            Ok(tx.query_row("SELECT board_serial FROM jobs WHERE id = ?1", [jobs as i64 / 3], |r| {
-                r.get::<_, String>(0)
-            })?)
-        })
-        .expect("a serial")
-        .chars()
-        .skip(6)
-        .collect();
-    let recent = |days: i64| {
-        let day = time::OffsetDateTime::from_unix_timestamp(1_609_459_200 + 5 * 365 * 86_400 - days * 86_400).unwrap();
-        format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
-    };
-    let newest = |query: HistoryQuery| HistoryQuery { descending: true, ..query };
-    let cases: Vec<(&str, HistoryQuery, u64)> = vec![
-        ("everything, newest first", newest(HistoryQuery::default()), 0),
-        ("serial, last 7 digits", HistoryQuery { text: serial_tail, ..Default::default() }, 0),
-        ("ticket fragment", HistoryQuery { text: "RV-2024-0123".into(), ..Default::default() }, 0),
-        ("customer, Chinese name part", newest(HistoryQuery { text: "深圳智算云".into(), ..Default::default() }), 0),
-        ("customer, two characters", newest(HistoryQuery { text: "深圳".into(), ..Default::default() }), 0),
-        ("notes word", newest(HistoryQuery { text: "remapping failure".into(), ..Default::default() }), 0),
-        (
-            "notes word, RMA, H100 SXM5, 2023",
-            newest(HistoryQuery {
-                text: "remapping failure".into(),
-                status: "rma".into(),
-                model: "h100-sxm5-80gb".into(),
-                from: "2023-01-01".into(),
-                to: "2023-12-31".into(),
-                ..Default::default()
-            }),
-            0,
-        ),
-        ("status RMA", newest(HistoryQuery { status: "rma".into(), ..Default::default() }), 0),
-        (
-            "model H20, last 90 days",
-            newest(HistoryQuery { model: "h20-96gb".into(), from: recent(90), to: recent(0), ..Default::default() }),
-            0,
-        ),
-        (
-            "technician 王芳, still open",
-            HistoryQuery { technician: "王芳".into(), outcome: "open".into(), ..Default::default() },
-            0,
-        ),
-        (
-            "has certificate, by customer",
-            HistoryQuery { certificate: "yes".into(), sort: HistorySort::Customer, ..Default::default() },
-            0,
-        ),
-        ("everything, scrolled to the middle", HistoryQuery::default(), jobs / 2),
-    ];
+    let cases = common::typical_queries(&shop, jobs);
     println!(
         "{:<38} {:>9} {:>11} {:>9} {:>9} {:>9} {:>12}",
         "query (page of 100 + count)", "matches", "SQLite p95", "PG first", "PG p50", "PG p95", "PG all, ms"
@@ -183,7 +120,7 @@ fn main() {
         ("statistics, every job", HistoryQuery::default()),
         (
             "statistics, H20 last 365 days",
-            HistoryQuery { model: "h20-96gb".into(), from: recent(365), ..Default::default() },
+            HistoryQuery { model: "h20-96gb".into(), from: common::recent(365), ..Default::default() },
         ),
     ] {
         let checked = query.check(shop.catalogs()).expect("a valid query");

@@ -10,11 +10,11 @@ use postgres::{Client, Row};
 use revive_core::history::export::ExportRows;
 use revive_core::history::statistics::{Counts, Statistics};
 use revive_core::history::{
-    CheckedQuery, HistoryPage, HistoryRow, HistorySort, MonthsIn, Outcome, TextSearch, COUNT_AHEAD, MAX_PAGE,
+    check_page_size, CheckedQuery, HistoryPage, HistoryRow, HistorySort, MonthsIn, Outcome, TextSearch, COUNT_AHEAD,
 };
 use revive_core::jobs::status::{Status, StatusFlow};
 use revive_core::money::{Currency, Money};
-use revive_core::{CoreError, Field, Problem};
+use revive_core::CoreError;
 
 use crate::error::{ShopError, ShopResult};
 
@@ -243,9 +243,7 @@ pub fn page(
     limit: u32,
     anchors: &mut PageAnchors,
 ) -> ShopResult<HistoryPage> {
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }).into());
-    }
+    check_page_size(limit)?;
     let identity = format!("{query:?}");
     // A new query, or the same one asked again from the top (jobs may have come since): forget.
     if anchors.query != identity || offset == 0 {
@@ -273,13 +271,17 @@ pub fn page(
         }
         None => offset,
     };
+    // The page's jobs first, by their keys alone (the rows skipped are never read whole), then
+    // their columns from their records.
     let text = format!(
-        "SELECT {COLUMNS}, {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {skip}",
+        "SELECT {COLUMNS}, {}, matched FROM (
+            SELECT bench, job_id, {} AS matched FROM {} WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {skip}
+         ) page JOIN shop_jobs USING (bench, job_id) ORDER BY {order}",
         columns.join(", "),
         if narrowed { "count(*) OVER ()" } else { "NULL::bigint" },
         sql.source,
         sql.condition(),
-        order(query)
+        order = order(query)
     );
     let found = match tx.query(&text, &sql.values()) {
         Err(error) if timed_out(&error) => return Err(CoreError::QueryTooSlow.into()),

@@ -555,9 +555,7 @@ impl Filter {
 
     /// The matching jobs from `offset`, at most `limit` of them, in the query's order.
     pub fn page(&self, tx: &Transaction, offset: u64, limit: u32) -> CoreResult<Vec<HistoryRow>> {
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }));
-        }
+        check_page_size(limit)?;
         let plan = self.plan(tx)?;
         // The page's jobs first, by id alone (skipping `offset` rows costs little), then their columns.
         let sql = format!(
@@ -626,6 +624,14 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
         },
     )?;
     local_time::register(conn)
+}
+
+/// A page holds one row at least and [`MAX_PAGE`] at most, whichever store reads it.
+pub fn check_page_size(limit: u32) -> CoreResult<()> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(CoreError::invalid(Field::Page, Problem::OutOfRange { min: 1, max: u64::from(MAX_PAGE) }));
+    }
+    Ok(())
 }
 
 /// A page of the history and how many jobs match.
