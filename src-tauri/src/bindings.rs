@@ -22,6 +22,7 @@ use revive_core::pins::{PinState, Signature};
 use revive_core::procedures::runs::{Answer, RunState};
 use revive_core::procedures::ProcedureChoices;
 use revive_core::settings::{Settings, SettingsForm};
+use revive_core::shop::holding::Away;
 use revive_core::shop::link::{ShopLink, ShopLinkForm};
 use revive_core::stress::form::StressForm;
 use revive_core::stress::runs::StressRun;
@@ -34,6 +35,7 @@ use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
 use crate::ipc_error::IpcError;
 use revive_shop::benches::ShopBench;
+use revive_shop::conflicts::{Keep, ShopConflict};
 use revive_shop::sync::SyncStatus;
 
 /// Writes one `.ts` file per type into `dir`: every argument and result of the commands, and what
@@ -71,6 +73,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     TestRoomUpdate::export_all(&config)?;
     SyncStatus::export_all(&config)?;
     ShopBench::export_all(&config)?;
+    ShopConflict::export_all(&config)?;
+    Keep::export_all(&config)?;
+    Away::export_all(&config)?;
     ProcedureChoices::export_all(&config)?;
     RunState::export_all(&config)?;
     Answer::export_all(&config)?;

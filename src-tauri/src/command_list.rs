@@ -64,4 +64,8 @@ pub const COMMANDS: &[&str] = &[
     "test_room_cancel",
     "shop_sync_status",
     "shop_benches",
+    "shop_take_job",
+    "job_away",
+    "shop_conflicts",
+    "shop_settle_conflict",
 ];

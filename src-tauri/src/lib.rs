@@ -113,6 +113,10 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::shop::test_room_cancel,
         commands::shop::shop_sync_status,
         commands::shop::shop_benches,
+        commands::shop::shop_take_job,
+        commands::shop::job_away,
+        commands::shop::shop_conflicts,
+        commands::shop::shop_settle_conflict,
     ])
 }
 

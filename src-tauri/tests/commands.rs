@@ -481,6 +481,14 @@ fn the_history_pages_and_counts_through_ipc() {
     let alone =
         call(&bench, "history_page", json!({ "query": {}, "offset": 0, "limit": 50, "wholeShop": true })).unwrap_err();
     assert_eq!(alone["code"], "shop_not_linked");
+    // So do hand-overs and conflicts; a bench's own job is held here.
+    let key = json!({ "key": { "bench": "bench-2", "jobId": 7 } });
+    assert_eq!(call(&bench, "shop_take_job", key).unwrap_err()["code"], "shop_not_linked");
+    assert_eq!(call(&bench, "shop_conflicts", json!({})).unwrap_err()["code"], "shop_not_linked");
+    let settle = json!({ "id": 1, "keep": "bench" });
+    assert_eq!(call(&bench, "shop_settle_conflict", settle).unwrap_err()["code"], "shop_not_linked");
+    let own = page["rows"][0]["id"].clone();
+    assert_eq!(call(&bench, "job_away", json!({ "jobId": own })).unwrap(), Value::Null);
     let error =
         call(&bench, "history_count", json!({ "query": { "to": "2026-02-30" }, "wholeShop": false })).unwrap_err();
     assert_eq!(error["field"], "date_to");

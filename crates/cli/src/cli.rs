@@ -93,8 +93,38 @@ pub enum Command {
         #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=60_000), hide = true)]
         heartbeat_ms: u64,
     },
-    /// Push this bench's changed jobs to the shop server it is linked to (Settings → Shop server), once.
+    /// Push this bench's changed jobs to the shop server it is linked to (Settings → Shop server),
+    /// and read what changed there for the jobs it keeps, once.
     Sync {
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Take a job over to this bench from the bench that holds it.
+    Take {
+        /// The job's ticket number, as on its label.
+        ticket: String,
+        /// Who takes it (one of the shop's technicians; on a bench with none yet, enrolled).
+        /// Default: the technician seated at this bench.
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Link this bench to the shop server, as Settings → Shop server does: for a bench set up by a
+    /// script, or one without a window.
+    Link {
+        /// The shop server as a PostgreSQL connection string: "host=shop.lan dbname=revive user=revive".
+        #[arg(long)]
+        server: String,
+        /// This bench's name in the shop.
+        #[arg(long)]
+        bench: String,
+        /// This bench's code in ticket and certificate numbers (a letter, then up to 3 letters or digits).
+        #[arg(long)]
+        code: String,
+        /// A file only its owner can read whose first line is the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },

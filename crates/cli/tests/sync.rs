@@ -1,17 +1,24 @@
 //! Benches pushing their jobs to a real PostgreSQL (the test's own): `revive sync` sends each
 //! changed job whole at its version and its photos once; a stopped server is said and nothing is
 //! lost; a bench killed with SIGKILL mid-push resumes and the server ends with every job exactly
-//! once; afterwards each bench and the server agree job for job and version for version.
+//! once; afterwards each bench and the server agree job for job and version for version. Jobs taken
+//! over (`revive take`) while their bench went on working apart come back as conflicts, never as
+//! overwrites; the manager settles them and both benches and the server agree row for row.
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use revive_core::jobs::costs::{LaborAdjustmentForm, PartForm};
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::StatusChange;
 use revive_core::paths::Shipped;
-use revive_core::shop::link::ShopLinkForm;
+use revive_core::settings::SettingsForm;
+use revive_core::shop::link::{ShopKey, ShopLinkForm};
+use revive_core::shop::record::JobRows;
 use revive_core::workshop::Workshop;
+use revive_shop::conflicts::{self, ConflictReason, Keep};
+use revive_shop::ShopError;
 use revive_test_postgres::TestServer;
 
 fn sync(dir: &Path) -> Output {
@@ -202,4 +209,157 @@ fn a_bench_killed_mid_push_resumes_and_every_job_is_on_the_server_once() {
         String::from_utf8_lossy(&sync(dir.path()).stdout),
         "bench-c: pushed 0 job(s) and 0 photo(s); 0 waiting\n"
     );
+}
+
+/// A job's record as the shop server holds it, comparable with a bench's copy.
+fn server_record(server: &mut postgres::Client, key: &ShopKey) -> (String, serde_json::Value) {
+    let row = server
+        .query_one("SELECT holder, record FROM shop_jobs WHERE bench = $1 AND job_id = $2", &[&key.bench, &key.job_id])
+        .unwrap();
+    let record: JobRows = serde_json::from_value(row.get(1)).unwrap();
+    (row.get(0), record.comparable())
+}
+
+/// The record bench A sent of job `job` that the server refused.
+fn refused_record(server: &mut postgres::Client, job: i64) -> serde_json::Value {
+    let row = server
+        .query_one("SELECT record FROM shop_conflicts WHERE job_id = $1 AND from_bench = 'bench-a'", &[&job])
+        .unwrap();
+    serde_json::from_value::<JobRows>(row.get(0)).unwrap().comparable()
+}
+
+fn run(args: &[&str], dir: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_revive")).args(args).arg("--data-dir").arg(dir).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn jobs_taken_over_while_their_bench_worked_apart_are_conflicts_the_manager_settles_and_nothing_is_lost() {
+    let pg = TestServer::start();
+    let connection = pg.database("shop");
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bench_a = open_linked(a.path(), &connection, "bench-a", "A");
+    let bench_b = open_linked(b.path(), &connection, "bench-b", "B");
+    let kept = take_in(&bench_a, "1654922012345", "深圳算力科技有限公司", "王芳");
+    let given = take_in(&bench_a, "1654922012346", "José's GPU Cloud 广州", "王芳");
+    let moved = take_in(&bench_a, "1654922012347", "华强北云计算", "王芳");
+    let josé = SettingsForm {
+        language: "zh-CN".into(),
+        technicians: vec!["José".into()],
+        current_technician: "José".into(),
+        ..Default::default()
+    };
+    bench_b.save_settings(&josé).unwrap();
+    run(&["sync"], b.path());
+    run(&["sync"], a.path());
+    let ticket = |job: i64| bench_a.jobs().get(job).unwrap().ticket;
+    let kept_ticket = ticket(kept);
+    let key = |job: i64| ShopKey { bench: "bench-a".into(), job_id: job };
+
+    // José takes the three over on bench B (a ticket as a scanner or a Chinese keyboard types it)
+    // while bench A, cut off from the server, goes on with two of them.
+    let typed = ticket(kept).replace("RV", "ｒｖ").replace('2', "２");
+    assert!(run(&["take", &typed], b.path()).contains("taken over from bench-a by José"));
+    for job in [given, moved] {
+        run(&["take", &ticket(job)], b.path());
+    }
+    let 王芳 = bench_a.technician().unwrap();
+    let diagnosing = StatusChange { to: "diagnosing".into(), reason: "离线时继续检测".into() };
+    bench_a.jobs().change_status(kept, &diagnosing, &王芳).unwrap();
+    let part = PartForm {
+        part_number: "TDA21490".into(),
+        description: "功率级".into(),
+        quantity: "１".into(),
+        unit_cost: "85".into(),
+    };
+    bench_a.costs().add_part(given, &part, &王芳).unwrap();
+    let labour = LaborAdjustmentForm { minutes: "２０".into(), reason: "José 复测".into() };
+    let on_b = |job: i64| bench_b.holding().copy_of(&key(job), "bench-b").unwrap().unwrap().job_id;
+    for job in [kept, given] {
+        bench_b.costs().adjust_labor(on_b(job), &labour, &bench_b.technician().unwrap()).unwrap();
+    }
+    run(&["sync"], b.path());
+
+    // Back in touch, A's two changes are refused, never written over B's, and its copies freeze.
+    let back = run(&["sync"], a.path());
+    assert!(back.contains("2 refused as conflicting") && back.contains("1 followed"), "{back}");
+    assert_eq!(bench_a.holding().conflicts().unwrap(), 2);
+    let refused = bench_a.costs().add_part(kept, &part, &王芳);
+    assert!(matches!(refused, Err(revive_core::CoreError::JobHeldElsewhere)), "{refused:?}");
+    let mut server = postgres::Client::connect(&connection, postgres::NoTls).unwrap();
+    let open = conflicts::open(&mut server).unwrap();
+    let seen: Vec<_> =
+        open.iter().map(|c| (c.ticket.clone(), c.from_bench.as_str(), c.holder.as_str(), c.reason)).collect();
+    assert_eq!(
+        seen,
+        [
+            (ticket(kept), "bench-a", "bench-b", ConflictReason::NotHolder),
+            (ticket(given), "bench-a", "bench-b", ConflictReason::NotHolder)
+        ]
+    );
+    assert_eq!(open[1].customer, "José's GPU Cloud 广州");
+    let benches = revive_shop::benches::list(&mut server, &bench_a.catalogs().flow).unwrap();
+    assert_eq!(
+        benches.iter().map(|b| (b.name.as_str(), b.conflicts, b.jobs)).collect::<Vec<_>>(),
+        [("bench-a", 2, 0), ("bench-b", 0, 3)]
+    );
+    // A's refused records are on the server whole.
+    for job in [kept, given] {
+        assert_eq!(refused_record(&mut server, job), bench_a.holding().record(job).unwrap().comparable());
+    }
+
+    // The manager keeps B's record of one and A's of the other; a second settling is refused.
+    conflicts::settle(&mut server, open[0].id, Keep::Shop, &王芳).unwrap();
+    conflicts::settle(&mut server, open[1].id, Keep::Bench, &王芳).unwrap();
+    assert!(matches!(conflicts::settle(&mut server, open[0].id, Keep::Bench, &王芳), Err(ShopError::ConflictSettled)));
+    let settled_a = run(&["sync"], a.path());
+    assert!(settled_a.contains("1 set aside") && settled_a.contains("1 back here"), "{settled_a}");
+    let settled_b = run(&["sync"], b.path());
+    assert!(settled_b.contains("1 set aside"), "{settled_b}");
+    assert_eq!(bench_a.holding().conflicts().unwrap(), 0);
+    let aside_on_a = bench_a.jobs().get(kept).unwrap();
+    assert_eq!(aside_on_a.ticket, format!("{kept_ticket}~1"));
+    let mut aside = bench_a.holding().record(kept).unwrap().comparable();
+    aside["job"]["ticket"] = kept_ticket.clone().into();
+    assert_eq!(aside, refused_record(&mut server, kept), "A's set-aside copy is its refused record, renumbered");
+    // A works on the job it was given back, and the server takes it.
+    bench_a.costs().add_part(given, &part, &王芳).unwrap();
+    run(&["sync"], a.path());
+
+    // Row for row: each job on the server is its holder's copy, and every other copy kept follows it.
+    let jobs: Vec<ShopKey> = server
+        .query("SELECT bench, job_id FROM shop_jobs ORDER BY bench, job_id", &[])
+        .unwrap()
+        .iter()
+        .map(|row| ShopKey { bench: row.get(0), job_id: row.get(1) })
+        .collect();
+    assert_eq!(jobs.len(), 3);
+    for key in &jobs {
+        let (holder, on_server) = server_record(&mut server, key);
+        for (shop, bench) in [(&bench_a, "bench-a"), (&bench_b, "bench-b")] {
+            if let Some(copy) = shop.holding().copy_of(key, bench).unwrap() {
+                assert_eq!(
+                    shop.holding().record(copy.job_id).unwrap().comparable(),
+                    on_server,
+                    "{bench}'s copy of {key:?}"
+                );
+                assert_eq!(
+                    copy.away.is_none(),
+                    holder == bench,
+                    "{bench} holds {key:?} exactly when the server says so"
+                );
+            } else {
+                assert_ne!(holder, bench, "{bench} holds {key:?} and has it");
+            }
+        }
+    }
+    let holders: Vec<String> = jobs.iter().map(|key| server_record(&mut server, key).0).collect();
+    assert_eq!(holders, ["bench-b", "bench-a", "bench-b"]);
+    for shop in [&bench_a, &bench_b] {
+        assert_eq!(shop.audit().unwrap().broken, None, "each bench's log holds");
+        assert_eq!(shop.outbox().waiting().unwrap(), 0);
+    }
+    let hand_overs: i64 = server.query_one("SELECT count(*) FROM shop_hand_overs", &[]).unwrap().get(0);
+    assert_eq!(hand_overs, 3);
 }

@@ -164,6 +164,9 @@ pub enum ErrorCode {
     CertificateTypesetFailed,
     StressNotReady,
     StressFailed,
+    JobHeldElsewhere,
+    RecordDiverged,
+    TicketTaken,
     ShopNotLinked,
     ShopSettings,
     ShopTlsRequired,
@@ -172,6 +175,10 @@ pub enum ErrorCode {
     ShopProtocol,
     ShopUnreadable,
     ShopBenchCodeTaken,
+    JobNotInShop,
+    ShopJobNotTakeable,
+    ShopConflictSettled,
+    ShopTicketOnSeveralBenches,
     NotInTestRoom,
     /// A failure the UI has no words of its own for: it shows the message.
     Unexpected,
@@ -307,8 +314,17 @@ pub enum CoreError {
     #[error("the stress test could not start: {0}")]
     StressFailed(String),
 
+    #[error("another bench holds this job now: take it over on this bench first")]
+    JobHeldElsewhere,
+
+    #[error("this job's record here and the shop server's went apart: {0}")]
+    RecordDiverged(String),
+
+    #[error("a job numbered {0} is already on this bench")]
+    TicketTaken(String),
+
     #[error("storage failed: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(rusqlite::Error),
 
     #[error("stored data could not be encoded or decoded: {0}")]
     Encoding(#[from] serde_json::Error),
@@ -360,6 +376,23 @@ impl CoreError {
             CoreError::CertificateNotReady(_) => ErrorCode::CertificateNotReady,
             CoreError::NotReadyForStress { .. } => ErrorCode::StressNotReady,
             CoreError::StressFailed(_) => ErrorCode::StressFailed,
+            CoreError::JobHeldElsewhere => ErrorCode::JobHeldElsewhere,
+            CoreError::RecordDiverged(_) => ErrorCode::RecordDiverged,
+            CoreError::TicketTaken(_) => ErrorCode::TicketTaken,
+        }
+    }
+}
+
+/// The message schema 17's triggers raise on a change to a job this bench no longer holds.
+pub(crate) const HELD_ELSEWHERE: &str = "revive: job held elsewhere";
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match &error {
+            rusqlite::Error::SqliteFailure(_, Some(message)) if message == HELD_ELSEWHERE => {
+                CoreError::JobHeldElsewhere
+            }
+            _ => CoreError::Storage(error),
         }
     }
 }

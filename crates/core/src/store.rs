@@ -31,6 +31,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/014_sync_versions.sql")),
     M::up(include_str!("migrations/015_history_narrowing.sql")),
     M::up(include_str!("migrations/016_open_jobs.sql")),
+    M::up(include_str!("migrations/017_hand_overs.sql")),
 ];
 
 /// The schema version this build writes.

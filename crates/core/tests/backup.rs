@@ -334,7 +334,16 @@ fn an_older_backup_is_brought_to_this_schema() {
              sync_certificates_update; DROP TRIGGER IF EXISTS sync_stress_runs_insert; DROP TRIGGER IF EXISTS
              sync_stress_runs_update; DROP TRIGGER IF EXISTS sync_step_results_insert; DROP TRIGGER IF EXISTS
              sync_step_results_update; DROP TRIGGER IF EXISTS sync_certificate_revocations_insert;
-             DROP TABLE sync_versions; DROP INDEX jobs_open;
+             DROP INDEX jobs_open; DROP TRIGGER IF EXISTS away_jobs_update; DROP TRIGGER IF EXISTS
+             away_job_events_insert; DROP TRIGGER IF EXISTS away_diagnostic_runs_insert; DROP TRIGGER IF EXISTS
+             away_stress_runs_insert; DROP TRIGGER IF EXISTS away_procedure_runs_insert; DROP TRIGGER IF EXISTS
+             away_procedure_runs_update; DROP TRIGGER IF EXISTS away_step_results_insert; DROP TRIGGER IF EXISTS
+             away_job_attachments_insert; DROP TRIGGER IF EXISTS away_job_attachments_delete; DROP TRIGGER IF EXISTS
+             away_job_parts_insert; DROP TRIGGER IF EXISTS away_job_parts_update; DROP TRIGGER IF EXISTS
+             away_job_parts_delete; DROP TRIGGER IF EXISTS away_labor_adjustments_insert; DROP TRIGGER IF EXISTS
+             away_certificates_insert; DROP TRIGGER IF EXISTS away_certificates_update; DROP TRIGGER IF EXISTS
+             away_certificate_revocations_insert; DROP TABLE shop_keys; DROP TABLE shop_away; DROP TABLE shop_pulled; DROP TABLE
+             sync_versions;
              PRAGMA user_version = 4;",
         )
         .unwrap();

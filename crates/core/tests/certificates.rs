@@ -3,8 +3,11 @@
 
 mod common;
 
-use common::{hold_bench, open_shop, record_scenario, signer, take_in_h100, tech, TECH};
-use revive_core::bench::{GpuProvider, Sample};
+use common::{
+    burn_in_telemetry, final_qa, hold_bench, open_shop, record_scenario, repaired_job, sign, signer, take_in_h100,
+    tech, TECH,
+};
+use revive_core::bench::GpuProvider;
 use revive_core::certificates::{
     self, CertificateDocument, CertificateLanguage, RevocationReason, ShopKey, SignedDocument, StatusList, Verdict,
 };
@@ -21,61 +24,6 @@ use revive_core::{CoreError, Field, NotReady, Problem};
 
 fn diagnose(shop: &Workshop, job: i64, scenario: &str) {
     record_scenario(shop, job, scenario, &[]);
-}
-
-/// What burn-in looked like on the bench: hot and drawing near the power limit.
-fn burn_in_telemetry() -> Vec<Sample> {
-    (0..120u32)
-        .map(|second| Sample {
-            at_ms: 1_764_300_000_000 + u64::from(second) * 1000,
-            gpu: 0,
-            temperature_c: Some(60 + second % 24),
-            memory_temperature_c: Some(70 + second % 18),
-            power_w: Some(600.0 + f64::from(second % 91)),
-            sm_clock_mhz: Some(1980),
-            pcie_generation: Some(5),
-            pcie_width: Some(16),
-            clock_event_reasons: 0,
-            lost: false,
-        })
-        .collect()
-}
-
-fn final_qa(shop: &Workshop, job: i64) {
-    let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(shop)).unwrap();
-    let answer = |step: &str, answer: Answer, who: &Technician| {
-        shop.procedure_runs().answer(run.id, step, &answer, "", who, None).unwrap()
-    };
-    common::pass_load_tests(shop, job, run.id, 120, false).unwrap();
-    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(shop));
-    record_scenario(shop, job, "h100-remap-reset", &burn_in_telemetry());
-    answer("release-reading", Answer::Confirm, &tech(shop));
-    let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(shop)).unwrap());
-    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(shop));
-    sign(shop, run.id, "technician-qc", TECH);
-    // The approver signs with their own PIN at Li Wei's bench.
-    sign(shop, run.id, "approver-qc", "Zhang Min");
-}
-
-fn sign(shop: &Workshop, run: i64, step: &str, name: &str) {
-    shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(shop), Some(&signer(shop, name))).unwrap();
-}
-
-/// A shop in `dir` with an H100 taken in with a pending remap, then repaired: final QA passed
-/// with Zhang Min's approval. Li Wei is at the bench.
-fn repaired_job(dir: &std::path::Path) -> (Workshop, i64) {
-    let shop = open_shop(dir);
-    let job = take_in_h100(&shop);
-    let settings = SettingsForm {
-        language: "zh-CN".into(),
-        technicians: vec![TECH.into(), "Zhang Min".into()],
-        current_technician: TECH.into(),
-        ..Default::default()
-    };
-    shop.save_settings(&settings).unwrap();
-    diagnose(&shop, job, "h100-remap-pending");
-    final_qa(&shop, job);
-    (shop, job)
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn each_kind_of_change_counts_up_the_jobs_version_and_a_failed_one_does_not() {
     let job = take_in_h100(&shop);
     let other = take_in_h100(&shop);
     assert_eq!(shop.outbox().waiting().unwrap(), 2);
-    for record in shop.outbox().next(10).unwrap() {
+    for record in shop.outbox().next(10, "bench-1").unwrap() {
         assert!(record.document.contains(&record.ticket));
         shop.outbox().pushed(record.job_id, record.version).unwrap();
     }

@@ -1,6 +1,6 @@
 //! The shop's benches as its manager sees them: each bench the server has heard from, its codes,
 //! when it last reached the server, how many of its changed jobs still wait to be pushed, and how
-//! many jobs it holds, open and in all.
+//! many jobs it holds, open and in all, and how many of its records wait in a conflict.
 
 use postgres::Client;
 use revive_core::jobs::status::{Status, StatusFlow};
@@ -27,6 +27,8 @@ pub struct ShopBench {
     /// Jobs it holds that have not ended (returned, scrapped, RMA).
     pub open_jobs: u64,
     pub jobs: u64,
+    /// Its records the server refused as conflicting, not settled yet.
+    pub conflicts: u64,
 }
 
 /// Every bench of the shop, by name.
@@ -40,8 +42,9 @@ pub fn list(client: &mut Client, flow: &StatusFlow) -> ShopResult<Vec<ShopBench>
                 to_char(b.last_contact AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                 b.last_contact > now() - make_interval(secs => $2),
                 b.waiting,
-                (SELECT count(*) FROM shop_jobs j WHERE j.bench = b.name AND j.status <> ALL ($1)),
-                (SELECT count(*) FROM shop_jobs j WHERE j.bench = b.name)
+                (SELECT count(*) FROM shop_jobs j WHERE j.holder = b.name AND j.status <> ALL ($1)),
+                (SELECT count(*) FROM shop_jobs j WHERE j.holder = b.name),
+                (SELECT count(*) FROM shop_conflicts c WHERE c.from_bench = b.name AND c.resolved_at IS NULL)
          FROM shop_benches b ORDER BY b.name",
         &[&ended, &(IN_TOUCH_SECONDS as f64)],
     )?;
@@ -56,6 +59,7 @@ pub fn list(client: &mut Client, flow: &StatusFlow) -> ShopResult<Vec<ShopBench>
                 waiting: row.try_get::<_, i32>(5)?.unsigned_abs(),
                 open_jobs: row.try_get::<_, i64>(6)?.unsigned_abs(),
                 jobs: row.try_get::<_, i64>(7)?.unsigned_abs(),
+                conflicts: row.try_get::<_, i64>(8)?.unsigned_abs(),
             })
         })
         .collect()

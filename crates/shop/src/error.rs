@@ -24,6 +24,16 @@ pub enum ShopError {
     /// Numbers with the code would repeat the other bench's.
     #[error("the bench code {code} is already bench {bench}'s in this shop; choose another")]
     BenchCodeTaken { code: String, bench: String },
+    #[error("the shop server has no such job")]
+    JobNotInShop,
+    /// Pushed by a Revive older than hand-overs: its bench sends it again with its rows on its next push.
+    #[error("job {0} has not reached the shop server whole yet: take it over once its bench has synced")]
+    NotTakeable(String),
+    /// Benches numbered alone before bench codes could give the same number.
+    #[error("more than one bench has a job numbered {0}: take it over from the whole shop's history")]
+    TicketOnSeveralBenches(String),
+    #[error("that conflict was settled already")]
+    ConflictSettled,
     #[error("there is no {what} {name} in the test room")]
     NotInRoom { what: &'static str, name: String },
     #[error(transparent)]
@@ -43,6 +53,10 @@ impl ShopError {
             ShopError::Unreadable(_) => ErrorCode::ShopUnreadable,
             ShopError::BenchCodeTaken { .. } => ErrorCode::ShopBenchCodeTaken,
             ShopError::NotInRoom { .. } => ErrorCode::NotInTestRoom,
+            ShopError::JobNotInShop => ErrorCode::JobNotInShop,
+            ShopError::NotTakeable(_) => ErrorCode::ShopJobNotTakeable,
+            ShopError::ConflictSettled => ErrorCode::ShopConflictSettled,
+            ShopError::TicketOnSeveralBenches(_) => ErrorCode::ShopTicketOnSeveralBenches,
             ShopError::Core(error) => error.code(),
         }
     }

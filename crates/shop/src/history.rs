@@ -14,6 +14,7 @@ use revive_core::history::{
 };
 use revive_core::jobs::status::{Status, StatusFlow};
 use revive_core::money::{Currency, Money};
+use revive_core::shop::link::ShopKey;
 use revive_core::CoreError;
 
 use crate::error::{ShopError, ShopResult};
@@ -208,7 +209,7 @@ impl PageAnchors {
 
 const COLUMNS: &str = "bench, job_id, ticket, status, created_at, updated_at, customer, model_id,
      document ->> 'boardSerial', document ->> 'gpuUuid', document ->> 'receivedBy',
-     (document #>> '{quote,minor}')::bigint, document #>> '{quote,currency}', certificate";
+     (document #>> '{quote,minor}')::bigint, document #>> '{quote,currency}', certificate, holder";
 
 fn history_row(row: &Row) -> ShopResult<HistoryRow> {
     let unreadable = |what: &str| ShopError::Unreadable(format!("the {what} of a job in the shop's history"));
@@ -217,7 +218,8 @@ fn history_row(row: &Row) -> ShopResult<HistoryRow> {
     let currency: Currency =
         serde_json::from_value(serde_json::Value::String(currency)).map_err(|_| unreadable("currency"))?;
     Ok(HistoryRow {
-        bench: Some(row.try_get(0)?),
+        bench: Some(row.try_get(14)?),
+        shop_key: Some(ShopKey { bench: row.try_get(0)?, job_id: row.try_get(1)? }),
         id: row.try_get(1)?,
         ticket: row.try_get(2)?,
         status: Status::parse(&status).map_err(|_| unreadable("status"))?,
@@ -321,7 +323,7 @@ pub fn page(
 }
 
 /// The first column after [`COLUMNS`]: a page's sort key, an export's record.
-const AFTER_COLUMNS: usize = 14;
+const AFTER_COLUMNS: usize = 15;
 
 fn sort_key(row: &Row, from: usize, columns: usize) -> ShopResult<SortKey> {
     let texts = (from..from + columns - 1).map(|index| row.try_get::<_, String>(index)).collect::<Result<_, _>>()?;

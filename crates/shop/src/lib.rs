@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod benches;
+pub mod conflicts;
 pub mod error;
 pub mod history;
 pub mod room;

@@ -15,13 +15,14 @@ use revive_core::workshop::Workshop;
 use crate::error::{ShopError, ShopResult};
 
 /// The protocol this build speaks: one schema step per version, applied in order.
-pub const PROTOCOL: i32 = 5;
+pub const PROTOCOL: i32 = 6;
 const SCHEMA: [&str; PROTOCOL as usize] = [
     include_str!("schema/001_test_room.sql"),
     include_str!("schema/002_shop_jobs.sql"),
     include_str!("schema/003_bench_codes.sql"),
     include_str!("schema/004_shop_history.sql"),
     include_str!("schema/005_open_jobs.sql"),
+    include_str!("schema/006_hand_overs.sql"),
 ];
 
 /// Any key, so two processes installing the schema at once take turns.

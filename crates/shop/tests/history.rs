@@ -114,7 +114,8 @@ fn the_shop_server_finds_what_the_bench_finds_filter_for_filter() {
         let mut on_server = shop_wide(&mut client, &bench, &query);
         let on_bench = bench_only(&bench, &query);
         assert!(on_server.iter().all(|row| row.bench.as_deref() == Some("bench-a")));
-        on_server.iter_mut().for_each(|row| row.bench = None);
+        assert!(on_server.iter().all(|row| row.shop_key.as_ref().is_some_and(|key| key.job_id == row.id)));
+        on_server.iter_mut().for_each(|row| (row.bench, row.shop_key) = (None, None));
         let key = |row: &HistoryRow| row.id;
         let (mut server_sorted, mut bench_sorted) = (on_server.clone(), on_bench.clone());
         server_sorted.sort_by_key(key);

@@ -34,8 +34,10 @@ pub async fn history_page(
         let checked = query.check(shop.catalogs())?;
         let mut anchors = state.shop_history.lock().unwrap_or_else(|p| p.into_inner());
         let anchors: &mut revive_shop::history::PageAnchors = &mut anchors;
-        return on_shop_server(&state, |client, _| {
-            revive_shop::history::page(client, &checked, offset, limit, anchors)
+        return on_shop_server(&state, |client, link| {
+            let mut page = revive_shop::history::page(client, &checked, offset, limit, anchors)?;
+            shop.holding().number_here(&mut page.rows, &link.bench)?;
+            Ok(page)
         });
     }
     Ok(shop.history().page(&query, offset, limit)?)

@@ -3,9 +3,11 @@
 //! verdicts into the jobs. The PostgreSQL client blocks on its own runtime, so each call runs on a
 //! plain thread of its own rather than on the command's async worker.
 
-use revive_core::shop::link::{ShopLink, ShopLinkForm};
+use revive_core::shop::holding::Away;
+use revive_core::shop::link::{ShopKey, ShopLink, ShopLinkForm};
 use revive_core::stress::form::StressForm;
 use revive_shop::benches::{self, ShopBench};
+use revive_shop::conflicts::{self, Keep, ShopConflict};
 use revive_shop::room::{self, Collected, RoomView};
 use revive_shop::server::LinkedConnection;
 use revive_shop::sync::{self, SyncStatus};
@@ -101,22 +103,56 @@ pub async fn test_room_cancel(state: State<'_, AppState>, task: i64) -> Result<b
     on_shop_server(&state, |client, link| room::cancel(client, task, &link.bench))
 }
 
+/// Takes job `key` over to this bench from the bench holding it; answers its number here.
+#[tauri::command]
+pub async fn shop_take_job(state: State<'_, AppState>, key: ShopKey) -> Result<i64, IpcError> {
+    let shop = state.shop()?;
+    let by = state.technician()?;
+    on_shop_server(&state, |client, link| Ok(sync::take(client, shop, link, &key, &by)?.0))
+}
+
+/// Why job `job_id` does not change on this bench, if it does not (another bench holds it, or a
+/// conflict waits for the manager).
+#[tauri::command]
+pub async fn job_away(state: State<'_, AppState>, job_id: i64) -> Result<Option<Away>, IpcError> {
+    Ok(state.shop()?.holding().away(job_id)?)
+}
+
+/// The conflicts waiting for the shop's manager.
+#[tauri::command]
+pub async fn shop_conflicts(state: State<'_, AppState>) -> Result<Vec<ShopConflict>, IpcError> {
+    on_shop_server(&state, |client, _| conflicts::open(client))
+}
+
+/// Settles conflict `id`, keeping the shop's record or the refused bench's.
+#[tauri::command]
+pub async fn shop_settle_conflict(state: State<'_, AppState>, id: i64, keep: Keep) -> Result<(), IpcError> {
+    let by = state.technician()?;
+    on_shop_server(&state, |client, _| conflicts::settle(client, id, keep, &by))
+}
+
 /// How often a linked bench pushes its changed jobs.
 pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Pushes this bench's changed jobs to the shop server, now and every [`SYNC_EVERY`], on a thread
-/// of its own, keeping how it went for the status line.
+/// Pushes this bench's changed jobs to the shop server and reads what changed there for the jobs
+/// it keeps, now and every [`SYNC_EVERY`], on a thread of its own, keeping how it went for the
+/// status line.
 pub fn keep_pushing(app: tauri::AppHandle) {
     // Its own connection: a long first push never holds up the test-room screen's.
     let mut connection = LinkedConnection::default();
     std::thread::spawn(move || loop {
         let state = app.state::<AppState>();
         if let Ok(shop) = state.shop() {
-            let result = connection.with(shop, |client, link| sync::push(client, shop, link));
+            let result = connection.with(shop, |client, link| {
+                let pushed = sync::push(client, shop, link)?;
+                sync::pull(client, shop, link)?;
+                Ok(pushed)
+            });
             let waiting = shop.outbox().waiting().unwrap_or_default();
+            let conflicts = shop.holding().conflicts().unwrap_or_default();
             let now = revive_core::store::timestamp(time::OffsetDateTime::now_utc());
             let mut status = state.sync.lock().unwrap_or_else(|p| p.into_inner());
-            *status = status.after(&result, waiting, &now);
+            *status = status.after(&result, waiting, conflicts, &now);
         }
         std::thread::sleep(SYNC_EVERY);
     });

@@ -73,6 +73,10 @@ import type { TaskProgress } from './bindings/TaskProgress';
 import type { TestRoomUpdate } from './bindings/TestRoomUpdate';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { ShopBench } from './bindings/ShopBench';
+import type { ShopConflict } from './bindings/ShopConflict';
+import type { ShopKey } from './bindings/ShopKey';
+import type { Keep } from './bindings/Keep';
+import type { Away } from './bindings/Away';
 import type { Signature } from './bindings/Signature';
 import type { SignedDocument } from './bindings/SignedDocument';
 import type { Statistics } from './bindings/Statistics';
@@ -162,6 +166,10 @@ export type {
   TestRoomUpdate,
   SyncStatus,
   ShopBench,
+  ShopConflict,
+  ShopKey,
+  Keep,
+  Away,
   Signature,
   SignedDocument,
   Statistics,
@@ -215,8 +223,14 @@ export const api = {
   testRoomSchedule: (jobId: number, server: string, slot: number, form: StressForm) =>
     invoke<number>('test_room_schedule', { jobId, server, slot, form }),
   /** Cancels a task this bench queued; false when it had already ended. */
-  shopBenches: () => invoke<ShopBench[]>('shop_benches'),
   testRoomCancel: (task: number) => invoke<boolean>('test_room_cancel', { task }),
+  shopBenches: () => invoke<ShopBench[]>('shop_benches'),
+  /** Takes a job over from the bench holding it; answers its number on this bench. */
+  shopTakeJob: (key: ShopKey) => invoke<number>('shop_take_job', { key }),
+  /** Why a job does not change on this bench, if it does not. */
+  jobAway: (jobId: number) => invoke<Away | null>('job_away', { jobId }),
+  shopConflicts: () => invoke<ShopConflict[]>('shop_conflicts'),
+  shopSettleConflict: (id: number, keep: Keep) => invoke<void>('shop_settle_conflict', { id, keep }),
   /** How the bench's pushes to the shop server go, for the status line. */
   shopSyncStatus: () => invoke<SyncStatus>('shop_sync_status'),
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),

@@ -78,7 +78,7 @@ pub fn run(connection: Connection, station: Station) -> Exit {
 }
 
 /// The first line of a file only its owner can read, as ssh insists for keys.
-fn read_password(file: &Path) -> Result<String, String> {
+pub(super) fn read_password(file: &Path) -> Result<String, String> {
     use std::os::unix::fs::PermissionsExt;
     let metadata = std::fs::metadata(file).map_err(|error| format!("cannot read {}: {error}", file.display()))?;
     if metadata.permissions().mode() & 0o077 != 0 {

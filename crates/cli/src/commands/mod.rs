@@ -47,6 +47,10 @@ pub fn run(command: Command) -> Exit {
             agent::run(connection, agent::Station { name, driver, lease, heartbeat_ms })
         }
         Command::Sync { data_dir } => sync::run(data_dir),
+        Command::Take { ticket, by, data_dir } => sync::take(&ticket, by.as_deref(), data_dir),
+        Command::Link { server, bench, code, password_file, data_dir } => {
+            sync::link(sync::Link { server, bench, code, password_file }, data_dir)
+        }
         Command::Procedures { action: ProceduresAction::List { dir } } => procedures::list(dir),
         Command::Procedures { action: ProceduresAction::Check { files } } => procedures::check(&files),
     }

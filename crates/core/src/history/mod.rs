@@ -90,7 +90,10 @@ pub enum HistorySort {
 pub struct HistoryRow {
     /// The bench that holds the job, in the whole shop's history; none in this bench's own.
     pub bench: Option<String>,
-    /// The job's number in the store of the bench that holds it.
+    /// How the shop server knows the job, in the whole shop's history.
+    pub shop_key: Option<crate::shop::link::ShopKey>,
+    /// The job's number here, for a job this bench holds; in the whole shop's history, the
+    /// number the shop server knows it by for any other.
     pub id: i64,
     pub ticket: String,
     pub status: Status,
@@ -451,6 +454,7 @@ fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
     let currency: Currency = json_column(row, 11, Quote::Text)?;
     Ok(HistoryRow {
         bench: None,
+        shop_key: None,
         id: row.get(0)?,
         ticket: row.get(1)?,
         status: json_column(row, 2, Quote::Text)?,

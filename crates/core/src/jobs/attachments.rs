@@ -77,6 +77,23 @@ impl Photos<'_> {
     }
 }
 
+impl Photos<'_> {
+    /// Keeps a photo another bench attached, received by its hash; bytes that are not what the
+    /// hash says are refused.
+    pub fn keep(&self, sha256: &str, bytes: &[u8]) -> CoreResult<()> {
+        if format!("{:x}", Sha256::digest(bytes)) != sha256 || media_type(bytes).is_none() {
+            return Err(CoreError::invalid(Field::Photo, Problem::BadFormat));
+        }
+        let path = path_of(self.workshop.data_dir(), sha256);
+        if !path.exists() {
+            let folder = path.parent().ok_or(CoreError::invalid(Field::Photo, Problem::BadFormat))?;
+            std::fs::create_dir_all(folder)?;
+            crate::files::write_atomically(&path, bytes)?;
+        }
+        Ok(())
+    }
+}
+
 /// Whether every hash names a photo attached to this job.
 pub(crate) fn all_attached(tx: &rusqlite::Transaction, job_id: i64, hashes: &[String]) -> CoreResult<bool> {
     for hash in hashes {

@@ -92,6 +92,13 @@ pub enum Event {
         number: String,
         reason: RevocationReason,
     },
+    /// The job came to this bench from bench `from`: its record there, whose log ended at the link
+    /// `chain_head` after `events` events, goes on here.
+    HandedOver {
+        from: String,
+        events: u64,
+        chain_head: Option<String>,
+    },
     /// An approver let a certificate name the card of diagnostic run `run` despite its identity findings.
     IdentityApproved {
         run: i64,

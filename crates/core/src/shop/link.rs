@@ -187,3 +187,12 @@ pub(crate) fn next_number(tx: &Transaction, counters: &str, prefix: &str, year: 
         None => format!("{prefix}-{year}-{number:06}"),
     })
 }
+
+/// How the shop server knows a job: the bench that first pushed it and its number there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ShopKey {
+    pub bench: String,
+    pub job_id: i64,
+}

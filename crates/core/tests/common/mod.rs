@@ -15,6 +15,7 @@ use revive_core::diagnostics::runs::RunEvidence;
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::paths::Shipped;
 use revive_core::pins::Signer;
+use revive_core::procedures::runs::Answer;
 use revive_core::settings::{SettingsForm, Technician};
 use revive_core::stress::burn_in::{run_burn_in, HostCompute};
 use revive_core::stress::host::HostMemory;
@@ -212,4 +213,59 @@ pub fn pass_load_tests(
     shop.stress().record(job, &outcome, Some("测试台上的同一张卡"), &tech(shop)).unwrap();
     answer("memory-test", Answer::Confirm).unwrap();
     answer("burn-in", Answer::Confirm).map(drop)
+}
+
+/// What burn-in looked like on the bench: hot and drawing near the power limit.
+pub fn burn_in_telemetry() -> Vec<Sample> {
+    (0..120u32)
+        .map(|second| Sample {
+            at_ms: 1_764_300_000_000 + u64::from(second) * 1000,
+            gpu: 0,
+            temperature_c: Some(60 + second % 24),
+            memory_temperature_c: Some(70 + second % 18),
+            power_w: Some(600.0 + f64::from(second % 91)),
+            sm_clock_mhz: Some(1980),
+            pcie_generation: Some(5),
+            pcie_width: Some(16),
+            clock_event_reasons: 0,
+            lost: false,
+        })
+        .collect()
+}
+
+pub fn final_qa(shop: &Workshop, job: i64) {
+    let run = shop.procedure_runs().start(job, "final-qa-burn-in", &tech(shop)).unwrap();
+    let answer = |step: &str, answer: Answer, who: &Technician| {
+        shop.procedure_runs().answer(run.id, step, &answer, "", who, None).unwrap()
+    };
+    pass_load_tests(shop, job, run.id, 120, false).unwrap();
+    answer("bandwidth", Answer::Measure { value: 1_880_000.0 }, &tech(shop));
+    record_scenario(shop, job, "h100-remap-reset", &burn_in_telemetry());
+    answer("release-reading", Answer::Confirm, &tech(shop));
+    let photos = [1u8, 2].map(|n| shop.photos().attach(job, &[0xFF, 0xD8, 0xFF, n], &tech(shop)).unwrap());
+    answer("photos-out", Answer::Photos { hashes: photos.to_vec() }, &tech(shop));
+    sign(shop, run.id, "technician-qc", TECH);
+    // The approver signs with their own PIN at Li Wei's bench.
+    sign(shop, run.id, "approver-qc", "Zhang Min");
+}
+
+pub fn sign(shop: &Workshop, run: i64, step: &str, name: &str) {
+    shop.procedure_runs().answer(run, step, &Answer::Confirm, "", &tech(shop), Some(&signer(shop, name))).unwrap();
+}
+
+/// A shop in `dir` with an H100 taken in with a pending remap, then repaired: final QA passed
+/// with Zhang Min's approval. Li Wei is at the bench.
+pub fn repaired_job(dir: &std::path::Path) -> (Workshop, i64) {
+    let shop = open_shop(dir);
+    let job = take_in_h100(&shop);
+    let settings = SettingsForm {
+        language: "zh-CN".into(),
+        technicians: vec![TECH.into(), "Zhang Min".into()],
+        current_technician: TECH.into(),
+        ..Default::default()
+    };
+    shop.save_settings(&settings).unwrap();
+    record_scenario(&shop, job, "h100-remap-pending", &[]);
+    final_qa(&shop, job);
+    (shop, job)
 }

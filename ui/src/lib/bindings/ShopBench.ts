@@ -16,4 +16,8 @@ waiting: number,
 /**
  * Jobs it holds that have not ended (returned, scrapped, RMA).
  */
-openJobs: number, jobs: number, };
+openJobs: number, jobs: number, 
+/**
+ * Its records the server refused as conflicting, not settled yet.
+ */
+conflicts: number, };

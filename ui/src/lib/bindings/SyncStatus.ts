@@ -19,4 +19,8 @@ offlineSince: string | null,
 /**
  * What went wrong with the last push other than the server being out of reach.
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * Jobs here the server refused as conflicting, waiting for the manager.
+ */
+conflicts: number, };
