@@ -363,3 +363,67 @@ fn jobs_taken_over_while_their_bench_worked_apart_are_conflicts_the_manager_sett
     let hand_overs: i64 = server.query_one("SELECT count(*) FROM shop_hand_overs", &[]).unwrap().get(0);
     assert_eq!(hand_overs, 3);
 }
+
+#[test]
+fn a_bench_restored_from_a_backup_catches_up_with_the_shop_or_keeps_its_changes_as_a_conflict() {
+    let pg = TestServer::start();
+    let connection = pg.database("shop");
+    let (a, saved) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let backup = saved.path().join("before.revive-backup");
+    let open = || Workshop::open(a.path(), Shipped::resolve(None)).unwrap();
+    let bench_a = open_linked(a.path(), &connection, "bench-a", "A");
+    let job = take_in(&bench_a, "1654922012360", "深圳算力科技有限公司", "王芳");
+    run(&["sync"], a.path());
+    run(&["backup", "--out", backup.to_str().unwrap()], a.path());
+    let diagnosing = StatusChange { to: "diagnosing".into(), reason: "王芳 复测".into() };
+    bench_a.jobs().change_status(job, &diagnosing, &bench_a.technician().unwrap()).unwrap();
+    run(&["sync"], a.path());
+    let key = ShopKey { bench: "bench-a".into(), job_id: job };
+    let mut server = postgres::Client::connect(&connection, postgres::NoTls).unwrap();
+    let (_, moved_on) = server_record(&mut server, &key);
+
+    // Back from the backup: the change made since is not here, but the shop server has it.
+    drop(bench_a);
+    run(&["restore", backup.to_str().unwrap()], a.path());
+    let bench_a = open();
+    assert_eq!(bench_a.jobs().get(job).unwrap().status.id(), "intake");
+    assert!(run(&["sync"], a.path()).contains("1 caught up with the shop server"));
+    assert_eq!(bench_a.jobs().get(job).unwrap().status.id(), "diagnosing", "the change comes back from the shop");
+    assert_eq!(bench_a.holding().record(job).unwrap().comparable(), moved_on);
+    assert_eq!(bench_a.audit().unwrap().broken, None);
+
+    // From the same backup again, and a change made before the bench syncs: the server has work
+    // this bench never saw, so the change waits as a conflict.
+    drop(bench_a);
+    run(&["restore", backup.to_str().unwrap()], a.path());
+    let bench_a = open();
+    let part = PartForm {
+        part_number: "TDA21490".into(),
+        description: "功率级".into(),
+        quantity: "２".into(),
+        unit_cost: "85".into(),
+    };
+    bench_a.costs().add_part(job, &part, &bench_a.technician().unwrap()).unwrap();
+    let before = bench_a.holding().record(job).unwrap().comparable();
+    assert!(run(&["sync"], a.path()).contains("1 refused as conflicting"));
+    let open_conflicts = conflicts::open(&mut server).unwrap();
+    assert_eq!(open_conflicts.len(), 1);
+    assert_eq!((open_conflicts[0].reason, open_conflicts[0].holder.as_str()), (ConflictReason::Behind, "bench-a"));
+    assert_eq!(refused_record(&mut server, job), before, "the change is on the server, whole");
+
+    // The manager keeps the shop's record: it comes back under the job's number, and the copy with
+    // the part stays, set aside.
+    conflicts::settle(&mut server, open_conflicts[0].id, Keep::Shop, &bench_a.technician().unwrap()).unwrap();
+    let settled = run(&["sync"], a.path());
+    assert!(settled.contains("1 set aside") && settled.contains("1 back here"), "{settled}");
+    let ticket = bench_a.jobs().get(job).unwrap().ticket;
+    assert!(ticket.ends_with("~1"), "{ticket}");
+    let back = bench_a.holding().copy_of(&key, "bench-a").unwrap().unwrap();
+    assert_eq!(
+        (back.away, bench_a.jobs().get(back.job_id).unwrap().ticket),
+        (None, ticket.trim_end_matches("~1").to_owned())
+    );
+    assert_eq!(bench_a.holding().record(back.job_id).unwrap().comparable(), moved_on);
+    assert_eq!(bench_a.audit().unwrap().broken, None);
+    assert_eq!(bench_a.outbox().waiting().unwrap(), 0);
+}

@@ -30,6 +30,9 @@ pub struct Pushed {
     pub photos: u64,
     /// Jobs the server refused as conflicting: each waits for the manager.
     pub refused: u64,
+    /// Jobs whose copy here was behind the server's record (a bench restored from a backup) and
+    /// was brought up to it.
+    pub caught_up: u64,
     /// Jobs still waiting (changed while the push ran).
     pub waiting: u64,
 }
@@ -37,14 +40,19 @@ pub struct Pushed {
 /// What the server said to one job's record.
 enum Answer {
     Taken,
-    Refused { holder: String },
+    /// The server has a version of the bench's own job the bench does not know (it was restored
+    /// from a backup): the bench catches up if its copy is where the server's record began.
+    Behind,
+    Refused {
+        holder: String,
+    },
 }
 
 /// Pushes every waiting job of `workshop`, as the bench `link` names, then says how many wait.
 pub fn push(client: &mut Client, workshop: &Workshop, link: &ShopLink) -> ShopResult<Pushed> {
     let outbox = workshop.outbox();
     let bench = link.bench.as_str();
-    let mut pushed = Pushed { jobs: 0, photos: 0, refused: 0, waiting: 0 };
+    let mut pushed = Pushed { jobs: 0, photos: 0, refused: 0, caught_up: 0, waiting: 0 };
     introduce(client, workshop, link, outbox.waiting()?)?;
     loop {
         let records = outbox.next(BATCH, bench)?;
@@ -69,6 +77,20 @@ pub fn push(client: &mut Client, workshop: &Workshop, link: &ShopLink) -> ShopRe
                 Answer::Refused { holder } => {
                     workshop.holding().freeze(record.job_id, AwayReason::Conflict, &holder)?;
                     pushed.refused += 1;
+                }
+                Answer::Behind => {
+                    let (server_record, version) = fetch(client, workshop, &record.key)?;
+                    match workshop.holding().catch_up(record.job_id, &server_record, version) {
+                        Ok(()) => pushed.caught_up += 1,
+                        Err(CoreError::RecordDiverged(_)) => {
+                            let mut tx = client.transaction()?;
+                            keep_conflict(&mut tx, bench, record, "behind")?;
+                            tx.commit()?;
+                            workshop.holding().freeze(record.job_id, AwayReason::Conflict, bench)?;
+                            pushed.refused += 1;
+                        }
+                        Err(other) => return Err(other.into()),
+                    }
                 }
             }
         }
@@ -96,58 +118,61 @@ fn send_photos(tx: &mut postgres::Transaction, record: &JobRecord) -> ShopResult
 }
 
 /// Writes one job's record if `bench` holds the job and the server has nothing it did not send;
-/// otherwise keeps it as a conflict.
+/// a record from a bench that does not hold the job is kept as a conflict.
 fn send(tx: &mut postgres::Transaction, bench: &str, record: &JobRecord) -> ShopResult<Answer> {
-    let unreadable = |e: serde_json::Error| ShopError::Unreadable(e.to_string());
-    let document: serde_json::Value = serde_json::from_str(&record.document).map_err(unreadable)?;
-    let rows: serde_json::Value = serde_json::from_str(&record.rows).map_err(unreadable)?;
+    let (document, rows) = parsed(record)?;
     let key = &record.key;
     let held = tx.query_opt(
         "SELECT holder, version, record = $3 FROM shop_jobs WHERE bench = $1 AND job_id = $2 FOR UPDATE",
         &[&key.bench, &key.job_id, &rows],
     )?;
-    let reason = match held {
-        None => {
-            tx.execute(
-                "INSERT INTO shop_jobs (bench, job_id, holder, version, ticket, document, record)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&key.bench, &key.job_id, &bench, &record.version, &record.ticket, &document, &rows],
-            )?;
-            return Ok(Answer::Taken);
-        }
-        Some(row) => {
-            let (holder, version, same): (String, i64, Option<bool>) = (row.get(0), row.get(1), row.get(2));
-            if version == record.version && same == Some(true) {
-                // Sent before; the answer was lost.
-                return Ok(Answer::Taken);
-            } else if holder != bench {
-                Some(("not_holder", holder))
-            } else if version < record.version && (version == record.pushed || version == record.sending) {
-                None
-            } else {
-                Some(("behind", holder))
-            }
-        }
+    let Some(row) = held else {
+        tx.execute(
+            "INSERT INTO shop_jobs (bench, job_id, holder, version, ticket, document, record)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&key.bench, &key.job_id, &bench, &record.version, &record.ticket, &document, &rows],
+        )?;
+        return Ok(Answer::Taken);
     };
-    match reason {
-        None => {
-            tx.execute(
-                "UPDATE shop_jobs SET version = $3, ticket = $4, document = $5, record = $6, pushed_at = now(),
-                        change = nextval('shop_job_changes')
-                 WHERE bench = $1 AND job_id = $2",
-                &[&key.bench, &key.job_id, &record.version, &record.ticket, &document, &rows],
-            )?;
-            Ok(Answer::Taken)
-        }
-        Some((reason, holder)) => {
-            tx.execute(
-                "INSERT INTO shop_conflicts (bench, job_id, ticket, from_bench, version, document, record, reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (bench, job_id, from_bench, version) DO NOTHING",
-                &[&key.bench, &key.job_id, &record.ticket, &bench, &record.version, &document, &rows, &reason],
-            )?;
-            Ok(Answer::Refused { holder })
-        }
+    let (holder, version, same): (String, i64, Option<bool>) = (row.get(0), row.get(1), row.get(2));
+    if version == record.version && same == Some(true) {
+        // Sent before; the answer was lost.
+        Ok(Answer::Taken)
+    } else if holder != bench {
+        keep_conflict(tx, bench, record, "not_holder")?;
+        Ok(Answer::Refused { holder })
+    } else if version < record.version && (version == record.pushed || version == record.sending) {
+        tx.execute(
+            "UPDATE shop_jobs SET version = $3, ticket = $4, document = $5, record = $6, pushed_at = now(),
+                    change = nextval('shop_job_changes')
+             WHERE bench = $1 AND job_id = $2",
+            &[&key.bench, &key.job_id, &record.version, &record.ticket, &document, &rows],
+        )?;
+        Ok(Answer::Taken)
+    } else {
+        Ok(Answer::Behind)
     }
+}
+
+/// Keeps `bench`'s refused record as a conflict for the manager (once, however often it is sent).
+fn keep_conflict(tx: &mut postgres::Transaction, bench: &str, record: &JobRecord, reason: &str) -> ShopResult<()> {
+    let (document, rows) = parsed(record)?;
+    let key = &record.key;
+    tx.execute(
+        "INSERT INTO shop_conflicts (bench, job_id, ticket, from_bench, version, document, record, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (bench, job_id, from_bench, version) DO NOTHING",
+        &[&key.bench, &key.job_id, &record.ticket, &bench, &record.version, &document, &rows, &reason],
+    )?;
+    Ok(())
+}
+
+/// A record's document and rows as the server stores them.
+fn parsed(record: &JobRecord) -> ShopResult<(serde_json::Value, serde_json::Value)> {
+    let unreadable = |e: serde_json::Error| ShopError::Unreadable(e.to_string());
+    Ok((
+        serde_json::from_str(&record.document).map_err(unreadable)?,
+        serde_json::from_str(&record.rows).map_err(unreadable)?,
+    ))
 }
 
 /// What a pull did to the copies this bench keeps.
@@ -162,6 +187,9 @@ pub struct Pulled {
     /// Jobs that came back to this bench: a conflict settled in its favour, or the shop's record
     /// of a job it holds.
     pub back: u64,
+    /// Jobs this bench holds whose copy was behind the server's record (a bench restored from a
+    /// backup), brought up to it.
+    pub caught_up: u64,
 }
 
 /// Reads what changed on the server since the last pull for the jobs this bench keeps or holds.
@@ -232,6 +260,12 @@ fn settle(
             receive(client, workshop, bench, key, None)?;
             pulled.back += 1;
         }
+        // Held here with nothing waiting, yet behind the server: restored from a backup.
+        Some(KeptCopy { job_id, away: None, version: here, pushed }) if ours && here == pushed && pushed < version => {
+            let (record, version) = fetch(client, workshop, key)?;
+            workshop.holding().catch_up(job_id, &record, version)?;
+            pulled.caught_up += 1;
+        }
         Some(copy) if !ours => {
             // A change still to push goes first, so the server sees it and keeps it as a conflict.
             let up_to_date = copy.away == Some(AwayReason::Taken) && copy.pushed == version;
@@ -264,9 +298,6 @@ pub fn take(
     key: &ShopKey,
     by: &Technician,
 ) -> ShopResult<(i64, String)> {
-    if let Some(KeptCopy { job_id, away: None, .. }) = workshop.holding().copy_of(key, &link.bench)? {
-        return Ok((job_id, link.bench.clone()));
-    }
     receive(client, workshop, &link.bench, key, Some(by))
 }
 
@@ -298,6 +329,11 @@ fn receive(
         )?
         .ok_or(ShopError::JobNotInShop)?;
     let (holder, version, ticket): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
+    if holder == bench {
+        if let Some(KeptCopy { job_id, away: None, .. }) = workshop.holding().copy_of(key, bench)? {
+            return Ok((job_id, holder));
+        }
+    }
     let record = rows_of(row.get(3), &ticket)?;
     keep_photos(&mut tx, workshop, &record)?;
     if let Some(by) = by.filter(|_| holder != bench) {
@@ -429,7 +465,7 @@ mod tests {
 
     #[test]
     fn the_status_says_up_to_date_waiting_or_offline_since_when() {
-        let pushed = |waiting| Ok(Pushed { jobs: 3, photos: 0, refused: 0, waiting });
+        let pushed = |waiting| Ok(Pushed { jobs: 3, photos: 0, refused: 0, caught_up: 0, waiting });
         let up = SyncStatus::default().after(&pushed(0), 0, 0, "2026-12-02T05:00:00.000Z");
         assert_eq!(
             (up.linked, up.waiting, up.last_push.as_deref(), up.offline_since.as_deref()),
@@ -446,6 +482,11 @@ mod tests {
         let still = down.after(&Err(unreachable()), 5, 0, "2026-12-02T05:02:00.000Z");
         assert_eq!(still.offline_since, down.offline_since, "offline since the first failure");
         assert_eq!(still.after(&pushed(1), 1, 0, "2026-12-02T05:03:00.000Z").offline_since, None);
-        assert_eq!(still.after(&Err(ShopError::NotLinked), 0, 0, "now"), SyncStatus::default());
+        assert_eq!(still.after(&Err(ShopError::NotLinked), 0, 2, "now"), SyncStatus::default());
+        assert_eq!(
+            still.after(&Err(unreachable()), 5, 2, "now").conflicts,
+            2,
+            "conflicts are counted here, offline too"
+        );
     }
 }

@@ -28,8 +28,10 @@ pub async fn shop_link(state: State<'_, AppState>) -> Result<Option<ShopLink>, I
 #[tauri::command]
 pub async fn save_shop_link(state: State<'_, AppState>, form: ShopLinkForm) -> Result<ShopLink, IpcError> {
     let link = state.shop()?.shop_link().save(&form)?;
-    // A new password for the same server is checked too: the kept connection is opened again.
-    *state.shop_connection.lock().unwrap_or_else(|p| p.into_inner()) = LinkedConnection::default();
+    // A new password for the same server is checked too: the kept connection is opened again. The
+    // old one owns a runtime of its own, which this async worker may not drop: a thread does.
+    let forgotten = std::mem::take(&mut *state.shop_connection.lock().unwrap_or_else(|p| p.into_inner()));
+    std::thread::spawn(move || drop(forgotten));
     let shop = state.shop()?;
     let waiting = shop.outbox().waiting()?;
     on_shop_server(&state, |client, link| sync::introduce(client, shop, link, waiting))?;

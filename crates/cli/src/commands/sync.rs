@@ -27,6 +27,7 @@ pub fn run(data_dir: Option<PathBuf>) -> Exit {
         );
         let counts = [
             (pushed.refused, "refused as conflicting (the manager decides)"),
+            (pushed.caught_up + pulled.caught_up, "caught up with the shop server"),
             (pulled.followed, "followed on other benches"),
             (pulled.set_aside, "set aside"),
             (pulled.back, "back here"),
@@ -46,7 +47,10 @@ pub fn take(ticket: &str, by: Option<&str>, data_dir: Option<PathBuf>) -> Exit {
         };
         let (job_id, from) = LinkedConnection::default().with(shop, |client, link| {
             let key = sync::key_of(client, ticket)?;
-            sync::take(client, shop, link, &key, &by)
+            let taken = sync::take(client, shop, link, &key, &by)?;
+            // Its log now says who took it: pushed at once, as the window's next round would.
+            sync::push(client, shop, link)?;
+            Ok(taken)
         })?;
         let ticket = shop.jobs().get(job_id)?.ticket;
         Ok(format!("{bench}: {ticket} is here now (job {job_id}), taken over from {from} by {}", by.name()))

@@ -106,6 +106,16 @@ impl Holding<'_> {
         })
     }
 
+    /// Brings job `job_id`, which this bench holds, up to the server's record at `version`: the
+    /// bench was restored from a backup older than what it had pushed since. A copy that changed
+    /// apart since is refused whole.
+    pub fn catch_up(&self, job_id: i64, record: &JobRows, version: i64) -> CoreResult<()> {
+        self.workshop.store().write(|tx, _| {
+            record::write(tx, Some(job_id), record)?;
+            set_versions(tx, job_id, version)
+        })
+    }
+
     /// Stops job `job_id` changing here, for `reason`, while `holder` holds it. A copy set aside
     /// gives up its ticket number (it gets `~1`, `~2`…), so the shop's record can come back here.
     pub fn freeze(&self, job_id: i64, reason: AwayReason, holder: &str) -> CoreResult<()> {
