@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Key, startBench } from '../tests/e2e/webdriver.mjs';
 import {
   addTechnicians, answerFileDialog, linkShopServer, openJob, passFinalQa, recordSimulated, setPin, startAgent, startShopServer, takeIn,
@@ -227,10 +227,35 @@ try {
       await session.click('#history-scope-shop');
       await session.waitFor('#history-scroll .history-row[data-ticket]', 20_000);
       await session.waitFor('#history-count', 10_000, '共 5 个工单');
+      await session.waitFor('#history-scroll .history-row:nth-child(5)[data-ticket]', 10_000);
       await capture(session, 'docs/history-shop.png');
       await session.click('#nav-shop');
       await session.waitFor('#shop-benches tr[data-bench="bench-2"]', 10_000);
       await capture(session, 'docs/benches.png');
+
+      // A conflict: bench-1 loses the shop server and goes on with a job that José takes over on
+      // bench-3 meanwhile; back in touch, the Shop screen asks the manager whose record to keep.
+      const relink = async (connection) => {
+        await session.click('#nav-settings');
+        await session.type('#shop-connection', Key.Control + 'a' + Key.Control + connection);
+        await session.click('#shop-save');
+        await session.waitFor('#shop-notice, #shop-error', 10_000);
+      };
+      await relink('host=/nonexistent-revive dbname=revive user=revive');
+      await session.waitFor('#sync-status', 20_000, '离线');
+      await openJob(session, '2012342');
+      await session.click('#move-diagnosing');
+      await session.waitFor('.job-head .badge[data-status="diagnosing"]', 5_000);
+      const revive = (...args) => execFileSync(join(dirname(process.env.REVIVE_APP), 'revive'), args);
+      const benchThree = mkdtempSync(join(tmpdir(), 'revive-bench-3-'));
+      revive('link', '--server', shopServer.connection, '--bench', 'bench-3', '--code', 'C', '--data-dir', benchThree);
+      revive('take', cards[2].ticket, '--by', 'José', '--data-dir', benchThree);
+      rmSync(benchThree, { recursive: true, force: true });
+      await relink(shopServer.connection);
+      await session.waitFor('#sync-conflicts', 30_000);
+      await session.click('#nav-shop');
+      await session.waitFor(`#shop-conflicts tr[data-ticket="${cards[2].ticket}"]`, 10_000);
+      await capture(session, 'docs/conflict.png');
     });
   } finally {
     await room.stop();
