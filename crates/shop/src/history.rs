@@ -64,7 +64,8 @@ impl Sql {
             }
             Some(TextSearch::Anywhere(text)) => {
                 let at = sql.bind(revive_core::text::like_pattern(text));
-                format!("search ILIKE {at}")
+                // The column is kept lower-cased (protocol 7).
+                format!("search LIKE lower({at})")
             }
             Some(TextSearch::CustomerPart(part)) => {
                 let at = sql.bind(revive_core::text::like_pattern(part));

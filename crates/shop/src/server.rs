@@ -15,7 +15,7 @@ use revive_core::workshop::Workshop;
 use crate::error::{ShopError, ShopResult};
 
 /// The protocol this build speaks: one schema step per version, applied in order.
-pub const PROTOCOL: i32 = 6;
+pub const PROTOCOL: i32 = 7;
 const SCHEMA: [&str; PROTOCOL as usize] = [
     include_str!("schema/001_test_room.sql"),
     include_str!("schema/002_shop_jobs.sql"),
@@ -23,6 +23,7 @@ const SCHEMA: [&str; PROTOCOL as usize] = [
     include_str!("schema/004_shop_history.sql"),
     include_str!("schema/005_open_jobs.sql"),
     include_str!("schema/006_hand_overs.sql"),
+    include_str!("schema/007_folded_search.sql"),
 ];
 
 /// Any key, so two processes installing the schema at once take turns.
