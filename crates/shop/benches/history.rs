@@ -46,8 +46,9 @@ fn main() {
     client.execute("INSERT INTO shop_benches (name) VALUES ('bench-1')", &[]).expect("the bench");
 
     let started = Instant::now();
-    let mut copy =
-        client.copy_in("COPY shop_jobs (bench, job_id, version, ticket, document) FROM STDIN").expect("start the copy");
+    let mut copy = client
+        .copy_in("COPY shop_jobs (bench, job_id, holder, version, ticket, document) FROM STDIN")
+        .expect("start the copy");
     let mut buffer = Vec::with_capacity(1 << 20);
     shop.store()
         .read(|tx| {
@@ -56,7 +57,8 @@ fn main() {
             while let Some(row) = rows.next()? {
                 let (id, ticket, document): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
                 // COPY's text format: a backslash stands for itself only when doubled.
-                writeln!(buffer, "bench-1\t{id}\t1\t{ticket}\t{}", document.replace('\\', "\\\\")).expect("buffer");
+                writeln!(buffer, "bench-1\t{id}\tbench-1\t1\t{ticket}\t{}", document.replace('\\', "\\\\"))
+                    .expect("buffer");
                 if buffer.len() > 1 << 20 {
                     copy.write_all(&buffer).expect("copy");
                     buffer.clear();

@@ -209,7 +209,8 @@ impl Holding<'_> {
         })
     }
 
-    /// Job `job_id`'s rows as they are here.
+    /// Job `job_id`'s rows as they are here: what a check that the benches and the shop server
+    /// agree row for row compares (`JobRows::comparable`).
     pub fn record(&self, job_id: i64) -> CoreResult<JobRows> {
         self.workshop.store().read(|tx| record::read(tx, job_id))
     }

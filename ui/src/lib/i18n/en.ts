@@ -722,7 +722,7 @@ export const en = {
   'history.scope.bench': "This bench",
   'history.scope.shop': "Whole shop",
   'history.scope.shopNote': "Every bench's jobs, as the shop server has them: the list, its statistics and its exports.",
-  'history.otherBench': "Held by bench {bench}: open it there.",
+  'history.otherBench': "Held by bench {bench}: click to take it over to this bench.",
   'history.take.title': "Take the job over",
   'history.take.ask': "Take {ticket} over from bench {bench}? Its whole record comes to this bench, the hand-over is written in its history, and bench {bench} no longer changes it.",
   'history.take.confirm': "Take over",

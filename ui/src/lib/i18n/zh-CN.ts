@@ -699,7 +699,7 @@ export const zhCN: Record<MessageKey, string> = {
   'history.scope.bench': "本工作台",
   'history.scope.shop': "全店",
   'history.scope.shopNote': "店铺服务器上所有工作台的工单：列表、统计和导出均包括在内。",
-  'history.otherBench': "由工作台 {bench} 处理：请在该工作台打开。",
+  'history.otherBench': "由工作台 {bench} 处理：点击可接手到本工作台。",
   'history.take.title': "接手工单",
   'history.take.ask': "从工作台 {bench} 接手 {ticket}？完整记录将转到本工作台，交接会写入工单历史，工作台 {bench} 此后不能再修改它。",
   'history.take.confirm': "接手",
