@@ -13,7 +13,7 @@ use crate::jobs::events::{self, Event};
 use crate::settings::{Settings, Technician};
 use crate::shop::link::ShopKey;
 use crate::shop::record::{self, JobRows};
-use crate::store::timestamp;
+use crate::store::{json_column, timestamp, Quote};
 use crate::workshop::Workshop;
 
 /// Why a job here does not change.
@@ -27,6 +27,17 @@ pub enum AwayReason {
     Conflict,
     /// The manager kept another bench's record; this copy stays as it was.
     SetAside,
+}
+
+impl AwayReason {
+    /// As `shop_away.reason` holds it: its serde name.
+    fn id(self) -> &'static str {
+        match self {
+            AwayReason::Taken => "taken",
+            AwayReason::Conflict => "conflict",
+            AwayReason::SetAside => "set_aside",
+        }
+    }
 }
 
 /// A job this bench keeps but does not hold.
@@ -123,15 +134,18 @@ impl Holding<'_> {
             tx.execute("DELETE FROM shop_away WHERE job_id = ?1", [job_id])?;
             if reason == AwayReason::SetAside {
                 let ticket: String = tx.query_row("SELECT ticket FROM jobs WHERE id = ?1", [job_id], |r| r.get(0))?;
-                let renamed = (1..)
-                    .map(|n| format!("{ticket}~{n}"))
-                    .find(|candidate| {
-                        !tx.query_row("SELECT EXISTS (SELECT 1 FROM jobs WHERE ticket = ?1)", [candidate], |r| {
-                            r.get::<_, bool>(0)
-                        })
-                        .unwrap_or(true)
-                    })
-                    .unwrap_or_default();
+                let mut n = 1;
+                let renamed = loop {
+                    let candidate = format!("{ticket}~{n}");
+                    let taken: bool =
+                        tx.query_row("SELECT EXISTS (SELECT 1 FROM jobs WHERE ticket = ?1)", [&candidate], |r| {
+                            r.get(0)
+                        })?;
+                    if !taken {
+                        break candidate;
+                    }
+                    n += 1;
+                };
                 tx.execute("UPDATE jobs SET ticket = ?2 WHERE id = ?1", params![job_id, renamed])?;
                 tx.execute("DELETE FROM shop_keys WHERE job_id = ?1", [job_id])?;
             }
@@ -153,10 +167,9 @@ impl Holding<'_> {
         self.workshop.store().read(|tx| {
             Ok(tx
                 .query_row("SELECT reason, holder, since FROM shop_away WHERE job_id = ?1", [job_id], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+                    Ok(Away { reason: json_column(r, 0, Quote::Text)?, holder: r.get(1)?, since: r.get(2)? })
                 })
-                .optional()?
-                .map(|(reason, holder, since)| Away { reason: reason_of(&reason), holder, since }))
+                .optional()?)
         })
     }
 
@@ -249,32 +262,18 @@ fn copy_in(tx: &Transaction, key: &ShopKey, bench: &str) -> CoreResult<Option<Ke
             "SELECT a.reason, coalesce(s.version, 0), coalesce(s.pushed, 0) FROM jobs j
              LEFT JOIN shop_away a ON a.job_id = j.id LEFT JOIN sync_versions s ON s.job_id = j.id WHERE j.id = ?1",
             [job_id],
-            |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+            |r| Ok((json_column::<Option<AwayReason>>(r, 0, Quote::Text)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
         )
         .optional()?;
-    Ok(copy.and_then(|(reason, version, pushed)| {
-        let away = reason.as_deref().map(reason_of);
+    Ok(copy.and_then(|(away, version, pushed)| {
         (away != Some(AwayReason::SetAside)).then_some(KeptCopy { job_id, away, version, pushed })
     }))
 }
 
-fn reason_of(stored: &str) -> AwayReason {
-    match stored {
-        "taken" => AwayReason::Taken,
-        "set_aside" => AwayReason::SetAside,
-        _ => AwayReason::Conflict,
-    }
-}
-
 fn away(tx: &Transaction, job_id: i64, reason: AwayReason, holder: &str, now: time::OffsetDateTime) -> CoreResult<()> {
-    let reason = match reason {
-        AwayReason::Taken => "taken",
-        AwayReason::Conflict => "conflict",
-        AwayReason::SetAside => "set_aside",
-    };
     tx.execute(
         "INSERT INTO shop_away (job_id, reason, holder, since) VALUES (?1, ?2, ?3, ?4)",
-        params![job_id, reason, holder, timestamp(now)],
+        params![job_id, reason.id(), holder, timestamp(now)],
     )?;
     Ok(())
 }
