@@ -45,6 +45,9 @@ pub type Clock = fn() -> OffsetDateTime;
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The read-only connection [`Store::read_alone`] keeps, its page cache still warm for the
+    /// next history page; a read that finds it busy opens one of its own.
+    reader: Mutex<Option<Connection>>,
     path: PathBuf,
     clock: Clock,
 }
@@ -78,7 +81,7 @@ impl Store {
         migrations().to_latest(&mut conn)?;
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         crate::history::register_functions(&conn)?;
-        Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), clock })
+        Ok(Store { conn: Mutex::new(conn), reader: Mutex::new(None), path: path.to_path_buf(), clock })
     }
 
     /// Runs one user action in one transaction: all of it is written, or none.
@@ -100,15 +103,31 @@ impl Store {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs a long read (an export, statistics) through a read-only connection of its own, in one
-    /// transaction: it sees one consistent state while the app keeps reading and writing through
-    /// the store (WAL lets a writer and readers work at once).
+    /// Runs a long read (a history page, an export, statistics) through a read-only connection
+    /// apart from the app's, in one transaction: it sees one consistent state while the app keeps
+    /// reading and writing through the store (WAL lets a writer and readers work at once).
     pub fn read_alone<T>(&self, query: impl FnOnce(&Transaction) -> CoreResult<T>) -> CoreResult<T> {
-        let mut conn = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        crate::history::register_functions(&conn)?;
+        let Ok(mut kept) = self.reader.try_lock() else {
+            let mut conn = self.open_reader()?;
+            return query(&conn.transaction()?);
+        };
+        let conn = match kept.take() {
+            Some(conn) => conn,
+            None => self.open_reader()?,
+        };
+        let conn = kept.insert(conn);
         let tx = conn.transaction()?;
         query(&tx)
+    }
+
+    fn open_reader(&self) -> CoreResult<Connection> {
+        let conn = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A history search reads thousands of scattered pages of a big store: SQLite's own cache
+        // holds 2 MiB of them, this one up to 64 MiB.
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        crate::history::register_functions(&conn)?;
+        Ok(conn)
     }
 
     /// Runs a read inside one transaction so it sees a single consistent state.

@@ -283,6 +283,15 @@ struct Plan {
     found_order: &'static str,
     /// Rows come from the search index `s`, joined to the jobs.
     searched: bool,
+    /// The text looked for in each of a few jobs: every one is read anyway, so the page counts
+    /// the matches as it is read, and nothing is counted after.
+    counted: bool,
+}
+
+/// A page's rows, with how many jobs match in all when reading the page counted them.
+pub struct PageRows {
+    pub rows: Vec<HistoryRow>,
+    pub matched: Option<u64>,
 }
 
 /// A query as SQL for the bench's store, and how to read the jobs in order.
@@ -364,6 +373,7 @@ impl Filter {
             values: conditions.values.clone(),
             found_order: order,
             searched: false,
+            counted: false,
         };
         let mut checked_row_by_row = None;
         let indexed = match query.text {
@@ -384,13 +394,17 @@ impl Filter {
                 if !other.sql.is_empty() {
                     let mut row_by_row = other.clone();
                     row_by_row.push(
+                        // The texts the full-text index holds (`job_search_text`), read from the
+                        // job's own row, which the narrowing already reads.
                         format!(
-                            "EXISTS (SELECT 1 FROM job_search_text t WHERE t.id = j.id
-                             AND {CONTAINS_FUNCTION}(?, t.ticket, t.serial, t.uuid, t.customer, t.notes))"
+                            "{CONTAINS_FUNCTION}(?, j.ticket, j.board_serial, j.gpu_uuid,
+                                (SELECT name FROM customers WHERE id = j.customer_id),
+                                concat_ws(' ', j.symptom_observed, j.symptom_when, j.symptom_how,
+                                          j.symptom_frequency, j.symptom_changes, j.condition_note))"
                         ),
                         [Value::Text(text.clone())],
                     );
-                    checked_row_by_row = Some((plain(&other), plain(&row_by_row)));
+                    checked_row_by_row = Some((plain(&other), Plan { counted: true, ..plain(&row_by_row) }));
                 }
                 // One phrase: the text as typed, quotes doubled, never read as FTS syntax.
                 let phrase = Value::Text(format!("\"{}\"", text.replace('"', "\"\"")));
@@ -449,6 +463,8 @@ fn day(raw: &str, field: Field) -> CoreResult<Option<Date>> {
 const COLUMNS: &str = "j.id, j.ticket, j.status, j.created_at, j.updated_at, c.name, j.model_id, j.board_serial,
      j.gpu_uuid, j.received_by, j.quote_minor, j.quote_currency,
      (SELECT number FROM certificates k WHERE k.job_id = j.id AND k.superseded_by IS NULL)";
+/// How many [`COLUMNS`] there are.
+const COLUMN_COUNT: usize = 13;
 
 fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
     let currency: Currency = json_column(row, 11, Quote::Text)?;
@@ -558,13 +574,15 @@ impl Filter {
     }
 
     /// The matching jobs from `offset`, at most `limit` of them, in the query's order.
-    pub fn page(&self, tx: &Transaction, offset: u64, limit: u32) -> CoreResult<Vec<HistoryRow>> {
+    pub fn page(&self, tx: &Transaction, offset: u64, limit: u32) -> CoreResult<PageRows> {
         check_page_size(limit)?;
         let plan = self.plan(tx)?;
         // The page's jobs first, by id alone (skipping `offset` rows costs little), then their columns.
         let sql = format!(
-            "SELECT {COLUMNS} FROM (SELECT j.id FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}) p
-             JOIN jobs j ON j.id = p.id JOIN customers c ON c.id = j.customer_id ORDER BY {}",
+            "SELECT {COLUMNS}, p.matched FROM (
+                SELECT j.id, {} AS matched FROM {} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}
+             ) p JOIN jobs j ON j.id = p.id JOIN customers c ON c.id = j.customer_id ORDER BY {}",
+            if plan.counted { "count(*) OVER ()" } else { "NULL" },
             self.source(plan, false),
             plan.condition,
             plan.found_order,
@@ -572,12 +590,17 @@ impl Filter {
         );
         let deadline = Instant::now() + PAGE_BUDGET;
         tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
-        let rows: rusqlite::Result<Vec<HistoryRow>> = tx
-            .prepare(&sql)
-            .and_then(|mut statement| statement.query_map(params_from_iter(&plan.values), history_row)?.collect());
+        let rows: rusqlite::Result<Vec<(HistoryRow, Option<i64>)>> = tx.prepare(&sql).and_then(|mut statement| {
+            statement
+                .query_map(params_from_iter(&plan.values), |row| Ok((history_row(row)?, row.get(COLUMN_COUNT)?)))?
+                .collect()
+        });
         tx.progress_handler(0, None::<fn() -> bool>)?;
         match rows {
-            Ok(rows) => Ok(rows),
+            Ok(rows) => {
+                let matched = rows.first().and_then(|(_, matched)| *matched).map(i64::unsigned_abs);
+                Ok(PageRows { rows: rows.into_iter().map(|(row, _)| row).collect(), matched })
+            }
             Err(rusqlite::Error::SqliteFailure(error, _))
                 if error.code == rusqlite::ErrorCode::OperationInterrupted =>
             {
@@ -616,10 +639,19 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
         -1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |context| {
-            let needle = context.get::<String>(0)?.to_lowercase();
+            // The same text for every job of a search: lower-cased once.
+            let needle = context.get_or_create_aux(0, |text| -> Result<String, rusqlite::types::FromSqlError> {
+                Ok(text.as_str()?.to_lowercase())
+            })?;
             for index in 1..context.len() {
-                if let Some(text) = context.get::<Option<String>>(index)? {
-                    if text.to_lowercase().contains(&needle) {
+                if let rusqlite::types::ValueRef::Text(text) = context.get_raw(index) {
+                    let text = std::str::from_utf8(text).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+                    let found = if text.chars().any(char::is_uppercase) {
+                        text.to_lowercase().contains(needle.as_str())
+                    } else {
+                        text.contains(needle.as_str())
+                    };
+                    if found {
                         return Ok(true);
                     }
                 }

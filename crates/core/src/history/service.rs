@@ -7,7 +7,7 @@ use std::path::Path;
 use super::backup::{self, BackupReport, RestoreReport};
 use super::export::{self, CsvOptions, ExportFormat, Exported};
 use super::statistics::{self, Statistics};
-use super::{HistoryPage, HistoryQuery, COUNT_AHEAD, COUNT_BUDGET};
+use super::{HistoryPage, HistoryQuery, PageRows, COUNT_AHEAD, COUNT_BUDGET};
 use crate::error::CoreResult;
 use crate::workshop::Workshop;
 
@@ -35,11 +35,14 @@ impl History<'_> {
     pub fn page(&self, query: &HistoryQuery, offset: u64, limit: u32) -> CoreResult<HistoryPage> {
         let filter = query.filter(self.workshop.catalogs())?;
         self.workshop.store().read_alone(|tx| {
-            let rows = filter.page(tx, offset, limit)?;
+            let PageRows { rows, matched } = filter.page(tx, offset, limit)?;
             let seen = offset + rows.len() as u64;
             if !rows.is_empty() && rows.len() < limit as usize {
                 // The last page: nothing to count.
                 return Ok(HistoryPage { total: seen, exact: true, offset, rows });
+            }
+            if let Some(total) = matched {
+                return Ok(HistoryPage { total, exact: true, offset, rows });
             }
             let up_to = seen + COUNT_AHEAD;
             let (total, exact) = match filter.count(tx, up_to, COUNT_BUDGET)? {
