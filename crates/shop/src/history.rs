@@ -53,7 +53,18 @@ impl Sql {
         format!("${}", self.values.len())
     }
 
+    /// The query over whole jobs, for what reads their records.
     fn of(query: &CheckedQuery, plan: Plan) -> Sql {
+        Sql::reading(query, plan, "*".to_owned())
+    }
+
+    /// The query over what the search and the order need, which the filters' indexes carry: for
+    /// finding pages and counting.
+    fn keys_of(query: &CheckedQuery, plan: Plan) -> Sql {
+        Sql::reading(query, plan, format!("{}, search", order_columns(query).join(", ")))
+    }
+
+    fn reading(query: &CheckedQuery, plan: Plan, columns: String) -> Sql {
         let mut sql = Sql::filters(query);
         let text = match &query.text {
             None => return sql,
@@ -74,7 +85,7 @@ impl Sql {
         };
         if plan == Plan::Narrowed && !sql.conditions.is_empty() {
             // `OFFSET 0` keeps the narrowing apart: planned on its own, never merged into the search.
-            sql.source = format!("(SELECT * FROM shop_jobs WHERE {} OFFSET 0) shop_jobs", sql.condition());
+            sql.source = format!("(SELECT {columns} FROM shop_jobs WHERE {} OFFSET 0) shop_jobs", sql.condition());
             sql.conditions.clear();
         }
         sql.conditions.push(text);
@@ -209,8 +220,7 @@ impl PageAnchors {
 }
 
 const COLUMNS: &str = "bench, job_id, ticket, status, created_at, updated_at, customer, model_id,
-     document ->> 'boardSerial', document ->> 'gpuUuid', document ->> 'receivedBy',
-     (document #>> '{quote,minor}')::bigint, document #>> '{quote,currency}', certificate, holder";
+     board_serial, gpu_uuid, received_by, quote_minor, quote_currency, certificate, holder";
 
 fn history_row(row: &Row) -> ShopResult<HistoryRow> {
     let unreadable = |what: &str| ShopError::Unreadable(format!("the {what} of a job in the shop's history"));
@@ -261,7 +271,7 @@ pub fn page(
     if !narrowed && offset > NEAR && anchors.before(offset).is_none() {
         note_anchors(&mut tx, query, plan, anchors)?;
     }
-    let mut sql = Sql::of(query, plan);
+    let mut sql = Sql::keys_of(query, plan);
     let columns = order_columns(query);
     let anchor = if narrowed { None } else { anchors.before(offset) };
     let skip = match anchor {
@@ -304,7 +314,7 @@ pub fn page(
         return Ok(HistoryPage { total: all.unsigned_abs(), exact: true, offset, rows });
     }
     let up_to = seen + COUNT_AHEAD;
-    let sql = Sql::of(query, plan);
+    let sql = Sql::keys_of(query, plan);
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))?;
     let counted = tx.query_one(
         &format!("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {up_to}) ahead", sql.source, sql.condition()),
@@ -338,7 +348,7 @@ fn note_anchors(
     plan: Plan,
     anchors: &mut PageAnchors,
 ) -> ShopResult<()> {
-    let sql = Sql::of(query, plan);
+    let sql = Sql::keys_of(query, plan);
     let columns = order_columns(query);
     let text = format!(
         "SELECT n, {columns} FROM (
@@ -363,7 +373,7 @@ fn note_anchors(
 pub fn count(client: &mut Client, query: &CheckedQuery) -> ShopResult<u64> {
     let mut tx = client.transaction()?;
     let plan = plan(&mut tx, query)?;
-    let sql = Sql::of(query, plan);
+    let sql = Sql::keys_of(query, plan);
     let text = format!("SELECT count(*) FROM {} WHERE {}", sql.source, sql.condition());
     let row = tx.query_one(&text, &sql.values())?;
     Ok(row.get::<_, i64>(0).unsigned_abs())
@@ -440,7 +450,7 @@ pub fn statistics(client: &mut Client, query: &CheckedQuery, flow: &StatusFlow) 
     let mut sql = Sql::of(query, plan);
     let returned = month(&mut sql, "updated_at");
     let select = format!(
-        "SELECT {returned}, document #>> '{{quote,currency}}', count(*), sum((document #>> '{{quote,minor}}')::bigint)::bigint
+        "SELECT {returned}, quote_currency, count(*), sum(quote_minor)::bigint
          FROM {{scope}} AND status = 'returned' GROUP BY 1, 2"
     );
     for row in rows(&mut tx, sql, &select)? {
@@ -466,9 +476,7 @@ pub fn statistics(client: &mut Client, query: &CheckedQuery, flow: &StatusFlow) 
     if let Some(row) = rows(&mut tx, Sql::of(query, plan), turnaround)?.first() {
         (counts.returned_jobs, counts.median_hours) = (count(row, 0)?, row.try_get(1)?);
     }
-    for row in
-        rows(&mut tx, Sql::of(query, plan), "SELECT document ->> 'receivedBy', count(*) FROM {scope} GROUP BY 1")?
-    {
+    for row in rows(&mut tx, Sql::of(query, plan), "SELECT received_by, count(*) FROM {scope} GROUP BY 1")? {
         counts.received_by.push((row.try_get(0)?, count(&row, 1)?));
     }
     // Who moved the job to where it ended: an ended job moves no further.

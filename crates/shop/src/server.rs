@@ -15,7 +15,7 @@ use revive_core::workshop::Workshop;
 use crate::error::{ShopError, ShopResult};
 
 /// The protocol this build speaks: one schema step per version, applied in order.
-pub const PROTOCOL: i32 = 7;
+pub const PROTOCOL: i32 = 8;
 const SCHEMA: [&str; PROTOCOL as usize] = [
     include_str!("schema/001_test_room.sql"),
     include_str!("schema/002_shop_jobs.sql"),
@@ -24,6 +24,7 @@ const SCHEMA: [&str; PROTOCOL as usize] = [
     include_str!("schema/005_open_jobs.sql"),
     include_str!("schema/006_hand_overs.sql"),
     include_str!("schema/007_folded_search.sql"),
+    include_str!("schema/008_covering_search.sql"),
 ];
 
 /// Any key, so two processes installing the schema at once take turns.
@@ -193,6 +194,65 @@ mod tests {
             "host=x port=notaport dbname=a user=b",
         ] {
             assert!(matches!(ShopServer::new(wrong, None, None), Err(ShopError::Settings(_))), "{wrong}");
+        }
+    }
+
+    /// A server any earlier Revive set up, holding a job a bench pushed then, moves forward to
+    /// this protocol on the next connection, and the whole shop's history finds the job.
+    #[test]
+    fn a_server_at_any_earlier_protocol_moves_forward_with_its_jobs() {
+        use revive_core::history::HistoryQuery;
+        use revive_core::jobs::intake::IntakeForm;
+        use revive_core::paths::Shipped;
+
+        let dir = tempfile::tempdir().unwrap();
+        let shop = Workshop::open(dir.path(), Shipped::resolve(None)).unwrap();
+        let form = IntakeForm {
+            customer_name: "深圳智算云科技有限公司".into(),
+            model_id: "h100-sxm5-80gb".into(),
+            board_serial: "１６５４９２２０１２３４５".into(),
+            symptom_observed: "训练时 Xid 79，掉卡".into(),
+            quote_amount: "１２０００".into(),
+            quote_currency: "CNY".into(),
+            ..Default::default()
+        };
+        shop.jobs().intake(&form, &shop.technician_or_first("王芳").unwrap()).unwrap();
+        let job = shop.outbox().next(1, "bench-1").unwrap().remove(0);
+        let document: serde_json::Value = serde_json::from_str(&job.document).unwrap();
+        let query = HistoryQuery { text: "智算云".into(), ..Default::default() }.check(shop.catalogs()).unwrap();
+
+        let pg = revive_test_postgres::TestServer::start();
+        for earlier in 0..PROTOCOL {
+            let connection = pg.database(&format!("protocol_{earlier}"));
+            let mut old = Client::connect(&connection, postgres::NoTls).unwrap();
+            if earlier > 0 {
+                old.batch_execute("CREATE TABLE revive_protocol (version integer NOT NULL)").unwrap();
+                old.execute("INSERT INTO revive_protocol (version) VALUES ($1)", &[&earlier]).unwrap();
+            }
+            for step in &SCHEMA[..earlier as usize] {
+                old.batch_execute(step).unwrap();
+            }
+            // Protocol 2 brought the shop's jobs, protocol 6 their holders: what a bench pushed then.
+            if earlier >= 2 {
+                old.execute("INSERT INTO shop_benches (name) VALUES ('bench-1')", &[]).unwrap();
+                let insert = if earlier >= 6 {
+                    "INSERT INTO shop_jobs (bench, job_id, holder, version, ticket, document)
+                     VALUES ('bench-1', $1, 'bench-1', $2, $3, $4)"
+                } else {
+                    "INSERT INTO shop_jobs (bench, job_id, version, ticket, document) VALUES ('bench-1', $1, $2, $3, $4)"
+                };
+                old.execute(insert, &[&job.job_id, &job.version, &job.ticket, &document]).unwrap();
+            }
+            drop(old);
+
+            let mut client = ShopServer::new(&connection, None, None).unwrap().connect().unwrap();
+            let version: i32 = client.query_one("SELECT version FROM revive_protocol", &[]).unwrap().get(0);
+            assert_eq!(version, PROTOCOL, "from protocol {earlier}");
+            let page =
+                crate::history::page(&mut client, &query, 0, 100, &mut crate::history::PageAnchors::default()).unwrap();
+            let found: Vec<_> = page.rows.iter().map(|row| (row.ticket.as_str(), row.bench.as_deref())).collect();
+            let expected = if earlier >= 2 { vec![(job.ticket.as_str(), Some("bench-1"))] } else { vec![] };
+            assert_eq!(found, expected, "from protocol {earlier}");
         }
     }
 
