@@ -21,8 +21,10 @@ test-deps:
 $(UI_DIST): $(UI_SOURCES)
 	cd ui && npm run build
 
+# Built with the tests' features, so after `cargo test` only the crates their test-only
+# dependencies change are compiled again.
 app: $(UI_DIST)
-	cargo build -p revive-app -p fake-nvml -p revive-cli -p revive-test-postgres
+	cargo build -p revive-app -p fake-nvml -p revive-cli -p revive-test-postgres --features revive-app/bindings
 
 # The bindings feature also writes the UI's TypeScript types from the Rust ones; if that changed
 # anything git tracks, the committed types were stale.

@@ -1,8 +1,6 @@
 //! Photos on a job: stored once under their SHA-256, only real images, nothing half-written.
 
-mod common;
-
-use common::{open_shop, take_in_h100, tech};
+use crate::common::{open_shop, take_in_h100, tech};
 use revive_core::jobs::attachments::{path_of, MAX_PHOTO_BYTES};
 use revive_core::{CoreError, Field, Problem};
 

@@ -2,9 +2,7 @@
 //! Revive (triggers dropped first, as such a person would) break the hash chain, `audit` names the
 //! first broken link and the job says its history no longer holds.
 
-mod common;
-
-use common::{open_shop, take_in_h100, tech};
+use crate::common::{open_shop, take_in_h100, tech};
 use revive_core::jobs::audit::LinkProblem;
 use revive_core::jobs::StatusChange;
 use revive_core::store::DATABASE_FILE;

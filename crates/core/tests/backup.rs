@@ -3,12 +3,10 @@
 //! exactly Revive's replaces the store; an older one is brought forward; the replaced database is
 //! kept; numbers already handed out are never handed out again.
 
-mod common;
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::{open_shop, take_in_h100, tech};
+use crate::common::{open_shop, take_in_h100, tech};
 use revive_core::certificates::ShopKey;
 use revive_core::jobs::JobQuery;
 use revive_core::workshop::Workshop;

@@ -1,9 +1,9 @@
 //! Issuing certificates: only after QA with an approver and a clean release reading; signed,
 //! verifiable, immutable; a re-issue supersedes.
 
-mod common;
+use crate::common;
 
-use common::{
+use crate::common::{
     burn_in_telemetry, final_qa, hold_bench, open_shop, record_scenario, repaired_job, sign, signer, take_in_h100,
     tech, TECH,
 };

@@ -1,8 +1,6 @@
 //! Parts, labour and the job's total against its quote.
 
-mod common;
-
-use common::{open_shop, take_in_h100, tech, TECH};
+use crate::common::{open_shop, take_in_h100, tech, TECH};
 use revive_core::jobs::costs::{LaborAdjustmentForm, PartForm};
 use revive_core::settings::SettingsForm;
 use revive_core::workshop::Workshop;

@@ -1,8 +1,8 @@
 //! Recording what the bench read to a job, and what a repair changed between runs.
 
-mod common;
+use crate::common;
 
-use common::{open, open_shop, take_in_h100, tech};
+use crate::common::{open, open_shop, take_in_h100, tech};
 use revive_core::bench::BenchSnapshot;
 use revive_core::bench::{GpuProvider, GpuReading};
 use revive_core::diagnostics::runs::{ReadingValue, RunEvidence};

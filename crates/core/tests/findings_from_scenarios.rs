@@ -1,8 +1,6 @@
 //! Every shipped scenario through the real NVML provider and the rules: the findings a technician sees.
 
-mod common;
-
-use common::on_bench;
+use crate::common::on_bench;
 use revive_core::bench::{GpuProvider, NvmlProvider};
 use revive_core::diagnostics::{evaluate, parse_kernel_log, xid_findings, EvidenceValue, RecordedGpu, Severity};
 use revive_core::workshop::Catalogs;

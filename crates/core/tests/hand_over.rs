@@ -3,9 +3,7 @@
 //! the hand-over written in it. The bench it left keeps a copy that follows the new holder's
 //! record and refuses every change; a copy that went apart is refused whole, never overwritten.
 
-mod common;
-
-use common::{hold_bench, open_shop, repaired_job, seat, take_in_h100, tech};
+use crate::common::{hold_bench, open_shop, repaired_job, seat, take_in_h100, tech};
 use revive_core::certificates::{CertificateLanguage, RevocationReason};
 use revive_core::jobs::costs::{LaborAdjustmentForm, PartForm};
 use revive_core::jobs::events::Event;

@@ -1,8 +1,6 @@
 //! The job service against a real store on disk: intake, tickets, search, status flow, timeline.
 
-mod common;
-
-use common::{seat, tech, TECH};
+use crate::common::{seat, tech, TECH};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::jobs::status::Status;

@@ -2,9 +2,7 @@
 //! the record it touched; an action that fails queues nothing; a version the server has is never
 //! marked back.
 
-mod common;
-
-use common::{open_shop, take_in_h100, tech};
+use crate::common::{open_shop, take_in_h100, tech};
 use revive_core::jobs::costs::{LaborAdjustmentForm, PartForm};
 use revive_core::jobs::StatusChange;
 use revive_core::workshop::Workshop;

@@ -1,12 +1,10 @@
 //! The procedure engine on a real store: gates against diagnostic runs from the fake driver,
 //! branches, outcomes, stale answers, approver rules, frozen definitions, labour from step timings.
 
-mod common;
-
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use common::{hold_bench, pass_load_tests, record_scenario, signer, take_in_h100, tech, TECH};
+use crate::common::{hold_bench, pass_load_tests, record_scenario, signer, take_in_h100, tech, TECH};
 use revive_core::jobs::events::Event;
 use revive_core::jobs::status::Status;
 use revive_core::jobs::StatusChange;

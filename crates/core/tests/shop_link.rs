@@ -1,11 +1,11 @@
 //! Settings → Shop server: the link is checked and kept in the store, the password only in a file
 //! its owner reads (never in the store a backup copies), and forgetting the link removes both.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::open_shop;
+use crate::common::open_shop;
 use revive_core::error::{CoreError, Field, Problem};
 use revive_core::history::HistoryQuery;
 use revive_core::shop::link::{ShopLinkForm, PASSWORD_FILE};

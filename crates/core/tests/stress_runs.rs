@@ -2,11 +2,9 @@
 //! refused for another card unless someone says why, imports judged by the same rules, and the
 //! gates a procedure puts on them.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{hold_bench, open_shop, simulated_stress as outcome, take_in_h100, tech};
+use crate::common::{hold_bench, open_shop, simulated_stress as outcome, take_in_h100, tech};
 use revive_core::bench::GpuReading;
 use revive_core::jobs::events::Event;
 use revive_core::procedures::runs::Answer;

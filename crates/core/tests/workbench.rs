@@ -1,8 +1,6 @@
 //! The workstation's bench: choosing the simulated bench's scenario, reading, recording to a job.
 
-mod common;
-
-use common::{built_library, hold_bench, open_shop, shipped_scenario, take_in_h100, tech};
+use crate::common::{built_library, hold_bench, open_shop, shipped_scenario, take_in_h100, tech};
 use revive_core::bench::{SimulatedBench, Unavailable, Workbench};
 use revive_core::diagnostics::EvidenceValue;
 use revive_core::workshop::Catalogs;

@@ -1,9 +1,7 @@
 //! The workshop a front end opens: the shop's own rules files and procedures in its data folder
 //! take the place of the shipped ones, checked before anything is written.
 
-mod common;
-
-use common::{open_shop, tech};
+use crate::common::{open_shop, tech};
 use revive_core::jobs::intake::IntakeForm;
 use revive_core::paths::Shipped;
 use revive_core::workshop::{Workshop, SHOP_RULES_FOLDER};
