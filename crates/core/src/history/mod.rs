@@ -646,10 +646,11 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
             for index in 1..context.len() {
                 if let rusqlite::types::ValueRef::Text(text) = context.get_raw(index) {
                     let text = std::str::from_utf8(text).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
-                    let found = if text.chars().any(char::is_uppercase) {
-                        text.to_lowercase().contains(needle.as_str())
-                    } else {
+                    let lower_already = text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+                    let found = if lower_already {
                         text.contains(needle.as_str())
+                    } else {
+                        text.to_lowercase().contains(needle.as_str())
                     };
                     if found {
                         return Ok(true);
