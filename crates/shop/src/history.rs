@@ -55,16 +55,16 @@ impl Sql {
 
     /// The query over whole jobs, for what reads their records.
     fn of(query: &CheckedQuery, plan: Plan) -> Sql {
-        Sql::reading(query, plan, "*".to_owned())
+        Sql::reading(query, plan, "*")
     }
 
     /// The query over what the search and the order need, which the filters' indexes carry: for
     /// finding pages and counting.
     fn keys_of(query: &CheckedQuery, plan: Plan) -> Sql {
-        Sql::reading(query, plan, format!("{}, search", order_columns(query).join(", ")))
+        Sql::reading(query, plan, &format!("{}, search", order_columns(query).join(", ")))
     }
 
-    fn reading(query: &CheckedQuery, plan: Plan, columns: String) -> Sql {
+    fn reading(query: &CheckedQuery, plan: Plan, columns: &str) -> Sql {
         let mut sql = Sql::filters(query);
         let text = match &query.text {
             None => return sql,

@@ -394,13 +394,9 @@ impl Filter {
                 if !other.sql.is_empty() {
                     let mut row_by_row = other.clone();
                     row_by_row.push(
-                        // The texts the full-text index holds (`job_search_text`), read from the
-                        // job's own row, which the narrowing already reads.
                         format!(
-                            "{CONTAINS_FUNCTION}(?, j.ticket, j.board_serial, j.gpu_uuid,
-                                (SELECT name FROM customers WHERE id = j.customer_id),
-                                concat_ws(' ', j.symptom_observed, j.symptom_when, j.symptom_how,
-                                          j.symptom_frequency, j.symptom_changes, j.condition_note))"
+                            "EXISTS (SELECT 1 FROM job_search_text t WHERE t.id = j.id
+                             AND {CONTAINS_FUNCTION}(?, t.ticket, t.serial, t.uuid, t.customer, t.notes))"
                         ),
                         [Value::Text(text.clone())],
                     );
@@ -463,8 +459,6 @@ fn day(raw: &str, field: Field) -> CoreResult<Option<Date>> {
 const COLUMNS: &str = "j.id, j.ticket, j.status, j.created_at, j.updated_at, c.name, j.model_id, j.board_serial,
      j.gpu_uuid, j.received_by, j.quote_minor, j.quote_currency,
      (SELECT number FROM certificates k WHERE k.job_id = j.id AND k.superseded_by IS NULL)";
-/// How many [`COLUMNS`] there are.
-const COLUMN_COUNT: usize = 13;
 
 fn history_row(row: &Row) -> rusqlite::Result<HistoryRow> {
     let currency: Currency = json_column(row, 11, Quote::Text)?;
@@ -592,7 +586,7 @@ impl Filter {
         tx.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
         let rows: rusqlite::Result<Vec<(HistoryRow, Option<i64>)>> = tx.prepare(&sql).and_then(|mut statement| {
             statement
-                .query_map(params_from_iter(&plan.values), |row| Ok((history_row(row)?, row.get(COLUMN_COUNT)?)))?
+                .query_map(params_from_iter(&plan.values), |row| Ok((history_row(row)?, row.get("matched")?)))?
                 .collect()
         });
         tx.progress_handler(0, None::<fn() -> bool>)?;
