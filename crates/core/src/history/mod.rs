@@ -640,13 +640,7 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
             for index in 1..context.len() {
                 if let rusqlite::types::ValueRef::Text(text) = context.get_raw(index) {
                     let text = std::str::from_utf8(text).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
-                    let lower_already = text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
-                    let found = if lower_already {
-                        text.contains(needle.as_str())
-                    } else {
-                        text.to_lowercase().contains(needle.as_str())
-                    };
-                    if found {
+                    if holds_ignoring_case(text, &needle) {
                         return Ok(true);
                     }
                 }
@@ -655,6 +649,21 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
         },
     )?;
     local_time::register(conn)
+}
+
+/// Whether `text` lower-cased holds `needle` (lower-case already). An ASCII needle is compared
+/// byte by byte ignoring ASCII case, with nothing lower-cased: besides the ASCII capitals only `İ`
+/// and the Kelvin sign lower-case to ASCII, and text holding either takes the long way.
+fn holds_ignoring_case(text: &str, needle: &str) -> bool {
+    if needle.is_ascii() && (text.is_ascii() || !text.contains(['\u{130}', '\u{212A}'])) {
+        let (text, needle) = (text.as_bytes(), needle.as_bytes());
+        let Some((&first, rest)) = needle.split_first() else { return true };
+        let last_start = text.len().saturating_sub(rest.len());
+        return (0..last_start).any(|at| {
+            text[at].to_ascii_lowercase() == first && text[at + 1..at + 1 + rest.len()].eq_ignore_ascii_case(rest)
+        });
+    }
+    text.to_lowercase().contains(needle)
 }
 
 /// A page holds one row at least and [`MAX_PAGE`] at most, whichever store reads it.
@@ -675,4 +684,30 @@ pub struct HistoryPage {
     pub exact: bool,
     pub offset: u64,
     pub rows: Vec<HistoryRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_ignoring_case;
+
+    #[test]
+    fn text_is_matched_ignoring_case_exactly_as_lower_casing_it_would() {
+        let texts = [
+            "Remapping FAILURE after reseat",
+            "深圳智算：掉卡，dmesg 报 Xid 79",
+            "José Müller, ŞİŞLİ depot",
+            "fan at 3\u{212A} rpm",
+            "",
+            "a",
+            "ab",
+        ];
+        let needles =
+            ["remapping failure", "xid 79", "掉卡，dmesg", "i̇şli̇", "şi", "3k", "k r", "a", "ab", "abc", "", "é m"];
+        for text in texts {
+            for needle in needles {
+                let expected = text.to_lowercase().contains(needle);
+                assert_eq!(holds_ignoring_case(text, needle), expected, "{text:?} holds {needle:?}");
+            }
+        }
+    }
 }
