@@ -710,4 +710,13 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn only_the_two_characters_taken_the_long_way_lower_case_to_ascii() {
+        let to_ascii: Vec<char> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.to_lowercase().any(|lower| lower.is_ascii()))
+            .collect();
+        assert_eq!(to_ascii, ['\u{130}', '\u{212A}']);
+    }
 }
