@@ -12,7 +12,7 @@ APT_PACKAGES=(
   poppler-utils zbar-tools xdotool
 )
 # Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl; `make
-# screenshots` captures the window with ImageMagick; NVRTC's venv checks the committed GPU kernels;
+# screenshots` captures the window with ImageMagick; the tests' Python packages need a venv;
 # the shop-server tests start their own throwaway PostgreSQL (with pg_trgm from contrib).
 TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick python3-venv postgresql postgresql-contrib)
 if [ "${1:-}" = "--test" ]; then
@@ -49,7 +49,7 @@ if [ "${1:-}" = "--test" ] && ! command -v tauri-driver >/dev/null; then
   cargo install tauri-driver --version '^2' --locked
 fi
 
-# NVRTC from the Python registry, to check the committed PTX against its CUDA source (no GPU needed).
+# The tests' Python packages: NVRTC checks the committed GPU kernels, nvidia-ml-py reads the simulated bench.
 if [ "${1:-}" = "--test" ]; then
-  scripts/nvrtc.sh
+  scripts/python-tools.sh
 fi

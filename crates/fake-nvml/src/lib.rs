@@ -8,6 +8,7 @@
 #![allow(non_snake_case, non_upper_case_globals, clippy::missing_safety_doc)]
 
 pub mod locate;
+mod monitoring;
 pub mod scenario;
 
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong, CStr};
@@ -16,7 +17,7 @@ use std::sync::Mutex;
 
 use nvml_wrapper_sys::bindings::*;
 
-use scenario::{Architecture, Bench, ClockEventReason, EccLocations, Gpu, NvmlError, RecoveryAction, Stage};
+use scenario::{Architecture, Bench, ClockEventReason, EccLocations, Gpu, NvmlError, Process, RecoveryAction, Stage};
 
 pub const SCENARIO_VARIABLE: &str = "REVIVE_FAKE_NVML_SCENARIO";
 
@@ -346,6 +347,9 @@ pub unsafe extern "C" fn nvmlDeviceGetPciInfo_v3(device: nvmlDevice_t, pci: *mut
     })
 }
 
+/// NVML_STRUCT_VERSION(Memory, 2): the struct's size with the version in the top byte.
+const MEMORY_V2_VERSION: c_uint = std::mem::size_of::<nvmlMemory_v2_t>() as c_uint | 2 << 24;
+
 #[no_mangle]
 pub unsafe extern "C" fn nvmlDeviceGetMemoryInfo_v2(
     device: nvmlDevice_t,
@@ -353,13 +357,23 @@ pub unsafe extern "C" fn nvmlDeviceGetMemoryInfo_v2(
 ) -> nvmlReturn_t {
     answer(|| {
         with_gpu(device, "nvmlDeviceGetMemoryInfo_v2", |gpu| {
-            let mib = 1024 * 1024;
-            let total = gpu.memory.total_mib * mib;
-            let used = gpu.memory.used_mib.min(gpu.memory.total_mib) * mib;
-            let version = if memory.is_null() { 0 } else { (*memory).version };
-            put(memory, nvmlMemory_v2_t { version, total, reserved: 0, free: total - used, used })
+            if memory.is_null() {
+                return Err(INVALID_ARGUMENT);
+            }
+            if (*memory).version != MEMORY_V2_VERSION {
+                return Err(nvmlReturn_enum_NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+            }
+            let [total, reserved, used] = memory_bytes(gpu);
+            let free = total - reserved - used;
+            put(memory, nvmlMemory_v2_t { version: MEMORY_V2_VERSION, total, reserved, free, used })
         })
     })
+}
+
+/// Total, reserved and used bytes (the scenario check keeps used + reserved within the total).
+fn memory_bytes(gpu: &Gpu) -> [c_ulonglong; 3] {
+    let mib = 1024 * 1024;
+    [gpu.memory.total_mib * mib, gpu.memory.reserved_mib * mib, gpu.memory.used_mib * mib]
 }
 
 #[no_mangle]
@@ -370,26 +384,30 @@ pub unsafe extern "C" fn nvmlDeviceGetComputeRunningProcesses_v3(
 ) -> nvmlReturn_t {
     answer(|| {
         with_gpu(device, "nvmlDeviceGetComputeRunningProcesses_v3", |gpu| {
-            if count.is_null() {
-                return Err(INVALID_ARGUMENT);
-            }
-            let processes = &gpu.compute_processes;
-            let room = *count as usize;
-            *count = processes.len() as c_uint;
-            if infos.is_null() || room < processes.len() {
-                return if processes.is_empty() { Ok(()) } else { Err(INSUFFICIENT_SIZE) };
-            }
-            for (slot, process) in processes.iter().enumerate() {
-                infos.add(slot).write(nvmlProcessInfo_t {
-                    pid: process.pid,
-                    usedGpuMemory: process.used_mib * 1024 * 1024,
-                    gpuInstanceId: u32::MAX,
-                    computeInstanceId: u32::MAX,
-                });
-            }
-            Ok(())
+            put_processes(&gpu.compute_processes, count, infos)
         })
     })
+}
+
+/// Writes a process list the NVML way: the count always, the entries only if there is room.
+unsafe fn put_processes(processes: &[Process], count: *mut c_uint, infos: *mut nvmlProcessInfo_t) -> Answer<()> {
+    if count.is_null() {
+        return Err(INVALID_ARGUMENT);
+    }
+    let room = *count as usize;
+    *count = processes.len() as c_uint;
+    if infos.is_null() || room < processes.len() {
+        return if processes.is_empty() { Ok(()) } else { Err(INSUFFICIENT_SIZE) };
+    }
+    for (slot, process) in processes.iter().enumerate() {
+        infos.add(slot).write(nvmlProcessInfo_t {
+            pid: process.pid,
+            usedGpuMemory: process.used_mib * 1024 * 1024,
+            gpuInstanceId: u32::MAX,
+            computeInstanceId: u32::MAX,
+        });
+    }
+    Ok(())
 }
 
 #[no_mangle]
@@ -411,18 +429,15 @@ pub unsafe extern "C" fn nvmlDeviceGetPersistenceMode(
     device: nvmlDevice_t,
     mode: *mut nvmlEnableState_t,
 ) -> nvmlReturn_t {
-    answer(|| {
-        with_gpu(device, "nvmlDeviceGetPersistenceMode", |gpu| {
-            put(
-                mode,
-                if gpu.persistence_mode {
-                    nvmlEnableState_enum_NVML_FEATURE_ENABLED
-                } else {
-                    nvmlEnableState_enum_NVML_FEATURE_DISABLED
-                },
-            )
-        })
-    })
+    answer(|| with_gpu(device, "nvmlDeviceGetPersistenceMode", |gpu| put(mode, enable_state(gpu.persistence_mode))))
+}
+
+fn enable_state(on: bool) -> nvmlEnableState_t {
+    if on {
+        nvmlEnableState_enum_NVML_FEATURE_ENABLED
+    } else {
+        nvmlEnableState_enum_NVML_FEATURE_DISABLED
+    }
 }
 
 #[no_mangle]

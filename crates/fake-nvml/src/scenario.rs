@@ -108,6 +108,9 @@ pub struct Gpu {
     pub board_part_number: String,
     pub vbios_version: String,
     pub architecture: Architecture,
+    /// CUDA compute capability as `[major, minor]`: a fact of the model, not of its architecture
+    /// (an A100 is 8.0, an RTX 3090 8.6).
+    pub compute_capability: [u32; 2],
     pub pci: Pci,
     pub memory: Memory,
     pub inforom: Inforom,
@@ -138,10 +141,25 @@ pub struct Gpu {
     /// Other programs computing on the GPU (a stress run refuses to share it).
     #[serde(default)]
     pub compute_processes: Vec<Process>,
+    /// Programs drawing on the GPU (a desktop's display server on a workstation board).
+    #[serde(default)]
+    pub graphics_processes: Vec<Process>,
     #[serde(default)]
     pub mig_mode: bool,
     #[serde(default = "yes")]
     pub persistence_mode: bool,
+    /// The N of `/dev/nvidiaN`; the GPU's position in the scenario unless set (on some HGX nodes
+    /// the two orders differ).
+    #[serde(default)]
+    pub minor_number: Option<u32>,
+    /// The performance state, 0 (P0, fastest) to 15; a loaded GPU reads P0.
+    #[serde(default)]
+    pub performance_state: u32,
+    #[serde(default)]
+    pub utilization: Utilization,
+    /// A display is configured on the board, and one is attached and initialised.
+    #[serde(default)]
+    pub display: Display,
     /// Faults of the stand-in a simulated stress run uses for this GPU; Revive's test process reads
     /// them, the driver does not.
     #[serde(default)]
@@ -162,6 +180,10 @@ pub struct UnderLoad {
     pub gpu_c: Option<u32>,
     pub memory_c: Option<u32>,
     pub sm_mhz: Option<u32>,
+    /// 100 unless set.
+    pub gpu_utilization_percent: Option<u32>,
+    /// The idle value unless set.
+    pub memory_utilization_percent: Option<u32>,
     /// Replaces the idle reasons while loaded.
     pub clock_event_reasons: Vec<ClockEventReason>,
 }
@@ -184,8 +206,45 @@ impl Gpu {
         gpu.temperature.memory_c = load.memory_c.or(self.temperature.memory_c.map(|_| gpu.temperature.gpu_c + 9));
         gpu.clocks.sm_mhz = load.sm_mhz.unwrap_or(self.clocks.max_sm_mhz / 100 * 93);
         gpu.clock_event_reasons = load.clock_event_reasons.clone();
+        gpu.utilization.gpu_percent = load.gpu_utilization_percent.unwrap_or(100);
+        gpu.utilization.memory_percent = load.memory_utilization_percent.unwrap_or(self.utilization.memory_percent);
+        gpu.performance_state = 0;
         gpu
     }
+
+    /// Values serde's types cannot bound.
+    fn check(&self) -> Result<(), String> {
+        let u = &self.utilization;
+        let percents = [u.gpu_percent, u.memory_percent, u.encoder_percent, u.decoder_percent];
+        let loaded = [self.under_load.gpu_utilization_percent, self.under_load.memory_utilization_percent];
+        if percents.into_iter().chain(loaded.into_iter().flatten()).any(|percent| percent > 100) {
+            return Err("a utilization is above 100 percent".into());
+        }
+        if self.performance_state > 15 {
+            return Err(format!("performance_state {} is not 0 to 15", self.performance_state));
+        }
+        if self.memory.used_mib + self.memory.reserved_mib > self.memory.total_mib {
+            return Err("memory: used_mib + reserved_mib is more than total_mib".into());
+        }
+        Ok(())
+    }
+}
+
+/// Percent of the last sample period each engine was busy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Utilization {
+    pub gpu_percent: u32,
+    pub memory_percent: u32,
+    pub encoder_percent: u32,
+    pub decoder_percent: u32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Display {
+    pub mode: bool,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +262,9 @@ pub struct Pci {
 pub struct Memory {
     pub total_mib: u64,
     pub used_mib: u64,
+    /// Held by the driver and firmware: NVML's v2 reports it apart, v1 counts it as used.
+    #[serde(default)]
+    pub reserved_mib: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -362,6 +424,7 @@ impl Bench {
         for (index, gpu) in scenario.gpus.iter().enumerate() {
             xids.push(changes.iter().filter(|c| c.gpu == index).filter_map(|c| Some((at(c), c.xid?))).collect());
             let mut current = raw["gpus"][index].clone();
+            gpu.check().map_err(|e| format!("GPU {index}: {e}"))?;
             let mut gpu_stages = vec![(0, Stage::Present(Box::new(gpu.clone())))];
             for change in changes.iter().filter(|c| c.gpu == index && (c.lost || c.set.is_some())) {
                 let stage = if change.lost {
@@ -372,6 +435,7 @@ impl Bench {
                     merge(&mut current, patch);
                     let gpu: Gpu = serde_json::from_value(current.clone())
                         .map_err(|e| format!("GPU {index} at {}: {e}", at(change)))?;
+                    gpu.check().map_err(|e| format!("GPU {index} at {}: {e}", at(change)))?;
                     Stage::Present(Box::new(gpu))
                 };
                 gpu_stages.push((at(change), stage));

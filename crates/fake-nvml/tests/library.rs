@@ -44,6 +44,20 @@ fn broken_scenarios_are_refused_with_a_reason() {
     doc["timeline"] = serde_json::json!([{ "gpu": 0, "after_calls": 1, "set": { "pcie": { "gen": "five" } } }]);
     assert!(Bench::parse(&doc.to_string()).is_err());
     assert!(Bench::parse("{").is_err());
+
+    let mut doc: serde_json::Value = serde_json::from_str(&healthy).unwrap();
+    doc["gpus"][0].as_object_mut().unwrap().remove("compute_capability");
+    assert!(Bench::parse(&doc.to_string()).unwrap_err().contains("compute_capability"));
+    let refused = |gpu: serde_json::Value, reason: &str| {
+        let mut doc: serde_json::Value = serde_json::from_str(&healthy).unwrap();
+        doc["timeline"] = serde_json::json!([{ "gpu": 0, "after_calls": 5, "set": gpu }]);
+        let error = Bench::parse(&doc.to_string()).unwrap_err();
+        assert!(error.contains(reason) && error.contains("GPU 0 at 5"), "{error}");
+    };
+    refused(serde_json::json!({ "utilization": { "decoder_percent": 101 } }), "above 100 percent");
+    refused(serde_json::json!({ "under_load": { "gpu_utilization_percent": 250 } }), "above 100 percent");
+    refused(serde_json::json!({ "performance_state": 16 }), "0 to 15");
+    refused(serde_json::json!({ "memory": { "reserved_mib": 81559 } }), "more than total_mib");
 }
 
 /// The fake writes nvml-wrapper-sys's own types; these sizes are NVML's C layouts (nvml.h), so a

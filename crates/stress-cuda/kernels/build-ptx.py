@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Compiles the stress kernels (memtest.cu, burn.cu) to PTX with NVRTC and writes them beside their
 source, where the crate embeds them. NVRTC comes from the pinned `nvidia-cuda-nvrtc-cu12` wheel that
-scripts/nvrtc.sh installs into target/nvrtc-venv: run this with that venv's python.
+scripts/python-tools.sh installs into target/python-tools: run this with that venv's python.
 
-    target/nvrtc-venv/bin/python crates/stress-cuda/kernels/build-ptx.py           # write the .ptx
-    target/nvrtc-venv/bin/python crates/stress-cuda/kernels/build-ptx.py --check   # compare only
+    target/python-tools/bin/python crates/stress-cuda/kernels/build-ptx.py           # write the .ptx
+    target/python-tools/bin/python crates/stress-cuda/kernels/build-ptx.py --check   # compare only
 
 With --check it writes nothing and exits 1 when a committed .ptx differs from what its source
 compiles to (so the PTX in the repository is always the source's), 2 when NVRTC is missing.
@@ -34,8 +34,8 @@ def fail(message, code):
 def load_nvrtc():
     spec = importlib.util.find_spec("nvidia.cuda_nvrtc")
     if spec is None or not spec.submodule_search_locations:
-        fail(f"NVRTC is not installed for {sys.executable}: run scripts/nvrtc.sh and use "
-             "target/nvrtc-venv/bin/python", 2)
+        fail(f"NVRTC is not installed for {sys.executable}: run scripts/python-tools.sh and use "
+             "target/python-tools/bin/python", 2)
     lib = pathlib.Path(list(spec.submodule_search_locations)[0]) / "lib"
     # libnvrtc opens its builtins library by name: load it first so that name is already resolved.
     for builtins in sorted(lib.glob("libnvrtc-builtins.so.*")):
@@ -46,7 +46,7 @@ def load_nvrtc():
     check(nvrtc, nvrtc.nvrtcVersion(ctypes.byref(major), ctypes.byref(minor)), "nvrtcVersion")
     if (major.value, minor.value) != NVRTC_VERSION:
         fail(f"NVRTC {major.value}.{minor.value} found, {NVRTC_VERSION[0]}.{NVRTC_VERSION[1]} expected: "
-             "run scripts/nvrtc.sh", 2)
+             "run scripts/python-tools.sh", 2)
     return nvrtc
 
 
@@ -101,7 +101,7 @@ def main():
     if stale:
         verb = "differs" if len(stale) == 1 else "differ"
         fail(f"{', '.join(stale)} {verb} from what the source compiles to: run "
-             "target/nvrtc-venv/bin/python crates/stress-cuda/kernels/build-ptx.py", 1)
+             "target/python-tools/bin/python crates/stress-cuda/kernels/build-ptx.py", 1)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 //! The committed PTX is exactly what the kernel sources compile to with the pinned NVRTC, so what
-//! ships is what was reviewed. Needs no GPU; needs NVRTC from scripts/nvrtc.sh.
+//! ships is what was reviewed. Needs no GPU; needs NVRTC from scripts/python-tools.sh.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,10 +8,10 @@ use std::process::Command;
 fn committed_ptx_is_what_the_sources_compile_to() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = crate_dir.parent().and_then(Path::parent).expect("the crate sits at crates/stress-cuda");
-    let python = root.join("target/nvrtc-venv/bin/python");
+    let python = root.join("target/python-tools/bin/python");
     assert!(
         python.exists(),
-        "NVRTC is not installed: run scripts/nvrtc.sh (it creates {} with the pinned nvidia-cuda-nvrtc-cu12)",
+        "NVRTC is not installed: run scripts/python-tools.sh (it creates {} with the pinned nvidia-cuda-nvrtc-cu12)",
         python.display()
     );
     let script = crate_dir.join("kernels/build-ptx.py");
