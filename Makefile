@@ -5,12 +5,12 @@ UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run test deps test-deps test-rust test-ui test-e2e app clean screenshots bench bench-history certificate-samples fuzz
+.PHONY: run test deps test-deps test-rust test-ui test-e2e test-package app package clean screenshots bench bench-history certificate-samples fuzz
 
 run: deps app
 	$(APP)
 
-test: test-deps test-rust test-ui test-e2e
+test: test-deps test-rust test-ui test-e2e test-package
 
 deps:
 	@scripts/deps.sh
@@ -41,6 +41,28 @@ test-ui:
 test-e2e: app
 	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=$(CURDIR)/$(APP) \
 		timeout --kill-after=10 1200 $(XVFB) dbus-run-session -- node --test --test-concurrency=1 --test-force-exit tests/e2e/
+
+# The installable app under target/$(PROFILE)/bundle/: a .deb (and, with BUNDLES=deb,appimage, an
+# AppImage). Besides the app it carries the `revive` CLI, the simulated bench's driver and scenarios,
+# the procedures, fonts and rules. `make test` packages the debug build it has already made.
+PROFILE ?= release
+BUNDLES ?= deb
+PACKAGED = {"bundle": {"linux": {"deb": {"files": $(PACKAGE_FILES)}, "appimage": {"files": $(PACKAGE_FILES)}}}}
+PACKAGE_FILES = {"/usr/bin/revive": "../target/$(PROFILE)/revive", "/usr/lib/Revive/libnvidia_ml_fake.so": "../target/$(PROFILE)/libnvidia_ml_fake.so"}
+package: deps $(UI_DIST)
+ifeq ($(PROFILE),debug)
+	$(MAKE) app
+else
+	cargo build --release -p revive-app -p revive-cli -p fake-nvml
+endif
+	ui/node_modules/.bin/tauri bundle --ci $(if $(filter debug,$(PROFILE)),--debug) --bundles $(BUNDLES) --config '$(PACKAGED)'
+
+# Installs the debug package on this machine (as root, or through sudo), drives the installed app
+# and CLI, and uninstalls it.
+test-package:
+	$(MAKE) package PROFILE=debug
+	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=/usr/bin/revive-app REVIVE_DEB_DIR=$(CURDIR)/target/debug/bundle/deb \
+		timeout --kill-after=10 600 $(XVFB) dbus-run-session -- node --test --test-force-exit tests/package/
 
 clean:
 	cargo clean

@@ -13,8 +13,9 @@ APT_PACKAGES=(
 )
 # Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl; `make
 # screenshots` captures the window with ImageMagick; the tests' Python packages need a venv;
-# the shop-server tests start their own throwaway PostgreSQL (with pg_trgm from contrib).
-TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick python3-venv postgresql postgresql-contrib)
+# the shop-server tests start their own throwaway PostgreSQL (with pg_trgm from contrib); the package
+# test checks the installed desktop entry.
+TEST_APT_PACKAGES=(libreoffice-calc-nogui python3-openpyxl imagemagick python3-venv postgresql postgresql-contrib desktop-file-utils)
 if [ "${1:-}" = "--test" ]; then
   APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 fi

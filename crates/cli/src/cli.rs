@@ -1,11 +1,12 @@
 //! The command line as clap reads it: subcommands, options and their help. Behaviour is elsewhere.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use revive_core::bench::DriverSource;
 use revive_core::diagnostics::Text;
 use revive_core::history::{HistoryQuery, HistorySort};
+use revive_core::paths::Shipped;
 
 use crate::exit::Exit;
 
@@ -25,12 +26,8 @@ pub enum Command {
         /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
-        /// Use this NVML library instead of the installed driver's libnvidia-ml.so.1.
-        #[arg(long, value_name = "PATH")]
-        nvml_lib: Option<PathBuf>,
-        /// With --nvml-lib pointing at Revive's fake driver: the simulated bench scenario to load.
-        #[arg(long, value_name = "FILE", requires = "nvml_lib")]
-        scenario: Option<PathBuf>,
+        #[command(flatten)]
+        driver: Driver,
         #[arg(long, value_enum, default_value_t = Language::En)]
         lang: Language,
     },
@@ -222,35 +219,54 @@ pub enum Command {
     },
 }
 
+/// Which NVML library the GPUs are read through.
+#[derive(clap::Args)]
+pub struct Driver {
+    /// Use this NVML library instead of the installed driver's libnvidia-ml.so.1.
+    #[arg(long, value_name = "PATH")]
+    pub nvml_lib: Option<PathBuf>,
+    /// Run the simulated bench on this scenario: a file, or the name of one Revive ships
+    /// (h100-healthy). Its fake driver is the one installed with Revive unless --nvml-lib names one.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub scenario: Option<PathBuf>,
+}
+
+impl Driver {
+    /// The driver library to load: the simulated bench's, another library, or the system's.
+    pub fn source(&self) -> DriverSource {
+        let shipped = || Shipped::resolve(None);
+        match (&self.nvml_lib, &self.scenario) {
+            (library, Some(scenario)) => DriverSource::Simulated {
+                library: library.clone().unwrap_or_else(|| shipped().fake_nvml),
+                scenario: shipped_scenario(scenario, &shipped().scenarios),
+            },
+            (Some(library), None) => DriverSource::Library(library.clone()),
+            (None, None) => DriverSource::System,
+        }
+    }
+}
+
+/// A scenario file as given, or else the shipped scenario of that name.
+fn shipped_scenario(given: &Path, shipped: &Path) -> PathBuf {
+    let named = shipped.join(given).with_extension("json");
+    if given.is_file() || given.components().count() != 1 || !named.is_file() {
+        given.to_path_buf()
+    } else {
+        named
+    }
+}
+
 /// Where stress runs read the GPUs from, and how their test processes are watched.
 #[derive(clap::Args)]
 pub struct StressDriver {
-    /// Use this NVML library instead of the installed driver's.
-    #[arg(long, value_name = "PATH")]
-    pub nvml_lib: Option<PathBuf>,
-    /// With --nvml-lib pointing at Revive's fake driver: the simulated scenario (runs are simulated:
-    /// host memory and compute stand in for the GPU, on a faster clock).
-    #[arg(long, value_name = "FILE", requires = "nvml_lib")]
-    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub driver: Driver,
     /// How many times faster a simulated run's clock goes.
     #[arg(long, default_value_t = revive_core::stress::supervise::SIMULATED_SPEED, value_parser = clap::value_parser!(u32).range(1..=3600), hide = true)]
     pub speed: u32,
     /// Seconds without word from a test process before it counts as hung.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
     pub hang_after: u64,
-}
-
-impl StressDriver {
-    /// The driver library to load: the simulated bench's, another library, or the system's.
-    pub fn source(&self) -> DriverSource {
-        match (&self.nvml_lib, &self.scenario) {
-            (Some(library), Some(scenario)) => {
-                DriverSource::Simulated { library: library.clone(), scenario: scenario.clone() }
-            }
-            (Some(library), None) => DriverSource::Library(library.clone()),
-            (None, _) => DriverSource::System,
-        }
-    }
 }
 
 /// `90s`, `45m`, `2h`, `1h30m` in seconds (digits typed on a Chinese keyboard count too).

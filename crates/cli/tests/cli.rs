@@ -55,7 +55,31 @@ fn a_healthy_bench_exits_zero_and_a_missing_driver_is_explained() {
     assert_eq!((code, err.trim()), (4, "revive: the NVIDIA kernel driver is not loaded"));
     let (code, _, err) = revive(&["diagnose", "--nvml-lib", "/nonexistent/libnvidia-ml.so.1"]);
     assert_eq!((code, err.trim()), (4, "revive: no NVIDIA driver library is installed"));
-    assert_eq!(revive(&["diagnose", "--scenario", "x.json"]).0, 2, "--scenario needs --nvml-lib");
+}
+
+/// On an installed bench a technician names a shipped scenario; the installed fake driver runs it.
+#[test]
+fn a_shipped_scenario_runs_by_its_name_on_the_shipped_driver() {
+    let shipped = |scenario: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_revive"))
+            .args(["diagnose", "--scenario", scenario])
+            .env(revive_core::paths::FAKE_NVML_VARIABLE, built_library())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, _) = shipped("h100-remap-pending");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("[SIMULATED]") && out.contains("Row remap pending"), "{out}");
+    let (code, _, err) = shipped("h100-remap-pendin");
+    assert_eq!(
+        (code, err.trim()),
+        (4, "revive: the NVIDIA driver failed: simulated bench: no scenario file at h100-remap-pendin")
+    );
 }
 
 #[test]

@@ -9,6 +9,8 @@ use crate::error::{CoreError, CoreResult};
 
 /// The app's identifier (`tauri.conf.json`): the data folder's name under the platform data folder.
 pub const APP_IDENTIFIER: &str = "works.revive.bench";
+/// The app's product name (`tauri.conf.json`): its resource folder's name when installed.
+pub const PRODUCT_NAME: &str = "Revive";
 /// Overrides where the store lives (tests give every run its own folder).
 pub const DATA_DIR_VARIABLE: &str = "REVIVE_DATA_DIR";
 
@@ -31,20 +33,24 @@ pub struct Shipped {
 }
 
 impl Shipped {
-    /// Each from its variable, else from `resources` (the app's bundle), else the folder of that name
-    /// beside the running program, else the source checkout this build came from. The fake driver
-    /// and the `revive` program are built beside the program.
+    /// Each from its variable, else from `resources` (the app's bundle, or for a program installed
+    /// beside the app, where its package put them), else the folder of that name beside the running
+    /// program, else the source checkout this build came from. The `revive` program sits beside the
+    /// app; the fake driver is a resource when installed, else built beside the program.
     pub fn resolve(resources: Option<&Path>) -> Shipped {
         let program_dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf));
+        let resources =
+            resources.map(Path::to_path_buf).or_else(|| program_dir.as_deref().and_then(installed_resources));
         let folder = |variable: &str, name: &str| {
             variable_path(variable)
-                .or_else(|| resources.map(|dir| dir.join(name)).filter(|dir| dir.is_dir()))
+                .or_else(|| resources.as_ref().map(|dir| dir.join(name)).filter(|dir| dir.is_dir()))
                 .or_else(|| program_dir.as_ref().map(|dir| dir.join(name)).filter(|dir| dir.is_dir()))
                 .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(name))
         };
         let library = format!("{}nvidia_ml_fake{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
         Shipped {
             fake_nvml: variable_path(FAKE_NVML_VARIABLE)
+                .or_else(|| resources.as_ref().map(|dir| dir.join(&library)).filter(|file| file.is_file()))
                 .or_else(|| program_dir.as_ref().map(|dir| dir.join(&library)))
                 .unwrap_or_else(|| PathBuf::from(&library)),
             scenarios: folder(SCENARIOS_VARIABLE, "scenarios"),
@@ -55,6 +61,12 @@ impl Shipped {
                 .unwrap_or_else(|| PathBuf::from("revive")),
         }
     }
+}
+
+/// Where the package puts the app's resources for a program in `bin/`: `../lib/Revive`, as Tauri's
+/// resource folder is for the app (`/usr/lib/Revive` for `/usr/bin`, the same inside an AppImage).
+fn installed_resources(program_dir: &Path) -> Option<PathBuf> {
+    Some(program_dir.parent()?.join("lib").join(PRODUCT_NAME)).filter(|dir| dir.is_dir())
 }
 
 /// Refuses a place to save a file inside the shop's data folder: a backup, an export or a PDF

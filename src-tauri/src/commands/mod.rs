@@ -73,6 +73,9 @@ pub struct AppInfo {
     schema_version: i64,
     /// Set when the store could not be opened; every other command then fails with it too.
     store_error: Option<IpcError>,
+    /// What the simulated bench runs on: the installed package's files, or a checkout's.
+    simulated_driver: String,
+    scenarios_dir: String,
 }
 
 #[tauri::command]
@@ -83,5 +86,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         log_dir: crate::logging::log_dir(&state.data_dir).display().to_string(),
         schema_version: SCHEMA_VERSION,
         store_error: state.workshop.as_ref().err().cloned(),
+        simulated_driver: state.simulated.library.display().to_string(),
+        scenarios_dir: state.simulated.scenarios.display().to_string(),
     }
 }

@@ -39,7 +39,7 @@ pub fn run(connection: Connection, station: Station) -> Exit {
         Err(error) => return fail(Exit::BadArguments, error),
     };
     let mut bench = Workbench::default();
-    if let Err(error) = bench.connect_source(&station.driver.source()) {
+    if let Err(error) = bench.connect_source(&station.driver.driver.source()) {
         return fail(Exit::BenchUnavailable, error);
     }
     let stress_bench = match StressBench::of(&bench) {

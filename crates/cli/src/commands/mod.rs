@@ -23,7 +23,7 @@ use crate::exit::Exit;
 
 pub fn run(command: Command) -> Exit {
     match command {
-        Command::Diagnose { json, nvml_lib, scenario, lang } => diagnose::run(json, nvml_lib, scenario, lang),
+        Command::Diagnose { json, driver, lang } => diagnose::run(json, &driver, lang),
         Command::XidImport { file, json, lang } => xid_import::run(&file, json, lang),
         Command::Verify { file, public_key, data_dir, status } => verify::run(&file, public_key, data_dir, status),
         Command::StatusList { out, data_dir } => verify::status_list(&out, data_dir),

@@ -33,7 +33,7 @@ pub struct Plan {
 
 pub fn run(plan: Plan, driver: &StressDriver, as_json: bool, lang: Language) -> Exit {
     let mut bench = Workbench::default();
-    if let Err(error) = bench.connect_source(&driver.source()) {
+    if let Err(error) = bench.connect_source(&driver.driver.source()) {
         return fail(Exit::BenchUnavailable, error);
     }
     let catalogs = match shop_catalogs() {

@@ -9,4 +9,8 @@ logDir: string, schemaVersion: number,
 /**
  * Set when the store could not be opened; every other command then fails with it too.
  */
-storeError: IpcError | null, };
+storeError: IpcError | null, 
+/**
+ * What the simulated bench runs on: the installed package's files, or a checkout's.
+ */
+simulatedDriver: string, scenariosDir: string, };
