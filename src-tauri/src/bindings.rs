@@ -30,6 +30,7 @@ use ts_rs::{Config, ExportError, TS};
 
 use crate::commands::certificates::{CertificatePreview, FileVerification, LoadedStatusList, ShopKeyView};
 use crate::commands::history::ExportResult;
+use crate::commands::papers::LabelPreview;
 use crate::commands::shop::TestRoomUpdate;
 use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
@@ -43,6 +44,7 @@ use revive_shop::sync::SyncStatus;
 pub fn export(dir: &Path) -> Result<(), ExportError> {
     let config = Config::new().with_large_int("number").with_out_dir(dir);
     AppInfo::export_all(&config)?;
+    LabelPreview::export_all(&config)?;
     IpcError::export_all(&config)?;
     GpuModel::export_all(&config)?;
     Settings::export_all(&config)?;

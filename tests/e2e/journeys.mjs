@@ -1,6 +1,6 @@
 // Steps several journeys share: what a technician does before the part a journey is about.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -88,16 +88,29 @@ export async function runStress(session, scenario, ticket, { burnIn = '120' } = 
 }
 
 /**
+ * The X window of the native dialog titled `title`, once it is shown. xdotool cannot read a Chinese
+ * title (X keeps it as compound text), so such a dialog is found as the app's newest visible window.
+ */
+function nativeDialog(title) {
+  if (/^[\x20-\x7e]*$/.test(title)) {
+    return execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', `^${title}$`], { timeout: 20_000 })
+      .toString().trim().split('\n')[0];
+  }
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const windows = spawnSync('xdotool', ['search', '--onlyvisible', '--class', 'revive-app']).stdout.toString().trim().split('\n');
+    if (windows.length > 1) return windows.map(Number).sort((a, b) => b - a)[0].toString();
+    if (Date.now() > deadline) throw new Error(`no dialog "${title}" opened`);
+    execFileSync('sleep', ['0.2']);
+  }
+}
+
+/**
  * Answers the native file dialog titled `title` (opened by Revive from Rust) by typing `path` and
  * pressing Enter, as a person would; xdotool drives it because WebDriver cannot reach native windows.
  */
 export function answerFileDialog(title, path) {
-  const window = execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', `^${title}$`], {
-    timeout: 20_000,
-  })
-    .toString()
-    .trim()
-    .split('\n')[0];
+  const window = nativeDialog(title);
   // GTK's chooser takes a typed path that starts with "/" as a location. There is no window manager:
   // focus the dialog, and give it a moment to settle, as a person's eyes would.
   execFileSync('xdotool', ['windowfocus', '--sync', window]);

@@ -44,8 +44,11 @@ export async function startBench() {
       }
     },
     stop: async () => {
-      driver.kill('SIGTERM');
-      await new Promise((resolve) => driver.once('exit', resolve));
+      // A driver that already died must not leave the test waiting for an exit that came before.
+      if (driver.exitCode === null && driver.signalCode === null) {
+        driver.kill('SIGTERM');
+        await new Promise((resolve) => driver.once('exit', resolve));
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,14 +1,17 @@
 //! Writes the sample certificate in each language into a directory, with the sample shop's public
-//! key file and its signed status list, for docs/samples (what `revive verify` accepts as is) and
-//! for looking at: `cargo run -p revive-certificate-pdf --example samples -- DIR`.
+//! key file and its signed status list, for docs/samples (what `revive verify` accepts as is), and a
+//! ticket label on each roll, for looking at: `cargo run -p revive-certificate-pdf --example samples -- DIR`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/common/label.rs"]
+mod sample_label;
 
 use revive_certificate_pdf::CertificateRenderer;
 use revive_core::certificates::{
     public_key_file, CertificateLanguage, ShopKey, StatusEntry, StatusList, STATUS_LIST_FORMAT,
 };
+use revive_core::settings::{LabelSize, Language};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: samples DIR")?);
@@ -41,5 +44,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }],
     };
     std::fs::write(out.join("status.json"), serde_json::to_vec_pretty(&list.sign(&key)?)?)?;
+    for (size, language, customer) in [
+        (LabelSize::Dk62x29, Language::SimplifiedChinese, "深圳市南山区算…"),
+        (LabelSize::Dk62Continuous, Language::SimplifiedChinese, "王芳"),
+        (LabelSize::Label50x30, Language::English, "José Müller"),
+        (LabelSize::Label100x150, Language::SimplifiedChinese, "深圳市南山区算…"),
+    ] {
+        let label = sample_label::label(size, language, customer);
+        let path = out.join(format!("label-{}.pdf", serde_json::to_value(size)?.as_str().unwrap_or_default()));
+        std::fs::write(&path, renderer.label_pdf(&label)?)?;
+        println!("{}", path.display());
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@ mod render;
 mod seal;
 
 pub use embedded::signed_document_in;
-pub use render::{CertificateRenderer, FONT_FILES};
+pub use render::{CertificateRenderer, LabelDrawing, FONT_FILES};
 
 use revive_core::certificates::{verify_document, Invalidity, SignedDocument, Verification};
 use revive_core::{CoreError, ErrorCode, Field, Problem};

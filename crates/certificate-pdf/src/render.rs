@@ -1,26 +1,38 @@
-//! Typesetting a certificate: the Typst template, the bundled fonts, and the QR code.
+//! Typesetting the papers Revive prints (the certificate, the ticket label): their Typst templates,
+//! the bundled fonts, and their QR codes.
 
 use std::path::Path;
 
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use revive_core::certificates::{fingerprint_of, Certificate, ShopKey};
+use revive_core::jobs::label::TicketLabel;
 use typst::diag::SourceDiagnostic;
 use typst::foundations::{Dict, IntoValue};
 use typst::{World, WorldExt};
-use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
+use typst_as_lib::{TypstEngine, TypstTemplateCollection};
 use typst_layout::PagedDocument;
 
 use crate::PdfError;
 
-const TEMPLATE: &str = include_str!("certificate.typ");
+const CERTIFICATE: &str = "certificate.typ";
+const LABEL: &str = "label.typ";
+const TEMPLATES: [(&str, &str); 2] =
+    [(CERTIFICATE, include_str!("certificate.typ")), (LABEL, include_str!("label.typ"))];
 
 /// The fonts the template uses, all in one directory (`fonts/` in the repository and the bundle).
 pub const FONT_FILES: [&str; 3] = ["NotoSansCJKsc-Regular.otf", "NotoSansCJKsc-Bold.otf", "DejaVuSansMono.ttf"];
 
-/// Loads the fonts once; typesetting a certificate then takes milliseconds.
+/// A label drawn for the screen.
+pub struct LabelDrawing {
+    pub svg: String,
+    pub width_mm: f64,
+    pub height_mm: f64,
+}
+
+/// Loads the fonts once; typesetting a certificate or a label then takes milliseconds.
 pub struct CertificateRenderer {
-    engine: TypstEngine<TypstTemplateMainFile>,
+    engine: TypstEngine<TypstTemplateCollection>,
 }
 
 impl CertificateRenderer {
@@ -34,55 +46,97 @@ impl CertificateRenderer {
             })?;
             fonts.push(bytes);
         }
-        let engine = TypstEngine::builder().main_file(TEMPLATE).fonts(fonts).build();
+        let engine = TypstEngine::builder().with_static_source_file_resolver(TEMPLATES).fonts(fonts).build();
         Ok(CertificateRenderer { engine })
     }
 
     /// The certificate as a one-page PDF with the signed document attached, sealed with the shop's
     /// key so that any change to the file shows.
     pub fn pdf(&self, certificate: &Certificate, key: &ShopKey) -> Result<Vec<u8>, PdfError> {
-        let page = self.typeset(certificate)?;
-        let pdf = typst_pdf::pdf(&page, &typst_pdf::PdfOptions::default()).map_err(|diagnostics| {
-            PdfError::Typeset(diagnostics.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
-        })?;
+        let pdf = pdf_of(&self.typeset_certificate(certificate)?)?;
         crate::seal::seal(pdf, key)
     }
 
     /// The same page as SVG, for the preview (text as outlines: no fonts needed in the webview).
     pub fn svg(&self, certificate: &Certificate) -> Result<String, PdfError> {
-        let page = self.typeset(certificate)?;
+        let page = self.typeset_certificate(certificate)?;
         Ok(typst_svg::svg(&page.pages()[0], &typst_svg::SvgOptions::default()))
     }
 
-    fn typeset(&self, certificate: &Certificate) -> Result<PagedDocument, PdfError> {
+    /// A ticket label as a PDF of the label's size, to print or keep.
+    pub fn label_pdf(&self, label: &TicketLabel) -> Result<Vec<u8>, PdfError> {
+        pdf_of(&self.typeset_label(label)?)
+    }
+
+    /// The same label as SVG, for the preview, with its size (a continuous roll's length is the
+    /// label's), for the print dialog's page.
+    pub fn label_svg(&self, label: &TicketLabel) -> Result<LabelDrawing, PdfError> {
+        let document = self.typeset_label(label)?;
+        let page = &document.pages()[0];
+        let size = page.frame.size();
+        Ok(LabelDrawing {
+            svg: typst_svg::svg(page, &typst_svg::SvgOptions::default()),
+            width_mm: size.x.to_mm(),
+            height_mm: size.y.to_mm(),
+        })
+    }
+
+    fn typeset_label(&self, label: &TicketLabel) -> Result<PagedDocument, PdfError> {
+        let mut inputs = Dict::new();
+        inputs.insert("label".into(), serde_json::to_string(label).map_err(revive_core::CoreError::from)?.into_value());
+        inputs.insert("qr".into(), qr_svg(&label.code, true)?.into_value());
+        self.typeset(LABEL, inputs, "label")
+    }
+
+    fn typeset_certificate(&self, certificate: &Certificate) -> Result<PagedDocument, PdfError> {
         let signed = &certificate.signed;
         let payload = signed.qr_payload(&certificate.public_key)?.to_string();
-        let qr = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
-            .map_err(|error| PdfError::Typeset(format!("QR code: {error}")))?;
         let mut inputs = Dict::new();
         let mut input = |name: &str, value: String| inputs.insert(name.into(), value.into_value());
         input("document", signed.document.clone());
         input("signed", serde_json::to_string(signed).map_err(revive_core::CoreError::from)?);
         input("sha256", signed.sha256.clone());
         input("fingerprint", fingerprint_of(&certificate.public_key).unwrap_or_default());
-        input("qr", qr.render::<svg::Color>().quiet_zone(false).build());
-        let world =
-            self.engine.world_builder().with_inputs(inputs).build().map_err(|e| PdfError::Typeset(e.to_string()))?;
+        input("qr", qr_svg(&payload, false)?);
+        self.typeset(CERTIFICATE, inputs, "certificate")
+    }
+
+    /// Compiles one template to exactly one page.
+    fn typeset(&self, template: &str, inputs: Dict, paper: &str) -> Result<PagedDocument, PdfError> {
+        let world = self
+            .engine
+            .world_builder(template)
+            .with_inputs(inputs)
+            .build()
+            .map_err(|e| PdfError::Typeset(e.to_string()))?;
         let compiled = typst::compile::<PagedDocument>(&world).output;
         // Keep only recent memoised layout work, so a long-running app does not grow.
         comemo::evict(KEPT_GENERATIONS);
-        let page = compiled.map_err(|diagnostics| PdfError::Typeset(describe(&world, &diagnostics)))?;
+        let page = compiled.map_err(|diagnostics| PdfError::Typeset(describe(&world, template, &diagnostics)))?;
         match page.pages().len() {
             1 => Ok(page),
-            pages => Err(PdfError::Typeset(format!("the certificate ran to {pages} pages instead of one"))),
+            pages => Err(PdfError::Typeset(format!("the {paper} ran to {pages} pages instead of one"))),
         }
     }
+}
+
+/// A QR code as SVG, with its quiet zone where nothing else on the paper keeps it clear.
+fn qr_svg(payload: &str, quiet_zone: bool) -> Result<String, PdfError> {
+    let qr = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
+        .map_err(|error| PdfError::Typeset(format!("QR code: {error}")))?;
+    Ok(qr.render::<svg::Color>().quiet_zone(quiet_zone).build())
+}
+
+fn pdf_of(page: &PagedDocument) -> Result<Vec<u8>, PdfError> {
+    typst_pdf::pdf(page, &typst_pdf::PdfOptions::default()).map_err(|diagnostics| {
+        PdfError::Typeset(diagnostics.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
+    })
 }
 
 const KEPT_GENERATIONS: usize = 8;
 
 /// Template errors with their line, for whoever edits the template.
-fn describe(world: &dyn World, diagnostics: &[SourceDiagnostic]) -> String {
+fn describe(world: &dyn World, template: &str, diagnostics: &[SourceDiagnostic]) -> String {
     let line = |diagnostic: &SourceDiagnostic| {
         let source = world.source(diagnostic.span.id()?).ok()?;
         let range = world.range(diagnostic.span)?;
@@ -91,7 +145,7 @@ fn describe(world: &dyn World, diagnostics: &[SourceDiagnostic]) -> String {
     diagnostics
         .iter()
         .map(|d| match line(d) {
-            Some(line) => format!("certificate.typ:{line}: {}", d.message),
+            Some(line) => format!("{template}:{line}: {}", d.message),
             None => d.message.to_string(),
         })
         .collect::<Vec<_>>()

@@ -1,9 +1,13 @@
-//! The certificate on paper, checked the way a customer's tools see it: poppler reads every field
+//! The papers Revive prints (the label's tests are in `papers/`). The certificate on paper, checked the way a customer's tools see it: poppler reads every field
 //! and finds the fonts embedded and the shop's seal, a barcode reader decodes the QR code, and the
 //! file verifies, while any change to it (page, attachment, metadata, an appended update) or another
 //! shop's key does not.
 
 mod common;
+#[path = "papers/label.rs"]
+mod label;
+#[path = "common/label.rs"]
+mod sample_label;
 
 use std::path::Path;
 use std::process::Command;

@@ -57,6 +57,7 @@ pub enum Field {
     Part,
     Minutes,
     LaborRate,
+    LabelSize,
     WarrantyDays,
     Certificate,
     DateFrom,
@@ -139,6 +140,8 @@ pub enum ErrorCode {
     JobClosed,
     TargetInDataDir,
     CardMismatch,
+    LabelNotHere,
+    LabelForAnotherCard,
     StoreTooNew,
     RulesInvalid,
     StorageFailed,
@@ -266,6 +269,12 @@ pub enum CoreError {
     #[error("the card on the bench (serial {bench}) is not the job's (serial {job}): say why to record it anyway")]
     CardMismatch { job: String, bench: String },
 
+    #[error("the scanned label's ticket {0} is not in this store")]
+    LabelNotHere(String),
+
+    #[error("the scanned label of ticket {ticket} is for serial {label}, but the job's card is {job}")]
+    LabelForAnotherCard { ticket: String, label: String, job: String },
+
     #[error("the database was written by a newer Revive (schema {found}, this build knows up to {supported})")]
     StoreTooNew { found: i64, supported: i64 },
 
@@ -356,6 +365,8 @@ impl CoreError {
             CoreError::JobClosed(_) => ErrorCode::JobClosed,
             CoreError::TargetInDataDir(_) => ErrorCode::TargetInDataDir,
             CoreError::CardMismatch { .. } => ErrorCode::CardMismatch,
+            CoreError::LabelNotHere(_) => ErrorCode::LabelNotHere,
+            CoreError::LabelForAnotherCard { .. } => ErrorCode::LabelForAnotherCard,
             CoreError::StoreTooNew { .. } => ErrorCode::StoreTooNew,
             CoreError::RulesInvalid { .. } => ErrorCode::RulesInvalid,
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => ErrorCode::StorageFailed,

@@ -35,6 +35,41 @@ pub struct Settings {
     /// What an hour of bench labour costs; jobs quoted in another currency show labour unpriced.
     #[serde(default)]
     pub labor_rate: Option<Money>,
+    /// The label roll the bench's label printer takes.
+    #[serde(default)]
+    pub label_size: LabelSize,
+}
+
+/// The label rolls shop printers take: Brother DK 62 × 29 mm die-cut and 62 mm continuous, the
+/// common 50 × 30 mm thermal label, and the 100 × 150 mm shipping label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum LabelSize {
+    #[default]
+    Dk62x29,
+    Dk62Continuous,
+    Label50x30,
+    Label100x150,
+}
+
+impl LabelSize {
+    pub const ALL: [LabelSize; 4] =
+        [LabelSize::Dk62x29, LabelSize::Dk62Continuous, LabelSize::Label50x30, LabelSize::Label100x150];
+
+    /// Width and height in millimetres; a continuous roll is cut where the label ends (no height).
+    pub fn millimetres(self) -> (u32, Option<u32>) {
+        match self {
+            LabelSize::Dk62x29 => (62, Some(29)),
+            LabelSize::Dk62Continuous => (62, None),
+            LabelSize::Label50x30 => (50, Some(30)),
+            LabelSize::Label100x150 => (100, Some(150)),
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<LabelSize> {
+        LabelSize::ALL.into_iter().find(|size| serde_json::to_value(size).is_ok_and(|value| value == id))
+    }
 }
 
 /// Settings as the form sends them: plain text, validated here.
@@ -50,6 +85,8 @@ pub struct SettingsForm {
     /// Amount per hour; empty for none.
     pub labor_rate: String,
     pub labor_currency: String,
+    /// A [`LabelSize`] id; empty keeps the default.
+    pub label_size: String,
 }
 
 impl SettingsForm {
@@ -82,8 +119,13 @@ impl SettingsForm {
             "" => None,
             amount => Some(Money::parse(amount, &self.labor_currency, Field::LaborRate)?),
         };
+        let label_size = match self.label_size.trim() {
+            "" => LabelSize::default(),
+            id => LabelSize::parse(id).ok_or(CoreError::invalid(Field::LabelSize, Problem::Unknown))?,
+        };
         Ok(Settings {
             labor_rate,
+            label_size,
             shop_name: text::optional(&self.shop_name, Field::ShopName, 200, Lines::Single)?.unwrap_or_default(),
             shop_address: text::optional(&self.shop_address, Field::ShopAddress, 1_000, Lines::Multi)?
                 .unwrap_or_default(),
@@ -192,6 +234,7 @@ mod tests {
             current_technician: "Li Wei".into(),
             labor_rate: "280".into(),
             labor_currency: "CNY".into(),
+            label_size: "dk62_continuous".into(),
         }
     }
 

@@ -17,6 +17,7 @@ mod golden_certificates;
 mod hand_over;
 mod history;
 mod jobs;
+mod labels;
 mod module_cycles;
 mod outbox;
 mod procedure_runs;

@@ -18,8 +18,8 @@ use crate::dialogs::{ask_open_path, ask_save_path};
 use crate::ipc_error::IpcError;
 
 impl AppState {
-    /// The renderer, loaded with its fonts on first use and kept.
-    fn renderer(&self) -> Result<Arc<CertificateRenderer>, IpcError> {
+    /// The renderer of every paper (certificate, label), loaded with its fonts on first use and kept.
+    pub(crate) fn renderer(&self) -> Result<Arc<CertificateRenderer>, IpcError> {
         let mut loaded = self.renderer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(renderer) = loaded.as_ref() {
             return Ok(renderer.clone());
@@ -161,7 +161,7 @@ pub async fn export_status_list<R: Runtime>(
 
 /// Asks in a save dialog where `bytes` go (suggesting `file_name`) and writes them there complete;
 /// the path, or `None` when the person cancelled.
-async fn save_as<R: Runtime>(
+pub(crate) async fn save_as<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
     title: String,

@@ -41,6 +41,13 @@ pub async fn get_job(state: State<'_, AppState>, id: i64) -> Result<Job, IpcErro
     Ok(state.shop()?.jobs().get(id)?)
 }
 
+/// The job a scanned label names, typed into any search by a USB scanner; `None` when the text is
+/// not a label code, so the search goes on.
+#[tauri::command]
+pub async fn job_for_label(state: State<'_, AppState>, scanned: String) -> Result<Option<i64>, IpcError> {
+    Ok(state.shop()?.jobs().for_label(&scanned)?)
+}
+
 /// Jobs still open for a serial being taken in, so intake can point at them before making another.
 #[tauri::command]
 pub async fn open_jobs_for_serial(state: State<'_, AppState>, serial: String) -> Result<Vec<JobSummary>, IpcError> {

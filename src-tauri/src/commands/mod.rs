@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod costs;
 pub mod history;
 pub mod jobs;
+pub mod papers;
 pub mod procedures;
 pub mod settings;
 pub mod shop;

@@ -38,6 +38,8 @@ import type { JobDiagnostics } from './bindings/JobDiagnostics';
 import type { JobEvent } from './bindings/JobEvent';
 import type { JobSummary } from './bindings/JobSummary';
 import type { KernelLogImport } from './bindings/KernelLogImport';
+import type { LabelPreview } from './bindings/LabelPreview';
+import type { LabelSize } from './bindings/LabelSize';
 import type { LaborAdjustmentForm } from './bindings/LaborAdjustmentForm';
 import type { Language } from './bindings/Language';
 import type { LiveXid } from './bindings/LiveXid';
@@ -91,6 +93,7 @@ import type { StressRun } from './bindings/StressRun';
 import type { Symptoms } from './bindings/Symptoms';
 import type { Text } from './bindings/Text';
 import type { Throughput } from './bindings/Throughput';
+import type { TicketLabel } from './bindings/TicketLabel';
 import type { Verification } from './bindings/Verification';
 
 export type {
@@ -131,6 +134,8 @@ export type {
   JobEvent,
   JobSummary,
   KernelLogImport,
+  LabelPreview,
+  LabelSize,
   LaborAdjustmentForm,
   Language,
   LiveXid,
@@ -184,6 +189,7 @@ export type {
   Symptoms,
   Text,
   Throughput,
+  TicketLabel,
   Verification,
 };
 
@@ -198,10 +204,13 @@ export const CONDITIONS = [
   'missing_screws', 'missing_seals', 'warranty_seal_broken',
 ] as const satisfies readonly Condition[];
 
+export const LABEL_SIZES = ['dk62x29', 'dk62_continuous', 'label50x30', 'label100x150'] as const satisfies readonly LabelSize[];
+
 /** True only when `Listed` names every member of `All`: a new Rust variant fails `npm run check` here. */
 type Covers<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;
 true satisfies Covers<Status, (typeof STATUSES)[number]>;
 true satisfies Covers<Condition, (typeof CONDITIONS)[number]>;
+true satisfies Covers<LabelSize, (typeof LABEL_SIZES)[number]>;
 
 export const api = {
   appInfo: () => invoke<AppInfo>('app_info'),
@@ -236,6 +245,10 @@ export const api = {
   listJobs: (text: string, status: Status | '') => invoke<JobSummary[]>('list_jobs', { query: { text, status } }),
   getJob: (id: number) => invoke<Job>('get_job', { id }),
   openJobsForSerial: (serial: string) => invoke<JobSummary[]>('open_jobs_for_serial', { serial }),
+  jobForLabel: (scanned: string) => invoke<number | null>('job_for_label', { scanned }),
+  ticketLabel: (jobId: number) => invoke<LabelPreview>('ticket_label', { jobId }),
+  saveLabelPdf: (jobId: number, title: string) => invoke<string | null>('save_label_pdf', { jobId, title }),
+  printPaper: (widthMm: number, heightMm: number) => invoke<null>('print_paper', { widthMm, heightMm }),
   changeJobStatus: (id: number, to: Status, reason: string) =>
     invoke<Job>('change_job_status', { id, change: { to, reason } }),
   benchScenarios: () => invoke<ScenarioInfo[]>('bench_scenarios'),

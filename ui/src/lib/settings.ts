@@ -10,6 +10,7 @@ export function settingsForm(settings: Settings, changes: Partial<SettingsForm> 
     currentTechnician: settings.currentTechnician ?? '',
     laborRate: settings.laborRate ? (settings.laborRate.minor / 100).toFixed(2) : '',
     laborCurrency: settings.laborRate?.currency ?? 'CNY',
+    labelSize: settings.labelSize,
     ...changes,
   };
 }

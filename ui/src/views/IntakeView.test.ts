@@ -2,13 +2,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import IntakeView from './IntakeView.svelte';
-import type { GpuModel, Job, JobSummary, Settings } from '../lib/api';
+import type { GpuModel, Job, JobSummary, Settings, TicketLabel } from '../lib/api';
 import { setLocale } from '../lib/i18n.svelte';
 
 const settings: Settings = {
-  shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei', laborRate: null,
+  shopName: 'Bench', shopAddress: '', language: 'en', technicians: ['Li Wei'], currentTechnician: 'Li Wei', laborRate: null, labelSize: 'dk62x29',
 };
 const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', formFactor: 'sxm', memoryGib: 80, pciDeviceIds: ['0x2330'], cooling: 'passive', memoryBandwidth: null }] satisfies GpuModel[];
+
+/** What the label panel gets for a new job's label. */
+const labelPreview = (ticket: string) => ({
+  label: { ticket, size: 'dk62x29' } as Partial<TicketLabel>,
+  svg: '<svg xmlns="http://www.w3.org/2000/svg"/>',
+  widthMm: 62,
+  heightMm: 29,
+});
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -48,18 +56,18 @@ describe('IntakeView', () => {
     expect(document.activeElement?.id).toBe('f-model');
   });
 
-  it('sends the form with the bench technician and shows the new ticket', async () => {
+  it('sends the form with the bench technician and shows the new ticket and its label', async () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      return { id: 7, ticket: 'RV-2026-000007' } as Partial<Job>;
+      return cmd === 'ticket_label' ? labelPreview('RV-2026-000007') : ({ id: 7, ticket: 'RV-2026-000007' } as Partial<Job>);
     });
     type('f-board_serial', '1654922012345');
     type('f-customer_name', 'Deep Compute');
     byId('intake-submit').click();
     await settle();
     flushSync();
-    expect(calls).toHaveLength(1);
-    expect(calls[0].cmd).toBe('intake_job');
+    expect(calls.map((call) => call.cmd)).toEqual(['intake_job', 'ticket_label']);
+    expect(calls[1].args).toEqual({ jobId: 7 });
     const args = calls[0].args as { form: Record<string, unknown>; firstTechnician: string | null };
     // The core logs the technician at the bench; the window sends no name once people are enrolled.
     expect(args.firstTechnician).toBeNull();
@@ -67,6 +75,9 @@ describe('IntakeView', () => {
     expect(args.form.quoteCurrency).toBe('CNY');
     expect(byId('intake-created').textContent).toContain('RV-2026-000007');
     expect(byId<HTMLInputElement>('f-board_serial').value).toBe('');
+    // The label to stick on the card's bag, ready to print.
+    expect(byId<HTMLImageElement>('label-image').alt).toBe('Ticket label of RV-2026-000007');
+    expect(byId('label-size').textContent).toContain('Brother DK 62 × 29 mm');
   });
 
   it('points at the open job of a serial that is already in the shop', async () => {
@@ -123,7 +134,7 @@ describe('IntakeView on a fresh bench', () => {
     let settingsChanged = 0;
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      return { id: 1, ticket: 'RV-2026-000001' };
+      return cmd === 'ticket_label' ? labelPreview('RV-2026-000001') : { id: 1, ticket: 'RV-2026-000001' };
     });
     const fresh = { ...settings, technicians: [], currentTechnician: null };
     const component = mount(IntakeView, {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod costs;
 pub mod events;
 pub mod intake;
+pub mod label;
 pub mod status;
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};

@@ -55,6 +55,7 @@ pub fn seat(shop: &Workshop, name: &str) -> Technician {
         current_technician: name.into(),
         labor_rate: settings.labor_rate.map(|m| format!("{}.{:02}", m.minor / 100, m.minor % 100)).unwrap_or_default(),
         labor_currency: settings.labor_rate.map(|m| m.currency.code().into()).unwrap_or_default(),
+        label_size: serde_json::to_value(settings.label_size).unwrap().as_str().unwrap().into(),
     };
     shop.save_settings(&form).unwrap();
     shop.technician().unwrap()

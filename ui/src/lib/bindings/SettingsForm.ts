@@ -7,4 +7,8 @@ export type SettingsForm = { shopName: string, shopAddress: string, language: st
 /**
  * Amount per hour; empty for none.
  */
-laborRate: string, laborCurrency: string, };
+laborRate: string, laborCurrency: string, 
+/**
+ * A [`LabelSize`] id; empty keeps the default.
+ */
+labelSize: string, };
