@@ -83,10 +83,10 @@ bench-history: test-deps
 	cargo bench -p revive-shop --bench history
 
 # The three sample certificates as PNGs under docs/ (English, Chinese, bilingual from the simulated bench),
-# and a ticket label on each roll.
+# a ticket label on each roll, an intake receipt and a hand-over slip.
 certificate-samples: test-deps
 	cargo run -q -p revive-certificate-pdf --example samples -- docs/samples
-	for name in certificate-en certificate-zh-CN certificate-bilingual-simulated; do \
+	for name in certificate-en certificate-zh-CN certificate-bilingual-simulated intake-receipt hand-over-slip; do \
 		pdftoppm -r 90 -png -singlefile docs/samples/$$name.pdf docs/$$name; done
 	for size in dk62x29 dk62_continuous label50x30 label100x150; do \
 		pdftoppm -r 200 -png -singlefile docs/samples/label-$$size.pdf docs/label-$$size; done

@@ -114,7 +114,21 @@ try {
     await session.script('window.scrollTo(0, 0);');
     await capture(session, 'docs/verify.png');
 
+    // The certified card is ready to go back: its hand-over slip on the job.
+    await openJob(session, '2012345');
+    await session.click('#show-hand-over-slip');
+    await session.waitFor('#hand-over-slip-image');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await session.script("document.querySelector('#hand-over-slip-panel').scrollIntoView({ block: 'start' }); window.scrollBy(0, -70);");
+    await capture(session, 'docs/job-hand-over-slip.png');
+
     await session.click('#language option[value="zh-CN"]');
+    // A card taken in in Chinese: its label and 王芳's intake receipt, ready to print.
+    await takeIn(session, { serial: '1654922066666', customer: '王芳（北京智算云科技有限公司）', observed: '训练中掉卡，Xid 79', quote: '１２，０００' });
+    await session.waitFor('#intake-receipt-image');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await session.script('window.scrollTo(0, 0);');
+    await capture(session, 'docs/intake-label-zh-CN.png');
     await openJob(session, '033333');
     await session.click('#move-diagnosing');
     await session.waitFor('.job-head .badge', 5_000, '诊断中');

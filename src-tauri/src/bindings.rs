@@ -14,6 +14,7 @@ use revive_core::history::statistics::Statistics;
 use revive_core::history::{HistoryPage, HistoryQuery};
 use revive_core::jobs::costs::{JobCosts, LaborAdjustmentForm, PartForm};
 use revive_core::jobs::intake::{Condition, IntakeForm};
+use revive_core::jobs::papers::PaperKind;
 use revive_core::jobs::status::Status;
 use revive_core::jobs::{Job, JobQuery, JobSummary, StatusChange};
 use revive_core::models::GpuModel;
@@ -30,7 +31,7 @@ use ts_rs::{Config, ExportError, TS};
 
 use crate::commands::certificates::{CertificatePreview, FileVerification, LoadedStatusList, ShopKeyView};
 use crate::commands::history::ExportResult;
-use crate::commands::papers::LabelPreview;
+use crate::commands::papers::PaperPreview;
 use crate::commands::shop::TestRoomUpdate;
 use crate::commands::stress::StressEvent;
 use crate::commands::AppInfo;
@@ -44,7 +45,8 @@ use revive_shop::sync::SyncStatus;
 pub fn export(dir: &Path) -> Result<(), ExportError> {
     let config = Config::new().with_large_int("number").with_out_dir(dir);
     AppInfo::export_all(&config)?;
-    LabelPreview::export_all(&config)?;
+    PaperPreview::export_all(&config)?;
+    PaperKind::export_all(&config)?;
     IpcError::export_all(&config)?;
     GpuModel::export_all(&config)?;
     Settings::export_all(&config)?;

@@ -1,7 +1,7 @@
 // Steps several journeys share: what a technician does before the part a journey is about.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Key } from './webdriver.mjs';
@@ -103,6 +103,37 @@ function nativeDialog(title) {
     if (Date.now() > deadline) throw new Error(`no dialog "${title}" opened`);
     execFileSync('sleep', ['0.2']);
   }
+}
+
+/** The size of `pdf`'s page in whole millimetres, and how many pages it has. */
+export function pdfPages(pdf) {
+  const info = execFileSync('pdfinfo', [pdf]).toString();
+  const [width, height] = info.match(/Page size:\s+([\d.]+) x ([\d.]+) pts/).slice(1).map((pt) => Math.round((pt * 25.4) / 72));
+  return { width, height, count: Number(info.match(/Pages:\s+(\d+)/)[1]) };
+}
+
+/** What a barcode reader decodes off the first page of `pdf`. */
+export function scanPdf(pdf) {
+  const image = pdf.replace(/\.pdf$/, '');
+  execFileSync('pdftoppm', ['-r', '300', '-png', '-singlefile', pdf, image]);
+  return execFileSync('zbarimg', ['--quiet', '--raw', `${image}.png`]).toString().trim();
+}
+
+/**
+ * Presses `button` and prints to a file through the system print dialog it opens, the way a bench
+ * with no printer attached would: GTK's "Print to File" writes `output.pdf` into the app's working
+ * folder (`folder`, which the journey made its own before the app started). Returns its path.
+ */
+export async function printToFile(session, button, folder) {
+  const printed = join(folder, 'output.pdf');
+  rmSync(printed, { force: true });
+  await session.click(button);
+  const dialog = execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', '^(Print|打印)$'], { timeout: 20_000 })
+    .toString().trim().split('\n')[0];
+  execFileSync('xdotool', ['windowfocus', '--sync', dialog]);
+  execFileSync('xdotool', ['sleep', '0.5', 'key', 'Down', 'sleep', '0.5', 'key', 'Return']);
+  await until(() => existsSync(printed) && pdfPages(printed).count > 0, 'the printed paper is written', 20_000);
+  return printed;
 }
 
 /**

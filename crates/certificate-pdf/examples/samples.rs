@@ -1,16 +1,19 @@
 //! Writes the sample certificate in each language into a directory, with the sample shop's public
-//! key file and its signed status list, for docs/samples (what `revive verify` accepts as is), and a
-//! ticket label on each roll, for looking at: `cargo run -p revive-certificate-pdf --example samples -- DIR`.
+//! key file and its signed status list, for docs/samples (what `revive verify` accepts as is), a
+//! ticket label on each roll, an intake receipt and a hand-over slip, for looking at:
+//! `cargo run -p revive-certificate-pdf --example samples -- DIR`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../tests/common/label.rs"]
-mod sample_label;
+#[path = "../tests/common/papers.rs"]
+mod sample_papers;
 
 use revive_certificate_pdf::CertificateRenderer;
 use revive_core::certificates::{
     public_key_file, CertificateLanguage, ShopKey, StatusEntry, StatusList, STATUS_LIST_FORMAT,
 };
+use revive_core::jobs::papers::Paper;
+use revive_core::jobs::status::Status;
 use revive_core::settings::{LabelSize, Language};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -50,9 +53,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (LabelSize::Label50x30, Language::English, "José Müller"),
         (LabelSize::Label100x150, Language::SimplifiedChinese, "深圳市南山区算…"),
     ] {
-        let label = sample_label::label(size, language, customer);
+        let label = Paper::Label(sample_papers::label(size, language, customer));
         let path = out.join(format!("label-{}.pdf", serde_json::to_value(size)?.as_str().unwrap_or_default()));
-        std::fs::write(&path, renderer.label_pdf(&label)?)?;
+        std::fs::write(&path, renderer.paper_pdf(&label)?)?;
+        println!("{}", path.display());
+    }
+    let symptoms = "训练任务中 GPU 掉卡，dmesg 报 Xid 79。Fell off the bus during training.";
+    for (name, paper) in [
+        ("intake-receipt", Paper::IntakeReceipt(sample_papers::receipt(symptoms))),
+        ("hand-over-slip", Paper::HandOverSlip(sample_papers::slip(Status::Returned))),
+    ] {
+        let path = out.join(format!("{name}.pdf"));
+        std::fs::write(&path, renderer.paper_pdf(&paper)?)?;
         println!("{}", path.display());
     }
     Ok(())

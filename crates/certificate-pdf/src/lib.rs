@@ -1,13 +1,14 @@
 //! The repair certificate on paper: a one-page A4 PDF typeset with Typst from the signed document
 //! (and the same page as SVG for the in-app preview), and the signed document read back out of a
-//! PDF so anyone can check it offline. Apart from the core so only the CLI and the app carry Typst.
+//! PDF so anyone can check it offline; and the other papers a job prints (label, intake receipt,
+//! hand-over slip) with the same fonts. Apart from the core so only the CLI and the app carry Typst.
 
 mod embedded;
 mod render;
 mod seal;
 
 pub use embedded::signed_document_in;
-pub use render::{CertificateRenderer, LabelDrawing, FONT_FILES};
+pub use render::{CertificateRenderer, PaperDrawing, FONT_FILES};
 
 use revive_core::certificates::{verify_document, Invalidity, SignedDocument, Verification};
 use revive_core::{CoreError, ErrorCode, Field, Problem};

@@ -1,12 +1,12 @@
-//! Typesetting the papers Revive prints (the certificate, the ticket label): their Typst templates,
-//! the bundled fonts, and their QR codes.
+//! Typesetting the papers Revive prints (the certificate, the ticket label, the intake receipt and
+//! the hand-over slip): their Typst templates, the bundled fonts, and their QR codes.
 
 use std::path::Path;
 
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use revive_core::certificates::{fingerprint_of, Certificate, ShopKey};
-use revive_core::jobs::label::TicketLabel;
+use revive_core::jobs::papers::Paper;
 use typst::diag::SourceDiagnostic;
 use typst::foundations::{Dict, IntoValue};
 use typst::{World, WorldExt};
@@ -17,14 +17,21 @@ use crate::PdfError;
 
 const CERTIFICATE: &str = "certificate.typ";
 const LABEL: &str = "label.typ";
-const TEMPLATES: [(&str, &str); 2] =
-    [(CERTIFICATE, include_str!("certificate.typ")), (LABEL, include_str!("label.typ"))];
+const INTAKE_RECEIPT: &str = "intake-receipt.typ";
+const HAND_OVER_SLIP: &str = "hand-over-slip.typ";
+const TEMPLATES: [(&str, &str); 5] = [
+    (CERTIFICATE, include_str!("certificate.typ")),
+    (LABEL, include_str!("label.typ")),
+    (INTAKE_RECEIPT, include_str!("intake-receipt.typ")),
+    (HAND_OVER_SLIP, include_str!("hand-over-slip.typ")),
+    ("customer-paper.typ", include_str!("customer-paper.typ")),
+];
 
 /// The fonts the template uses, all in one directory (`fonts/` in the repository and the bundle).
 pub const FONT_FILES: [&str; 3] = ["NotoSansCJKsc-Regular.otf", "NotoSansCJKsc-Bold.otf", "DejaVuSansMono.ttf"];
 
-/// A label drawn for the screen.
-pub struct LabelDrawing {
+/// A paper drawn for the screen, with its size for the print dialog's page.
+pub struct PaperDrawing {
     pub svg: String,
     pub width_mm: f64,
     pub height_mm: f64,
@@ -57,35 +64,41 @@ impl CertificateRenderer {
         crate::seal::seal(pdf, key)
     }
 
-    /// The same page as SVG, for the preview (text as outlines: no fonts needed in the webview).
-    pub fn svg(&self, certificate: &Certificate) -> Result<String, PdfError> {
-        let page = self.typeset_certificate(certificate)?;
-        Ok(typst_svg::svg(&page.pages()[0], &typst_svg::SvgOptions::default()))
+    /// The same page as SVG, for the preview (text as outlines: no fonts needed in the webview),
+    /// with its size, for the print dialog's paper.
+    pub fn svg(&self, certificate: &Certificate) -> Result<PaperDrawing, PdfError> {
+        Ok(drawing(&self.typeset_certificate(certificate)?))
     }
 
-    /// A ticket label as a PDF of the label's size, to print or keep.
-    pub fn label_pdf(&self, label: &TicketLabel) -> Result<Vec<u8>, PdfError> {
-        pdf_of(&self.typeset_label(label)?)
+    /// A label, receipt or slip as a PDF of its paper's size, to print or keep.
+    pub fn paper_pdf(&self, paper: &Paper) -> Result<Vec<u8>, PdfError> {
+        pdf_of(&self.typeset_paper(paper)?)
     }
 
-    /// The same label as SVG, for the preview, with its size (a continuous roll's length is the
-    /// label's), for the print dialog's page.
-    pub fn label_svg(&self, label: &TicketLabel) -> Result<LabelDrawing, PdfError> {
-        let document = self.typeset_label(label)?;
-        let page = &document.pages()[0];
-        let size = page.frame.size();
-        Ok(LabelDrawing {
-            svg: typst_svg::svg(page, &typst_svg::SvgOptions::default()),
-            width_mm: size.x.to_mm(),
-            height_mm: size.y.to_mm(),
-        })
+    /// The same paper as SVG, for the preview, with the size of its pages (a continuous roll's
+    /// length is the label's). A receipt whose customer said a lot runs on, page under page with
+    /// no gap, so that printed on paper of that size each page falls on a sheet.
+    pub fn paper_svg(&self, paper: &Paper) -> Result<PaperDrawing, PdfError> {
+        Ok(drawing(&self.typeset_paper(paper)?))
     }
 
-    fn typeset_label(&self, label: &TicketLabel) -> Result<PagedDocument, PdfError> {
+    /// A label's QR stands alone and needs its quiet zone; a receipt's or slip's sits in the margin.
+    fn typeset_paper(&self, paper: &Paper) -> Result<PagedDocument, PdfError> {
+        let json = |value: Result<String, serde_json::Error>| value.map_err(revive_core::CoreError::from);
+        let (template, input, content, code) = match paper {
+            Paper::Label(label) => (LABEL, "label", json(serde_json::to_string(label))?, &label.code),
+            Paper::IntakeReceipt(receipt) => {
+                (INTAKE_RECEIPT, "paper", json(serde_json::to_string(receipt))?, &receipt.code)
+            }
+            Paper::HandOverSlip(slip) => (HAND_OVER_SLIP, "paper", json(serde_json::to_string(slip))?, &slip.code),
+        };
+        let label = matches!(paper, Paper::Label(_));
         let mut inputs = Dict::new();
-        inputs.insert("label".into(), serde_json::to_string(label).map_err(revive_core::CoreError::from)?.into_value());
-        inputs.insert("qr".into(), qr_svg(&label.code, true)?.into_value());
-        self.typeset(LABEL, inputs, "label")
+        inputs.insert(input.into(), content.into_value());
+        inputs.insert("qr".into(), qr_svg(code, label)?.into_value());
+        // What a customer says about the fault goes on the receipt whole, however long.
+        let pages = if label { 1 } else { CUSTOMER_PAPER_PAGES };
+        self.typeset(template, inputs, template.trim_end_matches(".typ"), pages)
     }
 
     fn typeset_certificate(&self, certificate: &Certificate) -> Result<PagedDocument, PdfError> {
@@ -98,11 +111,11 @@ impl CertificateRenderer {
         input("sha256", signed.sha256.clone());
         input("fingerprint", fingerprint_of(&certificate.public_key).unwrap_or_default());
         input("qr", qr_svg(&payload, false)?);
-        self.typeset(CERTIFICATE, inputs, "certificate")
+        self.typeset(CERTIFICATE, inputs, "certificate", 1)
     }
 
-    /// Compiles one template to exactly one page.
-    fn typeset(&self, template: &str, inputs: Dict, paper: &str) -> Result<PagedDocument, PdfError> {
+    /// Compiles one template to at most `max_pages` pages.
+    fn typeset(&self, template: &str, inputs: Dict, paper: &str, max_pages: usize) -> Result<PagedDocument, PdfError> {
         let world = self
             .engine
             .world_builder(template)
@@ -114,9 +127,20 @@ impl CertificateRenderer {
         comemo::evict(KEPT_GENERATIONS);
         let page = compiled.map_err(|diagnostics| PdfError::Typeset(describe(&world, template, &diagnostics)))?;
         match page.pages().len() {
-            1 => Ok(page),
-            pages => Err(PdfError::Typeset(format!("the {paper} ran to {pages} pages instead of one"))),
+            pages if pages <= max_pages => Ok(page),
+            pages => Err(PdfError::Typeset(format!("the {paper} ran to {pages} pages, more than {max_pages}"))),
         }
+    }
+}
+
+/// Every page as one SVG, page under page with no gap, and the size of a page.
+fn drawing(document: &PagedDocument) -> PaperDrawing {
+    let size = document.pages()[0].frame.size();
+    let options = typst_svg::SvgOptions::default();
+    PaperDrawing {
+        svg: typst_svg::svg_merged(document, &options, typst::layout::Abs::zero()),
+        width_mm: size.x.to_mm(),
+        height_mm: size.y.to_mm(),
     }
 }
 
@@ -134,6 +158,8 @@ fn pdf_of(page: &PagedDocument) -> Result<Vec<u8>, PdfError> {
 }
 
 const KEPT_GENERATIONS: usize = 8;
+/// The longest a receipt or slip runs: every field at its longest fills about six pages.
+const CUSTOMER_PAPER_PAGES: usize = 8;
 
 /// Template errors with their line, for whoever edits the template.
 fn describe(world: &dyn World, template: &str, diagnostics: &[SourceDiagnostic]) -> String {

@@ -1,13 +1,16 @@
-//! The papers Revive prints (the label's tests are in `papers/`). The certificate on paper, checked the way a customer's tools see it: poppler reads every field
+//! The papers Revive prints (the label's, the receipt's and the slip's tests are in `papers/`). The
+//! certificate on paper, checked the way a customer's tools see it: poppler reads every field
 //! and finds the fonts embedded and the shop's seal, a barcode reader decodes the QR code, and the
 //! file verifies, while any change to it (page, attachment, metadata, an appended update) or another
 //! shop's key does not.
 
 mod common;
+#[path = "papers/customer.rs"]
+mod customer;
 #[path = "papers/label.rs"]
 mod label;
-#[path = "common/label.rs"]
-mod sample_label;
+#[path = "common/papers.rs"]
+mod sample_papers;
 
 use std::path::Path;
 use std::process::Command;
@@ -23,6 +26,23 @@ fn tool(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|e| panic!("{program} is needed for this test (make test installs it): {e}"));
     assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// `pdfinfo`'s page size in millimetres.
+fn page_mm(pdf: &Path) -> (f64, f64) {
+    let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+    let line = info.lines().find(|line| line.starts_with("Page size:")).unwrap();
+    let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+    (numbers[0] * 25.4 / 72.0, numbers[1] * 25.4 / 72.0)
+}
+
+/// What a barcode reader decodes from the first page printed at `dpi`.
+fn scanned_qr(pdf: &Path, dpi: u32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("page");
+    let dpi = dpi.to_string();
+    tool("pdftoppm", &["-r", &dpi, "-png", "-singlefile", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    tool("zbarimg", &["--quiet", "--raw", dir.path().join("page.png").to_str().unwrap()]).trim().to_owned()
 }
 
 fn render(dir: &Path, language: CertificateLanguage, simulated: bool) -> (std::path::PathBuf, SignedDocument, ShopKey) {
@@ -148,12 +168,10 @@ fn fonts_are_embedded_and_chinese_uses_the_cjk_font() {
 fn the_qr_code_decodes_to_number_hash_and_signature() {
     let dir = tempfile::tempdir().unwrap();
     let (pdf, signed, key) = render(dir.path(), CertificateLanguage::Both, true);
-    let prefix = dir.path().join("page");
-    tool("pdftoppm", &["-r", "200", "-png", "-singlefile", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
-    let decoded = tool("zbarimg", &["--quiet", "--raw", dir.path().join("page.png").to_str().unwrap()]);
+    let decoded = scanned_qr(&pdf, 200);
     let expected = signed.qr_payload(&key.public_key()).unwrap();
-    assert_eq!(decoded.trim(), expected.to_string());
-    let verification = revive_core::certificates::verify_payload(decoded.trim(), &key.public_key());
+    assert_eq!(decoded, expected.to_string());
+    let verification = revive_core::certificates::verify_payload(&decoded, &key.public_key());
     assert!(verification.valid, "{verification:?}");
 }
 

@@ -142,6 +142,7 @@ pub enum ErrorCode {
     CardMismatch,
     LabelNotHere,
     LabelForAnotherCard,
+    HandOverNotDue,
     StoreTooNew,
     RulesInvalid,
     StorageFailed,
@@ -275,6 +276,9 @@ pub enum CoreError {
     #[error("the scanned label of ticket {ticket} is for serial {label}, but the job's card is {job}")]
     LabelForAnotherCard { ticket: String, label: String, job: String },
 
+    #[error("the card does not go back to its customer while the job is {0}")]
+    HandOverNotDue(String),
+
     #[error("the database was written by a newer Revive (schema {found}, this build knows up to {supported})")]
     StoreTooNew { found: i64, supported: i64 },
 
@@ -367,6 +371,7 @@ impl CoreError {
             CoreError::CardMismatch { .. } => ErrorCode::CardMismatch,
             CoreError::LabelNotHere(_) => ErrorCode::LabelNotHere,
             CoreError::LabelForAnotherCard { .. } => ErrorCode::LabelForAnotherCard,
+            CoreError::HandOverNotDue(_) => ErrorCode::HandOverNotDue,
             CoreError::StoreTooNew { .. } => ErrorCode::StoreTooNew,
             CoreError::RulesInvalid { .. } => ErrorCode::RulesInvalid,
             CoreError::Storage(_) | CoreError::Migration(_) | CoreError::Encoding(_) => ErrorCode::StorageFailed,

@@ -109,6 +109,12 @@ impl ModelCatalog {
         }
         self.models.iter().find(|m| m.id == id).ok_or(CoreError::invalid(Field::Model, Problem::Unknown))
     }
+
+    /// What papers print for model `id`: its name, or the id itself for a model a shop's own
+    /// catalogue has since dropped.
+    pub fn name_of(&self, id: &str) -> String {
+        self.get(id).map(|model| model.name.clone()).unwrap_or(id.to_owned())
+    }
 }
 
 #[cfg(test)]

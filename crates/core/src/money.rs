@@ -84,6 +84,21 @@ impl Money {
         }
         Ok(Money { minor: minor as i64, currency })
     }
+
+    /// The amount as a paper prints it, grouped by thousands with its currency: `12,000.50 CNY`.
+    pub fn printed(self) -> String {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let minor = self.minor.unsigned_abs();
+        let major = (minor / 100).to_string();
+        let mut grouped = String::new();
+        for (index, digit) in major.chars().enumerate() {
+            if index > 0 && (major.len() - index).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        format!("{sign}{grouped}.{:02} {}", minor % 100, self.currency.code())
+    }
 }
 
 #[cfg(test)]
@@ -95,6 +110,15 @@ mod tests {
             CoreError::Invalid { problem, .. } => problem,
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_amount_prints_grouped_with_its_currency() {
+        let printed = |minor, currency| Money { minor, currency }.printed();
+        assert_eq!(printed(1_200_050, Currency::Cny), "12,000.50 CNY");
+        assert_eq!(printed(100_000_000, Currency::Usd), "1,000,000.00 USD");
+        assert_eq!(printed(5, Currency::Cny), "0.05 CNY");
+        assert_eq!(printed(-99_900, Currency::Cny), "-999.00 CNY");
     }
 
     #[test]

@@ -68,7 +68,13 @@ impl LabelSize {
     }
 
     pub fn parse(id: &str) -> Option<LabelSize> {
-        LabelSize::ALL.into_iter().find(|size| serde_json::to_value(size).is_ok_and(|value| value == id))
+        match id {
+            "dk62x29" => Some(LabelSize::Dk62x29),
+            "dk62_continuous" => Some(LabelSize::Dk62Continuous),
+            "label50x30" => Some(LabelSize::Label50x30),
+            "label100x150" => Some(LabelSize::Label100x150),
+            _ => None,
+        }
     }
 }
 

@@ -93,6 +93,11 @@ impl Store {
         Ok(result)
     }
 
+    /// The time by this store's clock: what a write now would be stamped with.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path

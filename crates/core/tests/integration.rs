@@ -20,6 +20,7 @@ mod jobs;
 mod labels;
 mod module_cycles;
 mod outbox;
+mod papers;
 mod procedure_runs;
 mod procedures;
 mod shop_link;

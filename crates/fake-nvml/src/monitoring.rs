@@ -60,12 +60,13 @@ pub unsafe extern "C" fn nvmlDeviceGetEncoderUtilization(
     percent: *mut c_uint,
     period_us: *mut c_uint,
 ) -> nvmlReturn_t {
-    answer(|| {
-        with_gpu(device, "nvmlDeviceGetEncoderUtilization", |gpu| {
-            put(percent, gpu.utilization.encoder_percent)?;
-            put(period_us, CODEC_SAMPLING_PERIOD_US)
-        })
-    })
+    codec_utilization(
+        device,
+        "nvmlDeviceGetEncoderUtilization",
+        |gpu| gpu.utilization.encoder_percent,
+        percent,
+        period_us,
+    )
 }
 
 #[no_mangle]
@@ -74,9 +75,26 @@ pub unsafe extern "C" fn nvmlDeviceGetDecoderUtilization(
     percent: *mut c_uint,
     period_us: *mut c_uint,
 ) -> nvmlReturn_t {
+    codec_utilization(
+        device,
+        "nvmlDeviceGetDecoderUtilization",
+        |gpu| gpu.utilization.decoder_percent,
+        percent,
+        period_us,
+    )
+}
+
+/// An encoder's or decoder's use, with the period NVML sampled it over.
+unsafe fn codec_utilization(
+    device: nvmlDevice_t,
+    call: &str,
+    used: fn(&Gpu) -> c_uint,
+    percent: *mut c_uint,
+    period_us: *mut c_uint,
+) -> nvmlReturn_t {
     answer(|| {
-        with_gpu(device, "nvmlDeviceGetDecoderUtilization", |gpu| {
-            put(percent, gpu.utilization.decoder_percent)?;
+        with_gpu(device, call, |gpu| {
+            put(percent, used(gpu))?;
             put(period_us, CODEC_SAMPLING_PERIOD_US)
         })
     })

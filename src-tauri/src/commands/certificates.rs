@@ -100,13 +100,16 @@ pub struct CertificatePreview {
     certificate: Certificate,
     /// The printed page as SVG: the same typesetting as the PDF.
     svg: String,
+    /// The page's size (A4), the paper the print dialog gets.
+    width_mm: f64,
+    height_mm: f64,
 }
 
 #[tauri::command]
 pub async fn certificate_preview(state: State<'_, AppState>, number: String) -> Result<CertificatePreview, IpcError> {
     let certificate = state.shop()?.certificates().get(&number)?;
-    let svg = state.renderer()?.svg(&certificate)?;
-    Ok(CertificatePreview { certificate, svg })
+    let drawn = state.renderer()?.svg(&certificate)?;
+    Ok(CertificatePreview { certificate, svg: drawn.svg, width_mm: drawn.width_mm, height_mm: drawn.height_mm })
 }
 
 /// Asks where to save the certificate's PDF and writes it there complete; `None` when cancelled.

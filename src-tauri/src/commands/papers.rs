@@ -1,7 +1,9 @@
-//! The papers that travel with a job: its ticket label, previewed as the printer gets it and saved
-//! as a PDF of the label's size, or printed through the system print dialog on paper of its size.
+//! The papers that travel with a job (its ticket label, the customer's intake receipt and
+//! hand-over slip): previewed as the printer gets them, saved as a PDF of their paper's size, or
+//! printed through the system print dialog on paper of that size. Printing or saving a receipt or
+//! slip first writes it into the job's log.
 
-use revive_core::jobs::label::TicketLabel;
+use revive_core::jobs::papers::{PaperKind, PaperOnFile};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
@@ -12,44 +14,60 @@ use crate::ipc_error::IpcError;
 #[derive(Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
-pub struct LabelPreview {
-    label: TicketLabel,
-    /// The label as SVG: the same typesetting as the PDF.
+pub struct PaperPreview {
+    on_file: PaperOnFile,
+    /// Every page as SVG, one under the other: the same typesetting as the PDF.
     svg: String,
-    /// The label's size, the page the print dialog gets.
+    /// The size of a page, the paper the print dialog gets.
     width_mm: f64,
     height_mm: f64,
 }
 
-/// The job's label in the shop's language and label size, dated in this PC's time zone.
-fn label_of(state: &AppState, job_id: i64) -> Result<TicketLabel, IpcError> {
+/// The paper in this PC's time zone, written into the job's log first when `issue` says so.
+fn preview(state: &AppState, job_id: i64, kind: PaperKind, issue: bool) -> Result<PaperPreview, IpcError> {
     let shop = state.shop()?;
-    Ok(shop.jobs().label(job_id, &shop.settings()?, &jiff::tz::TimeZone::system())?)
+    let zone = jiff::tz::TimeZone::system();
+    let on_file = if issue {
+        shop.papers().issue(job_id, kind, &zone, &state.technician()?)?
+    } else {
+        shop.papers().paper(job_id, kind, &zone)?
+    };
+    let drawn = state.renderer()?.paper_svg(&on_file.paper)?;
+    Ok(PaperPreview { on_file, svg: drawn.svg, width_mm: drawn.width_mm, height_mm: drawn.height_mm })
 }
 
 #[tauri::command]
-pub async fn ticket_label(state: State<'_, AppState>, job_id: i64) -> Result<LabelPreview, IpcError> {
-    let label = label_of(&state, job_id)?;
-    let drawn = state.renderer()?.label_svg(&label)?;
-    Ok(LabelPreview { label, svg: drawn.svg, width_mm: drawn.width_mm, height_mm: drawn.height_mm })
+pub async fn paper_preview(state: State<'_, AppState>, job_id: i64, kind: PaperKind) -> Result<PaperPreview, IpcError> {
+    preview(&state, job_id, kind, false)
 }
 
-/// Asks where to save the label's PDF and writes it there complete; `None` when cancelled.
+/// Before printing: a receipt or slip goes into the job's log as it will print.
 #[tauri::command]
-pub async fn save_label_pdf<R: Runtime>(
+pub async fn issue_paper(state: State<'_, AppState>, job_id: i64, kind: PaperKind) -> Result<PaperPreview, IpcError> {
+    preview(&state, job_id, kind, true)
+}
+
+/// Asks where to save the paper's PDF and writes it there complete; `None` when cancelled. A
+/// receipt or slip is written into the job's log first.
+#[tauri::command]
+pub async fn save_paper_pdf<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     job_id: i64,
+    kind: PaperKind,
     title: String,
 ) -> Result<Option<String>, IpcError> {
-    let label = label_of(&state, job_id)?;
-    let pdf = state.renderer()?.label_pdf(&label)?;
-    save_as(&app, &state, title, format!("{}-label.pdf", label.ticket), &pdf).await
+    let shop = state.shop()?;
+    let on_file = shop.papers().issue(job_id, kind, &jiff::tz::TimeZone::system(), &state.technician()?)?;
+    let pdf = state.renderer()?.paper_pdf(&on_file.paper)?;
+    let ticket = shop.jobs().get(job_id)?.ticket;
+    let suffix = serde_json::to_value(kind).ok().and_then(|id| id.as_str().map(|id| id.replace('_', "-")));
+    save_as(&app, &state, title, format!("{ticket}-{}.pdf", suffix.unwrap_or_default()), &pdf).await
 }
 
-/// Opens the system print dialog for the window on paper of this size (a label roll's); the print
-/// stylesheet leaves only the paper on the page. `window.print()` cannot choose the paper, and
-/// WebKit ignores it in a window a test drives.
+/// Opens the system print dialog for the window on paper of this size (a label roll's, A4); the
+/// print stylesheet leaves only the paper on the page. `window.print()` cannot choose the paper,
+/// and WebKit ignores it in a window a test drives.
 #[tauri::command]
 pub async fn print_paper<R: Runtime>(window: WebviewWindow<R>, width_mm: f64, height_mm: f64) -> Result<(), IpcError> {
     let paper = |mm: f64| mm.is_finite() && (10.0..=1_000.0).contains(&mm);
@@ -69,12 +87,10 @@ fn print_on<R: Runtime>(window: &WebviewWindow<R>, width_mm: f64, height_mm: f64
         let unit = gtk::Unit::Mm;
         let setup = gtk::PageSetup::new();
         setup.set_paper_size(&gtk::PaperSize::new_custom("revive-paper", "Revive", width_mm, height_mm, unit));
-        for set_margin in [gtk::PageSetup::set_top_margin, gtk::PageSetup::set_bottom_margin] {
-            set_margin(&setup, 0.0, unit);
-        }
-        for set_margin in [gtk::PageSetup::set_left_margin, gtk::PageSetup::set_right_margin] {
-            set_margin(&setup, 0.0, unit);
-        }
+        setup.set_top_margin(0.0, unit);
+        setup.set_bottom_margin(0.0, unit);
+        setup.set_left_margin(0.0, unit);
+        setup.set_right_margin(0.0, unit);
         let operation = webkit2gtk::PrintOperation::new(&view);
         operation.set_page_setup(&setup);
         operation.run_dialog(parent.as_ref());

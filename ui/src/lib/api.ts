@@ -38,7 +38,6 @@ import type { JobDiagnostics } from './bindings/JobDiagnostics';
 import type { JobEvent } from './bindings/JobEvent';
 import type { JobSummary } from './bindings/JobSummary';
 import type { KernelLogImport } from './bindings/KernelLogImport';
-import type { LabelPreview } from './bindings/LabelPreview';
 import type { LabelSize } from './bindings/LabelSize';
 import type { LaborAdjustmentForm } from './bindings/LaborAdjustmentForm';
 import type { Language } from './bindings/Language';
@@ -47,6 +46,8 @@ import type { LoadedStatusList } from './bindings/LoadedStatusList';
 import type { Money } from './bindings/Money';
 import type { Next } from './bindings/Next';
 import type { Outcome } from './bindings/Outcome';
+import type { PaperKind } from './bindings/PaperKind';
+import type { PaperPreview } from './bindings/PaperPreview';
 import type { Part } from './bindings/Part';
 import type { PartForm } from './bindings/PartForm';
 import type { PinState } from './bindings/PinState';
@@ -134,7 +135,6 @@ export type {
   JobEvent,
   JobSummary,
   KernelLogImport,
-  LabelPreview,
   LabelSize,
   LaborAdjustmentForm,
   Language,
@@ -143,6 +143,8 @@ export type {
   Money,
   Next,
   Outcome,
+  PaperKind,
+  PaperPreview,
   Part,
   PartForm,
   PinState,
@@ -246,8 +248,11 @@ export const api = {
   getJob: (id: number) => invoke<Job>('get_job', { id }),
   openJobsForSerial: (serial: string) => invoke<JobSummary[]>('open_jobs_for_serial', { serial }),
   jobForLabel: (scanned: string) => invoke<number | null>('job_for_label', { scanned }),
-  ticketLabel: (jobId: number) => invoke<LabelPreview>('ticket_label', { jobId }),
-  saveLabelPdf: (jobId: number, title: string) => invoke<string | null>('save_label_pdf', { jobId, title }),
+  paperPreview: (jobId: number, kind: PaperKind) => invoke<PaperPreview>('paper_preview', { jobId, kind }),
+  /** A receipt or slip goes into the job's log as it will print. */
+  issuePaper: (jobId: number, kind: PaperKind) => invoke<PaperPreview>('issue_paper', { jobId, kind }),
+  savePaperPdf: (jobId: number, kind: PaperKind, title: string) =>
+    invoke<string | null>('save_paper_pdf', { jobId, kind, title }),
   printPaper: (widthMm: number, heightMm: number) => invoke<null>('print_paper', { widthMm, heightMm }),
   changeJobStatus: (id: number, to: Status, reason: string) =>
     invoke<Job>('change_job_status', { id, change: { to, reason } }),

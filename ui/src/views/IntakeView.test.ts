@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import IntakeView from './IntakeView.svelte';
-import type { GpuModel, Job, JobSummary, Settings, TicketLabel } from '../lib/api';
+import type { GpuModel, Job, JobSummary, PaperKind, PaperPreview, Settings } from '../lib/api';
 import { setLocale } from '../lib/i18n.svelte';
 
 const settings: Settings = {
@@ -10,13 +10,18 @@ const settings: Settings = {
 };
 const models = [{ id: 'h100-sxm5-80gb', name: 'H100 SXM5 80GB', architecture: 'hopper', formFactor: 'sxm', memoryGib: 80, pciDeviceIds: ['0x2330'], cooling: 'passive', memoryBandwidth: null }] satisfies GpuModel[];
 
-/** What the label panel gets for a new job's label. */
-const labelPreview = (ticket: string) => ({
-  label: { ticket, size: 'dk62x29' } as Partial<TicketLabel>,
-  svg: '<svg xmlns="http://www.w3.org/2000/svg"/>',
-  widthMm: 62,
-  heightMm: 29,
-});
+/** What a paper panel gets for a new job's label or intake receipt (a draft: not issued yet). */
+const paperPreview = (args: unknown) => {
+  const { kind } = args as { kind: PaperKind };
+  const ticket = 'RV-2026-000007';
+  const paper = kind === 'label' ? { kind, ticket, size: 'dk62x29' } : { kind, ticket };
+  return {
+    onFile: { paper, issued: null },
+    svg: '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    widthMm: kind === 'label' ? 62 : 210,
+    heightMm: kind === 'label' ? 29 : 297,
+  } as PaperPreview;
+};
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -59,15 +64,15 @@ describe('IntakeView', () => {
   it('sends the form with the bench technician and shows the new ticket and its label', async () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      return cmd === 'ticket_label' ? labelPreview('RV-2026-000007') : ({ id: 7, ticket: 'RV-2026-000007' } as Partial<Job>);
+      return cmd === 'paper_preview' ? paperPreview(args) : ({ id: 7, ticket: 'RV-2026-000007' } as Partial<Job>);
     });
     type('f-board_serial', '1654922012345');
     type('f-customer_name', 'Deep Compute');
     byId('intake-submit').click();
     await settle();
     flushSync();
-    expect(calls.map((call) => call.cmd)).toEqual(['intake_job', 'ticket_label']);
-    expect(calls[1].args).toEqual({ jobId: 7 });
+    expect(calls.map((call) => call.cmd)).toEqual(['intake_job', 'paper_preview', 'paper_preview']);
+    expect(calls.slice(1).map((call) => call.args)).toEqual([{ jobId: 7, kind: 'label' }, { jobId: 7, kind: 'intake_receipt' }]);
     const args = calls[0].args as { form: Record<string, unknown>; firstTechnician: string | null };
     // The core logs the technician at the bench; the window sends no name once people are enrolled.
     expect(args.firstTechnician).toBeNull();
@@ -78,6 +83,9 @@ describe('IntakeView', () => {
     // The label to stick on the card's bag, ready to print.
     expect(byId<HTMLImageElement>('label-image').alt).toBe('Ticket label of RV-2026-000007');
     expect(byId('label-size').textContent).toContain('Brother DK 62 × 29 mm');
+    // And the receipt for the customer, which goes into the job when it is first printed or saved.
+    expect(byId<HTMLImageElement>('intake-receipt-image').alt).toBe('Intake receipt of RV-2026-000007');
+    expect(byId('intake-receipt-draft').textContent).toContain('records it in the job');
   });
 
   it('points at the open job of a serial that is already in the shop', async () => {
@@ -134,7 +142,7 @@ describe('IntakeView on a fresh bench', () => {
     let settingsChanged = 0;
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      return cmd === 'ticket_label' ? labelPreview('RV-2026-000001') : { id: 1, ticket: 'RV-2026-000001' };
+      return cmd === 'paper_preview' ? paperPreview(args) : { id: 1, ticket: 'RV-2026-000001' };
     });
     const fresh = { ...settings, technicians: [], currentTechnician: null };
     const component = mount(IntakeView, {

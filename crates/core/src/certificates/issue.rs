@@ -500,7 +500,7 @@ fn assemble(
     }
 
     let settings = Settings::load_in(tx)?;
-    let model_name = catalogs.models.get(&model_id).map(|m| m.name.clone()).unwrap_or(model_id.clone());
+    let model_name = catalogs.models.name_of(&model_id);
     let gpu = CertifiedGpu {
         model: model_id,
         model_name,

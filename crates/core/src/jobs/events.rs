@@ -99,6 +99,14 @@ pub enum Event {
         events: u64,
         chain_head: Option<String>,
     },
+    /// The customer's intake receipt, exactly as it was first printed or saved.
+    IntakeReceiptIssued {
+        receipt: crate::jobs::customer_papers::IntakeReceipt,
+    },
+    /// The hand-over slip the card went back with, exactly as it was first printed or saved.
+    HandOverSlipIssued {
+        slip: crate::jobs::customer_papers::HandOverSlip,
+    },
     /// An approver let a certificate name the card of diagnostic run `run` despite its identity findings.
     IdentityApproved {
         run: i64,

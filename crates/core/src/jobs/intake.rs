@@ -70,7 +70,7 @@ pub struct IntakeForm {
 }
 
 /// NVIDIA's incident questions: what, when, how, how often / how widely, what changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Symptoms {

@@ -10,7 +10,7 @@ use crate::text;
 use super::Jobs;
 
 /// What one ticket label prints, in the shop's language.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TicketLabel {
@@ -80,7 +80,7 @@ impl Jobs<'_> {
     /// The label for job `id` in the shop's language and label size, dated in `zone`.
     pub fn label(&self, id: i64, settings: &Settings, zone: &jiff::tz::TimeZone) -> CoreResult<TicketLabel> {
         let job = self.get(id)?;
-        let model = self.models.get(&job.model_id).map(|model| model.name.clone()).unwrap_or(job.model_id.clone());
+        let model = self.models.name_of(&job.model_id);
         let received = job
             .created_at
             .parse::<jiff::Timestamp>()

@@ -4,10 +4,13 @@
 pub mod attachments;
 pub mod audit;
 pub mod costs;
+pub mod customer_papers;
 pub mod events;
 pub mod intake;
 pub mod label;
+pub mod papers;
 pub mod status;
+pub mod terms;
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};

@@ -90,6 +90,9 @@ struct StatusEntry {
     /// A certificate may be issued while a job is here (the card has passed QC).
     #[serde(default)]
     certificate: bool,
+    /// The card may go back to its customer from here, with a hand-over slip.
+    #[serde(default)]
+    hand_over: bool,
 }
 
 /// Where a job may go next.
@@ -106,6 +109,7 @@ pub struct StatusFlow {
     next: HashMap<Status, Vec<Target>>,
     reason_required: HashSet<Status>,
     certificate: HashSet<Status>,
+    hand_over: HashSet<Status>,
     /// The statuses in the file's order, which is the order work goes in.
     order: Vec<Status>,
 }
@@ -121,6 +125,7 @@ impl StatusFlow {
         let mut next = HashMap::new();
         let mut reason_required = HashSet::new();
         let mut certificate = HashSet::new();
+        let mut hand_over = HashSet::new();
         let mut order = Vec::new();
         for entry in &file.statuses {
             let from = status(&entry.id)?;
@@ -139,11 +144,14 @@ impl StatusFlow {
             if entry.certificate {
                 certificate.insert(from);
             }
+            if entry.hand_over {
+                hand_over.insert(from);
+            }
         }
         if let Some(missing) = Status::ALL.iter().find(|s| !next.contains_key(s)) {
             return Err(invalid(format!("status {} has no entry", missing.id())));
         }
-        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required, certificate, order })
+        Ok(StatusFlow { initial: status(&file.initial)?, next, reason_required, certificate, hand_over, order })
     }
 
     pub fn initial(&self) -> Status {
@@ -184,6 +192,10 @@ impl StatusFlow {
 
     pub fn allows_certificate(&self, status: Status) -> bool {
         self.certificate.contains(&status)
+    }
+
+    pub fn allows_hand_over(&self, status: Status) -> bool {
+        self.hand_over.contains(&status)
     }
 
     /// The fewest moves that take a job from `from` to `to` the way finished work implies: forward
@@ -303,6 +315,13 @@ mod tests {
         let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
         let allowed: Vec<Status> = Status::ALL.into_iter().filter(|s| flow.allows_certificate(*s)).collect();
         assert_eq!(allowed, [Status::Ready, Status::Returned]);
+    }
+
+    #[test]
+    fn a_card_goes_back_repaired_or_scrapped_never_from_the_bench() {
+        let flow = &crate::workshop::Catalogs::built_in().unwrap().flow;
+        let allowed: Vec<Status> = Status::ALL.into_iter().filter(|s| flow.allows_hand_over(*s)).collect();
+        assert_eq!(allowed, [Status::Ready, Status::Returned, Status::Scrapped]);
     }
 
     #[test]

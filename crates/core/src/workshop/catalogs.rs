@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use crate::diagnostics::{DiagnosticRules, XidCatalog};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::status::StatusFlow;
+use crate::jobs::terms::PaperTerms;
 use crate::models::ModelCatalog;
 use crate::procedures::{load_dir, Procedure, ProcedureError};
 use crate::rules_file::{self, RulesFile};
@@ -23,6 +24,7 @@ pub struct Catalogs {
     pub flow: StatusFlow,
     pub rules: DiagnosticRules,
     pub xids: XidCatalog,
+    pub terms: PaperTerms,
     /// Every procedure that validated, the shop's in place of shipped ones with the same id.
     pub procedures: Vec<Procedure>,
     /// Procedure files that do not validate: shown so the shop can fix them.
@@ -65,6 +67,7 @@ impl Catalogs {
         Ok(Catalogs {
             flow: shop_or_shipped(shop, StatusFlow::FILE, StatusFlow::from_json)?,
             xids: shop_or_shipped(shop, XidCatalog::FILE, XidCatalog::from_json)?,
+            terms: shop_or_shipped(shop, PaperTerms::FILE, PaperTerms::from_json)?,
             models,
             rules,
             procedures: Vec::new(),

@@ -5,4 +5,8 @@ export type CertificatePreview = { certificate: Certificate,
 /**
  * The printed page as SVG: the same typesetting as the PDF.
  */
-svg: string, };
+svg: string, 
+/**
+ * The page's size (A4), the paper the print dialog gets.
+ */
+widthMm: number, heightMm: number, };
