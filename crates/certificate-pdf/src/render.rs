@@ -67,7 +67,7 @@ impl CertificateRenderer {
     /// The same page as SVG, for the preview (text as outlines: no fonts needed in the webview),
     /// with its size, for the print dialog's paper.
     pub fn svg(&self, certificate: &Certificate) -> Result<PaperDrawing, PdfError> {
-        Ok(drawing(&self.typeset_certificate(certificate)?))
+        drawing(&self.typeset_certificate(certificate)?)
     }
 
     /// A label, receipt or slip as a PDF of its paper's size, to print or keep.
@@ -79,7 +79,7 @@ impl CertificateRenderer {
     /// length is the label's). A receipt whose customer said a lot runs on, page under page with
     /// no gap, so that printed on paper of that size each page falls on a sheet.
     pub fn paper_svg(&self, paper: &Paper) -> Result<PaperDrawing, PdfError> {
-        Ok(drawing(&self.typeset_paper(paper)?))
+        drawing(&self.typeset_paper(paper)?)
     }
 
     /// A label's QR stands alone and needs its quiet zone; a receipt's or slip's sits in the margin.
@@ -134,14 +134,15 @@ impl CertificateRenderer {
 }
 
 /// Every page as one SVG, page under page with no gap, and the size of a page.
-fn drawing(document: &PagedDocument) -> PaperDrawing {
-    let size = document.pages()[0].frame.size();
+fn drawing(document: &PagedDocument) -> Result<PaperDrawing, PdfError> {
+    let first = document.pages().first().ok_or(PdfError::Typeset("the paper has no page".into()))?;
+    let size = first.frame.size();
     let options = typst_svg::SvgOptions::default();
-    PaperDrawing {
+    Ok(PaperDrawing {
         svg: typst_svg::svg_merged(document, &options, typst::layout::Abs::zero()),
         width_mm: size.x.to_mm(),
         height_mm: size.y.to_mm(),
-    }
+    })
 }
 
 /// A QR code as SVG, with its quiet zone where nothing else on the paper keeps it clear.
@@ -158,8 +159,9 @@ fn pdf_of(page: &PagedDocument) -> Result<Vec<u8>, PdfError> {
 }
 
 const KEPT_GENERATIONS: usize = 8;
-/// The longest a receipt or slip runs: every field at its longest fills about six pages.
-const CUSTOMER_PAPER_PAGES: usize = 8;
+/// The longest a receipt or slip runs: every field of the intake at its longest, typed as one
+/// character a line (7,000 lines at about 55 a page), fills about 130 pages.
+const CUSTOMER_PAPER_PAGES: usize = 160;
 
 /// Template errors with their line, for whoever edits the template.
 fn describe(world: &dyn World, template: &str, diagnostics: &[SourceDiagnostic]) -> String {

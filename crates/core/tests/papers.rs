@@ -236,3 +236,33 @@ fn a_shop_words_its_own_terms_and_a_bad_copy_is_named() {
     let refused = Workshop::open(dir.path(), revive_core::paths::Shipped::resolve(None)).err().expect("refused");
     assert!(refused.to_string().contains("paper-terms.json"), "{refused}");
 }
+
+#[test]
+fn a_slip_for_a_card_that_did_not_go_back_after_all_no_longer_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, job) = repaired_job(dir.path());
+    let by = tech(&shop);
+    let first = shop.papers().issue(job, PaperKind::HandOverSlip, &shanghai(), &by).unwrap();
+    assert!(first.issued.is_some());
+
+    // The customer phones before collecting: the card is held, and the slip no longer stands.
+    let hold = StatusChange { to: "on_hold".into(), reason: "客户要求再做一次老化测试".into() };
+    shop.jobs().change_status(job, &hold, &by).unwrap();
+    let refused = shop.papers().issue(job, PaperKind::HandOverSlip, &shanghai(), &by).unwrap_err();
+    assert!(matches!(refused, CoreError::HandOverNotDue(_)), "{refused:?}");
+    shop.jobs().change_status(job, &StatusChange { to: "ready".into(), reason: String::new() }, &by).unwrap();
+    assert_eq!(shop.papers().paper(job, PaperKind::HandOverSlip, &shanghai()).unwrap().issued, None, "a draft");
+
+    // Ready again: a new slip goes on file beside the old one, and it is the one that stands.
+    let second = shop.papers().issue(job, PaperKind::HandOverSlip, &shanghai(), &by).unwrap();
+    let slips = shop
+        .jobs()
+        .get(job)
+        .unwrap()
+        .events
+        .into_iter()
+        .filter(|e| e.event.to_columns().unwrap().0 == "hand_over_slip_issued");
+    assert_eq!(slips.count(), 2);
+    assert_eq!(shop.papers().paper(job, PaperKind::HandOverSlip, &shanghai()).unwrap(), second);
+    assert_eq!(shop.jobs().get(job).unwrap().history_intact, Some(true));
+}

@@ -164,7 +164,7 @@ pub async fn export_status_list<R: Runtime>(
 
 /// Asks in a save dialog where `bytes` go (suggesting `file_name`) and writes them there complete;
 /// the path, or `None` when the person cancelled.
-pub(crate) async fn save_as<R: Runtime>(
+async fn save_as<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
     title: String,

@@ -3,12 +3,14 @@
 //! printed through the system print dialog on paper of that size. Printing or saving a receipt or
 //! slip first writes it into the job's log.
 
+use revive_core::files::write_atomically;
 use revive_core::jobs::papers::{PaperKind, PaperOnFile};
+use revive_core::CoreError;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
-use super::certificates::save_as;
 use super::AppState;
+use crate::dialogs::ask_save_path;
 use crate::ipc_error::IpcError;
 
 #[derive(Serialize)]
@@ -47,8 +49,8 @@ pub async fn issue_paper(state: State<'_, AppState>, job_id: i64, kind: PaperKin
     preview(&state, job_id, kind, true)
 }
 
-/// Asks where to save the paper's PDF and writes it there complete; `None` when cancelled. A
-/// receipt or slip is written into the job's log first.
+/// Asks where to save the paper's PDF and writes it there complete; `None` when cancelled. Once a
+/// place is chosen, a receipt or slip is written into the job's log, then the file.
 #[tauri::command]
 pub async fn save_paper_pdf<R: Runtime>(
     app: AppHandle<R>,
@@ -58,11 +60,14 @@ pub async fn save_paper_pdf<R: Runtime>(
     title: String,
 ) -> Result<Option<String>, IpcError> {
     let shop = state.shop()?;
-    let on_file = shop.papers().issue(job_id, kind, &jiff::tz::TimeZone::system(), &state.technician()?)?;
-    let pdf = state.renderer()?.paper_pdf(&on_file.paper)?;
     let ticket = shop.jobs().get(job_id)?.ticket;
     let suffix = serde_json::to_value(kind).ok().and_then(|id| id.as_str().map(|id| id.replace('_', "-")));
-    save_as(&app, &state, title, format!("{ticket}-{}.pdf", suffix.unwrap_or_default()), &pdf).await
+    let file_name = format!("{ticket}-{}.pdf", suffix.unwrap_or_default());
+    let Some(path) = ask_save_path(&app, &state.data_dir, title, file_name).await? else { return Ok(None) };
+    let on_file = shop.papers().issue(job_id, kind, &jiff::tz::TimeZone::system(), &state.technician()?)?;
+    let pdf = state.renderer()?.paper_pdf(&on_file.paper)?;
+    write_atomically(&path, &pdf).map_err(CoreError::FileWrite)?;
+    Ok(Some(path.display().to_string()))
 }
 
 /// Opens the system print dialog for the window on paper of this size (a label roll's, A4); the

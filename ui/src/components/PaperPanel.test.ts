@@ -86,8 +86,28 @@ describe('PaperPanel', () => {
     byId('save-label').click();
     await settle();
     flushSync();
-    expect(calls).toEqual(['paper_preview', 'save_paper_pdf']);
+    expect(calls).toEqual(['paper_preview', 'save_paper_pdf', 'paper_preview']);
     expect(byId('label-saved').textContent).toContain('/home/王芳/RV-2026-000009-label.pdf');
+  });
+
+  it('records nothing when the save dialog is cancelled', async () => {
+    setLocale('en');
+    const calls: string[] = [];
+    mockIPC((cmd, args) => {
+      calls.push(cmd);
+      return cmd === 'paper_preview' ? preview((args as { kind: PaperKind }).kind, null) : null;
+    });
+    let issued = 0;
+    show('intake_receipt', () => issued++);
+    await settle();
+    flushSync();
+    byId('save-intake-receipt').click();
+    await settle();
+    flushSync();
+    expect(calls).toEqual(['paper_preview', 'save_paper_pdf']);
+    expect(issued).toBe(0);
+    expect(byId('intake-receipt-saved')).toBeNull();
+    expect(byId('intake-receipt-draft')).not.toBeNull();
   });
 
   it('says in the technician’s language why a slip cannot be printed yet', async () => {

@@ -2,7 +2,8 @@
 //! customer signs when the card comes in, and the hand-over slip they sign when it goes back. A
 //! receipt or slip is written into the job's log the first time it is printed or saved, exactly as
 //! printed, so every later copy (on any bench the job moves to) is the same paper; until then it
-//! is a draft of what would print.
+//! is a draft of what would print. A slip for a card that then did not go back after all (held,
+//! sent back to repair) no longer stands: the next one is drawn anew.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -83,17 +84,17 @@ impl Papers<'_> {
     /// dated now, in the name of the technician at the bench; times in `zone`.
     pub fn paper(&self, job_id: i64, kind: PaperKind, zone: &jiff::tz::TimeZone) -> CoreResult<PaperOnFile> {
         let job = self.workshop.jobs().get(job_id)?;
-        if let Some(on_file) = on_file(&job, kind) {
+        if let Some(on_file) = self.on_file(&job, kind) {
             return Ok(on_file);
         }
         let settings = self.workshop.settings()?;
         let now = self.workshop.store().now();
-        let seated = self.workshop.technician().map(|by| by.name().to_owned()).unwrap_or_default();
+        let seated = settings.current_technician.clone().unwrap_or_default();
         Ok(PaperOnFile { paper: self.draft(&job, kind, &settings, zone, now, &seated)?, issued: None })
     }
 
-    /// Writes the receipt or slip into the job's log the first time, as [`Papers::paper`] drafts it
-    /// at this moment; afterwards (and for a label) the paper as it is on file.
+    /// Writes the receipt or slip into the job's log when none stands, as [`Papers::paper`] drafts
+    /// it at this moment; otherwise (and for a label) the paper as it is on file.
     pub fn issue(
         &self,
         job_id: i64,
@@ -102,20 +103,32 @@ impl Papers<'_> {
         by: &Technician,
     ) -> CoreResult<PaperOnFile> {
         let job = self.workshop.jobs().get(job_id)?;
-        if on_file(&job, kind).is_none() {
+        if self.on_file(&job, kind).is_none() {
             // Drawn before the write: drawing reads the store, which a write holds.
             let settings = self.workshop.settings()?;
             let draft = self.draft(&job, kind, &settings, zone, self.workshop.store().now(), by.name())?;
             if let Some(event) = draft.kept() {
+                let kind_column = event.to_columns()?.0;
+                let seen = job
+                    .events
+                    .iter()
+                    .filter(|logged| {
+                        matches!(
+                            (&logged.event, kind),
+                            (Event::IntakeReceiptIssued { .. }, PaperKind::IntakeReceipt)
+                                | (Event::HandOverSlipIssued { .. }, PaperKind::HandOverSlip)
+                        )
+                    })
+                    .count();
                 self.workshop.store().write(|tx, now| {
                     let actor = Settings::technician_for(tx, by)?;
                     // Two windows printing at once: the first one's paper is the one on file.
-                    let already: i64 = tx.query_row(
+                    let logged: i64 = tx.query_row(
                         "SELECT count(*) FROM job_events WHERE job_id = ?1 AND kind = ?2",
-                        rusqlite::params![job_id, event.to_columns()?.0],
+                        rusqlite::params![job_id, kind_column],
                         |row| row.get(0),
                     )?;
-                    if already == 0 {
+                    if logged as usize == seen {
                         events::append(tx, job_id, &timestamp(now), &actor, &event)?;
                     }
                     Ok(())
@@ -224,16 +237,29 @@ impl Papers<'_> {
     }
 }
 
-/// The receipt or slip the job's log holds, with when and by whom it was issued.
-fn on_file(job: &Job, kind: PaperKind) -> Option<PaperOnFile> {
-    job.events.iter().find_map(|logged| {
-        let paper = match (&logged.event, kind) {
-            (Event::IntakeReceiptIssued { receipt }, PaperKind::IntakeReceipt) => Paper::IntakeReceipt(receipt.clone()),
-            (Event::HandOverSlipIssued { slip }, PaperKind::HandOverSlip) => Paper::HandOverSlip(slip.clone()),
-            _ => return None,
-        };
-        Some(PaperOnFile { paper, issued: Some(Issued { at: logged.at.clone(), by: logged.actor.clone() }) })
-    })
+impl Papers<'_> {
+    /// The receipt or slip that stands in the job's log, with when and by whom it was issued: the
+    /// latest one, unless the job left the statuses a card goes back from after it.
+    fn on_file(&self, job: &Job, kind: PaperKind) -> Option<PaperOnFile> {
+        let flow = &self.workshop.catalogs().flow;
+        let mut standing = None;
+        for logged in &job.events {
+            let paper = match (&logged.event, kind) {
+                (Event::IntakeReceiptIssued { receipt }, PaperKind::IntakeReceipt) => {
+                    Paper::IntakeReceipt(receipt.clone())
+                }
+                (Event::HandOverSlipIssued { slip }, PaperKind::HandOverSlip) => Paper::HandOverSlip(slip.clone()),
+                (Event::StatusChanged { to, .. }, PaperKind::HandOverSlip) if !flow.allows_hand_over(*to) => {
+                    standing = None;
+                    continue;
+                }
+                _ => continue,
+            };
+            standing =
+                Some(PaperOnFile { paper, issued: Some(Issued { at: logged.at.clone(), by: logged.actor.clone() }) });
+        }
+        standing
+    }
 }
 
 /// A stored timestamp as the bench's clock showed it, to the minute (`2026-12-03 14:05`).
