@@ -53,6 +53,24 @@ pub fn read_label_code(scanned: &str) -> Option<(String, String)> {
     (well_formed(ticket) && well_formed(serial)).then(|| (ticket.to_ascii_uppercase(), serial.to_owned()))
 }
 
+/// A stored timestamp as the bench's calendar showed it (`2026-12-03`).
+pub(super) fn local_day(stored: &str, zone: &jiff::tz::TimeZone) -> String {
+    local_time(stored, zone, "%Y-%m-%d", 10)
+}
+
+/// A stored timestamp as the bench's clock showed it, to the minute (`2026-12-03 14:05`).
+pub(super) fn local_minute(stored: &str, zone: &jiff::tz::TimeZone) -> String {
+    local_time(stored, zone, "%Y-%m-%d %H:%M", 16)
+}
+
+/// `stored` in `zone` as `format` writes it; a stamp that does not parse, cut to `width`.
+fn local_time(stored: &str, zone: &jiff::tz::TimeZone, format: &str, width: usize) -> String {
+    match stored.parse::<jiff::Timestamp>() {
+        Ok(at) => zone.to_datetime(at).strftime(format).to_string(),
+        Err(_) => stored.chars().take(width).collect::<String>().replace('T', " "),
+    }
+}
+
 /// `name` cut to [`CUSTOMER_WIDTH`], with an ellipsis where it was cut.
 fn short_name(name: &str) -> String {
     let width = |c: char| if c.is_ascii() { 1 } else { 2 };
@@ -81,11 +99,7 @@ impl Jobs<'_> {
     pub fn label(&self, id: i64, settings: &Settings, zone: &jiff::tz::TimeZone) -> CoreResult<TicketLabel> {
         let job = self.get(id)?;
         let model = self.models.name_of(&job.model_id);
-        let received = job
-            .created_at
-            .parse::<jiff::Timestamp>()
-            .map(|at| zone.to_datetime(at).date().to_string())
-            .unwrap_or_else(|_| job.created_at.chars().take(10).collect());
+        let received = local_day(&job.created_at, zone);
         Ok(TicketLabel {
             code: label_code(&job.ticket, &job.board_serial),
             ticket: job.ticket,

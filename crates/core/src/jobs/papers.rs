@@ -14,7 +14,7 @@ use crate::jobs::customer_papers::{
     CardOnPaper, CustomerOnPaper, HandOverSlip, IntakeReceipt, PartOnPaper, ShopOnPaper, WorkDone,
 };
 use crate::jobs::events::{self, Event};
-use crate::jobs::label::{label_code, TicketLabel};
+use crate::jobs::label::{label_code, local_day, local_minute, TicketLabel};
 use crate::jobs::Job;
 use crate::settings::{Settings, Technician};
 use crate::store::timestamp;
@@ -184,7 +184,7 @@ impl Papers<'_> {
                     shop,
                     ticket: job.ticket.clone(),
                     code,
-                    received_on: local_minute(&job.created_at, zone).chars().take(10).collect(),
+                    received_on: local_day(&job.created_at, zone),
                     handed_over_at: local_minute(&timestamp(now), zone),
                     handed_over_by: by.to_owned(),
                     customer,
@@ -259,13 +259,5 @@ impl Papers<'_> {
                 Some(PaperOnFile { paper, issued: Some(Issued { at: logged.at.clone(), by: logged.actor.clone() }) });
         }
         standing
-    }
-}
-
-/// A stored timestamp as the bench's clock showed it, to the minute (`2026-12-03 14:05`).
-fn local_minute(stored: &str, zone: &jiff::tz::TimeZone) -> String {
-    match stored.parse::<jiff::Timestamp>() {
-        Ok(at) => zone.to_datetime(at).strftime("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => stored.chars().take(16).collect::<String>().replace('T', " "),
     }
 }
