@@ -44,8 +44,12 @@ export async function takeIn(session, { serial, customer, observed, quote }) {
   await session.type('#f-customer_name', customer);
   await session.type('#f-symptom_observed', observed);
   await session.type('#f-quote_amount', quote);
+  // The last intake's notice stays up until this one's replaces it: wait for a new ticket.
+  const notice = () => session.script('return document.getElementById("intake-created")?.textContent ?? "";');
+  const before = await notice();
   await session.click('#intake-submit');
-  const created = await session.text('#intake-created');
+  let created = before;
+  await until(async () => (created = await notice()) !== before, 'the new ticket is shown');
   return created.match(/RV-\d{4}-(?:[A-Z][A-Z0-9]{0,3}-)?\d{6}/)[0];
 }
 
@@ -88,17 +92,26 @@ export async function runStress(session, scenario, ticket, { burnIn = '120' } = 
 }
 
 /**
+ * xdotool reads the path it types in the caller's locale, and a CI machine may have none (C): it
+ * then refuses a Chinese file name. The journeys type UTF-8, so they say so.
+ */
+const UTF8 = { ...process.env, LC_ALL: 'C.UTF-8' };
+function xdotool(args, options = {}) {
+  return execFileSync('xdotool', args, { ...options, env: UTF8 });
+}
+
+/**
  * The X window of the native dialog titled `title`, once it is shown. xdotool cannot read a Chinese
  * title (X keeps it as compound text), so such a dialog is found as the app's newest visible window.
  */
 function nativeDialog(title) {
   if (/^[\x20-\x7e]*$/.test(title)) {
-    return execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', `^${title}$`], { timeout: 20_000 })
+    return xdotool(['search', '--sync', '--onlyvisible', '--name', `^${title}$`], { timeout: 20_000 })
       .toString().trim().split('\n')[0];
   }
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const windows = spawnSync('xdotool', ['search', '--onlyvisible', '--class', 'revive-app']).stdout.toString().trim().split('\n');
+    const windows = spawnSync('xdotool', ['search', '--onlyvisible', '--class', 'revive-app'], { env: UTF8 }).stdout.toString().trim().split('\n');
     if (windows.length > 1) return windows.map(Number).sort((a, b) => b - a)[0].toString();
     if (Date.now() > deadline) throw new Error(`no dialog "${title}" opened`);
     execFileSync('sleep', ['0.2']);
@@ -128,10 +141,10 @@ export async function printToFile(session, button, folder) {
   const printed = join(folder, 'output.pdf');
   rmSync(printed, { force: true });
   await session.click(button);
-  const dialog = execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', '^(Print|打印)$'], { timeout: 20_000 })
+  const dialog = xdotool(['search', '--sync', '--onlyvisible', '--name', '^(Print|打印)$'], { timeout: 20_000 })
     .toString().trim().split('\n')[0];
-  execFileSync('xdotool', ['windowfocus', '--sync', dialog]);
-  execFileSync('xdotool', ['sleep', '0.5', 'key', 'Down', 'sleep', '0.5', 'key', 'Return']);
+  xdotool(['windowfocus', '--sync', dialog]);
+  xdotool(['sleep', '0.5', 'key', 'Down', 'sleep', '0.5', 'key', 'Return']);
   await until(() => existsSync(printed) && pdfPages(printed).count > 0, 'the printed paper is written', 20_000);
   return printed;
 }
@@ -144,10 +157,10 @@ export function answerFileDialog(title, path) {
   const window = nativeDialog(title);
   // GTK's chooser takes a typed path that starts with "/" as a location. There is no window manager:
   // focus the dialog, and give it a moment to settle, as a person's eyes would.
-  execFileSync('xdotool', ['windowfocus', '--sync', window]);
-  execFileSync('xdotool', ['sleep', '0.8', 'key', '--clearmodifiers', 'ctrl+a']);
-  execFileSync('xdotool', ['type', '--delay', '40', path]);
-  execFileSync('xdotool', ['sleep', '0.4', 'key', 'Return']);
+  xdotool(['windowfocus', '--sync', window]);
+  xdotool(['sleep', '0.8', 'key', '--clearmodifiers', 'ctrl+a']);
+  xdotool(['type', '--delay', '40', path]);
+  xdotool(['sleep', '0.4', 'key', 'Return']);
 }
 
 /**
