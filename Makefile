@@ -42,12 +42,11 @@ test-e2e: app
 	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=$(CURDIR)/$(APP) \
 		timeout --kill-after=10 1200 $(XVFB) dbus-run-session -- node --test --test-concurrency=1 --test-force-exit tests/e2e/
 
-# The installable app under target/$(PROFILE)/bundle/: a .deb (and, with BUNDLES=deb,appimage, an
-# AppImage). Besides the app it carries the `revive` CLI, the simulated bench's driver and scenarios,
-# the procedures, fonts and rules. `make test` packages the debug build it has already made.
+# The installable app under target/$(PROFILE)/bundle/: a .deb and an AppImage (scripts/appimage.sh).
+# Besides the app they carry the `revive` CLI, the simulated bench's driver and scenarios, the
+# procedures, fonts and rules. `make test` packages the debug build it has already made.
 PROFILE ?= release
-BUNDLES ?= deb
-PACKAGED = {"bundle": {"linux": {"deb": {"files": $(PACKAGE_FILES)}, "appimage": {"files": $(PACKAGE_FILES)}}}}
+PACKAGED = {"bundle": {"linux": {"deb": {"files": $(PACKAGE_FILES)}}}}
 PACKAGE_FILES = {"/usr/bin/revive": "../target/$(PROFILE)/revive", "/usr/lib/Revive/libnvidia_ml_fake.so": "../target/$(PROFILE)/libnvidia_ml_fake.so"}
 package: deps $(UI_DIST)
 ifeq ($(PROFILE),debug)
@@ -55,14 +54,18 @@ ifeq ($(PROFILE),debug)
 else
 	cargo build --release -p revive-app -p revive-cli -p fake-nvml
 endif
-	ui/node_modules/.bin/tauri bundle --ci $(if $(filter debug,$(PROFILE)),--debug) --bundles $(BUNDLES) --config '$(PACKAGED)'
+	# Optimised whatever PROFILE: at every start it hashes the whole AppImage.
+	cargo build --release -p revive-appimage-runtime
+	ui/node_modules/.bin/tauri bundle --ci $(if $(filter debug,$(PROFILE)),--debug) --bundles deb --config '$(PACKAGED)'
+	scripts/appimage.sh $(PROFILE)
 
 # Installs the debug package on this machine (as root, or through sudo), drives the installed app
-# and CLI, and uninstalls it.
+# and CLI, and uninstalls it; runs the AppImage's app and CLI.
 test-package:
 	$(MAKE) package PROFILE=debug
 	NO_AT_BRIDGE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 REVIVE_APP=/usr/bin/revive-app REVIVE_DEB_DIR=$(CURDIR)/target/debug/bundle/deb \
-		timeout --kill-after=10 600 $(XVFB) dbus-run-session -- node --test --test-force-exit tests/package/
+		REVIVE_APPIMAGE_DIR=$(CURDIR)/target/debug/bundle/appimage \
+		timeout --kill-after=10 600 $(XVFB) dbus-run-session -- node --test --test-concurrency=1 --test-force-exit tests/package/
 
 clean:
 	cargo clean

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libxdo-dev libssl-dev
   xvfb xauth dbus-x11 webkit2gtk-driver fonts-noto-cjk
   poppler-utils zbar-tools xdotool
+  squashfs-tools patchelf
 )
 # Only the tests need these: they open the exports in LibreOffice and in Python's openpyxl; `make
 # screenshots` captures the window with ImageMagick; the tests' Python packages need a venv;

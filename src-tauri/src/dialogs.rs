@@ -5,13 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::ipc_error::IpcError;
 
-/// A save dialog suggesting `file_name`, filtered to its extension; a place inside the shop's data
-/// folder (`data_dir`) is refused, so nothing is ever written over the store or the key.
+/// A save dialog suggesting `file_name` in the person's documents (else home) folder, filtered to
+/// its extension; a place inside the shop's data folder (`data_dir`) is refused, so nothing is ever
+/// written over the store or the key. Left to itself GTK would start in the app's working folder,
+/// which for the AppImage is inside the unpacked app.
 pub async fn ask_save_path<R: Runtime>(
     app: &AppHandle<R>,
     data_dir: &Path,
@@ -19,6 +21,11 @@ pub async fn ask_save_path<R: Runtime>(
     file_name: String,
 ) -> Result<Option<PathBuf>, IpcError> {
     let mut dialog = app.dialog().file().set_title(title);
+    let paths = app.path();
+    let start_in = [paths.document_dir(), paths.home_dir()].into_iter().flatten().find(|folder| folder.is_dir());
+    if let Some(folder) = start_in {
+        dialog = dialog.set_directory(folder);
+    }
     if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
         dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
     }

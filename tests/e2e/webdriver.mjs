@@ -12,12 +12,15 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const PORT = 4444;
 const APP = process.env.REVIVE_APP;
 
-/** Starts tauri-driver with a data directory of its own; every app it launches uses that store. */
-export async function startBench() {
-  if (!APP) throw new Error('REVIVE_APP must point at the built revive-app binary');
+/**
+ * Starts tauri-driver with a data directory of its own; every app it launches (`application`, with
+ * `env` besides) uses that store.
+ */
+export async function startBench({ application = APP, env = {} } = {}) {
+  if (!application) throw new Error('REVIVE_APP must point at the built revive-app binary');
   const dataDir = mkdtempSync(join(tmpdir(), 'revive-e2e-'));
   const driver = spawn('tauri-driver', ['--port', String(PORT), '--native-port', String(PORT + 1)], {
-    env: { ...process.env, REVIVE_DATA_DIR: dataDir },
+    env: { ...process.env, ...env, REVIVE_DATA_DIR: dataDir },
     // Nothing inherited: a WebKit helper that outlives the app must not hold the test runner's pipes open.
     stdio: 'ignore',
   });
@@ -36,7 +39,7 @@ export async function startBench() {
     /** Launches the app (a fresh process on the same store, as after a restart), lets `use` drive
      * it, and quits it whatever happens. */
     async withApp(use) {
-      const session = await Session.open(base);
+      const session = await Session.open(base, application);
       try {
         return await use(session);
       } finally {
@@ -71,8 +74,8 @@ export class Session {
     this.url = `${base}/session/${id}`;
   }
 
-  static async open(base) {
-    const body = { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } };
+  static async open(base, application) {
+    const body = { capabilities: { alwaysMatch: { 'tauri:options': { application } } } };
     const response = await request('POST', `${base}/session`, body);
     const session = new Session(base, response.sessionId);
     await session.waitFor('header.topbar nav, #startup-error', 30_000);
