@@ -44,7 +44,8 @@ test-e2e: app
 
 # The installable app under target/$(PROFILE)/bundle/: a .deb and an AppImage (scripts/appimage.sh).
 # Besides the app they carry the `revive` CLI, the simulated bench's driver and scenarios, the
-# procedures, fonts and rules. `make test` packages the debug build it has already made.
+# procedures, fonts and rules. `make test` packages the debug build it has already made. The
+# AppImage's runtime is optimised whatever PROFILE: at every start it hashes the whole AppImage.
 PROFILE ?= release
 PACKAGED = {"bundle": {"linux": {"deb": {"files": $(PACKAGE_FILES)}}}}
 PACKAGE_FILES = {"/usr/bin/revive": "../target/$(PROFILE)/revive", "/usr/lib/Revive/libnvidia_ml_fake.so": "../target/$(PROFILE)/libnvidia_ml_fake.so"}
@@ -54,8 +55,8 @@ ifeq ($(PROFILE),debug)
 else
 	cargo build --release -p revive-app -p revive-cli -p fake-nvml
 endif
-	# Optimised whatever PROFILE: at every start it hashes the whole AppImage.
 	cargo build --release -p revive-appimage-runtime
+	rm -rf target/$(PROFILE)/bundle
 	ui/node_modules/.bin/tauri bundle --ci $(if $(filter debug,$(PROFILE)),--debug) --bundles deb --config '$(PACKAGED)'
 	scripts/appimage.sh $(PROFILE)
 

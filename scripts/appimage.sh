@@ -18,17 +18,21 @@ debs=(target/"$PROFILE"/bundle/deb/*/data)
 name=$(basename "$(dirname "${debs[0]}")")
 out=target/$PROFILE/bundle/appimage
 appdir=$out/Revive.AppDir
-rm -rf "$appdir" && mkdir -p "$out" && cp -a "${debs[0]}" "$appdir"
+rm -rf "$out"
+mkdir -p "$out"
+cp -a "${debs[0]}" "$appdir"
 lib=$appdir/usr/lib/$MULTIARCH
 mkdir -p "$lib"
 
 # What GTK and WebKit load by path rather than link: WebKit's web and network processes and its
 # injected bundle, GTK's print backends (the label printer's dialog), GIO modules, image loaders,
 # and the settings schemas GTK's file chooser reads.
-cp -a "$SYSTEM_LIB/webkit2gtk-4.1" "$lib/" && rm -f "$lib/webkit2gtk-4.1/MiniBrowser"
+cp -a "$SYSTEM_LIB/webkit2gtk-4.1" "$lib/"
+rm -f "$lib/webkit2gtk-4.1/MiniBrowser"
 mkdir -p "$lib/gtk-3.0/3.0.0" "$lib/gio" "$lib/gdk-pixbuf-2.0/2.10.0"
 cp -a "$SYSTEM_LIB/gtk-3.0/3.0.0/printbackends" "$lib/gtk-3.0/3.0.0/"
-cp -a "$SYSTEM_LIB/gio/modules" "$lib/gio/" && rm -f "$lib/gio/modules/giomodule.cache"
+cp -a "$SYSTEM_LIB/gio/modules" "$lib/gio/"
+rm -f "$lib/gio/modules/giomodule.cache"
 cp -a "$SYSTEM_LIB/gdk-pixbuf-2.0/2.10.0/loaders" "$lib/gdk-pixbuf-2.0/2.10.0/"
 # The loaders' list names them from usr/, the folder AppRun starts the app in.
 sed "s|\"$SYSTEM_LIB/|\"./lib/$MULTIARCH/|" "$SYSTEM_LIB/gdk-pixbuf-2.0/2.10.0/loaders.cache" > "$lib/gdk-pixbuf-2.0/2.10.0/loaders.cache"
@@ -38,9 +42,12 @@ cp /usr/share/glib-2.0/schemas/gschemas.compiled "$appdir/usr/share/glib-2.0/sch
 # Every library those programs and modules link, except the ones a desktop's own must serve: the C
 # library, the graphics driver's, the X and Wayland clients, fonts (they read the desktop's font
 # settings), sound, and the C++ runtime the driver's libraries were built with.
-SYSTEM_OWN='^(ld-linux.*|lib(c|m|dl|pthread|rt|resolv|util|anl|mvec|BrokenLocale|thread_db|nss_[a-z]+)|libgcc_s|libstdc\+\+|lib(GL|GLX|GLdispatch|EGL|OpenGL|GLESv2|gbm|drm|glapi)|libX11(-xcb)?|libxcb(-[a-z0-9]+)?|libwayland-[a-z]+|libfontconfig|libfreetype|libharfbuzz|libexpat|libz|libasound|libnvidia-ml)\.so'
-elves() { find "$appdir" -type f -exec sh -c 'for f; do head -c4 "$f" | grep -q "ELF" && echo "$f"; done' sh {} +; }
+SYSTEM_OWN='^(ld-linux.*|lib(c|m|dl|pthread|rt|resolv|util|anl|mvec|BrokenLocale|thread_db|nss_[a-z]+)|libgcc_s|libstdc\+\+|lib(GL|GLX|GLdispatch|EGL|OpenGL|GLESv2|gbm|drm|glapi)|libX11(-xcb)?|libxcb(-[a-z0-9]+)?|libwayland-[a-z]+|libfontconfig|libfreetype|libharfbuzz(-[a-z]+)?|libexpat|libz|libasound|libnvidia-ml)\.so'
+elves() {
+  find "$appdir" -type f -exec sh -c 'for f; do [ "$(head -c4 "$f" | od -An -tx1 | tr -d " ")" = 7f454c46 ] && echo "$f"; done; true' sh {} +
+}
 mapfile -t programs < <(elves)
+[ ${#programs[@]} -gt 10 ] || { echo "appimage: found only ${#programs[@]} programs and libraries in $appdir" >&2; exit 1; }
 for library in $(ldd "${programs[@]}" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u); do
   soname=$(basename "$library")
   [[ $soname =~ $SYSTEM_OWN ]] && continue
@@ -49,17 +56,22 @@ done
 missing=$(ldd "${programs[@]}" 2>/dev/null | grep "not found" | sort -u || true)
 [ -z "$missing" ] || { echo "appimage: libraries not found on this machine:" >&2; echo "$missing" >&2; exit 1; }
 
-# Each program and library looks for the bundled ones first, wherever it sits in the folder.
+# Each program and library looks for the bundled ones first, wherever it sits in the folder
+# (stripped before patchelf moves their sections about).
+strip --strip-debug "$appdir/usr/bin/revive-app" "$appdir/usr/bin/revive"
 mapfile -t elves_now < <(elves)
 for elf in "${elves_now[@]}"; do
   chmod u+w "$elf"
   patchelf --set-rpath "\$ORIGIN/$(realpath --relative-to="$(dirname "$elf")" "$lib")" "$elf"
 done
-strip --strip-debug "$appdir/usr/bin/revive-app" "$appdir/usr/bin/revive"
 # WebKit finds its processes and injected bundle at the path it was built with: make it one
 # relative to usr/, the folder AppRun starts the app in (same length, so only bytes change).
-perl -0777 -pi -e "s|/usr/lib/$MULTIARCH/webkit2gtk-4.1|././/lib/$MULTIARCH/webkit2gtk-4.1|g" "$lib/libwebkit2gtk-4.1.so.0"
-grep -q -a "././/lib/$MULTIARCH/webkit2gtk-4.1" "$lib/libwebkit2gtk-4.1.so.0" || { echo "appimage: WebKit's helper path not found" >&2; exit 1; }
+webkit=$lib/libwebkit2gtk-4.1.so.0
+perl -0777 -pi -e "s|\Q/usr/lib/$MULTIARCH/webkit2gtk-4.1\E|././/lib/$MULTIARCH/webkit2gtk-4.1|g" "$webkit"
+if grep -q -a "/usr/lib/$MULTIARCH/webkit2gtk-4.1" "$webkit" || ! grep -q -a "././/lib/$MULTIARCH/webkit2gtk-4.1" "$webkit"; then
+  echo "appimage: WebKit's helper path was not where it was expected in $webkit" >&2
+  exit 1
+fi
 
 # The AppImage's face: its desktop entry and icon at the top.
 cp "$appdir/usr/share/applications/Revive.desktop" "$appdir/Revive.desktop"
@@ -75,6 +87,11 @@ usr="\$APPDIR/usr"
 case "\$(basename "\${ARGV0:-Revive}")" in
   revive) exec "\$usr/bin/revive" "\$@" ;;
 esac
+# The paths README names as settings, made absolute while the person's folder is still the working one.
+for name in REVIVE_DATA_DIR REVIVE_FAKE_NVML REVIVE_FAKE_NVML_SCENARIO REVIVE_SCENARIOS REVIVE_PROCEDURES REVIVE_FONTS REVIVE_STRESS_WORKER; do
+  eval "value=\\\${\$name:-}"
+  case "\$value" in ''|/*) ;; *) export "\$name=\$PWD/\$value" ;; esac
+done
 export GTK_PATH="\$usr/lib/$MULTIARCH/gtk-3.0"
 export GIO_MODULE_DIR="\$usr/lib/$MULTIARCH/gio/modules"
 export GDK_PIXBUF_MODULE_FILE="\$usr/lib/$MULTIARCH/gdk-pixbuf-2.0/2.10.0/loaders.cache"

@@ -6,26 +6,30 @@
 use std::path::{Path, PathBuf};
 
 use tauri::{AppHandle, Manager, Runtime};
-use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_dialog::{DialogExt, FileDialogBuilder};
 
 use crate::ipc_error::IpcError;
 
-/// A save dialog suggesting `file_name` in the person's documents (else home) folder, filtered to
-/// its extension; a place inside the shop's data folder (`data_dir`) is refused, so nothing is ever
-/// written over the store or the key. Left to itself GTK would start in the app's working folder,
-/// which for the AppImage is inside the unpacked app.
+/// A dialog titled `title` that opens in the person's documents (else home) folder. Left to itself
+/// GTK would open in the app's working folder, which for the AppImage is inside the unpacked app.
+fn file_dialog<R: Runtime>(app: &AppHandle<R>, title: String) -> FileDialogBuilder<R> {
+    let dialog = app.dialog().file().set_title(title);
+    let paths = app.path();
+    match [paths.document_dir(), paths.home_dir()].into_iter().flatten().find(|folder| folder.is_dir()) {
+        Some(folder) => dialog.set_directory(folder),
+        None => dialog,
+    }
+}
+
+/// A save dialog suggesting `file_name`, filtered to its extension; a place inside the shop's data
+/// folder (`data_dir`) is refused, so nothing is ever written over the store or the key.
 pub async fn ask_save_path<R: Runtime>(
     app: &AppHandle<R>,
     data_dir: &Path,
     title: String,
     file_name: String,
 ) -> Result<Option<PathBuf>, IpcError> {
-    let mut dialog = app.dialog().file().set_title(title);
-    let paths = app.path();
-    let start_in = [paths.document_dir(), paths.home_dir()].into_iter().flatten().find(|folder| folder.is_dir());
-    if let Some(folder) = start_in {
-        dialog = dialog.set_directory(folder);
-    }
+    let mut dialog = file_dialog(app, title);
     if let Some(extension) = file_name.rsplit_once('.').map(|(_, extension)| extension.to_owned()) {
         dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
     }
@@ -46,9 +50,8 @@ pub async fn ask_open_path<R: Runtime>(
     title: String,
     filters: &[(&str, &[&str])],
 ) -> Result<Option<PathBuf>, IpcError> {
-    let dialog = filters
-        .iter()
-        .fold(app.dialog().file().set_title(title), |dialog, (name, extensions)| dialog.add_filter(*name, extensions));
+    let dialog =
+        filters.iter().fold(file_dialog(app, title), |dialog, (name, extensions)| dialog.add_filter(*name, extensions));
     let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
         .await
         .map_err(|error| IpcError::unexpected(error.to_string()))?;

@@ -45,12 +45,19 @@ export async function takeIn(session, { serial, customer, observed, quote }) {
   await session.type('#f-symptom_observed', observed);
   await session.type('#f-quote_amount', quote);
   // The last intake's notice stays up until this one's replaces it: wait for a new ticket.
-  const notice = () => session.script('return document.getElementById("intake-created")?.textContent ?? "";');
-  const before = await notice();
+  const shown = () => session.script(
+    'return [document.getElementById("intake-created")?.textContent ?? "", document.getElementById("form-error")?.textContent ?? ""];');
+  const [before] = await shown();
   await session.click('#intake-submit');
-  let created = before;
-  await until(async () => (created = await notice()) !== before, 'the new ticket is shown');
-  return created.match(/RV-\d{4}-(?:[A-Z][A-Z0-9]{0,3}-)?\d{6}/)[0];
+  let ticket;
+  let refused = '';
+  await until(async () => {
+    const [created, error] = await shown();
+    refused = error;
+    ticket = created !== before && created.match(/RV-\d{4}-(?:[A-Z][A-Z0-9]{0,3}-)?\d{6}/)?.[0];
+    return Boolean(ticket);
+  }, () => `the new ticket is shown (the form says: "${refused}")`);
+  return ticket;
 }
 
 /** Opens a job from the Jobs screen by its serial. */

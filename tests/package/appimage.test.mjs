@@ -5,9 +5,9 @@
 // changed after packaging refuses to start, and says why.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { startBench } from '../e2e/webdriver.mjs';
 import { addTechnicians, takeIn } from '../e2e/journeys.mjs';
@@ -18,6 +18,26 @@ const IMAGE_DIR = process.env.REVIVE_APPIMAGE_DIR;
 function run(program, args, temp) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVIVE_')));
   return spawnSync(program, args, { encoding: 'utf8', cwd: tmpdir(), env: { ...env, TMPDIR: temp } });
+}
+
+/** The processes running a program from inside `folder`: pid → program. */
+function runningFrom(folder) {
+  const running = new Map();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const program = readlinkSync(`/proc/${pid}/exe`);
+      if (program.startsWith(`${folder}/`)) running.set(pid, program);
+    } catch {
+      // Gone meanwhile, or another user's.
+    }
+  }
+  return running;
+}
+
+/** The shared libraries process `pid` has loaded. */
+function loaded(pid) {
+  const paths = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((line) => line.trim().split(/\s+/)[5]);
+  return new Set(paths.filter((path) => path && /\.so(\.|$)/.test(basename(path))));
 }
 
 /** Where `elf` finds `library`, as the dynamic loader would resolve it. */
@@ -83,6 +103,23 @@ test('the AppImage runs the app and the CLI from its own files, and refuses to s
         await app.click('#bench-start-simulated');
         await app.waitFor('#bench-simulated', 10_000, 'hgx-h100-8gpu-one-bad');
         await app.waitFor('[data-gpu="7"]');
+
+        // Running, the app and WebKit's processes are programs from the folder, and no library
+        // the AppImage carries was loaded from the desktop instead.
+        const running = runningFrom(folder);
+        const programs = [...running.values()].map((program) => basename(program));
+        for (const program of ['revive-app', 'WebKitWebProcess', 'WebKitNetworkProcess']) {
+          assert.ok(programs.includes(program), `${program} runs from the AppImage: ${programs}`);
+        }
+        const carried = new Set(readdirSync(join(folder, 'usr/lib/x86_64-linux-gnu')));
+        for (const [pid, program] of running) {
+          const libraries = [...loaded(pid)];
+          assert.ok(libraries.some((path) => path.startsWith(`${folder}/`) && basename(path).startsWith('libwebkit2gtk-4.1')),
+            `${program} draws with the WebKit it carries`);
+          for (const path of libraries.filter((path) => !path.startsWith(`${folder}/`))) {
+            assert.ok(!carried.has(basename(path)), `${program} loaded the desktop's ${path}, which the AppImage carries`);
+          }
+        }
       });
     } finally {
       await bench.stop();

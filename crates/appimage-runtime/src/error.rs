@@ -20,6 +20,6 @@ pub enum RuntimeError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot start {path}: {source} / 无法启动 {path}")]
     Start { path: PathBuf, source: std::io::Error },
-    #[error("{0} is in the way: it is not a folder of yours that only you can write; remove it / 该文件夹不属于当前用户，请删除后重试")]
-    NotYours(PathBuf),
+    #[error("{0} does not let programs run (mounted noexec): start the AppImage with TMPDIR set to a folder that does, e.g. TMPDIR=~/.cache / 临时文件夹不允许运行程序，请设置 TMPDIR 后重试")]
+    NoExec(PathBuf),
 }

@@ -11,8 +11,35 @@ mod error;
 mod packaged;
 mod unpack;
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
 pub use cache::unpacked;
 pub use elf::{appended_at, is_appimage, MAGIC, MAGIC_AT};
 pub use error::RuntimeError;
 pub use packaged::{verified, MARK};
 pub use unpack::Image;
+
+/// An AppImage being started: its path (for messages and `APPIMAGE`), the file as opened once, so
+/// that an update replacing it meanwhile cannot mix two versions, and where its image starts.
+pub struct AppImage {
+    pub path: PathBuf,
+    file: File,
+    pub offset: u64,
+}
+
+impl AppImage {
+    /// `file` is `path` opened (for a running AppImage, `/proc/self/exe`).
+    pub fn new(path: &Path, file: File) -> Result<Self, RuntimeError> {
+        let mut head = [0; 64];
+        file.read_exact_at(&mut head, 0).map_err(|source| RuntimeError::Read { path: path.to_owned(), source })?;
+        let offset = appended_at(&head, path)?;
+        Ok(Self { path: path.to_owned(), file, offset })
+    }
+
+    /// Another handle on the same opened file, for a reader of its own.
+    fn reader(&self) -> Result<File, RuntimeError> {
+        self.file.try_clone().map_err(|source| RuntimeError::Read { path: self.path.clone(), source })
+    }
+}

@@ -2,19 +2,24 @@
 //! through a link named `revive`; `--appimage-extract` unpacks the app into `./squashfs-root` and
 //! `--appimage-offset` says where its image starts, as with any AppImage.
 
-use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use revive_appimage_runtime::{appended_at, unpacked, verified, Image, RuntimeError};
+use revive_appimage_runtime::{unpacked, verified, AppImage, Image, RuntimeError};
 
 fn main() -> ExitCode {
-    // A damaged image can make the SquashFS reader give up with a panic: say so in plain words.
-    std::panic::set_hook(Box::new(|_| {}));
     let image = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
-    let outcome = std::panic::catch_unwind(|| run(&image))
-        .unwrap_or_else(|_| Err(RuntimeError::Damaged { path: image.clone(), problem: "unreadable SquashFS".into() }));
+    // Said once, below, in plain words: a panic is a bug of this runtime or of the SquashFS reader
+    // meeting an image it cannot read.
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(|| run(&image)).unwrap_or_else(|panic| {
+        let said = panic
+            .downcast_ref::<&str>()
+            .map(|said| said.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned());
+        Err(RuntimeError::Damaged { path: image.clone(), problem: format!("unreadable: {}", said.unwrap_or_default()) })
+    });
     outcome.unwrap_or_else(|error| {
         eprintln!("Revive: {error}");
         ExitCode::from(127)
@@ -22,28 +27,30 @@ fn main() -> ExitCode {
 }
 
 fn run(image: &Path) -> Result<ExitCode, RuntimeError> {
-    let read = |source| RuntimeError::Read { path: image.to_owned(), source };
-    let mut head = [0; 64];
-    std::fs::File::open(image).and_then(|mut file| file.read_exact(&mut head)).map_err(read)?;
-    let offset = appended_at(&head, image)?;
+    // The program as it was started, even if an update replaces the file meanwhile.
+    let file = std::fs::File::open("/proc/self/exe")
+        .map_err(|source| RuntimeError::Read { path: image.to_owned(), source })?;
+    let appimage = AppImage::new(image, file)?;
     let mut arguments = std::env::args_os();
     let argv0 = arguments.next().unwrap_or_default();
     let arguments: Vec<_> = arguments.collect();
     match arguments.first().and_then(|first| first.to_str()) {
         Some("--appimage-offset") => {
-            println!("{offset}");
+            println!("{}", appimage.offset);
             return Ok(ExitCode::SUCCESS);
         }
         Some("--appimage-extract") => {
             let into = Path::new("squashfs-root");
-            verified(image, offset)?;
-            let count = Image::open(image, offset)?.unpack(into)?;
+            verified(&appimage)?;
+            let count = Image::open(&appimage)?.unpack(into)?;
             println!("{}: {count}", into.display());
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
     }
-    let folder = unpacked(image, offset, &std::env::temp_dir())?;
+    // Absolute: AppRun changes folder before it starts the app.
+    let temp = std::path::absolute(std::env::temp_dir()).unwrap_or_else(|_| PathBuf::from("/tmp"));
+    let folder = unpacked(&appimage, &temp)?;
     let app_run = folder.join("AppRun");
     let mut start = Command::new(&app_run);
     start.args(arguments).env("APPIMAGE", image).env("APPDIR", &folder).env("ARGV0", argv0);
@@ -51,5 +58,8 @@ fn run(image: &Path) -> Result<ExitCode, RuntimeError> {
         start.env("OWD", here);
     }
     let source = start.exec();
-    Err(RuntimeError::Start { path: app_run, source })
+    Err(match source.kind() {
+        std::io::ErrorKind::PermissionDenied => RuntimeError::NoExec(temp),
+        _ => RuntimeError::Start { path: app_run, source },
+    })
 }

@@ -1,13 +1,11 @@
 //! The SHA-256 of the image `make package` appended, which it writes into this program's read-only
 //! data right after `MARK`: an image changed or damaged since (a bad download, an edit) never runs.
 
-use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::RuntimeError;
+use crate::{AppImage, RuntimeError};
 
 /// Found exactly once in the runtime program; the 32 bytes after it are the image's digest.
 pub const MARK: &[u8; 32] = b"revive-appimage-image-sha256:\0\0\0";
@@ -21,11 +19,11 @@ struct Packaged {
 #[used]
 static PACKAGED: Packaged = Packaged { mark: *MARK, digest: [0; 32] };
 
-/// The digest of the image at `offset` in `image`, once it is the one packaged.
-pub fn verified(image: &Path, offset: u64) -> Result<[u8; 32], RuntimeError> {
-    let read = |source| RuntimeError::Read { path: image.to_owned(), source };
-    let mut file = File::open(image).map_err(read)?;
-    file.seek(SeekFrom::Start(offset)).map_err(read)?;
+/// The digest of `appimage`'s image, once it is the one packaged.
+pub fn verified(appimage: &AppImage) -> Result<[u8; 32], RuntimeError> {
+    let read = |source| RuntimeError::Read { path: appimage.path.clone(), source };
+    let mut file = appimage.reader()?;
+    file.seek(SeekFrom::Start(appimage.offset)).map_err(read)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(read)?;
     let digest: [u8; 32] = hasher.finalize().into();
@@ -38,7 +36,7 @@ pub fn verified(image: &Path, offset: u64) -> Result<[u8; 32], RuntimeError> {
         } else {
             "it is not the image packaged"
         };
-        return Err(RuntimeError::Damaged { path: image.to_owned(), problem: problem.into() });
+        return Err(RuntimeError::Damaged { path: appimage.path.clone(), problem: problem.into() });
     }
     Ok(digest)
 }

@@ -1,14 +1,14 @@
 //! The app's folder inside the AppImage: read from the appended SquashFS image, written out under a
 //! folder of ours, and checked against a folder written before.
 
-use std::fs::{DirBuilder, File, OpenOptions};
+use std::fs::{DirBuilder, OpenOptions};
 use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use backhand::{FilesystemReader, InnerNode};
 
-use crate::RuntimeError;
+use crate::{AppImage, RuntimeError};
 
 /// The SquashFS image appended to an AppImage, its listing read.
 pub struct Image<'a> {
@@ -17,12 +17,12 @@ pub struct Image<'a> {
 }
 
 impl Image<'_> {
-    /// Reads the listing of the image at `offset` in the file at `path`.
-    pub fn open(path: &Path, offset: u64) -> Result<Self, RuntimeError> {
-        let file = File::open(path).map_err(|source| RuntimeError::Read { path: path.to_owned(), source })?;
-        let filesystem = FilesystemReader::from_reader_with_offset(BufReader::new(file), offset)
-            .map_err(|error| damaged(path, error))?;
-        Ok(Self { path: path.to_owned(), filesystem })
+    /// Reads the listing of `appimage`'s image.
+    pub fn open(appimage: &AppImage) -> Result<Self, RuntimeError> {
+        let reader = BufReader::new(appimage.reader()?);
+        let filesystem = FilesystemReader::from_reader_with_offset(reader, appimage.offset)
+            .map_err(|error| damaged(&appimage.path, error))?;
+        Ok(Self { path: appimage.path.clone(), filesystem })
     }
 
     /// Writes every folder, file and link of the image under `into`, which must not exist yet, and

@@ -32,16 +32,20 @@ fn app_folder(greeting: &str) -> FilesystemWriter<'static, 'static, 'static> {
 
 /// Writes an AppImage of the runtime and `image` into `dir`; returns its path.
 fn appimage(dir: &Path, name: &str, mut image: FilesystemWriter) -> PathBuf {
-    let mut bytes = std::fs::read(RUNTIME).unwrap();
-    bytes[MAGIC_AT..MAGIC_AT + MAGIC.len()].copy_from_slice(&MAGIC);
     let mut squashfs = Cursor::new(Vec::new());
     image.write(&mut squashfs).unwrap();
-    let squashfs = squashfs.into_inner();
+    packaged(dir, name, &squashfs.into_inner())
+}
+
+/// The runtime with `squashfs` appended and packaged as `make package` does: the mark, the digest.
+fn packaged(dir: &Path, name: &str, squashfs: &[u8]) -> PathBuf {
+    let mut bytes = std::fs::read(RUNTIME).unwrap();
+    bytes[MAGIC_AT..MAGIC_AT + MAGIC.len()].copy_from_slice(&MAGIC);
     let marks: Vec<_> =
         bytes.windows(MARK.len()).enumerate().filter(|(_, window)| window == MARK).map(|(at, _)| at).collect();
     assert_eq!(marks.len(), 1, "the runtime has one place for the digest");
     let digest = marks[0] + MARK.len();
-    bytes[digest..digest + 32].copy_from_slice(&Sha256::digest(&squashfs));
+    bytes[digest..digest + 32].copy_from_slice(&Sha256::digest(squashfs));
     bytes.extend(squashfs);
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -107,7 +111,7 @@ fn the_app_starts_with_its_arguments_and_the_appimage_variables_and_a_second_sta
 }
 
 #[test]
-fn an_unpacked_app_a_cleaner_took_files_from_is_unpacked_again_and_a_start_killed_half_way_leaves_no_app() {
+fn an_unpacked_app_a_cleaner_took_files_from_is_unpacked_again() {
     let (dir, temp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let image = appimage(dir.path(), "Revive.AppImage", app_folder("hello"));
     let folder = PathBuf::from(&said(&start(&image, &[], dir.path(), temp.path()))[2]);
@@ -117,30 +121,30 @@ fn an_unpacked_app_a_cleaner_took_files_from_is_unpacked_again_and_a_start_kille
     assert_eq!(said(&start(&image, &[], dir.path(), temp.path()))[2], folder.display().to_string());
     assert_eq!(std::fs::metadata(folder.join("usr/lib/libwebkit.so")).unwrap().len(), 1_200_000);
     assert_eq!(std::fs::read_to_string(folder.join("usr/lib/Revive/客户.txt")).unwrap(), "王芳 José");
-
-    // A start killed while unpacking leaves its staging folder, which is never run.
-    std::fs::remove_dir_all(&folder).unwrap();
-    let staging = temp.path().join(".unpacking-Revive0000/app");
-    std::fs::create_dir_all(&staging).unwrap();
-    std::fs::write(staging.join("AppRun"), "#!/bin/sh\necho half\n").unwrap();
-    assert_eq!(said(&start(&image, &[], dir.path(), temp.path()))[0], "hello");
 }
 
 #[test]
-fn a_folder_in_the_way_that_others_can_write_or_that_is_a_link_is_never_run() {
+fn a_folder_in_its_place_that_others_can_write_or_a_link_is_never_run_and_blocks_nothing() {
     let (dir, temp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let image = appimage(dir.path(), "Revive.AppImage", app_folder("hello"));
     let folder = PathBuf::from(&said(&start(&image, &[], dir.path(), temp.path()))[2]);
 
-    // Someone else could have put their own AppRun there.
+    // Someone else could have put their own AppRun there: the app is unpacked afresh elsewhere.
+    std::fs::write(folder.join("AppRun"), "#!/bin/sh\necho planted\n").unwrap();
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
-    assert!(refusal(&start(&image, &[], dir.path(), temp.path())).contains("is in the way"));
+    let fresh = said(&start(&image, &[], dir.path(), temp.path()));
+    assert_eq!(fresh[0], "hello");
+    assert_ne!(fresh[2], folder.display().to_string());
+    assert_eq!(std::fs::metadata(&fresh[2]).unwrap().permissions().mode() & 0o777, 0o700);
 
     std::fs::remove_dir_all(&folder).unwrap();
     let planted = tempfile::tempdir().unwrap();
     std::fs::write(planted.path().join("AppRun"), "#!/bin/sh\necho planted\n").unwrap();
+    std::fs::set_permissions(planted.path().join("AppRun"), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink(planted.path(), &folder).unwrap();
-    assert!(refusal(&start(&image, &[], dir.path(), temp.path())).contains("is in the way"));
+    let beside = said(&start(&image, &[], dir.path(), temp.path()));
+    assert_eq!(beside[0], "hello");
+    assert!(!beside[2].starts_with(&folder.display().to_string()), "{beside:?}");
 }
 
 #[test]
@@ -168,9 +172,23 @@ fn a_damaged_or_cut_appimage_is_refused_in_plain_words() {
         let stderr = refusal(&start(&path, &[], dir.path(), temp.path()));
         assert!(stderr.contains("damaged"), "{name}: {stderr}");
     }
+    // Packaged with its digest, yet unreadable: the SquashFS reader's own refusal, said plainly.
+    let mut squashfs = Cursor::new(Vec::new());
+    app_folder("hello").write(&mut squashfs).unwrap();
+    let squashfs = squashfs.into_inner();
+    let mut no_magic = squashfs.clone();
+    no_magic[..4].copy_from_slice(b"xsqs");
+    // The superblock says the inode table lies past the end of the image.
+    let mut tables_lost = squashfs.clone();
+    tables_lost[64..72].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    for (name, unreadable) in [("no-magic", no_magic), ("tables-lost", tables_lost)] {
+        let path = packaged(dir.path(), &format!("{name}.AppImage"), &unreadable);
+        let stderr = refusal(&start(&path, &[], dir.path(), temp.path()));
+        assert!(stderr.contains("damaged"), "{name}: {stderr}");
+    }
     // Nothing half-unpacked is left to run.
     let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert!(left.iter().all(|name| !name.to_string_lossy().starts_with(".mount_")), "{left:?}");
 }
 
 #[test]
