@@ -39,10 +39,9 @@ sed "s|\"$SYSTEM_LIB/|\"./lib/$MULTIARCH/|" "$SYSTEM_LIB/gdk-pixbuf-2.0/2.10.0/l
 mkdir -p "$appdir/usr/share/glib-2.0/schemas"
 cp /usr/share/glib-2.0/schemas/gschemas.compiled "$appdir/usr/share/glib-2.0/schemas/"
 
-# Every library those programs and modules link, except the ones a desktop's own must serve: the C
-# library, the graphics driver's, the X and Wayland clients, fonts (they read the desktop's font
-# settings), sound, and the C++ runtime the driver's libraries were built with.
-SYSTEM_OWN='^(ld-linux.*|lib(c|m|dl|pthread|rt|resolv|util|anl|mvec|BrokenLocale|thread_db|nss_[a-z]+)|libgcc_s|libstdc\+\+|lib(GL|GLX|GLdispatch|EGL|OpenGL|GLESv2|gbm|drm|glapi)|libX11(-xcb)?|libxcb(-[a-z0-9]+)?|libwayland-[a-z]+|libfontconfig|libfreetype|libharfbuzz(-[a-z]+)?|libexpat|libz|libasound|libnvidia-ml)\.so'
+# Every library those programs and modules link, except the ones the desktop's own must serve
+# (scripts/appimage-desktop-libraries.txt: the C library, the graphics driver's, X and Wayland, fonts).
+SYSTEM_OWN="^($(grep -v -e '^#' -e '^$' scripts/appimage-desktop-libraries.txt | paste -sd '|'))\\.so"
 elves() {
   find "$appdir" -type f -exec sh -c 'for f; do [ "$(head -c4 "$f" | od -An -tx1 | tr -d " ")" = 7f454c46 ] && echo "$f"; done; true' sh {} +
 }
@@ -81,14 +80,16 @@ cat > "$appdir/AppRun" <<EOF
 #!/bin/sh
 # Started by the runtime with APPDIR set: through a link named revive, the command-line tool;
 # otherwise the app, in usr/ (WebKit and the image loaders find their files from there) with
-# GTK's modules and settings schemas from this folder.
+# GTK's modules and settings schemas from this folder. The app finds its own files next to itself:
+# it is not told APPIMAGE or APPDIR, which Tauri expects under the temporary folder and warns of
+# elsewhere.
 set -e
 usr="\$APPDIR/usr"
 case "\$(basename "\${ARGV0:-Revive}")" in
   revive) exec "\$usr/bin/revive" "\$@" ;;
 esac
-# The paths README names as settings, made absolute while the person's folder is still the working one.
-for name in REVIVE_DATA_DIR REVIVE_FAKE_NVML REVIVE_FAKE_NVML_SCENARIO REVIVE_SCENARIOS REVIVE_PROCEDURES REVIVE_FONTS REVIVE_STRESS_WORKER; do
+# The temporary folder and the paths README names as settings, made absolute while the person's folder is still the working one.
+for name in TMPDIR REVIVE_DATA_DIR REVIVE_FAKE_NVML REVIVE_FAKE_NVML_SCENARIO REVIVE_SCENARIOS REVIVE_PROCEDURES REVIVE_FONTS REVIVE_STRESS_WORKER; do
   eval "value=\\\${\$name:-}"
   case "\$value" in ''|/*) ;; *) export "\$name=\$PWD/\$value" ;; esac
 done
@@ -98,6 +99,7 @@ export GDK_PIXBUF_MODULE_FILE="\$usr/lib/$MULTIARCH/gdk-pixbuf-2.0/2.10.0/loader
 export GSETTINGS_SCHEMA_DIR="\$usr/share/glib-2.0/schemas"
 export XDG_DATA_DIRS="\$usr/share:\${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
 cd "\$usr"
+unset APPIMAGE APPDIR
 exec "\$usr/bin/revive-app" "\$@"
 EOF
 chmod 755 "$appdir/AppRun"

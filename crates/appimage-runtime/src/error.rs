@@ -18,8 +18,8 @@ pub enum RuntimeError {
     NotAFile(PathBuf),
     #[error("cannot write {path}: {source} / 无法写入 {path}")]
     Write { path: PathBuf, source: std::io::Error },
-    #[error("cannot start {path}: {source} / 无法启动 {path}")]
+    #[error("cannot start {path}: {source}; a folder on a file system mounted noexec, or a security policy, can stop programs there: set XDG_CACHE_HOME to another folder / 无法启动 {path}，请将 XDG_CACHE_HOME 设为其他文件夹")]
     Start { path: PathBuf, source: std::io::Error },
-    #[error("{0} does not let programs run (mounted noexec): start the AppImage with TMPDIR set to a folder that does, e.g. TMPDIR=~/.cache / 临时文件夹不允许运行程序，请设置 TMPDIR 后重试")]
-    NoExec(PathBuf),
+    #[error("{0} is in the way: it is not a folder of yours that only you can write; remove it / 该文件夹不属于当前用户或他人可写，请删除后重试")]
+    NotYours(PathBuf),
 }

@@ -3,22 +3,23 @@
 //! `--appimage-offset` says where its image starts, as with any AppImage.
 
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use revive_appimage_runtime::{unpacked, verified, AppImage, Image, RuntimeError};
+use revive_appimage_runtime::{cache_root, unpacked, verified, AppImage, Image, RuntimeError};
 
 fn main() -> ExitCode {
     let image = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
-    // Said once, below, in plain words: a panic is a bug of this runtime or of the SquashFS reader
-    // meeting an image it cannot read.
+    // Said once, below, in plain words: a panic is the SquashFS reader meeting an image it cannot
+    // read, or a bug of this runtime.
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(|| run(&image)).unwrap_or_else(|panic| {
         let said = panic
             .downcast_ref::<&str>()
             .map(|said| said.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned());
-        Err(RuntimeError::Damaged { path: image.clone(), problem: format!("unreadable: {}", said.unwrap_or_default()) })
+        let problem = format!("the runtime stopped reading it: {}", said.as_deref().unwrap_or("no reason given"));
+        Err(RuntimeError::Damaged { path: image.clone(), problem })
     });
     outcome.unwrap_or_else(|error| {
         eprintln!("Revive: {error}");
@@ -48,9 +49,7 @@ fn run(image: &Path) -> Result<ExitCode, RuntimeError> {
         }
         _ => {}
     }
-    // Absolute: AppRun changes folder before it starts the app.
-    let temp = std::path::absolute(std::env::temp_dir()).unwrap_or_else(|_| PathBuf::from("/tmp"));
-    let folder = unpacked(&appimage, &temp)?;
+    let folder = unpacked(&appimage, &cache_root())?;
     let app_run = folder.join("AppRun");
     let mut start = Command::new(&app_run);
     start.args(arguments).env("APPIMAGE", image).env("APPDIR", &folder).env("ARGV0", argv0);
@@ -58,8 +57,5 @@ fn run(image: &Path) -> Result<ExitCode, RuntimeError> {
         start.env("OWD", here);
     }
     let source = start.exec();
-    Err(match source.kind() {
-        std::io::ErrorKind::PermissionDenied => RuntimeError::NoExec(temp),
-        _ => RuntimeError::Start { path: app_run, source },
-    })
+    Err(RuntimeError::Start { path: app_run, source })
 }

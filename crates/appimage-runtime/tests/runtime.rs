@@ -53,9 +53,9 @@ fn packaged(dir: &Path, name: &str, squashfs: &[u8]) -> PathBuf {
     path
 }
 
-/// Starts `appimage` with `args` from `cwd`, its temporary folder `temp`.
-fn start(appimage: &Path, args: &[&str], cwd: &Path, temp: &Path) -> Output {
-    Command::new(appimage).args(args).current_dir(cwd).env("TMPDIR", temp).output().unwrap()
+/// Starts `appimage` with `args` from `cwd`, its cache folder `cache`.
+fn start(appimage: &Path, args: &[&str], cwd: &Path, cache: &Path) -> Output {
+    Command::new(appimage).args(args).current_dir(cwd).env("XDG_CACHE_HOME", cache).output().unwrap()
 }
 
 /// What the app's `AppRun` said: greeting, APPIMAGE, APPDIR, ARGV0, OWD, arguments.
@@ -81,10 +81,7 @@ fn the_app_starts_with_its_arguments_and_the_appimage_variables_and_a_second_sta
     let folder = PathBuf::from(&first[2]);
     assert_eq!(first[0], "hello");
     assert_eq!(first[1], image.display().to_string());
-    assert!(
-        folder.starts_with(temp.path()) && folder.file_name().unwrap().to_str().unwrap().starts_with(".mount_Revive"),
-        "{folder:?}"
-    );
+    assert_eq!(folder.parent().unwrap(), temp.path().join("revive/appimage"), "in this user's cache");
     assert!(first[3].ends_with("Revive.AppImage"));
     assert_eq!(first[4], cwd.path().display().to_string());
     assert_eq!(first[5], "--lang 王芳 José");
@@ -124,27 +121,27 @@ fn an_unpacked_app_a_cleaner_took_files_from_is_unpacked_again() {
 }
 
 #[test]
-fn a_folder_in_its_place_that_others_can_write_or_a_link_is_never_run_and_blocks_nothing() {
+fn a_folder_in_its_place_that_others_can_write_or_a_link_is_never_run() {
     let (dir, temp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let image = appimage(dir.path(), "Revive.AppImage", app_folder("hello"));
     let folder = PathBuf::from(&said(&start(&image, &[], dir.path(), temp.path()))[2]);
 
-    // Someone else could have put their own AppRun there: the app is unpacked afresh elsewhere.
+    // Someone else could have put their own AppRun there.
     std::fs::write(folder.join("AppRun"), "#!/bin/sh\necho planted\n").unwrap();
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let fresh = said(&start(&image, &[], dir.path(), temp.path()));
-    assert_eq!(fresh[0], "hello");
-    assert_ne!(fresh[2], folder.display().to_string());
-    assert_eq!(std::fs::metadata(&fresh[2]).unwrap().permissions().mode() & 0o777, 0o700);
+    assert!(refusal(&start(&image, &[], dir.path(), temp.path())).contains("is in the way"));
 
     std::fs::remove_dir_all(&folder).unwrap();
     let planted = tempfile::tempdir().unwrap();
     std::fs::write(planted.path().join("AppRun"), "#!/bin/sh\necho planted\n").unwrap();
     std::fs::set_permissions(planted.path().join("AppRun"), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink(planted.path(), &folder).unwrap();
-    let beside = said(&start(&image, &[], dir.path(), temp.path()));
-    assert_eq!(beside[0], "hello");
-    assert!(!beside[2].starts_with(&folder.display().to_string()), "{beside:?}");
+    assert!(refusal(&start(&image, &[], dir.path(), temp.path())).contains("is in the way"));
+
+    // So is a cache folder others can write, where they could swap the app's folder.
+    std::fs::remove_file(&folder).unwrap();
+    std::fs::set_permissions(folder.parent().unwrap(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(refusal(&start(&image, &[], dir.path(), temp.path())).contains("is in the way"));
 }
 
 #[test]
@@ -186,9 +183,9 @@ fn a_damaged_or_cut_appimage_is_refused_in_plain_words() {
         let stderr = refusal(&start(&path, &[], dir.path(), temp.path()));
         assert!(stderr.contains("damaged"), "{name}: {stderr}");
     }
-    // Nothing half-unpacked is left to run.
+    // Nothing of them was unpacked.
     let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
-    assert!(left.iter().all(|name| !name.to_string_lossy().starts_with(".mount_")), "{left:?}");
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -214,4 +211,22 @@ fn extract_and_offset_work_as_with_any_appimage() {
     assert_eq!(std::fs::read_to_string(root.join("usr/lib/Revive/客户.txt")).unwrap(), "王芳 José");
     // Never over a folder already there.
     assert!(refusal(&start(&image, &["--appimage-extract"], dir.path(), temp.path())).contains("squashfs-root"));
+}
+
+#[test]
+fn with_no_home_the_app_is_unpacked_in_a_temporary_folder_of_this_users() {
+    let (dir, temp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let image = appimage(dir.path(), "Revive.AppImage", app_folder("hello"));
+    let homeless = Command::new(&image)
+        .current_dir(dir.path())
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env("TMPDIR", temp.path())
+        .output()
+        .unwrap();
+    let folder = PathBuf::from(&said(&homeless)[2]);
+    let root = folder.parent().unwrap();
+    assert_eq!(root.parent().unwrap(), temp.path());
+    assert!(root.file_name().unwrap().to_str().unwrap().starts_with("revive-appimage-"), "{root:?}");
+    assert_eq!(std::fs::metadata(root).unwrap().permissions().mode() & 0o777, 0o700);
 }
