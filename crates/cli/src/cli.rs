@@ -398,4 +398,12 @@ impl Language {
             Language::ZhCn => &text.zh_cn,
         }
     }
+
+    /// One of the CLI's own words in this language (findings and next steps come from the catalogs).
+    pub fn words<'a>(self, en: &'a str, zh_cn: &'a str) -> &'a str {
+        match self {
+            Language::En => en,
+            Language::ZhCn => zh_cn,
+        }
+    }
 }

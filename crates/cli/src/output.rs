@@ -30,29 +30,35 @@ pub fn fail(exit: Exit, message: impl std::fmt::Display) -> Exit {
 }
 
 pub fn print_bench(out: &mut String, snapshot: &BenchSnapshot, findings: &[Finding], lang: Language) {
+    let words = |en, zh_cn| lang.words(en, zh_cn);
     let d = &snapshot.driver;
     let simulated = if snapshot.simulated { "   [SIMULATED]" } else { "" };
-    say!(out, "Driver {} · NVML {} · CUDA {}{simulated}", d.driver_version, d.nvml_version, d.cuda_version);
+    let driver = words("Driver", "驱动");
+    say!(out, "{driver} {} · NVML {} · CUDA {}{simulated}", d.driver_version, d.nvml_version, d.cuda_version);
     let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".into());
     let number = |value: Option<u32>| value.map_or_else(|| "—".into(), |v| v.to_string());
     for gpu in &snapshot.gpus {
         say!(out);
         match gpu {
-            GpuReading::Lost { index } => say!(out, "GPU {index}  LOST: not answering (fell off the bus)"),
+            GpuReading::Lost { index } => {
+                say!(out, "GPU {index}  {}", words("LOST: not answering (fell off the bus)", "丢失：无响应（已掉卡）"))
+            }
             GpuReading::Present { index, identity: i, health: h } => {
-                say!(out, "GPU {index}  {}  serial {}  {}", show(&i.name), show(&i.serial), show(&i.uuid));
+                let serial = words("serial", "序列号");
+                say!(out, "GPU {index}  {}  {serial} {}  {}", show(&i.name), show(&i.serial), show(&i.uuid));
+                let (at, board) = (words("at", "位于"), words("board", "板卡"));
                 say!(
                     out,
-                    "  PCI {} at {}  board {}  VBIOS {}",
+                    "  PCI {} {at} {}  {board} {}  VBIOS {}",
                     show(&i.pci_device_id),
                     show(&i.bus_id),
                     show(&i.board_part_number),
                     show(&i.vbios_version)
                 );
                 let inforom = match i.inforom_valid {
-                    Some(true) => "valid",
-                    Some(false) => "CORRUPTED",
-                    None => "not checked",
+                    Some(true) => words("valid", "有效"),
+                    Some(false) => words("CORRUPTED", "已损坏"),
+                    None => words("not checked", "未检查"),
                 };
                 say!(
                     out,
@@ -61,9 +67,10 @@ pub fn print_bench(out: &mut String, snapshot: &BenchSnapshot, findings: &[Findi
                     show(&i.gsp_firmware_version)
                 );
                 let watts = |w: Option<f64>| w.map_or_else(|| "—".into(), |w| format!("{w:.0} W"));
+                let (of, max, replays) = (words("of", "/"), words("max", "最高"), words("replays", "次重放"));
                 say!(
                     out,
-                    "  {} °C (HBM {} °C)  {} of {}  SM {}/{} MHz  PCIe Gen{} x{} (max Gen{} x{}), {} replays",
+                    "  {} °C (HBM {} °C)  {} {of} {}  SM {}/{} MHz  PCIe Gen{} x{} ({max} Gen{} x{}), {} {replays}",
                     number(h.temperature_c),
                     number(h.memory_temperature_c),
                     watts(h.power_w),
@@ -77,22 +84,28 @@ pub fn print_bench(out: &mut String, snapshot: &BenchSnapshot, findings: &[Findi
                     number(h.pcie.replays),
                 );
                 if let Some(ecc) = &h.ecc {
-                    say!(
-                        out,
-                        "  ECC uncorrected: volatile {}, aggregate {}",
-                        ecc.volatile_uncorrected,
-                        ecc.aggregate_uncorrected
-                    );
+                    let (volatile, aggregate) = (ecc.volatile_uncorrected, ecc.aggregate_uncorrected);
+                    match lang {
+                        Language::En => say!(out, "  ECC uncorrected: volatile {volatile}, aggregate {aggregate}"),
+                        Language::ZhCn => say!(out, "  ECC 不可纠正错误：易失 {volatile}，累计 {aggregate}"),
+                    }
                 }
                 if let Some(rows) = &h.remapped_rows {
-                    say!(
-                        out,
-                        "  Remapped rows: {} uncorrectable, {} correctable, pending {}, failure {}",
-                        rows.uncorrectable,
-                        rows.correctable,
-                        rows.pending,
-                        rows.failure
-                    );
+                    let (uncorrectable, correctable) = (rows.uncorrectable, rows.correctable);
+                    match lang {
+                        Language::En => say!(
+                            out,
+                            "  Remapped rows: {uncorrectable} uncorrectable, {correctable} correctable, pending {}, failure {}",
+                            rows.pending,
+                            rows.failure
+                        ),
+                        Language::ZhCn => say!(
+                            out,
+                            "  行重映射：不可纠正 {uncorrectable}，可纠正 {correctable}，待生效 {}，失败 {}",
+                            if rows.pending { "是" } else { "否" },
+                            if rows.failure { "是" } else { "否" }
+                        ),
+                    }
                 }
             }
         }
@@ -103,21 +116,40 @@ pub fn print_bench(out: &mut String, snapshot: &BenchSnapshot, findings: &[Findi
 pub fn print_findings(out: &mut String, findings: &[Finding], lang: Language) {
     say!(out);
     if findings.is_empty() {
-        say!(out, "No findings.");
+        say!(out, "{}", lang.words("No findings.", "无发现。"));
         return;
     }
-    say!(out, "Findings:");
+    say!(out, "{}", lang.words("Findings:", "发现："));
     for finding in findings {
-        let severity = match finding.severity {
-            Severity::Critical => "CRITICAL",
-            Severity::Warning => "WARNING ",
-            Severity::Info => "INFO    ",
+        // Eight columns, a Chinese character taking two, so the lines below line up.
+        let severity = match lang {
+            Language::En => format!("{:<8}", severity_word(finding.severity, lang)),
+            Language::ZhCn => format!("{}    ", severity_word(finding.severity, lang)),
         };
         let gpu = finding.gpu_index.map_or_else(String::new, |i| format!("GPU {i}  "));
         say!(out, "  {severity} {gpu}{} ({})", lang.pick(&finding.title), finding.code);
         let evidence: Vec<String> = finding.evidence.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        say!(out, "           evidence: {}", evidence.join(", "));
-        say!(out, "           next: {}", lang.pick(&finding.next_step));
+        let evidence = evidence.join(", ");
+        let next = lang.pick(&finding.next_step);
+        match lang {
+            Language::En => {
+                say!(out, "           evidence: {evidence}");
+                say!(out, "           next: {next}");
+            }
+            Language::ZhCn => {
+                say!(out, "           证据：{evidence}");
+                say!(out, "           下一步：{next}");
+            }
+        }
+    }
+}
+
+/// How grave a finding is, in capitals in English.
+pub fn severity_word(severity: Severity, lang: Language) -> &'static str {
+    match severity {
+        Severity::Critical => lang.words("CRITICAL", "严重"),
+        Severity::Warning => lang.words("WARNING", "警告"),
+        Severity::Info => lang.words("INFO", "提示"),
     }
 }
 

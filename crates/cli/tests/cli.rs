@@ -32,9 +32,25 @@ fn diagnose_prints_identity_health_and_findings() {
     assert!(out.contains("Remapped rows: 1 uncorrectable, 0 correctable, pending true, failure false"), "{out}");
     assert!(out.contains("CRITICAL GPU 0  Row remap pending (remap_pending)"), "{out}");
 
+    // In Chinese, the report's own words too, not only the findings from the catalogs.
     let (code, out, _) = diagnose("h100-remap-pending", &["--lang", "zh-CN"]);
     assert_eq!(code, 3);
-    assert!(out.contains("行重映射待生效"), "{out}");
+    for said in [
+        "[SIMULATED]",
+        "驱动 550.90.07",
+        "序列号 1654922012345",
+        "ECC 不可纠正错误：易失 1，累计 1",
+        "行重映射：不可纠正 1，可纠正 0，待生效 是，失败 否",
+        "发现：",
+        "严重     GPU 0  行重映射待生效 (remap_pending)",
+        "证据：",
+        "下一步：",
+    ] {
+        assert!(out.contains(said), "{said}: {out}");
+    }
+    for english in ["Driver", "serial", "ECC uncorrected", "Remapped", "Findings", "CRITICAL", "evidence", "next:"] {
+        assert!(!out.contains(english), "{english}: {out}");
+    }
 }
 
 #[test]
@@ -95,6 +111,8 @@ fn xid_import_reads_kernel_logs() {
     let (code, out, _) = revive(&["xid-import", log.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(out.contains("1 Xid event(s)") && out.contains("GPU has fallen off the bus (xid_79)"), "{out}");
+    let (_, out, _) = revive(&["xid-import", log.to_str().unwrap(), "--lang", "zh-CN"]);
+    assert!(out.contains("中有 1 个 Xid 事件") && out.contains("严重") && out.contains("下一步："), "{out}");
     let (_, out, _) = revive(&["xid-import", log.to_str().unwrap(), "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["events"][0]["pci"], "0000:18:00");

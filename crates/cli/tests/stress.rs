@@ -49,6 +49,27 @@ fn a_healthy_card_passes_both_tests_marked_simulated() {
     assert!(codes(&report, 0).is_empty());
 }
 
+/// The report a person reads, in Chinese: the card with a stuck HBM cell, where and which bit.
+#[test]
+fn the_text_report_is_in_chinese_when_asked() {
+    let library = built_library();
+    let scenario = shipped_scenario("h100-hbm-stuck-bit");
+    let args = ["stress", "--memtest", "--speed", "600", "--lang", "zh-CN", "--nvml-lib", library.to_str().unwrap()];
+    let out = Command::new(env!("CARGO_BIN_EXE_revive"))
+        .args(args)
+        .args(["--scenario", scenario.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    for said in ["GPU 0  未通过", "[SIMULATED：", "显存测试：覆盖 100.0 %", "偏移 0x", "翻转位", "驱动读数：峰值"]
+    {
+        assert!(report.contains(said), "{said}: {report}");
+    }
+    for english in ["FAILED", "memory test", "offset", "driver:", "[Critical]", "[CRITICAL]"] {
+        assert!(!report.contains(english), "{english}: {report}");
+    }
+}
+
 #[test]
 fn ecc_errors_rising_mid_burn_fail_the_card_with_the_next_step_for_a_pending_remap() {
     let (status, report) = stress(&shipped_scenario("h100-burn-in-ecc-rising"), &["--burn-in", "5m"]);

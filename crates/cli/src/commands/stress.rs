@@ -20,7 +20,7 @@ use serde_json::json;
 use super::shop_catalogs;
 use crate::cli::{Language, StressDriver};
 use crate::exit::Exit;
-use crate::output::{emit, fail};
+use crate::output::{emit, fail, severity_word};
 
 /// What to run.
 pub struct Plan {
@@ -63,7 +63,7 @@ pub fn run(plan: Plan, driver: &StressDriver, as_json: bool, lang: Language) -> 
     let mut report_progress = |progress: StressProgress| {
         if !as_json && last_said.elapsed() >= Duration::from_secs(5) {
             last_said = Instant::now();
-            eprintln!("{}", progress_line(&progress));
+            eprintln!("{}", progress_line(&progress, lang));
         }
     };
     let outcomes =
@@ -96,24 +96,31 @@ fn gpu_list(text: &str, count: usize) -> Result<Vec<u32>, String> {
         .collect()
 }
 
-fn progress_line(progress: &StressProgress) -> String {
+fn progress_line(progress: &StressProgress, lang: Language) -> String {
     let simulated = if progress.simulated { " [SIMULATED]" } else { "" };
     let what = match (&progress.memory, &progress.burn_in, &progress.sample) {
-        (Some(m), _, _) => format!(
-            "memory pass {}/{} {:?}: {:.2} GB checked, {} mismatches",
-            m.pass + 1,
-            m.passes,
-            m.pattern,
-            m.bytes_verified as f64 / 1e9,
-            m.mismatches
-        ),
-        (_, Some(b), _) => format!(
-            "burn-in {}/{} min: {:.2} TFLOP/s, {} errors",
-            b.elapsed_seconds / 60,
-            b.duration_seconds / 60,
-            b.tflops,
-            b.compute_errors
-        ),
+        (Some(m), _, _) => {
+            let (pass, passes, pattern, checked, mismatches) =
+                (m.pass + 1, m.passes, m.pattern, m.bytes_verified as f64 / 1e9, m.mismatches);
+            match lang {
+                Language::En => {
+                    format!("memory pass {pass}/{passes} {pattern:?}: {checked:.2} GB checked, {mismatches} mismatches")
+                }
+                Language::ZhCn => {
+                    format!(
+                        "显存测试第 {pass}/{passes} 遍 {pattern:?}：已校验 {checked:.2} GB，{mismatches} 处数据错误"
+                    )
+                }
+            }
+        }
+        (_, Some(b), _) => {
+            let (done, asked, tflops, errors) =
+                (b.elapsed_seconds / 60, b.duration_seconds / 60, b.tflops, b.compute_errors);
+            match lang {
+                Language::En => format!("burn-in {done}/{asked} min: {tflops:.2} TFLOP/s, {errors} errors"),
+                Language::ZhCn => format!("老化测试 {done}/{asked} 分钟：{tflops:.2} TFLOP/s，{errors} 次计算错误"),
+            }
+        }
         (_, _, Some(s)) => format!(
             "{} °C, HBM {} °C, {} W",
             s.temperature_c.map_or("—".into(), |t| t.to_string()),
@@ -122,69 +129,96 @@ fn progress_line(progress: &StressProgress) -> String {
         ),
         _ => String::new(),
     };
-    format!("GPU {}{simulated} at {} s: {what}", progress.gpu, progress.elapsed_seconds)
+    let (gpu, seconds) = (progress.gpu, progress.elapsed_seconds);
+    match lang {
+        Language::En => format!("GPU {gpu}{simulated} at {seconds} s: {what}"),
+        Language::ZhCn => format!("GPU {gpu}{simulated} 第 {seconds} 秒：{what}"),
+    }
 }
 
 fn report(outcomes: &[GpuStressOutcome], lang: Language) -> String {
     let mut out = String::new();
     for outcome in outcomes {
         let verdict = match outcome.judgement.verdict {
-            Verdict::Passed => "PASSED",
-            Verdict::Failed => "FAILED",
-            Verdict::Incomplete => "INCOMPLETE",
+            Verdict::Passed => lang.words("PASSED", "通过"),
+            Verdict::Failed => lang.words("FAILED", "未通过"),
+            Verdict::Incomplete => lang.words("INCOMPLETE", "未完成"),
         };
-        let simulated = if outcome.simulated { "  [SIMULATED: not evidence about a real card]" } else { "" };
-        say!(out, "GPU {}  {verdict}  after {} min{simulated}", outcome.gpu, outcome.seconds / 60);
+        let simulated = if outcome.simulated {
+            lang.words(
+                "  [SIMULATED: not evidence about a real card]",
+                "  [SIMULATED：模拟测试台，不能作为真实显卡的证据]",
+            )
+        } else {
+            ""
+        };
+        let (gpu, minutes) = (outcome.gpu, outcome.seconds / 60);
+        match lang {
+            Language::En => say!(out, "GPU {gpu}  {verdict}  after {minutes} min{simulated}"),
+            Language::ZhCn => say!(out, "GPU {gpu}  {verdict}  用时 {minutes} 分钟{simulated}"),
+        }
         if let Some(memory) = &outcome.memory {
-            say!(
-                out,
-                "  memory test: {:.1} % of {:.2} GB, {} pass(es), {} mismatches in {} page(s), {:.1} GB/s",
-                memory.coverage_percent,
-                memory.bytes_available as f64 / 1e9,
-                memory.passes_completed,
-                memory.mismatches.total,
-                memory.mismatches.pages.len(),
-                memory.throughput_gb_s()
-            );
-            for m in memory.mismatches.first.iter().take(8) {
-                say!(
+            let (coverage, gigabytes) = (memory.coverage_percent, memory.bytes_available as f64 / 1e9);
+            let (passes, mismatches, pages) =
+                (memory.passes_completed, memory.mismatches.total, memory.mismatches.pages.len());
+            let speed = memory.throughput_gb_s();
+            match lang {
+                Language::En => say!(
                     out,
-                    "    offset {:#014x}  expected {:#010x}  found {:#010x}  flipped {:#010x}  ({:?}, pass {})",
-                    m.offset,
-                    m.expected,
-                    m.found,
-                    m.flipped,
-                    m.pattern,
-                    m.pass + 1
-                );
+                    "  memory test: {coverage:.1} % of {gigabytes:.2} GB, {passes} pass(es), {mismatches} mismatches in {pages} page(s), {speed:.1} GB/s"
+                ),
+                Language::ZhCn => say!(
+                    out,
+                    "  显存测试：覆盖 {coverage:.1} %（共 {gigabytes:.2} GB），{passes} 遍，{mismatches} 处数据错误，位于 {pages} 页，{speed:.1} GB/s"
+                ),
+            }
+            for m in memory.mismatches.first.iter().take(8) {
+                let (offset, expected, found, flipped, pattern, pass) =
+                    (m.offset, m.expected, m.found, m.flipped, m.pattern, m.pass + 1);
+                match lang {
+                    Language::En => say!(
+                        out,
+                        "    offset {offset:#014x}  expected {expected:#010x}  found {found:#010x}  flipped {flipped:#010x}  ({pattern:?}, pass {pass})"
+                    ),
+                    Language::ZhCn => say!(
+                        out,
+                        "    偏移 {offset:#014x}  应为 {expected:#010x}  读出 {found:#010x}  翻转位 {flipped:#010x}（{pattern:?}，第 {pass} 遍）"
+                    ),
+                }
             }
         }
         if let Some(burn_in) = &outcome.burn_in {
-            say!(
-                out,
-                "  burn-in: {} of {} min, {:.2} TFLOP/s, {} compute errors",
-                burn_in.seconds / 60,
-                burn_in.duration_seconds / 60,
-                burn_in.tflops,
-                burn_in.compute_errors
-            );
+            let (done, asked) = (burn_in.seconds / 60, burn_in.duration_seconds / 60);
+            let (tflops, errors) = (burn_in.tflops, burn_in.compute_errors);
+            match lang {
+                Language::En => {
+                    say!(out, "  burn-in: {done} of {asked} min, {tflops:.2} TFLOP/s, {errors} compute errors")
+                }
+                Language::ZhCn => {
+                    say!(out, "  老化测试：{done} / {asked} 分钟，{tflops:.2} TFLOP/s，{errors} 次计算错误")
+                }
+            }
         }
         let load = &outcome.judgement.load;
         let number = |v: Option<u32>| v.map_or("—".into(), |v| v.to_string());
-        say!(
-            out,
-            "  driver: peak {} °C, HBM {} °C; power {} of {} W; SM {} MHz; slowdown {:.0} s thermal, {:.0} s HW, {:.0} s power brake",
-            number(load.peak_temperature_c),
-            number(load.peak_memory_temperature_c),
-            load.average_power_w.map_or("—".into(), |p| format!("{p:.0}")),
-            load.power_limit_w.map_or("—".into(), |p| format!("{p:.0}")),
-            load.average_sm_clock_mhz.map_or("—".into(), |c| format!("{c:.0}")),
-            load.thermal_slowdown_seconds,
-            load.hw_slowdown_seconds,
-            load.power_brake_seconds
-        );
+        let whole = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.0}"));
+        let (peak, hbm) = (number(load.peak_temperature_c), number(load.peak_memory_temperature_c));
+        let (power, limit, clock) =
+            (whole(load.average_power_w), whole(load.power_limit_w), whole(load.average_sm_clock_mhz));
+        let (thermal, hardware, brake) =
+            (load.thermal_slowdown_seconds, load.hw_slowdown_seconds, load.power_brake_seconds);
+        match lang {
+            Language::En => say!(
+                out,
+                "  driver: peak {peak} °C, HBM {hbm} °C; power {power} of {limit} W; SM {clock} MHz; slowdown {thermal:.0} s thermal, {hardware:.0} s HW, {brake:.0} s power brake"
+            ),
+            Language::ZhCn => say!(
+                out,
+                "  驱动读数：峰值 {peak} °C，HBM {hbm} °C；功率 {power} / {limit} W；SM {clock} MHz；降频 {thermal:.0} 秒（过热）、{hardware:.0} 秒（硬件）、{brake:.0} 秒（功率制动）"
+            ),
+        }
         for finding in &outcome.judgement.findings {
-            say!(out, "  [{:?}] {}", finding.severity, lang.pick(&finding.title));
+            say!(out, "  [{}] {}", severity_word(finding.severity, lang), lang.pick(&finding.title));
             say!(out, "      → {}", lang.pick(&finding.next_step));
         }
         say!(out);

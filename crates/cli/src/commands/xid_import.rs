@@ -26,7 +26,10 @@ pub fn run(file: &PathBuf, as_json: bool, lang: Language) -> Exit {
     if as_json {
         say!(out, "{:#}", json!({ "events": events, "findings": findings }));
     } else {
-        say!(out, "{} Xid event(s) in {}", events.len(), file.display());
+        match lang {
+            Language::En => say!(out, "{} Xid event(s) in {}", events.len(), file.display()),
+            Language::ZhCn => say!(out, "{} 中有 {} 个 Xid 事件", file.display(), events.len()),
+        }
         print_findings(&mut out, &findings, lang);
     }
     emit(&out);
