@@ -47,12 +47,13 @@ elves() {
 }
 mapfile -t programs < <(elves)
 [ ${#programs[@]} -gt 10 ] || { echo "appimage: found only ${#programs[@]} programs and libraries in $appdir" >&2; exit 1; }
-for library in $(ldd "${programs[@]}" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u); do
+linked=$(ldd "${programs[@]}" 2>/dev/null || true)
+for library in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 }' <<<"$linked" | sort -u); do
   soname=$(basename "$library")
   [[ $soname =~ $SYSTEM_OWN ]] && continue
   [ -e "$lib/$soname" ] || cp -L "$library" "$lib/$soname"
 done
-missing=$(ldd "${programs[@]}" 2>/dev/null | grep "not found" | sort -u || true)
+missing=$(grep "not found" <<<"$linked" | sort -u || true)
 [ -z "$missing" ] || { echo "appimage: libraries not found on this machine:" >&2; echo "$missing" >&2; exit 1; }
 
 # Each program and library looks for the bundled ones first, wherever it sits in the folder
@@ -88,7 +89,8 @@ usr="\$APPDIR/usr"
 case "\$(basename "\${ARGV0:-Revive}")" in
   revive) exec "\$usr/bin/revive" "\$@" ;;
 esac
-# The temporary folder and the paths README names as settings, made absolute while the person's folder is still the working one.
+# The temporary folder and the paths README names as settings, made absolute while the
+# person's folder is still the working one.
 for name in TMPDIR REVIVE_DATA_DIR REVIVE_FAKE_NVML REVIVE_FAKE_NVML_SCENARIO REVIVE_SCENARIOS REVIVE_PROCEDURES REVIVE_FONTS REVIVE_STRESS_WORKER; do
   eval "value=\\\${\$name:-}"
   case "\$value" in ''|/*) ;; *) export "\$name=\$PWD/\$value" ;; esac

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { startBench } from '../e2e/webdriver.mjs';
-import { addTechnicians, takeIn } from '../e2e/journeys.mjs';
+import { firstJobOnTheSimulatedBench, outsideTheCheckout } from './packaged.mjs';
 
 const IMAGE_DIR = process.env.REVIVE_APPIMAGE_DIR;
 /** The libraries the AppImage leaves to the desktop, as the script that built it reads them. */
@@ -19,8 +19,7 @@ const DESKTOP_OWN = new RegExp(`^(${readFileSync(new URL('../../scripts/appimage
 
 /** Runs `program` as a person's shell would, with nothing pointing it at a checkout, its cache folder `cache`. */
 function run(program, args, cache) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVIVE_')));
-  return spawnSync(program, args, { encoding: 'utf8', cwd: tmpdir(), env: { ...env, XDG_CACHE_HOME: cache } });
+  return spawnSync(program, args, { encoding: 'utf8', cwd: tmpdir(), env: { ...outsideTheCheckout(), XDG_CACHE_HOME: cache } });
 }
 
 /** The processes running a program from inside `folder`: pid → program. */
@@ -108,22 +107,7 @@ test('the AppImage runs the app and the CLI from its own files, and refuses to s
     const bench = await startBench({ application: image, env: { XDG_CACHE_HOME: cache } });
     try {
       await bench.withApp(async (app) => {
-        await addTechnicians(app, '王芳');
-        await app.click('#language option[value="zh-CN"]');
-        await app.waitFor('#nav-intake', 5_000, '收件');
-        const ticket = await takeIn(app, { serial: '1654922012345', customer: '深圳市福田区 José 的算力公司', observed: 'Xid 79，掉卡', quote: '１２０００' });
-        assert.match(ticket, /^RV-\d{4}-\d{6}$/);
-
-        await app.click('#nav-settings');
-        assert.equal(await app.text('#data-dir'), bench.dataDir);
-        assert.equal(await app.text('#simulated-driver'), join(folder, 'usr/lib/Revive/libnvidia_ml_fake.so'));
-        assert.equal(await app.text('#scenarios-dir'), join(folder, 'usr/lib/Revive/scenarios'));
-
-        await app.click('#nav-bench');
-        await app.click('#bench-scenario option[value="hgx-h100-8gpu-one-bad"]');
-        await app.click('#bench-start-simulated');
-        await app.waitFor('#bench-simulated', 10_000, 'hgx-h100-8gpu-one-bad');
-        await app.waitFor('[data-gpu="7"]');
+        await firstJobOnTheSimulatedBench(app, bench, join(folder, 'usr/lib/Revive'), '深圳市福田区 José 的算力公司');
 
         // Running, the app and WebKit's processes are programs from the folder, with the WebKit
         // it carries; from the desktop they load only what the AppImage leaves to it (the C

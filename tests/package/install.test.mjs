@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startBench } from '../e2e/webdriver.mjs';
-import { addTechnicians, takeIn } from '../e2e/journeys.mjs';
+import { firstJobOnTheSimulatedBench, outsideTheCheckout } from './packaged.mjs';
 
 const PACKAGE = 'revive';
 const APP = '/usr/bin/revive-app';
@@ -28,8 +28,7 @@ const installed = () => spawnSync('dpkg-query', ['-W', '-f=${Status}', PACKAGE],
 
 /** The installed CLI, run from outside any checkout with nothing pointing it at one. */
 function revive(...args) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVIVE_')));
-  return spawnSync('/usr/bin/revive', args, { encoding: 'utf8', cwd: tmpdir(), env });
+  return spawnSync('/usr/bin/revive', args, { encoding: 'utf8', cwd: tmpdir(), env: outsideTheCheckout() });
 }
 
 test('the .deb installs, runs the bench from its own files, and uninstalls cleanly', async () => {
@@ -77,25 +76,7 @@ test('the .deb installs, runs the bench from its own files, and uninstalls clean
     const bench = await startBench();
     try {
       await bench.withApp(async (app) => {
-        await addTechnicians(app, '王芳');
-        await app.click('#language option[value="zh-CN"]');
-        await app.waitFor('#nav-intake', 5_000, '收件');
-        const ticket = await takeIn(app, { serial: '1654922012345', customer: '深圳市南山区 算力科技', observed: 'Xid 79，掉卡', quote: '１２０００' });
-        assert.match(ticket, /^RV-\d{4}-\d{6}$/);
-
-        // Settings → About: the version, the store's schema, and the package's own files in use.
-        await app.click('#nav-settings');
-        assert.match(await app.text('#about-version'), /版本 \d+\.\d+\.\d+，数据库结构 \d+/);
-        assert.equal(await app.text('#data-dir'), bench.dataDir);
-        assert.equal(await app.text('#simulated-driver'), `${RESOURCES}/libnvidia_ml_fake.so`);
-        assert.equal(await app.text('#scenarios-dir'), `${RESOURCES}/scenarios`);
-
-        // No NVIDIA driver here: the Bench offers the simulated bench, and it runs.
-        await app.click('#nav-bench');
-        await app.click('#bench-scenario option[value="hgx-h100-8gpu-one-bad"]');
-        await app.click('#bench-start-simulated');
-        await app.waitFor('#bench-simulated', 10_000, 'hgx-h100-8gpu-one-bad');
-        await app.waitFor('[data-gpu="7"]');
+        await firstJobOnTheSimulatedBench(app, bench, RESOURCES, '深圳市南山区 算力科技');
       });
 
       // A store a newer Revive wrote is refused, and left exactly as it was.

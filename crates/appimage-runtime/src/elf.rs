@@ -1,4 +1,5 @@
-//! Where the appended image starts, and the mark that says a file is an AppImage.
+//! Where the appended image starts, and the mark that says a file is an AppImage (written by
+//! `make package`).
 
 use crate::RuntimeError;
 use std::path::Path;
@@ -22,11 +23,6 @@ pub fn appended_at(head: &[u8], file: &Path) -> Result<u64, RuntimeError> {
     table.checked_add(entry_size * entries).filter(|end| *end >= 64).ok_or_else(not_elf)
 }
 
-/// Whether `head` carries the AppImage type 2 mark.
-pub fn is_appimage(head: &[u8]) -> bool {
-    head.get(MAGIC_AT..MAGIC_AT + MAGIC.len()) == Some(&MAGIC[..])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,7 +32,6 @@ mod tests {
         let me = std::env::current_exe().unwrap();
         let bytes = std::fs::read(&me).unwrap();
         assert_eq!(appended_at(&bytes[..64], &me).unwrap(), bytes.len() as u64);
-        assert!(!is_appimage(&bytes));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 pub use cache::{cache_root, unpacked};
-pub use elf::{appended_at, is_appimage, MAGIC, MAGIC_AT};
+pub use elf::{appended_at, MAGIC, MAGIC_AT};
 pub use error::RuntimeError;
 pub use packaged::{verified, MARK};
 pub use unpack::Image;

@@ -18,6 +18,17 @@ macro_rules! say {
     }};
 }
 
+/// The report's words in its language: the English or the Chinese format string, both over the
+/// same named values, only the one in use formatted.
+macro_rules! in_language {
+    ($lang:expr, $en:literal, $zh_cn:literal) => {
+        match $lang {
+            $crate::cli::Language::En => format!($en),
+            $crate::cli::Language::ZhCn => format!($zh_cn),
+        }
+    };
+}
+
 /// Writes the report; a closed pipe (`revive diagnose | head`) is not an error worth a panic.
 pub fn emit(report: &str) {
     use std::io::Write;
@@ -85,27 +96,23 @@ pub fn print_bench(out: &mut String, snapshot: &BenchSnapshot, findings: &[Findi
                 );
                 if let Some(ecc) = &h.ecc {
                     let (volatile, aggregate) = (ecc.volatile_uncorrected, ecc.aggregate_uncorrected);
-                    match lang {
-                        Language::En => say!(out, "  ECC uncorrected: volatile {volatile}, aggregate {aggregate}"),
-                        Language::ZhCn => say!(out, "  ECC 不可纠正错误：易失 {volatile}，累计 {aggregate}"),
-                    }
+                    let uncorrected = in_language!(
+                        lang,
+                        "  ECC uncorrected: volatile {volatile}, aggregate {aggregate}",
+                        "  ECC 不可纠正错误：易失 {volatile}，累计 {aggregate}"
+                    );
+                    say!(out, "{uncorrected}");
                 }
                 if let Some(rows) = &h.remapped_rows {
                     let (uncorrectable, correctable) = (rows.uncorrectable, rows.correctable);
-                    match lang {
-                        Language::En => say!(
-                            out,
-                            "  Remapped rows: {uncorrectable} uncorrectable, {correctable} correctable, pending {}, failure {}",
-                            rows.pending,
-                            rows.failure
-                        ),
-                        Language::ZhCn => say!(
-                            out,
-                            "  行重映射：不可纠正 {uncorrectable}，可纠正 {correctable}，待生效 {}，失败 {}",
-                            if rows.pending { "是" } else { "否" },
-                            if rows.failure { "是" } else { "否" }
-                        ),
-                    }
+                    let yes_no = |yes: bool| if yes { lang.words("true", "是") } else { lang.words("false", "否") };
+                    let (pending, failure) = (yes_no(rows.pending), yes_no(rows.failure));
+                    let remapped = in_language!(
+                        lang,
+                        "  Remapped rows: {uncorrectable} uncorrectable, {correctable} correctable, pending {pending}, failure {failure}",
+                        "  行重映射：不可纠正 {uncorrectable}，可纠正 {correctable}，待生效 {pending}，失败 {failure}"
+                    );
+                    say!(out, "{remapped}");
                 }
             }
         }
@@ -131,16 +138,8 @@ pub fn print_findings(out: &mut String, findings: &[Finding], lang: Language) {
         let evidence: Vec<String> = finding.evidence.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let evidence = evidence.join(", ");
         let next = lang.pick(&finding.next_step);
-        match lang {
-            Language::En => {
-                say!(out, "           evidence: {evidence}");
-                say!(out, "           next: {next}");
-            }
-            Language::ZhCn => {
-                say!(out, "           证据：{evidence}");
-                say!(out, "           下一步：{next}");
-            }
-        }
+        say!(out, "{}", in_language!(lang, "           evidence: {evidence}", "           证据：{evidence}"));
+        say!(out, "{}", in_language!(lang, "           next: {next}", "           下一步：{next}"));
     }
 }
 

@@ -102,24 +102,20 @@ fn progress_line(progress: &StressProgress, lang: Language) -> String {
         (Some(m), _, _) => {
             let (pass, passes, pattern, checked, mismatches) =
                 (m.pass + 1, m.passes, m.pattern, m.bytes_verified as f64 / 1e9, m.mismatches);
-            match lang {
-                Language::En => {
-                    format!("memory pass {pass}/{passes} {pattern:?}: {checked:.2} GB checked, {mismatches} mismatches")
-                }
-                Language::ZhCn => {
-                    format!(
-                        "显存测试第 {pass}/{passes} 遍 {pattern:?}：已校验 {checked:.2} GB，{mismatches} 处数据错误"
-                    )
-                }
-            }
+            in_language!(
+                lang,
+                "memory pass {pass}/{passes} {pattern:?}: {checked:.2} GB checked, {mismatches} mismatches",
+                "显存测试第 {pass}/{passes} 遍 {pattern:?}：已校验 {checked:.2} GB，{mismatches} 处数据错误"
+            )
         }
         (_, Some(b), _) => {
             let (done, asked, tflops, errors) =
                 (b.elapsed_seconds / 60, b.duration_seconds / 60, b.tflops, b.compute_errors);
-            match lang {
-                Language::En => format!("burn-in {done}/{asked} min: {tflops:.2} TFLOP/s, {errors} errors"),
-                Language::ZhCn => format!("老化测试 {done}/{asked} 分钟：{tflops:.2} TFLOP/s，{errors} 次计算错误"),
-            }
+            in_language!(
+                lang,
+                "burn-in {done}/{asked} min: {tflops:.2} TFLOP/s, {errors} errors",
+                "老化测试 {done}/{asked} 分钟：{tflops:.2} TFLOP/s，{errors} 次计算错误"
+            )
         }
         (_, _, Some(s)) => format!(
             "{} °C, HBM {} °C, {} W",
@@ -130,10 +126,7 @@ fn progress_line(progress: &StressProgress, lang: Language) -> String {
         _ => String::new(),
     };
     let (gpu, seconds) = (progress.gpu, progress.elapsed_seconds);
-    match lang {
-        Language::En => format!("GPU {gpu}{simulated} at {seconds} s: {what}"),
-        Language::ZhCn => format!("GPU {gpu}{simulated} 第 {seconds} 秒：{what}"),
-    }
+    in_language!(lang, "GPU {gpu}{simulated} at {seconds} s: {what}", "GPU {gpu}{simulated} 第 {seconds} 秒：{what}")
 }
 
 fn report(outcomes: &[GpuStressOutcome], lang: Language) -> String {
@@ -153,51 +146,43 @@ fn report(outcomes: &[GpuStressOutcome], lang: Language) -> String {
             ""
         };
         let (gpu, minutes) = (outcome.gpu, outcome.seconds / 60);
-        match lang {
-            Language::En => say!(out, "GPU {gpu}  {verdict}  after {minutes} min{simulated}"),
-            Language::ZhCn => say!(out, "GPU {gpu}  {verdict}  用时 {minutes} 分钟{simulated}"),
-        }
+        let head = in_language!(
+            lang,
+            "GPU {gpu}  {verdict}  after {minutes} min{simulated}",
+            "GPU {gpu}  {verdict}  用时 {minutes} 分钟{simulated}"
+        );
+        say!(out, "{head}");
         if let Some(memory) = &outcome.memory {
             let (coverage, gigabytes) = (memory.coverage_percent, memory.bytes_available as f64 / 1e9);
             let (passes, mismatches, pages) =
                 (memory.passes_completed, memory.mismatches.total, memory.mismatches.pages.len());
             let speed = memory.throughput_gb_s();
-            match lang {
-                Language::En => say!(
-                    out,
-                    "  memory test: {coverage:.1} % of {gigabytes:.2} GB, {passes} pass(es), {mismatches} mismatches in {pages} page(s), {speed:.1} GB/s"
-                ),
-                Language::ZhCn => say!(
-                    out,
-                    "  显存测试：覆盖 {coverage:.1} %（共 {gigabytes:.2} GB），{passes} 遍，{mismatches} 处数据错误，位于 {pages} 页，{speed:.1} GB/s"
-                ),
-            }
+            let tested = in_language!(
+                lang,
+                "  memory test: {coverage:.1} % of {gigabytes:.2} GB, {passes} pass(es), {mismatches} mismatches in {pages} page(s), {speed:.1} GB/s",
+                "  显存测试：覆盖 {coverage:.1} %（共 {gigabytes:.2} GB），{passes} 遍，{mismatches} 处数据错误，位于 {pages} 页，{speed:.1} GB/s"
+            );
+            say!(out, "{tested}");
             for m in memory.mismatches.first.iter().take(8) {
                 let (offset, expected, found, flipped, pattern, pass) =
                     (m.offset, m.expected, m.found, m.flipped, m.pattern, m.pass + 1);
-                match lang {
-                    Language::En => say!(
-                        out,
-                        "    offset {offset:#014x}  expected {expected:#010x}  found {found:#010x}  flipped {flipped:#010x}  ({pattern:?}, pass {pass})"
-                    ),
-                    Language::ZhCn => say!(
-                        out,
-                        "    偏移 {offset:#014x}  应为 {expected:#010x}  读出 {found:#010x}  翻转位 {flipped:#010x}（{pattern:?}，第 {pass} 遍）"
-                    ),
-                }
+                let mismatch = in_language!(
+                    lang,
+                    "    offset {offset:#014x}  expected {expected:#010x}  found {found:#010x}  flipped {flipped:#010x}  ({pattern:?}, pass {pass})",
+                    "    偏移 {offset:#014x}  应为 {expected:#010x}  读出 {found:#010x}  翻转位 {flipped:#010x}（{pattern:?}，第 {pass} 遍）"
+                );
+                say!(out, "{mismatch}");
             }
         }
         if let Some(burn_in) = &outcome.burn_in {
             let (done, asked) = (burn_in.seconds / 60, burn_in.duration_seconds / 60);
             let (tflops, errors) = (burn_in.tflops, burn_in.compute_errors);
-            match lang {
-                Language::En => {
-                    say!(out, "  burn-in: {done} of {asked} min, {tflops:.2} TFLOP/s, {errors} compute errors")
-                }
-                Language::ZhCn => {
-                    say!(out, "  老化测试：{done} / {asked} 分钟，{tflops:.2} TFLOP/s，{errors} 次计算错误")
-                }
-            }
+            let burned = in_language!(
+                lang,
+                "  burn-in: {done} of {asked} min, {tflops:.2} TFLOP/s, {errors} compute errors",
+                "  老化测试：{done} / {asked} 分钟，{tflops:.2} TFLOP/s，{errors} 次计算错误"
+            );
+            say!(out, "{burned}");
         }
         let load = &outcome.judgement.load;
         let number = |v: Option<u32>| v.map_or("—".into(), |v| v.to_string());
@@ -207,16 +192,12 @@ fn report(outcomes: &[GpuStressOutcome], lang: Language) -> String {
             (whole(load.average_power_w), whole(load.power_limit_w), whole(load.average_sm_clock_mhz));
         let (thermal, hardware, brake) =
             (load.thermal_slowdown_seconds, load.hw_slowdown_seconds, load.power_brake_seconds);
-        match lang {
-            Language::En => say!(
-                out,
-                "  driver: peak {peak} °C, HBM {hbm} °C; power {power} of {limit} W; SM {clock} MHz; slowdown {thermal:.0} s thermal, {hardware:.0} s HW, {brake:.0} s power brake"
-            ),
-            Language::ZhCn => say!(
-                out,
-                "  驱动读数：峰值 {peak} °C，HBM {hbm} °C；功率 {power} / {limit} W；SM {clock} MHz；降频 {thermal:.0} 秒（过热）、{hardware:.0} 秒（硬件）、{brake:.0} 秒（功率制动）"
-            ),
-        }
+        let driver = in_language!(
+            lang,
+            "  driver: peak {peak} °C, HBM {hbm} °C; power {power} of {limit} W; SM {clock} MHz; slowdown {thermal:.0} s thermal, {hardware:.0} s HW, {brake:.0} s power brake",
+            "  驱动读数：峰值 {peak} °C，HBM {hbm} °C；功率 {power} / {limit} W；SM {clock} MHz；降频 {thermal:.0} 秒（过热）、{hardware:.0} 秒（硬件）、{brake:.0} 秒（功率制动）"
+        );
+        say!(out, "{driver}");
         for finding in &outcome.judgement.findings {
             say!(out, "  [{}] {}", severity_word(finding.severity, lang), lang.pick(&finding.title));
             say!(out, "      → {}", lang.pick(&finding.next_step));

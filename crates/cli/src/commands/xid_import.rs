@@ -26,10 +26,8 @@ pub fn run(file: &PathBuf, as_json: bool, lang: Language) -> Exit {
     if as_json {
         say!(out, "{:#}", json!({ "events": events, "findings": findings }));
     } else {
-        match lang {
-            Language::En => say!(out, "{} Xid event(s) in {}", events.len(), file.display()),
-            Language::ZhCn => say!(out, "{} 中有 {} 个 Xid 事件", file.display(), events.len()),
-        }
+        let (count, file) = (events.len(), file.display());
+        say!(out, "{}", in_language!(lang, "{count} Xid event(s) in {file}", "{file} 中有 {count} 个 Xid 事件"));
         print_findings(&mut out, &findings, lang);
     }
     emit(&out);
